@@ -1,0 +1,82 @@
+"""Struct-of-arrays state that saves and restores itself.
+
+`Table` subclasses declare their columns once (`COLUMNS`: name -> (dtype, trailing shape,
+fill)); the table allocates them, grows them, takes rows out, and round-trips through
+`get_state`/`set_state` as plain dicts of bytes that msgpack can carry.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+class Table:
+    """Rows of typed columns; `len(table)` rows are live."""
+
+    COLUMNS: ClassVar[dict[str, tuple[str, tuple[int, ...], Any]]] = {}
+
+    def __init__(self, rows: int = 0, **shape_args: int) -> None:
+        self._shape_args = shape_args
+        self._n = rows
+        for name, (dtype, trail, fill) in self.COLUMNS.items():
+            shape = (rows, *(shape_args[t] if isinstance(t, str) else t for t in trail))
+            setattr(self, name, np.full(shape, fill, dtype=dtype))
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _trail(self, name: str) -> tuple[int, ...]:
+        return tuple(
+            self._shape_args[t] if isinstance(t, str) else t for t in self.COLUMNS[name][1]
+        )
+
+    def append(self, **cols: np.ndarray) -> None:
+        """Add rows; columns not given take their fill value."""
+        m = len(next(iter(cols.values())))
+        for name, (dtype, _, fill) in self.COLUMNS.items():
+            old = getattr(self, name)
+            new = np.full((m, *self._trail(name)), fill, dtype=dtype)
+            if name in cols:
+                new[...] = cols[name]
+            setattr(self, name, np.concatenate([old[: self._n], new]))
+        self._n += m
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop the rows where mask is False."""
+        for name in self.COLUMNS:
+            setattr(self, name, getattr(self, name)[: self._n][mask])
+        self._n = int(mask.sum())
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, name).nbytes for name in self.COLUMNS)
+
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "rows": self._n,
+            "shape_args": dict(self._shape_args),
+            "columns": {name: getattr(self, name)[: self._n].tobytes() for name in self.COLUMNS},
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self._n = int(state["rows"])
+        self._shape_args = dict(state["shape_args"])
+        for name, (dtype, _, _) in self.COLUMNS.items():
+            arr = np.frombuffer(state["columns"][name], dtype=dtype).copy()
+            setattr(self, name, arr.reshape((self._n, *self._trail(name))))
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Table:
+        table = cls.__new__(cls)
+        table.set_state(state)
+        return table
+
+    def row_bytes(self) -> np.ndarray:
+        """Each live row's bytes across all columns, as a (rows, width) uint8 matrix."""
+        parts = []
+        for name in self.COLUMNS:
+            col = np.ascontiguousarray(getattr(self, name)[: self._n])
+            width = col.itemsize * int(np.prod(col.shape[1:], dtype=np.int64))
+            parts.append(col.view(np.uint8).reshape(self._n, width))
+        return np.concatenate(parts, axis=1) if parts else np.zeros((self._n, 0), np.uint8)

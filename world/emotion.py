@@ -1,0 +1,97 @@
+"""Hidden feelings: how events move them, how much of them a character shows, how others read them.
+
+Every character has a true emotional state (joy, gratitude, anger, sadness, fear in [0, 1]) that
+only the world sees. What it *shows* when it speaks is that state blended towards a polite mask,
+the more so the less expressive it is and the less close it feels to the listener ("No worries,
+I'll handle it myself" over real disappointment). Readers guess the hidden state from what is
+shown and from what they know of the situation; the world scores the guess against the truth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from world.vocab import N_EMOTIONS, N_KINDS, Emotion, Kind, Trait
+
+#: The face a masking character puts on: mild pleasantness, nothing negative.
+MASK = np.array([0.35, 0.2, 0.0, 0.0, 0.0], np.float32)
+#: Share of the distance to zero each feeling loses per tick.
+DECAY = np.array([0.15, 0.1, 0.1, 0.08, 0.2], np.float32)
+
+#: What a reader expects a speaker to feel, knowing only the kind of act (its prior).
+EXPECTED = np.full((N_KINDS, N_EMOTIONS), 0.1, np.float32)
+EXPECTED[Kind.PROMISE_BROKEN] = [0.05, 0.0, 0.55, 0.6, 0.15]
+EXPECTED[Kind.GIFT] = [0.35, 0.15, 0.05, 0.05, 0.05]
+EXPECTED[Kind.PROMISE_KEPT] = [0.3, 0.1, 0.05, 0.05, 0.05]
+EXPECTED[Kind.REQUEST] = [0.05, 0.05, 0.05, 0.35, 0.55]
+EXPECTED[Kind.APOLOGY] = [0.05, 0.05, 0.05, 0.45, 0.2]
+EXPECTED[Kind.FORGIVENESS] = [0.3, 0.1, 0.15, 0.15, 0.05]
+EXPECTED[Kind.TRADE_REPLY] = [0.25, 0.05, 0.1, 0.1, 0.1]
+
+
+def appraise(
+    emotion: np.ndarray, rows: np.ndarray, feeling: Emotion, amount: np.ndarray | float
+) -> None:
+    """Raise one feeling of the given characters by `amount`, capped at 1 (rows may repeat)."""
+    np.add.at(
+        emotion[:, feeling],
+        rows,
+        np.broadcast_to(np.float32(1) * amount, rows.shape).astype(np.float32),
+    )
+    np.minimum(emotion[:, feeling], 1.0, out=emotion[:, feeling])
+
+
+def soothe(emotion: np.ndarray, rows: np.ndarray, feeling: Emotion, factor: float) -> None:
+    """Scale one feeling of the given characters down by `factor`."""
+    emotion[rows, feeling] *= np.float32(factor)
+
+
+def decay(emotion: np.ndarray) -> None:
+    emotion *= 1.0 - DECAY
+
+
+def masking(traits: np.ndarray, closeness: np.ndarray) -> np.ndarray:
+    """How much of its feeling a speaker hides, 0 (none) .. 1 (all)."""
+    shy = 1.0 - traits[:, Trait.EXPRESSIVENESS]
+    return np.clip(shy * (1.0 - 0.5 * closeness), 0.0, 1.0).astype(np.float32)
+
+
+def express(true: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The shown signal: the true feeling blended towards MASK by `mask`."""
+    m = mask[:, None]
+    return (true * (1.0 - m) + MASK[None, :] * m).astype(np.float32)
+
+
+def quantize(x: np.ndarray) -> np.ndarray:
+    return np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def unquantize(q: np.ndarray) -> np.ndarray:
+    return q.astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+def read_feelings(batch) -> np.ndarray:  # batch: world.minds.base.ReadingBatch
+    """The heuristic reader: trust what is shown, corrected towards what the situation implies
+    in proportion to the reader's empathy and how well it knows the speaker."""
+    chars = batch.chars
+    empathy = chars.traits[batch.local, Trait.EMPATHY].astype(np.float32)
+    meetings = np.zeros(len(batch), np.float32)
+    known = batch.slot >= 0
+    meetings[known] = chars.rel_meetings[batch.local[known], batch.slot[known]]
+    familiarity = meetings / (meetings + 4.0)
+    weight = (empathy * (0.35 + 0.65 * familiarity))[:, None]
+    expected = EXPECTED[batch.kind].copy()
+    # what I did to them last colours what I expect them to feel
+    mine = np.full(len(batch), -1, np.int8)
+    mine[known] = chars.rel_mine[batch.local[known], batch.slot[known]]
+    hurt = mine == 0
+    expected[hurt, Emotion.ANGER] = np.maximum(expected[hurt, Emotion.ANGER], 0.45)
+    expected[hurt, Emotion.SADNESS] = np.maximum(expected[hurt, Emotion.SADNESS], 0.45)
+    helped = mine == 1
+    expected[helped, Emotion.GRATITUDE] = np.maximum(expected[helped, Emotion.GRATITUDE], 0.3)
+    return (batch.shown + weight * (expected - batch.shown)).astype(np.float32)
+
+
+def accuracy(guess: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """1 - mean absolute error over the feelings, per row, in [0, 1]."""
+    return 1.0 - np.abs(guess.astype(np.float32) - truth.astype(np.float32)).mean(axis=1)

@@ -1,0 +1,137 @@
+"""The mind interface: decide for many characters at once.
+
+A shard gathers every decision its characters face in a tick into one `DecisionBatch` per mind
+(rows of situation, actor, counterpart, legal actions and the facts that matter) and every
+envelope whose speaker showed a feeling into one `ReadingBatch`. A mind answers the whole batch:
+an action per row, a guess of the speaker's hidden feeling per reading. The world, not the
+mind, then checks and applies what was chosen; an action outside `legal` is never applied.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+
+import numpy as np
+
+from world.acts import ACTIONS, COOPERATION, N_ACTIONS, Action, Situation
+from world.characters import Characters
+from world.vocab import N_EMOTIONS
+
+
+@dataclasses.dataclass(kw_only=True)
+class DecisionBatch:
+    """One row per decision. `chars` is the shard's state, to be read, never written."""
+
+    tick: int
+    seed: int
+    situation: np.ndarray  # int8, Situation
+    local: np.ndarray  # row of the actor in `chars`
+    actor: np.ndarray  # global id of the actor
+    counterpart: np.ndarray  # global id of the other party (-1: the group)
+    slot: np.ndarray  # the counterpart's slot in the actor's memory (-1: unknown)
+    ref: np.ndarray  # the envelope or promise the decision is about (0: none)
+    legal: np.ndarray  # (rows, N_ACTIONS) bool
+    gain: np.ndarray  # worth of the deal on offer to the actor, relative to what it pays
+    need: np.ndarray  # the actor's own need, 0..1
+    vulnerable: np.ndarray  # the counterpart is a child, sick or hungry, as far as it knows
+    loan: np.ndarray  # a request to be repaid
+    news: np.ndarray  # the actor has gossip to pass on
+    produces: np.ndarray  # the actor produces the good in question (can promise it honestly)
+    good: np.ndarray  # goods in question: what is offered, asked, owed or would be given
+    amount: np.ndarray
+    good2: np.ndarray  # goods wanted in return (trades)
+    amount2: np.ndarray
+    chars: Characters
+
+    def __len__(self) -> int:
+        return len(self.situation)
+
+    def relation(self, column: str, default: float) -> np.ndarray:
+        """The actor's memory of the counterpart, `default` where it has none."""
+        values = getattr(self.chars, column)
+        out = np.full(len(self), default, dtype=np.float64)
+        known = self.slot >= 0
+        out[known] = values[self.local[known], self.slot[known]]
+        return out
+
+    def trust(self) -> np.ndarray:
+        pos = self.relation("rel_pos", 0.0)
+        neg = self.relation("rel_neg", 0.0)
+        return (pos + 1.0) / (pos + neg + 2.0)
+
+    def take(self, rows: np.ndarray) -> DecisionBatch:
+        fields = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            fields[f.name] = v[rows] if isinstance(v, np.ndarray) else v
+        return DecisionBatch(**fields)
+
+
+@dataclasses.dataclass(kw_only=True)
+class ReadingBatch:
+    """One row per envelope whose speaker showed a feeling: the reader guesses what it hides."""
+
+    tick: int
+    local: np.ndarray  # the reader's row in `chars`
+    reader: np.ndarray
+    speaker: np.ndarray
+    slot: np.ndarray  # the speaker's slot in the reader's memory (-1: unknown)
+    kind: np.ndarray  # the envelope's Kind
+    shown: np.ndarray  # (rows, N_EMOTIONS) float32 in [0, 1]
+    chars: Characters
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def take(self, rows: np.ndarray) -> ReadingBatch:
+        fields = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            fields[f.name] = v[rows] if isinstance(v, np.ndarray) else v
+        return ReadingBatch(**fields)
+
+
+class Mind(abc.ABC):
+    """Decides for a batch of characters. Subclasses must not keep per-character state:
+    everything a character knows lives in the shard, so checkpoints capture it."""
+
+    name: str = "mind"
+
+    @abc.abstractmethod
+    def decide(self, batch: DecisionBatch) -> np.ndarray:
+        """An Action per row (int8); the world falls back to a legal action for any other."""
+
+    def read(self, batch: ReadingBatch) -> np.ndarray:
+        """The speaker's hidden feeling as each reader guesses it, (rows, N_EMOTIONS)."""
+        from world.emotion import read_feelings
+
+        return read_feelings(batch)
+
+
+def by_preference(batch: DecisionBatch, cooperate: np.ndarray) -> np.ndarray:
+    """For each row, the first legal cooperative action if `cooperate`, else the first legal
+    defecting (or neutral) one, in the preference order of `ACTIONS`."""
+    out = np.full(len(batch), -1, np.int8)
+    for situation, actions in ACTIONS.items():
+        rows = np.flatnonzero(batch.situation == situation)
+        if not len(rows):
+            continue
+        legal = batch.legal[rows]
+        acts = np.array(actions)
+        coop = COOPERATION[acts] > 0
+        want = cooperate[rows][:, None] == coop[None, :]
+        if situation == Situation.ENCOUNTER:
+            # meeting someone: cooperate by giving (or at least talking), defect by staying idle
+            want = np.where(
+                cooperate[rows][:, None],
+                coop[None, :] | (acts == Action.CHAT)[None, :],
+                (acts == Action.IDLE)[None, :],
+            )
+        ok = legal[:, acts] & want
+        first = np.where(ok.any(1), ok.argmax(1), legal[:, acts].argmax(1))
+        out[rows] = acts[first]
+    return out
+
+
+assert N_ACTIONS < 127 and N_EMOTIONS == 5

@@ -1,0 +1,139 @@
+"""Building a shard's outgoing mail for a tick.
+
+Acts are added in batches as the tick proceeds; `seal` orders them per sender (in the order they
+were added, which is canonical), numbers them with each sender's sequence, and adds what each
+speaker shows (its feeling, masked as personality and closeness dictate, and the phrase that
+goes with it) plus the world-only truth columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from world import emotion as emo
+from world import memory
+from world.characters import Characters
+from world.phrases import phrase_id
+from world.vocab import Kind
+from world.wire import Mail
+
+SILENT = (Kind.CONTRIBUTION, Kind.SHARE, Kind.OBSERVATION)
+
+
+class Outgoing:
+    def __init__(self) -> None:
+        self._parts: list[dict[str, np.ndarray]] = []
+        self._sizes: list[int] = []
+        self.position: list[np.ndarray] = []
+        self.promises: list[tuple[int, dict[str, np.ndarray]]] = []
+
+    def add(
+        self, kind: Kind, sender: np.ndarray, recipient: np.ndarray, **cols: np.ndarray | int
+    ) -> int:
+        """Queue one envelope per row of `sender` (local rows); returns a handle for `seqs`."""
+        n = len(sender)
+        part = {
+            "kind": np.full(n, int(kind), np.uint8),
+            "local": np.asarray(sender, np.int64),
+            "recipient": np.asarray(recipient, np.int64),
+        }
+        for name, v in cols.items():
+            part[name] = np.broadcast_to(np.asarray(v), (n,))
+        self._parts.append(part)
+        self._sizes.append(n)
+        return len(self._parts) - 1
+
+    def promise(
+        self,
+        handle: int,
+        promisor: np.ndarray,
+        promisee: np.ndarray,
+        good: np.ndarray,
+        amount: np.ndarray,
+        due: np.ndarray,
+        tick: int,
+        repayment: int,
+    ) -> None:
+        """The envelopes under `handle` are promises: enter them in the promisor's ledger once
+        sealed (their sequence numbers are their ids)."""
+        self.promises.append(
+            (
+                handle,
+                {
+                    "promisor_local": promisor,
+                    "promisee": promisee,
+                    "good": good,
+                    "amount": amount,
+                    "due": due,
+                    "made": np.full(len(promisor), tick),
+                    "repayment": np.full(len(promisor), repayment),
+                },
+            )
+        )
+
+    def seal(self, chars: Characters, tick: int) -> Mail:
+        total = sum(self._sizes)
+        mail = Mail(total)
+        if total == 0:
+            self.position = [np.zeros(0, np.int64) for _ in self._parts]
+            return mail
+        local = np.concatenate([p["local"] for p in self._parts])
+        order = np.argsort(local, kind="stable")
+        where = np.empty(total, np.int64)
+        where[order] = np.arange(total)
+        start = 0
+        self.position = []
+        for n in self._sizes:
+            self.position.append(where[start : start + n])
+            start += n
+        for name in (
+            "recipient",
+            "kind",
+            "good",
+            "amount",
+            "good2",
+            "amount2",
+            "ref",
+            "due",
+            "subject",
+            "source",
+            "flag",
+        ):
+            col = getattr(mail, name)
+            parts = [p.get(name) for p in self._parts]
+            values = np.concatenate(
+                [
+                    v if v is not None else np.zeros(n, col.dtype)
+                    for v, n in zip(parts, self._sizes, strict=True)
+                ]
+            )
+            col[:] = values[order]
+        sl = local[order]
+        mail.sender[:] = chars.cid[sl]
+        # sequence numbers: each sender's envelopes in queue order
+        rank = np.arange(total) - np.searchsorted(sl, sl, side="left")
+        mail.seq[:] = chars.seq[sl] + 1 + rank
+        senders, counts = np.unique(sl, return_counts=True)
+        chars.seq[senders] += counts.astype(np.uint32)
+        # what each speaker shows, and what it truly feels
+        true = chars.emotion[sl]
+        mail.true_feeling[:] = emo.quantize(true)
+        mail.true_standing[:] = chars.standing[sl] >= 0.5
+        speaks = ~np.isin(mail.kind, SILENT)
+        rows = np.flatnonzero(speaks)
+        if len(rows):
+            slot = memory.find(chars, sl[rows], mail.recipient[rows].astype(np.int64))
+            close = np.zeros(len(rows), np.float32)
+            known = slot >= 0
+            lk, sk = sl[rows][known], slot[known]
+            close[known] = np.clip(
+                0.5 * chars.rel_att[lk, sk] + 0.5 * np.maximum(chars.rel_aff[lk, sk], 0), 0, 1
+            )
+            shown = emo.express(true[rows], emo.masking(chars.traits[sl[rows]], close))
+            mail.shown[rows] = emo.quantize(shown)
+            mail.phrase[rows] = phrase_id(mail.kind[rows], mail.shown[rows])
+        return mail
+
+    def seqs(self, handle: int, mail: Mail) -> np.ndarray:
+        """Sequence numbers given to the envelopes queued under `handle`."""
+        return mail.seq[self.position[handle]]

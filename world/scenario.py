@@ -1,0 +1,262 @@
+"""Scenarios: a YAML file, validated by pydantic, that says what world to run.
+
+Every section is a small model whose fields are typed, defaulted, bounded and described; unknown
+fields are errors. `load_scenario` turns any problem into one `ScenarioError` that names the
+field, what was wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from world.errors import ScenarioError
+from world.minds.registry import MIND_NAMES
+from world.vocab import BOUNDARY_NAMES, NORM_NAMES, ROLE_NAMES, TRAIT_NAMES, Good
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Weight = Annotated[float, Field(ge=0.0)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _keys_in(value: dict[str, Any], allowed: tuple[str, ...], what: str) -> dict[str, Any]:
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown[0]!r}; allowed: {', '.join(allowed)}")
+    return value
+
+
+class TraitSpread(Section):
+    mean: Probability = Field(0.5, description="mean of the trait, in [0, 1]")
+    sd: Annotated[float, Field(ge=0.0, le=1.0)] = Field(0.15, description="spread, clipped")
+
+
+DEFAULT_TRAITS = {
+    "honesty": TraitSpread(mean=0.7, sd=0.2),
+    "agreeableness": TraitSpread(mean=0.6, sd=0.2),
+    "generosity": TraitSpread(mean=0.5, sd=0.2),
+    "vengefulness": TraitSpread(mean=0.4, sd=0.2),
+    "expressiveness": TraitSpread(mean=0.5, sd=0.25),
+    "empathy": TraitSpread(mean=0.5, sd=0.2),
+    "sociability": TraitSpread(mean=0.6, sd=0.2),
+}
+DEFAULT_ROLES = {
+    "farmer": 0.34,
+    "smith": 0.08,
+    "weaver": 0.08,
+    "trader": 0.08,
+    "healer": 0.06,
+    "elder": 0.08,
+    "child": 0.28,
+}
+
+
+class Population(Section):
+    size: int = Field(300, gt=0, le=10_000_000, description="number of characters")
+    roles: dict[str, Weight] = Field(
+        default_factory=lambda: dict(DEFAULT_ROLES), description="relative weight of each role"
+    )
+    group_size: int = Field(25, ge=2, description="members per group (contiguous ids)")
+    groups_per_culture: int = Field(4, ge=1, description="neighbouring groups share a culture")
+    traits: dict[str, TraitSpread] = Field(
+        default_factory=lambda: dict(DEFAULT_TRAITS), description="trait distributions"
+    )
+    minds: dict[str, Weight] = Field(
+        default_factory=lambda: {"heuristic": 1.0}, description="share of each mind"
+    )
+    boundaries: dict[str, Probability] = Field(
+        default_factory=lambda: {
+            "never_breaks_promises": 0.15,
+            "never_gossips": 0.1,
+            "never_deals_with_betrayers": 0.2,
+            "never_refuses_a_child": 0.3,
+        },
+        description="chance that a character holds each boundary",
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, v: dict[str, float]) -> dict[str, float]:
+        _keys_in(v, ROLE_NAMES, "role")
+        if sum(v.values()) <= 0:
+            raise ValueError(
+                f"the role weights must add up to more than 0; allowed roles: "
+                f"{', '.join(ROLE_NAMES)}"
+            )
+        return v
+
+    @field_validator("traits")
+    @classmethod
+    def _traits(cls, v: dict[str, TraitSpread]) -> dict[str, TraitSpread]:
+        _keys_in(v, TRAIT_NAMES, "trait")
+        return {**DEFAULT_TRAITS, **v}
+
+    @field_validator("minds")
+    @classmethod
+    def _minds(cls, v: dict[str, float]) -> dict[str, float]:
+        _keys_in(v, MIND_NAMES, "mind")
+        if sum(v.values()) <= 0:
+            raise ValueError(
+                f"the mind shares must add up to more than 0; minds: {', '.join(MIND_NAMES)}"
+            )
+        return v
+
+    @field_validator("boundaries")
+    @classmethod
+    def _boundaries(cls, v: dict[str, float]) -> dict[str, float]:
+        return _keys_in(v, BOUNDARY_NAMES, "boundary")
+
+
+class Economy(Section):
+    abundance: float = Field(1.0, gt=0.0, le=100.0, description="multiplies all production")
+    endowment: float = Field(1.0, ge=0.0, le=100.0, description="multiplies starting goods")
+    spoil_above: int = Field(30, ge=1, description="food beyond this spoils, 10% a tick")
+    sickness: Probability = Field(0.01, description="chance a tick of falling sick")
+
+
+class Encounters(Section):
+    rate: Probability = Field(0.8, description="chance a tick that a character meets someone")
+    known: Weight = Field(0.4, description="weight of meeting someone already known")
+    neighbours: Weight = Field(0.3, description="weight of meeting a neighbour")
+    group: Weight = Field(0.2, description="weight of meeting a member of one's group")
+    market: Weight = Field(0.1, description="weight of meeting anyone at the market")
+    radius: int = Field(3, ge=1, description="neighbours live this many ids either side")
+
+
+class Information(Section):
+    gossip: bool = Field(True, description="characters pass on what they think of others")
+    observation_rate: Probability = Field(
+        0.2, description="chance that an act is seen by a bystander"
+    )
+    gossip_weight: Probability = Field(0.5, description="how far one piece of gossip moves a view")
+    observation_weight: Probability = Field(
+        0.5, description="how far one observed act moves a view (1: replace it)"
+    )
+
+
+class Noise(Section):
+    execution: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        0.02, description="chance that an intended cooperative act fails into defection"
+    )
+    assessment: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
+        0.02, description="chance that an observer judges the opposite of its norm"
+    )
+
+
+class PublicGoods(Section):
+    enabled: bool = True
+    every: int = Field(5, ge=1, description="ticks between collections")
+    multiplier: float = Field(1.6, ge=0.0, description="the pot is multiplied by this")
+    amount: int = Field(2, ge=1, description="units a contributor gives")
+    good: str = Field("food", description="the good collected")
+
+    @field_validator("good")
+    @classmethod
+    def _good(cls, v: str) -> str:
+        names = tuple(g.name.lower() for g in Good)
+        if v not in names:
+            raise ValueError(f"unknown good {v!r}; allowed: {', '.join(names)}")
+        return v
+
+
+class Memory(Section):
+    relationships: int = Field(24, ge=2, le=512, description="characters each one remembers")
+    episodes: int = Field(12, ge=2, le=512, description="events each one remembers")
+    grudge_ticks: int = Field(60, ge=1, description="ticks a broken promise stays forgivable")
+
+
+class Scenario(Section):
+    name: str = Field("world", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    seed: int = Field(0, ge=0, lt=2**63)
+    ticks: int = Field(100, ge=1, le=10_000_000)
+    shards: int = Field(1, ge=1, le=100_000, description="shards the characters are split into")
+    norm: str = Field("stern_judging", description="how observers judge what they see")
+    population: Population = Population()
+    economy: Economy = Economy()
+    encounters: Encounters = Encounters()
+    information: Information = Information()
+    noise: Noise = Noise()
+    public_goods: PublicGoods = PublicGoods()
+    memory: Memory = Memory()
+
+    @field_validator("norm")
+    @classmethod
+    def _norm(cls, v: str) -> str:
+        if v not in NORM_NAMES:
+            raise ValueError(f"unknown norm {v!r}; allowed: {', '.join(NORM_NAMES)}")
+        return v
+
+    def with_overrides(self, **changes: Any) -> Scenario:
+        """A copy with top-level or dotted ("population.size") fields replaced and re-validated."""
+        data = self.model_dump()
+        for key, value in changes.items():
+            if value is None:
+                continue
+            *path, last = key.split(".")
+            node = data
+            for part in path:
+                node = node[part]
+            node[last] = value
+        return parse_scenario(data, source="overrides")
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(), sort_keys=False)
+
+
+def _describe(err: ValidationError, source: str) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        parent = first["loc"][:-1]
+        model: Any = Scenario
+        for part in parent:
+            field = model.model_fields.get(str(part))
+            model = field.annotation if field is not None else None
+        allowed = sorted(model.model_fields) if isinstance(model, type) else []
+        msg = f"unknown field; allowed here: {', '.join(allowed)}"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    elif "input" in first and first["type"] not in ("missing",):
+        msg = f"{msg} (got {first['input']!r})"
+    more = len(err.errors()) - 1
+    tail = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
+    return f"scenario {source}: {loc}: {msg}{tail}"
+
+
+def parse_scenario(data: Any, source: str = "<data>") -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"scenario {source}: expected a mapping of fields (name, seed, population ...), "
+            f"got {type(data).__name__}"
+        )
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_describe(err, source)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; any problem is one ScenarioError naming the field."""
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError(
+            f"scenario file {str(p)!r} not found; give the path of a YAML scenario, "
+            f"for example examples/village.yaml"
+        )
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        raise ScenarioError(f"scenario {p}: not valid YAML{at}: {err}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"scenario {p}: not a UTF-8 text file") from None
+    return parse_scenario(data, source=str(p))

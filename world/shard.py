@@ -1,0 +1,395 @@
+"""A shard: a slice of the world's characters that steps one tick from inbox to outbox.
+
+Characters live in shard `id % n_shards`, at row `id // n_shards`. In tick t a shard takes the
+envelopes sent to its characters in tick t-1 (in canonical order), lets them perceive, live
+(work, eat, fall sick), notice broken promises, decide in batches, and settles the decisions
+under the world's rules; it returns one serialized protobuf batch per destination shard and a
+few statistics. Nothing a character does reaches another except through an envelope, so the
+result is the same however the world is split.
+
+`step` does it all; `prepare` / `decide` / `finish` are the same tick in three parts for a
+runtime whose minds answer asynchronously (an LLM gateway).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from world import economy, memory, perceive, situations
+from world import emotion as emo
+from world.acts import PromiseState, Situation
+from world.characters import Characters
+from world.ledger import Promises
+from world.minds import Mind, ReadingBatch, make_minds
+from world.minds.base import DecisionBatch
+from world.outbox import Outgoing
+from world.population import (
+    boundaries_of,
+    endowment_of,
+    groups_of,
+    minds_of,
+    roles_of,
+    traits_of,
+)
+from world.scenario import Scenario
+from world.stats import TickStats, fixed
+from world.vocab import PRICE, Emotion, Kind, Trait
+from world.wire import Mail, canonical, concat, decode, encode
+
+STATE_VERSION = 1
+
+
+@dataclasses.dataclass
+class Pending:
+    """A tick between `prepare` and `finish`."""
+
+    tick: int
+    inbox: Mail
+    sender_slot: np.ndarray
+    batch: DecisionBatch
+    plans: situations.Plans
+    readings: ReadingBatch
+    out: Outgoing
+    stats: TickStats
+
+
+@dataclasses.dataclass
+class StepResult:
+    tick: int
+    batches: dict[int, bytes]  # destination shard -> serialized Batch
+    stats: TickStats
+
+
+class Shard:
+    def __init__(
+        self, scenario: Scenario, index: int = 0, n_shards: int = 1, minds: list[Mind] | None = None
+    ) -> None:
+        if not 0 <= index < n_shards:
+            raise ValueError(f"shard index {index} is outside 0..{n_shards - 1}")
+        self.scenario = scenario
+        self.index = index
+        self.n_shards = n_shards
+        self.minds = minds if minds is not None else make_minds()
+        self.tick = 0  # ticks completed
+        ids = np.arange(index, scenario.population.size, n_shards, dtype=np.int64)
+        c = Characters(len(ids), scenario.memory.relationships, scenario.memory.episodes)
+        c.cid[:] = ids
+        c.role[:] = roles_of(scenario, ids)
+        c.group[:] = groups_of(scenario, ids)
+        c.mind[:] = minds_of(scenario, ids)
+        c.boundaries[:] = boundaries_of(scenario, ids)
+        c.traits[:] = traits_of(scenario, ids)
+        c.goods[:] = endowment_of(scenario, ids, c.role.astype(np.int64))
+        self.chars = c
+        self.owed = Promises()  # promises my characters made
+        self.owed_to = Promises()  # promises made to my characters
+        self.outbox = Mail()  # sent in the last tick, not yet delivered
+
+    # --- the tick -------------------------------------------------------------------------
+
+    def step(self, inbox: Iterable[bytes] | Mail = ()) -> StepResult:
+        pending = self.prepare(inbox)
+        actions, guesses = self.decide(pending)
+        return self.finish(pending, actions, guesses)
+
+    def prepare(self, inbox: Iterable[bytes] | Mail = ()) -> Pending:
+        tick = self.tick + 1
+        mail = inbox if isinstance(inbox, Mail) else concat(decode(b)[1] for b in inbox)
+        mail = canonical(mail)
+        self._check_inbox(mail)
+        chars, sc = self.chars, self.scenario
+        stats = TickStats()
+        out = Outgoing()
+        calls = situations.Calls()
+        slot = perceive.perceive(
+            chars, sc, self.n_shards, tick, mail, self.owed, self.owed_to, out, calls, stats
+        )
+        economy.live(chars, sc, tick, stats)
+        self._notice_breaches(tick, out, stats)
+        self._promises_due(tick, calls)
+        self._collection(tick, calls)
+        situations.encounters(chars, sc, sc.population.size, tick, calls)
+        open_out = np.bincount(
+            (self.owed.promisor[: len(self.owed)] // self.n_shards).astype(np.int64),
+            minlength=len(chars),
+        )
+        batch, plans = situations.build(chars, sc, tick, calls, open_out)
+        readings = self._readings(tick, mail, slot)
+        return Pending(tick, mail, slot, batch, plans, readings, out, stats)
+
+    def decide(self, pending: Pending) -> tuple[np.ndarray, np.ndarray]:
+        """Every mind answers its characters' rows: actions, and guesses of hidden feelings."""
+        batch, readings = pending.batch, pending.readings
+        actions = np.zeros(len(batch), np.int8)
+        guesses = np.zeros((len(readings), 5), np.float32)
+        by_mind = self.chars.mind[batch.local]
+        reader_mind = self.chars.mind[readings.local]
+        for k, mind in enumerate(self.minds):
+            rows = np.flatnonzero(by_mind == k)
+            if len(rows):
+                actions[rows] = mind.decide(batch.take(rows))
+            rows = np.flatnonzero(reader_mind == k)
+            if len(rows):
+                guesses[rows] = mind.read(readings.take(rows))
+        return actions, guesses
+
+    def finish(self, pending: Pending, actions: np.ndarray, guesses: np.ndarray) -> StepResult:
+        from world.settle import settle
+
+        tick, chars, stats, out = pending.tick, self.chars, pending.stats, pending.out
+        # how well did readers see through what was shown?
+        truth = emo.unquantize(pending.inbox.true_feeling[self._reading_rows(pending)])
+        if len(truth):
+            stats.add("reading_sum", fixed(emo.accuracy(np.asarray(guesses), truth)))
+            stats.add("reading_n", len(truth))
+        settle(
+            chars,
+            self.scenario,
+            tick,
+            pending.batch,
+            actions,
+            pending.plans,
+            self.owed,
+            self.owed_to,
+            out,
+            stats,
+        )
+        mail = out.seal(chars, tick)
+        for handle, p in out.promises:
+            seqs = out.seqs(handle, mail)
+            self.owed.append(
+                promisor=chars.cid[p["promisor_local"]],
+                seq=seqs,
+                promisee=p["promisee"],
+                good=p["good"],
+                amount=p["amount"],
+                due=p["due"],
+                made=p["made"],
+                repayment=p["repayment"],
+            )
+        self._end_of_tick(tick, stats)
+        stats.add("envelopes", len(mail))
+        stats.kinds += np.bincount(mail.kind[: len(mail)], minlength=len(stats.kinds))
+        self.outbox = mail
+        self.tick = tick
+        return StepResult(tick, self.route(mail, tick), stats)
+
+    def route(self, mail: Mail, tick: int) -> dict[int, bytes]:
+        """The mail split by destination shard, each part serialized as one Batch."""
+        n = len(mail)
+        dest = (mail.recipient[:n] % self.n_shards).astype(np.int64)
+        order = np.argsort(dest, kind="stable")
+        bounds = np.searchsorted(dest[order], np.arange(self.n_shards + 1))
+        out = {}
+        for d in range(self.n_shards):
+            rows = order[bounds[d] : bounds[d + 1]]
+            if len(rows):
+                out[d] = encode(mail.take(rows), tick, self.index, d)
+        return out
+
+    # --- parts of the tick ----------------------------------------------------------------
+
+    def _check_inbox(self, mail: Mail) -> None:
+        n = len(mail)
+        wrong = (mail.recipient[:n] % self.n_shards) != self.index
+        wrong |= mail.recipient[:n] >= self.scenario.population.size
+        if wrong.any():
+            r = int(mail.recipient[np.flatnonzero(wrong)[0]])
+            raise ValueError(
+                f"shard {self.index} of {self.n_shards} was sent mail for "
+                f"character {r}, which does not live here"
+            )
+
+    def _notice_breaches(self, tick: int, out: Outgoing, stats: TickStats) -> None:
+        """Promises to my characters that fell due last tick and were not kept are betrayals."""
+        led, chars = self.owed_to, self.chars
+        n = len(led)
+        rows = np.flatnonzero((led.state[:n] == PromiseState.OPEN) & (led.due[:n] < tick))
+        if len(rows):
+            led.move(rows, PromiseState.BROKEN)
+            led.broken_at[rows] = tick
+            lo = (led.promisee[rows] // self.n_shards).astype(np.int64)
+            promisor = led.promisor[rows].astype(np.int64)
+            sl = memory.ensure(chars, lo, promisor, tick)
+            np.add.at(chars.rel_betrayals, (lo, sl), 1)
+            np.add.at(chars.rel_open_in, (lo, sl), -1)
+            perceive.record_act(
+                chars,
+                lo,
+                sl,
+                np.zeros(len(rows), bool),
+                self.scenario.information.observation_weight,
+                2.0,
+            )
+            t = chars.traits[lo]
+            emo.appraise(chars.emotion, lo, Emotion.ANGER, 0.2 + 0.4 * t[:, Trait.VENGEFULNESS])
+            emo.appraise(chars.emotion, lo, Emotion.SADNESS, 0.2 + 0.3 * t[:, Trait.AGREEABLENESS])
+            np.add.at(chars.wariness, lo, np.float32(0.15))
+            np.minimum(chars.wariness, 1.0, out=chars.wariness)
+            memory.remember(chars, lo, perceive.BETRAYAL, promisor, 1.0, -1.0, tick)
+            out.add(
+                Kind.PROMISE_BROKEN,
+                lo,
+                promisor,
+                good=led.good[rows],
+                amount=led.amount[rows],
+                ref=led.seq[rows],
+                due=led.due[rows],
+            )
+            stats.add("betrayals", len(rows))
+            stats.add("promises_broken", len(rows))
+
+    def _promises_due(self, tick: int, calls: situations.Calls) -> None:
+        led = self.owed
+        n = len(led)
+        rows = np.flatnonzero((led.state[:n] == PromiseState.OPEN) & (led.due[:n] == tick))
+        calls.add(
+            Situation.PROMISE_DUE,
+            (led.promisor[rows] // self.n_shards).astype(np.int64),
+            led.promisee[rows],
+            ref=led.seq[rows],
+            good=led.good[rows],
+            amount=led.amount[rows],
+        )
+
+    def _collection(self, tick: int, calls: situations.Calls) -> None:
+        pg = self.scenario.public_goods
+        if not pg.enabled or tick % pg.every:
+            return
+        n = len(self.chars)
+        size = self.scenario.population.group_size
+        collector = self.chars.group[:n].astype(np.int64) * size
+        calls.add(Situation.GROUP_CALL, np.arange(n), collector, ref=tick // pg.every)
+
+    def _reading_rows(self, pending_or_mail: Pending | Mail) -> np.ndarray:
+        mail = pending_or_mail.inbox if isinstance(pending_or_mail, Pending) else pending_or_mail
+        n = len(mail)
+        return np.flatnonzero((mail.phrase[:n] > 0) | (mail.text[:n] >= 0))
+
+    def _readings(self, tick: int, mail: Mail, slot: np.ndarray) -> ReadingBatch:
+        rows = self._reading_rows(mail)
+        local = (mail.recipient[rows] // self.n_shards).astype(np.int64)
+        return ReadingBatch(
+            tick=tick,
+            local=local,
+            reader=mail.recipient[rows].astype(np.int64),
+            speaker=mail.sender[rows].astype(np.int64),
+            slot=slot[rows] if len(slot) else slot,
+            kind=mail.kind[rows].astype(np.int64),
+            shown=emo.unquantize(mail.shown[rows]),
+            chars=self.chars,
+        )
+
+    def _end_of_tick(self, tick: int, stats: TickStats) -> None:
+        chars = self.chars
+        n = len(chars)
+        emo.decay(chars.emotion[:n])
+        chars.ep_sal[:n] *= np.float32(0.97)
+        chars.wariness[:n] *= np.float32(0.995)
+        np.clip(chars.rel_aff[:n], -1.0, 1.0, out=chars.rel_aff[:n])
+        np.clip(chars.rel_att[:n], 0.0, 1.0, out=chars.rel_att[:n])
+        # settled promises leave the ledger; broken ones stay forgivable for a while
+        led = self.owed_to
+        m = len(led)
+        horizon = tick - self.scenario.memory.grudge_ticks
+        stay = (led.state[:m] == PromiseState.OPEN) | (
+            (led.state[:m] == PromiseState.BROKEN) & (led.broken_at[:m] >= horizon)
+        )
+        if not stay.all():
+            led.keep(stay)
+        occupied = chars.rel_id[:n] >= 0
+        pos, neg = chars.rel_pos[:n][occupied], chars.rel_neg[:n][occupied]
+        stats.add("trust_sum", fixed((pos + 1.0) / (pos + neg + 2.0)))
+        stats.add("trust_n", int(occupied.sum()))
+        stats.add("characters", n)
+        wealth = chars.goods[:n].astype(np.int64) @ PRICE
+        values, counts = np.unique(wealth, return_counts=True)
+        stats.wealth.update(Counter(dict(zip(values.tolist(), counts.tolist(), strict=True))))
+        stats.add("wealth_total", int(wealth.sum()))
+
+    # --- state ----------------------------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        """Everything the shard knows, as msgpack-ready plain data."""
+        return {
+            "version": STATE_VERSION,
+            "index": self.index,
+            "n_shards": self.n_shards,
+            "tick": self.tick,
+            "chars": self.chars.get_state(),
+            "owed": self.owed.get_state(),
+            "owed_to": self.owed_to.get_state(),
+            "outbox": {**self.outbox.get_state(), "texts": list(self.outbox.texts)},
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(
+                f"shard state version {state.get('version')} is not "
+                f"{STATE_VERSION}, the version this socius reads"
+            )
+        if (state["index"], state["n_shards"]) != (self.index, self.n_shards):
+            raise ValueError(
+                f"state of shard {state['index']}/{state['n_shards']} cannot be "
+                f"loaded into shard {self.index}/{self.n_shards}"
+            )
+        self.tick = int(state["tick"])
+        self.chars = Characters.from_state(state["chars"])  # type: ignore[assignment]
+        self.owed = Promises.from_state(state["owed"])  # type: ignore[assignment]
+        self.owed_to = Promises.from_state(state["owed_to"])  # type: ignore[assignment]
+        outbox = Mail()
+        outbox.set_state(state["outbox"])
+        outbox.texts = list(state["outbox"]["texts"])
+        self.outbox = outbox
+
+    def pending_mail(self) -> dict[int, bytes]:
+        """The last tick's mail, routed again (what a restored shard must redeliver)."""
+        return self.route(self.outbox, self.tick)
+
+    def digest_parts(self) -> dict[str, Any]:
+        """This shard's share of the run's state digest (see world.digest)."""
+        chars = self.chars
+        n = len(chars)
+        rows = chars.row_bytes()
+        hashes = b"".join(
+            hashlib.blake2b(rows[i].tobytes(), digest_size=16).digest() for i in range(n)
+        )
+        promises = np.concatenate(
+            [
+                np.concatenate([np.zeros((len(led), 1), np.uint8), led.canonical_rows()], axis=1)
+                if side == 0
+                else np.concatenate(
+                    [np.ones((len(led), 1), np.uint8), led.canonical_rows()], axis=1
+                )
+                for side, led in ((0, self.owed), (1, self.owed_to))
+            ]
+        )
+        mail = canonical(self.outbox)
+        m = len(mail)
+        cols = [c for c in Mail.COLUMNS if c != "text"]
+        mail_rows = (
+            np.concatenate(
+                [
+                    np.ascontiguousarray(getattr(mail, c)[:m]).view(np.uint8).reshape(m, -1)
+                    for c in cols
+                ],
+                axis=1,
+            )
+            if m
+            else np.zeros((0, 1), np.uint8)
+        )
+        texts = [mail.text_of(i) for i in range(m) if mail.text[i] >= 0]
+        return {
+            "tick": self.tick,
+            "ids": chars.cid[:n].tobytes(),
+            "hashes": hashes,
+            "promises": [r.tobytes() for r in promises],
+            "mail": [r.tobytes() for r in mail_rows],
+            "texts": texts,
+        }

@@ -1,0 +1,423 @@
+"""Gathering the decisions of a tick: what each character is called to decide, what is legal,
+and what each candidate action would concretely do (which goods, to whom).
+
+Rows come from the inbox (offers, requests, accusations, apologies), from the ledger (promises
+falling due), from the group's collection, and from encounters that follow the social
+structure: someone already known, a neighbour, a member of one's group, or anyone at the market.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from world import economy, memory
+from world.acts import N_ACTIONS, SITUATION_ACTIONS, Action, Situation
+from world.characters import Characters
+from world.minds.base import DecisionBatch
+from world.rng import Stream, below, uniform
+from world.scenario import Scenario
+from world.vocab import PRICE, PRODUCTION, Boundary, Good, Role, Trait
+
+PROMISE_DELAY = 3  # a promise answering a request falls due this many ticks later
+LOAN_TERM = 8  # a loan is owed back this many ticks after it is asked for
+MAX_OPEN_PROMISES = 3
+_FIELDS = (
+    "situation",
+    "local",
+    "counterpart",
+    "ref",
+    "good",
+    "amount",
+    "good2",
+    "amount2",
+    "due",
+    "flag",
+)
+
+
+class Calls:
+    """The decisions gathered so far this tick, as parts of columns."""
+
+    def __init__(self) -> None:
+        self._parts: list[dict[str, np.ndarray]] = []
+
+    def add(
+        self,
+        situation: Situation,
+        local: np.ndarray,
+        counterpart: np.ndarray,
+        **cols: np.ndarray | int,
+    ) -> None:
+        n = len(local)
+        if n == 0:
+            return
+        part = {
+            "situation": np.full(n, int(situation), np.int8),
+            "local": np.asarray(local, np.int64),
+            "counterpart": np.asarray(counterpart, np.int64),
+        }
+        for name in _FIELDS[3:]:
+            part[name] = np.broadcast_to(np.asarray(cols.get(name, 0), np.int64), (n,)).copy()
+        self._parts.append(part)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        if not self._parts:
+            return {f: np.zeros(0, np.int64) for f in _FIELDS}
+        cols = {f: np.concatenate([p[f] for p in self._parts]) for f in _FIELDS}
+        order = np.lexsort((cols["ref"], cols["counterpart"], cols["situation"], cols["local"]))
+        return {f: v[order] for f, v in cols.items()}
+
+
+@dataclasses.dataclass
+class Plans:
+    """What each row's candidate actions would do, decided by the world's rules."""
+
+    gift_good: np.ndarray
+    gift_amount: np.ndarray
+    care: np.ndarray
+    give_good: np.ndarray  # OFFER_TRADE: goods offered
+    give_amount: np.ndarray
+    want_good: np.ndarray  # OFFER_TRADE: goods wanted
+    want_amount: np.ndarray
+    ask_good: np.ndarray
+    ask_amount: np.ndarray
+    repay_by: np.ndarray
+    gossip_subject: np.ndarray
+    gossip_claim: np.ndarray
+    gossip_source: np.ndarray
+    counter_amount: np.ndarray  # OFFER: units of the wanted good offered back
+    due: np.ndarray  # the row's own due/repay-by column
+    flag: np.ndarray
+
+
+def encounters(
+    chars: Characters, scenario: Scenario, n_total: int, tick: int, calls: Calls
+) -> None:
+    """Who meets whom this tick, following the social structure."""
+    n = len(chars)
+    if n == 0:
+        return
+    enc = scenario.encounters
+    seed = scenario.seed
+    ids = chars.cid[:n].astype(np.int64)
+    p = np.clip(enc.rate * (0.5 + chars.traits[:n, Trait.SOCIABILITY]), 0.0, 1.0)
+    rows = np.flatnonzero(uniform(seed, Stream.ENCOUNTER, ids, tick) < p)
+    if len(rows) == 0:
+        return
+    me = ids[rows]
+    occupied = chars.rel_id[rows] >= 0
+    has_known = occupied.any(axis=1)
+    weights = np.zeros((len(rows), 4))
+    weights[:, 0] = enc.known * has_known
+    weights[:, 1] = enc.neighbours
+    weights[:, 2] = enc.group
+    weights[:, 3] = enc.market
+    total = weights.sum(axis=1)
+    total = np.where(total > 0, total, 1.0)
+    cum = np.cumsum(weights, axis=1) / total[:, None]
+    way = (uniform(seed, Stream.PARTNER, me, tick, 0)[:, None] >= cum).sum(axis=1)
+    way = np.minimum(way, 3)
+    partner = np.empty(len(rows), np.int64)
+    # someone known, the closer the likelier
+    w = np.where(
+        occupied,
+        0.2
+        + chars.rel_att[rows]
+        + np.maximum(chars.rel_aff[rows], 0)
+        + 0.05 * np.minimum(chars.rel_meetings[rows], 10),
+        0.0,
+    )
+    wc = np.cumsum(w, axis=1)
+    pick = uniform(seed, Stream.PARTNER, me, tick, 1) * np.maximum(wc[:, -1], 1e-9)
+    known_slot = np.minimum((pick[:, None] >= wc).sum(axis=1), chars.slots - 1)
+    partner[:] = chars.rel_id[rows, known_slot]
+    # a neighbour
+    offset = 1 + below(seed, Stream.PARTNER, enc.radius, me, tick, 2)
+    sign = np.where(uniform(seed, Stream.PARTNER, me, tick, 3) < 0.5, -1, 1)
+    neighbour = (me + sign * offset) % n_total
+    # a member of the group
+    size = scenario.population.group_size
+    first = (me // size) * size
+    members = np.minimum(size, n_total - first)
+    mate = first + below(seed, Stream.PARTNER, members, me, tick, 4)
+    # anyone
+    anyone = below(seed, Stream.PARTNER, n_total, me, tick, 5)
+    partner = np.select([way == 0, way == 1, way == 2], [partner, neighbour, mate], anyone)
+    keep = (partner != me) & (partner >= 0)
+    calls.add(Situation.ENCOUNTER, rows[keep], partner[keep])
+
+
+def build(
+    chars: Characters,
+    scenario: Scenario,
+    tick: int,
+    calls: Calls,
+    open_out: np.ndarray,
+) -> tuple[DecisionBatch, Plans]:
+    """The tick's DecisionBatch (rows in canonical order) and the plans behind its actions.
+
+    `open_out` is the number of open promises each local character has made.
+    """
+    cols = calls.columns()
+    m = len(cols["local"])
+    local, cp, sit = cols["local"], cols["counterpart"], cols["situation"]
+    seed = scenario.seed
+    ids = chars.cid[local].astype(np.int64)
+    slot = memory.find(chars, local, np.where(cp >= 0, cp, -2))
+    legal = SITUATION_ACTIONS[sit].copy()
+    goods = chars.goods[local].astype(np.int64)
+    need = economy.need(chars, local)
+    cp_role = _roles(scenario, cp)
+    betrayed = np.zeros(m, np.int64)
+    known = slot >= 0
+    betrayed[known] = chars.rel_betrayals[local[known], slot[known]]
+    needy_seen = np.full(m, -1000, np.int64)
+    needy_seen[known] = chars.rel_needy[local[known], slot[known]]
+    vulnerable = (cp_role == Role.CHILD) | (needy_seen >= tick - 3)
+    bounds = chars.boundaries[local]
+    refuses_betrayers = ((bounds >> Boundary.NEVER_DEALS_WITH_BETRAYERS) & 1).astype(bool) & (
+        betrayed > 0
+    )
+    good, amount = cols["good"], cols["amount"]
+    good2, amount2 = cols["good2"], cols["amount2"]
+    gain = np.zeros(m)
+    produces = PRODUCTION[chars.role[local], np.clip(good, 0, 4)] >= 0.3
+    loan = np.zeros(m, bool)
+    news = np.zeros(m, bool)
+
+    # promise due: breaking is off-limits to those who never break their word
+    due = sit == Situation.PROMISE_DUE
+    never_break = ((bounds >> Boundary.NEVER_BREAKS_PROMISES) & 1).astype(bool)
+    legal[due & never_break, Action.BREAK] = False
+
+    # trade offers: accept or counter only with the goods wanted in hand
+    offer = sit == Situation.OFFER
+    counter_amount = np.zeros(m, np.int64)
+    rows = np.flatnonzero(offer)
+    if len(rows):
+        have = goods[rows, good2[rows]]
+        legal[rows, Action.ACCEPT] = have >= amount2[rows]
+        fair = np.maximum(1, (amount[rows] * PRICE[good[rows]]) // PRICE[good2[rows]])
+        counter_amount[rows] = np.minimum(fair, have)
+        legal[rows, Action.COUNTER] = (counter_amount[rows] > 0) & (
+            counter_amount[rows] < amount2[rows]
+        )
+        gain[rows] = _trade_gain(
+            chars, local[rows], good[rows], amount[rows], good2[rows], amount2[rows]
+        )
+    countered = sit == Situation.COUNTER
+    rows = np.flatnonzero(countered)
+    if len(rows):
+        # a counter offers good/amount and wants good2/amount2 (what I first offered)
+        legal[rows, Action.ACCEPT] = goods[rows, good2[rows]] >= amount2[rows]
+        gain[rows] = _trade_gain(
+            chars, local[rows], good[rows], amount[rows], good2[rows], amount2[rows]
+        )
+    legal[(offer | countered) & refuses_betrayers, Action.ACCEPT] = False
+
+    # requests: give what is asked if it is in hand; promise it if few promises are open
+    req = sit == Situation.REQUEST
+    rows = np.flatnonzero(req)
+    if len(rows):
+        legal[rows, Action.GIVE] = goods[rows, good[rows]] >= amount[rows]
+        legal[rows, Action.PROMISE] = open_out[local[rows]] < MAX_OPEN_PROMISES
+        loan[rows] = cols["due"][rows] > 0
+        vulnerable[rows] |= ~loan[rows]
+        child = cp_role[rows] == Role.CHILD
+        soft = ((bounds[rows] >> Boundary.NEVER_REFUSES_A_CHILD) & 1).astype(bool) & child
+        legal[rows[soft & legal[rows, Action.GIVE]], Action.DECLINE] = False
+        legal[rows[soft & legal[rows, Action.GIVE]], Action.PROMISE] = False
+    legal[req & refuses_betrayers, Action.GIVE] = False
+    legal[req & refuses_betrayers, Action.PROMISE] = False
+
+    # encounters: what could be given, traded, asked or told
+    enc = sit == Situation.ENCOUNTER
+    plans = _plans(m, cols, counter_amount)
+    rows = np.flatnonzero(enc)
+    if len(rows):
+        _plan_encounters(
+            chars,
+            scenario,
+            tick,
+            local[rows],
+            ids[rows],
+            cp[rows],
+            slot[rows],
+            vulnerable[rows],
+            need[rows],
+            plans,
+            rows,
+            legal,
+            news,
+            gain,
+        )
+        legal[rows[refuses_betrayers[rows]], Action.GIFT] = False
+        legal[rows[refuses_betrayers[rows]], Action.OFFER_TRADE] = False
+
+    # nobody is left without a choice
+    assert legal.any(axis=1).all()
+    batch = DecisionBatch(
+        tick=tick,
+        seed=seed,
+        situation=sit,
+        local=local,
+        actor=ids,
+        counterpart=cp,
+        slot=slot,
+        ref=cols["ref"],
+        legal=legal,
+        gain=gain,
+        need=need,
+        vulnerable=vulnerable,
+        loan=loan,
+        news=news,
+        produces=produces,
+        good=good,
+        amount=amount,
+        good2=good2,
+        amount2=amount2,
+        chars=chars,
+    )
+    return batch, plans
+
+
+def _roles(scenario: Scenario, ids: np.ndarray) -> np.ndarray:
+    from world.population import roles_of
+
+    out = np.full(len(ids), -1, np.int64)
+    ok = ids >= 0
+    out[ok] = roles_of(scenario, ids[ok])
+    return out
+
+
+def _trade_gain(
+    chars: Characters,
+    local: np.ndarray,
+    g_in: np.ndarray,
+    a_in: np.ndarray,
+    g_out: np.ndarray,
+    a_out: np.ndarray,
+) -> np.ndarray:
+    """What a deal is worth to the actor: value received (more if it needs the good, less if it
+    has plenty) against value paid, relative to the value paid."""
+    have = chars.goods[local].astype(np.int64)
+    need_in = have[np.arange(len(local)), g_in] < economy.RESERVE[g_in]
+    plenty_out = have[np.arange(len(local)), g_out] > 2 * economy.RESERVE[g_out]
+    v_in = a_in * PRICE[g_in] * np.where(need_in, 1.5, 0.8)
+    v_out = a_out * PRICE[g_out] * np.where(plenty_out, 0.7, 1.0)
+    return (v_in - v_out) / np.maximum(v_out, 1)
+
+
+def _plans(m: int, cols: dict[str, np.ndarray], counter_amount: np.ndarray) -> Plans:
+    z = np.zeros(m, np.int64)
+    return Plans(
+        gift_good=z.copy(),
+        gift_amount=z.copy(),
+        care=np.zeros(m, bool),
+        give_good=z.copy(),
+        give_amount=z.copy(),
+        want_good=z.copy(),
+        want_amount=z.copy(),
+        ask_good=z.copy(),
+        ask_amount=z.copy(),
+        repay_by=z.copy(),
+        gossip_subject=np.full(m, -1, np.int64),
+        gossip_claim=z.copy(),
+        gossip_source=z.copy(),
+        counter_amount=counter_amount,
+        due=cols["due"],
+        flag=cols["flag"],
+    )
+
+
+def _plan_encounters(
+    chars,
+    scenario,
+    tick,
+    local,
+    ids,
+    partner,
+    slot,
+    vulnerable,
+    need,
+    plans,
+    rows,
+    legal,
+    news,
+    gain,
+) -> None:
+    from protos import society_pb2 as pb
+
+    spare = economy.surplus(chars, local).astype(np.int64)
+    value = spare * PRICE[None, :]
+    # a gift: food to the vulnerable when there is food to spare, else the most valuable spare
+    best = value.argmax(axis=1)
+    food_ok = spare[:, Good.FOOD] > 0
+    gift_good = np.where(vulnerable & food_ok, Good.FOOD, best)
+    gift_amount = np.minimum(spare[np.arange(len(local)), gift_good], 2)
+    plans.gift_good[rows] = gift_good
+    plans.gift_amount[rows] = gift_amount
+    plans.care[rows] = vulnerable
+    legal[rows, Action.GIFT] = gift_amount > 0
+    # a trade: the most valuable spare good for the good most needed
+    want = economy.most_needed(chars, local)
+    want_amount = np.where(want == Good.FOOD, 3, 1)
+    honest = chars.traits[local, Trait.HONESTY].astype(np.float64)
+    greed = 0.4 * (1.0 - honest)
+    give_amount = np.floor(want_amount * PRICE[want] * (1.0 - greed) / PRICE[best] + 0.5)
+    give_amount = np.clip(give_amount, 1, np.maximum(spare[np.arange(len(local)), best], 0))
+    have_want = chars.goods[local, want] < economy.RESERVE[want]
+    ok_trade = (spare[np.arange(len(local)), best] > 0) & (best != want) & have_want
+    plans.give_good[rows] = best
+    plans.give_amount[rows] = give_amount
+    plans.want_good[rows] = want
+    plans.want_amount[rows] = want_amount
+    legal[rows, Action.OFFER_TRADE] = ok_trade
+    gain[rows] = np.where(ok_trade, 0.5, 0.0)
+    # asking for help: a plea when sick, hungry or a child, else a loan
+    asking = need >= 0.3
+    plans.ask_good[rows] = want
+    plans.ask_amount[rows] = np.where(want == Good.FOOD, 2, 1)
+    plea = (
+        (chars.role[local] == Role.CHILD) | (chars.hunger[local] > 0) | economy.sick(chars, local)
+    )
+    plans.repay_by[rows] = np.where(plea, 0, tick + LOAN_TERM)
+    legal[rows, Action.ASK] = asking
+    # gossip: the strongest view held of someone other than the partner
+    if scenario.information.gossip:
+        rep = chars.rel_rep[local].astype(np.float64)
+        strength = np.where(
+            (chars.rel_rep_n[local] > 0)
+            & (chars.rel_id[local] != partner[:, None])
+            & (chars.rel_id[local] >= 0),
+            np.abs(rep) + 0.5 * (chars.rel_betrayals[local] > 0),
+            -1.0,
+        )
+        pick = strength.argmax(axis=1)
+        ar = np.arange(len(local))
+        has = strength[ar, pick] >= 0.3
+        silent = ((chars.boundaries[local] >> Boundary.NEVER_GOSSIPS) & 1).astype(bool)
+        subject = chars.rel_id[local, pick]
+        view = rep[ar, pick]
+        betrayal = chars.rel_betrayals[local, pick] > 0
+        claim = np.where(betrayal, pb.BETRAYED, np.where(view >= 0, pb.GOOD, pb.BAD))
+        # a liar sometimes tells the opposite
+        liar = (
+            uniform(scenario.seed, Stream.CHOICE, ids, tick, 99)
+            < 0.5 * np.maximum(0.35 - honest, 0) / 0.35
+        )
+        claim = np.where(liar, np.where(claim == pb.GOOD, pb.BAD, pb.GOOD), claim)
+        source = chars.rel_rep_src[local, pick]
+        plans.gossip_subject[rows] = np.where(has, subject, -1)
+        plans.gossip_claim[rows] = claim
+        plans.gossip_source[rows] = np.where(source >= 0, source, ids)
+        legal[rows, Action.GOSSIP] = has & ~silent
+        news[rows] = has & ~silent
+    else:
+        legal[rows, Action.GOSSIP] = False
+    del slot
+
+
+assert len(Action) == N_ACTIONS

@@ -1,0 +1,154 @@
+"""Tick statistics: small integer counts each shard returns, summed into the run's figures.
+
+Everything is an integer (fractions are kept as fixed-point sums) so that the figures of a tick
+are the same however the characters are split into shards.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from world.vocab import N_GOODS, Kind
+
+SCALE = 1_000_000  # fixed-point unit of summed fractions
+
+COUNTS = (
+    "characters",
+    "envelopes",
+    "decisions",
+    "cooperative",
+    "defecting",
+    "promises_made",
+    "promises_kept",
+    "promises_broken",
+    "betrayals",
+    "apologies",
+    "forgiveness",
+    "trades",
+    "trade_volume",
+    "trade_offers",
+    "gifts",
+    "care_gifts",
+    "requests",
+    "loans",
+    "gossip",
+    "chats",
+    "contributions",
+    "free_rides",
+    "observations",
+    "invalid_actions",
+    "in_need",
+    "hungry",
+    "sick",
+    "trust_sum",
+    "trust_n",
+    "reputation_right",
+    "reputation_judged",
+    "reading_sum",
+    "reading_n",
+    "wealth_total",
+)
+
+
+class TickStats:
+    """Counts for one tick (of one shard, or summed over shards)."""
+
+    def __init__(self) -> None:
+        self.c: dict[str, int] = dict.fromkeys(COUNTS, 0)
+        self.kinds = np.zeros(max(Kind) + 1, np.int64)
+        self.produced = np.zeros(N_GOODS, np.int64)
+        self.consumed = np.zeros(N_GOODS, np.int64)
+        self.wealth: Counter[int] = Counter()
+
+    def add(self, name: str, value: int | np.integer) -> None:
+        self.c[name] += int(value)
+
+    def merge(self, other: TickStats) -> None:
+        for k, v in other.c.items():
+            self.c[k] += v
+        self.kinds += other.kinds
+        self.produced += other.produced
+        self.consumed += other.consumed
+        self.wealth.update(other.wealth)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "c": self.c,
+            "kinds": self.kinds.tolist(),
+            "produced": self.produced.tolist(),
+            "consumed": self.consumed.tolist(),
+            "wealth": [[int(k), int(v)] for k, v in sorted(self.wealth.items())],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TickStats:
+        s = cls()
+        s.c.update({k: int(v) for k, v in d["c"].items()})
+        s.kinds = np.array(d["kinds"], np.int64)
+        s.produced = np.array(d["produced"], np.int64)
+        s.consumed = np.array(d["consumed"], np.int64)
+        s.wealth = Counter({int(k): int(v) for k, v in d["wealth"]})
+        return s
+
+    # --- figures -------------------------------------------------------------------------
+
+    def figures(self) -> dict[str, float | int]:
+        """The per-tick figures of metrics.csv (and, later, the Prometheus exporter)."""
+        c = self.c
+        acts = c["cooperative"] + c["defecting"]
+        return {
+            "characters": c["characters"],
+            "envelopes": c["envelopes"],
+            "cooperation_rate": _ratio(c["cooperative"], acts),
+            "promises_made": c["promises_made"],
+            "promises_kept": c["promises_kept"],
+            "promises_broken": c["promises_broken"],
+            "betrayals": c["betrayals"],
+            "apologies": c["apologies"],
+            "forgiveness": c["forgiveness"],
+            "trades": c["trades"],
+            "trade_volume": c["trade_volume"],
+            "gifts": c["gifts"],
+            "care_gifts": c["care_gifts"],
+            "requests": c["requests"],
+            "gossip": c["gossip"],
+            "contributions": c["contributions"],
+            "free_rides": c["free_rides"],
+            "mean_trust": _ratio(c["trust_sum"], c["trust_n"] * SCALE),
+            "reputation_accuracy": _ratio(c["reputation_right"], c["reputation_judged"]),
+            "emotion_inference_accuracy": _ratio(c["reading_sum"], c["reading_n"] * SCALE),
+            "wealth_gini": round(gini(self.wealth), 6),
+            "in_need": c["in_need"],
+            "hungry": c["hungry"],
+            "sick": c["sick"],
+        }
+
+
+def _ratio(a: int, b: int) -> float:
+    return round(a / b, 6) if b else 0.0
+
+
+def gini(hist: Counter[int]) -> float:
+    """Gini coefficient of a distribution given as value -> count (exact)."""
+    items = sorted((v, n) for v, n in hist.items() if n > 0)
+    total_n = sum(n for _, n in items)
+    total = sum(v * n for v, n in items)
+    if total_n == 0 or total <= 0:
+        return 0.0
+    # sum over pairs |xi - xj| computed from the sorted distribution
+    acc = 0
+    below_n = 0
+    below_sum = 0
+    for v, n in items:
+        acc += n * (v * below_n - below_sum)
+        below_n += n
+        below_sum += v * n
+    return (2 * acc) / (2 * total_n * total)
+
+
+def fixed(x: np.ndarray) -> int:
+    """Sum of fractions as a fixed-point integer, the same in any grouping."""
+    return int(np.rint(np.asarray(x, np.float64) * SCALE).astype(np.int64).sum())

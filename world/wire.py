@@ -1,0 +1,355 @@
+"""Mail: envelopes as columns in memory, and their two wire forms.
+
+A shard builds and reads envelopes as a `Mail` table (one numpy column per field). `to_batch`
+/ `from_batch` convert to and from the columnar protobuf `Batch` (one copy per column);
+`to_envelopes` / `from_envelopes` to and from typed `Envelope` messages, for people and tests.
+
+Column meanings by kind (columns not named are 0):
+
+- PROMISE: good/amount what; ref the request answered; due the due tick; flag 1 a repayment.
+- PROMISE_KEPT: good/amount delivered (carried); ref the promise's seq.
+- PROMISE_BROKEN: good/amount owed; ref the promise's seq; due its due tick.
+- TRADE_OFFER: good/amount given (carried, in escrow); good2/amount2 wanted.
+- TRADE_REPLY: good/amount what travels to the recipient (the goods wanted on ACCEPT, the
+  escrow back on REJECT or COUNTER); good2/amount2 on COUNTER the goods offered back (carried),
+  on ACCEPT what was taken (for the record); ref the offer's seq; flag the ReplyStatus, plus 4
+  when it answers a counter-offer.
+- GIFT: good/amount (carried); ref the request answered; due repay-by for a loan; flag bits
+  1 care, 2 loan.
+- GOSSIP: subject; source; flag the Claim.
+- APOLOGY, FORGIVENESS: ref the promise's seq.
+- UTTERANCE: flag 1 declines the request `ref`.
+- REQUEST: good/amount needed; due repay-by (0: a plea).
+- CONTRIBUTION: good/amount (carried); ref the round.
+- SHARE: good/amount (carried); ref the round; subject contributors; source members.
+- OBSERVATION: subject the act's recipient; ref the act's Kind; flag 1 it cooperated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+import numpy as np
+
+from protos import society_pb2 as pb
+from world.arrays import Table
+from world.vocab import N_EMOTIONS, N_GOODS, Kind
+
+#: Batch column name -> numpy dtype (little-endian, as the proto documents).
+COLUMN_DTYPES: dict[str, str] = {
+    "sender": "<u4",
+    "recipient": "<u4",
+    "seq": "<u4",
+    "kind": "u1",
+    "good": "u1",
+    "amount": "<u2",
+    "good2": "u1",
+    "amount2": "<u2",
+    "ref": "<u4",
+    "due": "<u4",
+    "subject": "<u4",
+    "source": "<u4",
+    "flag": "u1",
+    "phrase": "<u2",
+}
+SHOWN = ("shown", "true_feeling")
+
+CARE, LOAN = 1, 2  # GIFT flag bits
+ANSWERS_COUNTER = 4  # TRADE_REPLY flag bit added to the ReplyStatus
+
+
+class Mail(Table):
+    """Envelopes as columns. `text` indexes `texts` (-1: no free words)."""
+
+    COLUMNS: ClassVar = {
+        **{name: (dtype, (), 0) for name, dtype in COLUMN_DTYPES.items()},
+        "shown": ("u1", (N_EMOTIONS,), 0),
+        "true_feeling": ("u1", (N_EMOTIONS,), 0),
+        "true_standing": ("u1", (), 0),
+        "text": ("<i4", (), -1),
+    }
+
+    def __init__(self, rows: int = 0) -> None:
+        super().__init__(rows)
+        self.texts: list[str] = []
+
+    def take(self, idx: np.ndarray) -> Mail:
+        out = Mail.__new__(Mail)
+        out._shape_args = {}
+        out._n = len(idx)
+        for name in self.COLUMNS:
+            setattr(out, name, getattr(self, name)[: self._n][idx])
+        out.texts = self.texts
+        return out
+
+    def carried(self) -> np.ndarray:
+        """Goods carried by each envelope, (rows, N_GOODS): what is in transit."""
+        n = self._n
+        out = np.zeros((n, N_GOODS), np.int64)
+        kind = self.kind[:n]
+        first = np.isin(
+            kind,
+            [
+                Kind.PROMISE_KEPT,
+                Kind.TRADE_OFFER,
+                Kind.TRADE_REPLY,
+                Kind.GIFT,
+                Kind.CONTRIBUTION,
+                Kind.SHARE,
+            ],
+        )
+        rows = np.flatnonzero(first)
+        np.add.at(out, (rows, self.good[:n][rows]), self.amount[:n][rows])
+        counter = np.flatnonzero((kind == Kind.TRADE_REPLY) & ((self.flag[:n] & 3) == pb.COUNTER))
+        np.add.at(out, (counter, self.good2[:n][counter]), self.amount2[:n][counter])
+        return out
+
+    def set_text(self, row: int, text: str) -> None:
+        self.text[row] = len(self.texts)
+        self.texts.append(text)
+
+    def text_of(self, row: int) -> str:
+        i = int(self.text[row])
+        return self.texts[i] if i >= 0 else ""
+
+
+def concat(parts: Iterable[Mail]) -> Mail:
+    parts = [p for p in parts if len(p)]
+    out = Mail()
+    if not parts:
+        return out
+    texts: list[str] = []
+    for name in Mail.COLUMNS:
+        cols = []
+        for p in parts:
+            col = getattr(p, name)[: len(p)]
+            if name == "text":
+                col = np.where(col >= 0, col + len(texts), -1).astype(col.dtype)
+                texts.extend(p.texts)
+            cols.append(col)
+        setattr(out, name, np.concatenate(cols))
+    out._n = sum(len(p) for p in parts)
+    out.texts = texts
+    return out
+
+
+def canonical(mail: Mail) -> Mail:
+    """The inbox order every shard uses: by recipient, then sender, then sequence number."""
+    n = len(mail)
+    order = np.lexsort((mail.seq[:n], mail.sender[:n], mail.recipient[:n]))
+    return mail.take(order)
+
+
+def to_batch(mail: Mail, tick: int, source_shard: int = 0, dest_shard: int = 0) -> pb.Batch:
+    n = len(mail)
+    b = pb.Batch(tick=tick, source_shard=source_shard, dest_shard=dest_shard, count=n)
+    for name, dtype in COLUMN_DTYPES.items():
+        setattr(b, name, np.ascontiguousarray(getattr(mail, name)[:n], dtype=dtype).tobytes())
+    for name in SHOWN:
+        setattr(b, name, np.ascontiguousarray(getattr(mail, name)[:n]).tobytes())
+    b.true_standing = np.ascontiguousarray(mail.true_standing[:n]).tobytes()
+    rows = np.flatnonzero(mail.text[:n] >= 0)
+    if len(rows):
+        b.text_row.extend(int(r) for r in rows)
+        b.text.extend(mail.text_of(int(r)) for r in rows)
+    return b
+
+
+def from_batch(b: pb.Batch) -> Mail:
+    n = b.count
+    mail = Mail(n)
+    for name, dtype in COLUMN_DTYPES.items():
+        raw = getattr(b, name)
+        if len(raw) != n * np.dtype(dtype).itemsize:
+            raise ValueError(
+                f"batch column {name!r} holds {len(raw)} bytes, expected "
+                f"{n * np.dtype(dtype).itemsize} for {n} envelopes"
+            )
+        getattr(mail, name)[:] = np.frombuffer(raw, dtype=dtype)
+    for name in (*SHOWN, "true_standing"):
+        raw = getattr(b, name)
+        width = N_EMOTIONS if name in SHOWN else 1
+        if len(raw) != n * width:
+            raise ValueError(f"batch column {name!r} holds {len(raw)} bytes, expected {n * width}")
+        getattr(mail, name)[:] = np.frombuffer(raw, np.uint8).reshape(getattr(mail, name).shape)
+    for row, text in zip(b.text_row, b.text, strict=True):
+        if row >= n:
+            raise ValueError(f"batch text row {row} is past its {n} envelopes")
+        mail.set_text(row, text)
+    return mail
+
+
+def encode(mail: Mail, tick: int, source_shard: int = 0, dest_shard: int = 0) -> bytes:
+    return to_batch(mail, tick, source_shard, dest_shard).SerializeToString()
+
+
+def decode(data: bytes) -> tuple[pb.Batch, Mail]:
+    b = pb.Batch()
+    b.ParseFromString(data)
+    return b, from_batch(b)
+
+
+# --- typed envelopes -------------------------------------------------------------------------
+
+
+def _goods(good: int, amount: int) -> pb.Goods:
+    return pb.Goods(good=good, amount=amount)
+
+
+def _signal(shown: np.ndarray) -> pb.Signal:
+    return pb.Signal(
+        **{
+            f: int(v)
+            for f, v in zip(("joy", "gratitude", "anger", "sadness", "fear"), shown, strict=True)
+        }
+    )
+
+
+def to_envelope(mail: Mail, i: int, tick: int) -> pb.Envelope:
+    """Envelope i of the mail as a typed message."""
+    c = {name: int(getattr(mail, name)[i]) for name in COLUMN_DTYPES}
+    env = pb.Envelope(sender=c["sender"], recipient=c["recipient"], tick=tick, seq=c["seq"])
+    k, flag = c["kind"], c["flag"]
+    g1, g2 = _goods(c["good"], c["amount"]), _goods(c["good2"], c["amount2"])
+    if k == Kind.PROMISE:
+        env.promise.CopyFrom(
+            pb.Promise(what=g1, due_tick=c["due"], in_reply_to=c["ref"], repayment=bool(flag & 1))
+        )
+    elif k == Kind.PROMISE_KEPT:
+        env.promise_kept.CopyFrom(pb.PromiseKept(promise_seq=c["ref"], delivered=g1))
+    elif k == Kind.PROMISE_BROKEN:
+        env.promise_broken.CopyFrom(
+            pb.PromiseBroken(promise_seq=c["ref"], owed=g1, due_tick=c["due"])
+        )
+    elif k == Kind.TRADE_OFFER:
+        env.trade_offer.CopyFrom(pb.TradeOffer(give=g1, want=g2))
+    elif k == Kind.TRADE_REPLY:
+        env.trade_reply.CopyFrom(
+            pb.TradeReply(
+                offer_seq=c["ref"],
+                status=flag & 3,
+                goods=g1,
+                counter_give=g2 if (flag & 3) == pb.COUNTER else None,
+                answers_counter=bool(flag & ANSWERS_COUNTER),
+            )
+        )
+    elif k == Kind.GIFT:
+        env.gift.CopyFrom(
+            pb.Gift(
+                goods=g1,
+                care=bool(flag & CARE),
+                loan=bool(flag & LOAN),
+                in_reply_to=c["ref"],
+                repay_by=c["due"],
+            )
+        )
+    elif k == Kind.GOSSIP:
+        env.gossip.CopyFrom(pb.Gossip(subject=c["subject"], claim=flag, source=c["source"]))
+    elif k == Kind.APOLOGY:
+        env.apology.CopyFrom(pb.Apology(promise_seq=c["ref"]))
+    elif k == Kind.FORGIVENESS:
+        env.forgiveness.CopyFrom(pb.Forgiveness(promise_seq=c["ref"]))
+    elif k == Kind.UTTERANCE:
+        env.utterance.CopyFrom(
+            pb.Utterance(phrase=c["phrase"], text=mail.text_of(i), shown=_signal(mail.shown[i]))
+        )
+    elif k == Kind.REQUEST:
+        env.request.CopyFrom(pb.Request(need=g1, repay_by=c["due"]))
+    elif k == Kind.CONTRIBUTION:
+        env.contribution.CopyFrom(pb.Contribution(goods=g1, round=c["ref"]))
+    elif k == Kind.SHARE:
+        env.share.CopyFrom(
+            pb.Share(goods=g1, round=c["ref"], contributors=c["subject"], members=c["source"])
+        )
+    elif k == Kind.OBSERVATION:
+        env.observation.CopyFrom(
+            pb.Observation(recipient=c["subject"], act=c["ref"], cooperated=bool(flag & 1))
+        )
+    else:
+        raise ValueError(f"envelope {i} has unknown kind {k}")
+    if k != Kind.UTTERANCE and (c["phrase"] or mail.text[i] >= 0):
+        env.said.CopyFrom(
+            pb.Utterance(phrase=c["phrase"], text=mail.text_of(i), shown=_signal(mail.shown[i]))
+        )
+    return env
+
+
+def to_envelopes(mail: Mail, tick: int) -> list[pb.Envelope]:
+    return [to_envelope(mail, i, tick) for i in range(len(mail))]
+
+
+def from_envelopes(envelopes: list[pb.Envelope]) -> Mail:
+    """Typed envelopes as mail (the world's hidden-truth columns are left at zero)."""
+    mail = Mail(len(envelopes))
+    for i, env in enumerate(envelopes):
+        which = env.WhichOneof("body")
+        if which is None:
+            raise ValueError(f"envelope {i} from {env.sender} has no body")
+        body = getattr(env, which)
+        row = {"sender": env.sender, "recipient": env.recipient, "seq": env.seq}
+        kind = Kind[which.upper()]
+        row["kind"] = kind
+        said = env.said if env.HasField("said") else None
+        if which == "promise":
+            row |= _g1(body.what) | {
+                "due": body.due_tick,
+                "ref": body.in_reply_to,
+                "flag": int(body.repayment),
+            }
+        elif which == "promise_kept":
+            row |= _g1(body.delivered) | {"ref": body.promise_seq}
+        elif which == "promise_broken":
+            row |= _g1(body.owed) | {"ref": body.promise_seq, "due": body.due_tick}
+        elif which == "trade_offer":
+            row |= _g1(body.give) | _g2(body.want)
+        elif which == "trade_reply":
+            row |= (
+                _g1(body.goods)
+                | _g2(body.counter_give)
+                | {
+                    "ref": body.offer_seq,
+                    "flag": body.status | (ANSWERS_COUNTER if body.answers_counter else 0),
+                }
+            )
+        elif which == "gift":
+            row |= _g1(body.goods) | {
+                "ref": body.in_reply_to,
+                "due": body.repay_by,
+                "flag": (CARE if body.care else 0) | (LOAN if body.loan else 0),
+            }
+        elif which == "gossip":
+            row |= {"subject": body.subject, "source": body.source, "flag": body.claim}
+        elif which in ("apology", "forgiveness"):
+            row |= {"ref": body.promise_seq}
+        elif which == "utterance":
+            said = body
+        elif which == "request":
+            row |= _g1(body.need) | {"due": body.repay_by}
+        elif which == "contribution":
+            row |= _g1(body.goods) | {"ref": body.round}
+        elif which == "share":
+            row |= _g1(body.goods) | {
+                "ref": body.round,
+                "subject": body.contributors,
+                "source": body.members,
+            }
+        elif which == "observation":
+            row |= {"subject": body.recipient, "ref": body.act, "flag": int(body.cooperated)}
+        for name, value in row.items():
+            getattr(mail, name)[i] = value
+        if said is not None:
+            mail.phrase[i] = said.phrase
+            s = said.shown
+            mail.shown[i] = (s.joy, s.gratitude, s.anger, s.sadness, s.fear)
+            if said.text:
+                mail.set_text(i, said.text)
+    return mail
+
+
+def _g1(g: pb.Goods) -> dict[str, int]:
+    return {"good": g.good, "amount": g.amount}
+
+
+def _g2(g: pb.Goods) -> dict[str, int]:
+    return {"good2": g.good, "amount2": g.amount}
