@@ -146,18 +146,20 @@ class TradeOffer(_message.Message):
     def __init__(self, give: _Optional[_Union[Goods, _Mapping]] = ..., want: _Optional[_Union[Goods, _Mapping]] = ...) -> None: ...
 
 class TradeReply(_message.Message):
-    __slots__ = ("offer_seq", "status", "goods", "counter_give", "answers_counter")
+    __slots__ = ("offer_seq", "status", "goods", "counter_give", "answers_counter", "taken")
     OFFER_SEQ_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     GOODS_FIELD_NUMBER: _ClassVar[int]
     COUNTER_GIVE_FIELD_NUMBER: _ClassVar[int]
     ANSWERS_COUNTER_FIELD_NUMBER: _ClassVar[int]
+    TAKEN_FIELD_NUMBER: _ClassVar[int]
     offer_seq: int
     status: ReplyStatus
     goods: Goods
     counter_give: Goods
     answers_counter: bool
-    def __init__(self, offer_seq: _Optional[int] = ..., status: _Optional[_Union[ReplyStatus, str]] = ..., goods: _Optional[_Union[Goods, _Mapping]] = ..., counter_give: _Optional[_Union[Goods, _Mapping]] = ..., answers_counter: _Optional[bool] = ...) -> None: ...
+    taken: Goods
+    def __init__(self, offer_seq: _Optional[int] = ..., status: _Optional[_Union[ReplyStatus, str]] = ..., goods: _Optional[_Union[Goods, _Mapping]] = ..., counter_give: _Optional[_Union[Goods, _Mapping]] = ..., answers_counter: _Optional[bool] = ..., taken: _Optional[_Union[Goods, _Mapping]] = ...) -> None: ...
 
 class Gift(_message.Message):
     __slots__ = ("goods", "care", "loan", "in_reply_to", "repay_by")

@@ -99,10 +99,10 @@ def ensure(chars: Characters, local: np.ndarray, other: np.ndarray, tick: int) -
         loc = new_local[rnd]
         s = salience(chars, loc, tick)
         # never evict a slot this call already relies on
-        guard = np.isin(loc, protect_rows)
-        if guard.any():
-            for r in np.flatnonzero(guard):
-                s[r, protect_slots[protect_rows == loc[r]]] = np.inf
+        order = np.argsort(loc, kind="stable")
+        pos = np.minimum(np.searchsorted(loc[order], protect_rows), len(loc) - 1)
+        hit = loc[order][pos] == protect_rows
+        s[order[pos[hit]], protect_slots[hit]] = np.inf
         chosen = s.argmin(axis=1)
         for name, fill in _RESET.items():
             getattr(chars, name)[loc, chosen] = fill

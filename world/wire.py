@@ -231,6 +231,7 @@ def to_envelope(mail: Mail, i: int, tick: int) -> pb.Envelope:
                 status=flag & 3,
                 goods=g1,
                 counter_give=g2 if (flag & 3) == pb.COUNTER else None,
+                taken=g2 if (flag & 3) == pb.ACCEPT else None,
                 answers_counter=bool(flag & ANSWERS_COUNTER),
             )
         )
@@ -306,7 +307,7 @@ def from_envelopes(envelopes: list[pb.Envelope]) -> Mail:
         elif which == "trade_reply":
             row |= (
                 _g1(body.goods)
-                | _g2(body.counter_give)
+                | _g2(body.counter_give if body.status == pb.COUNTER else body.taken)
                 | {
                     "ref": body.offer_seq,
                     "flag": body.status | (ANSWERS_COUNTER if body.answers_counter else 0),

@@ -1,0 +1,39 @@
+"""Shared helpers for the tests: small worlds with the noise turned off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from world.scenario import Scenario, parse_scenario
+
+
+def quiet_world(size: int = 10, minds: dict[str, float] | None = None, **sections: Any) -> Scenario:
+    """A small scenario without encounters, collections, noise or boundaries, so a test can
+    drive exactly the acts it wants; sections override (e.g. encounters={"rate": 0.8})."""
+    data: dict[str, Any] = {
+        "name": "test",
+        "seed": 5,
+        "ticks": 5,
+        "population": {
+            "size": size,
+            "minds": minds or {"heuristic": 1.0},
+            "boundaries": {},
+        },
+        "encounters": {"rate": 0.0},
+        "public_goods": {"enabled": False},
+        "noise": {"execution": 0.0, "assessment": 0.0},
+        "information": {"observation_rate": 0.0},
+    }
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return parse_scenario(data)
+
+
+@pytest.fixture
+def world():
+    return quiet_world
