@@ -38,7 +38,7 @@ class Outgoing:
             "recipient": np.asarray(recipient, np.int64),
         }
         for name, v in cols.items():
-            part[name] = np.broadcast_to(np.asarray(v), (n,))
+            part[name] = np.full(n, v) if np.ndim(v) == 0 else np.asarray(v)
         self._parts.append(part)
         self._sizes.append(n)
         return len(self._parts) - 1

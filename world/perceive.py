@@ -378,21 +378,21 @@ def _pay_shares(
     count = np.bincount(where).astype(np.int64)
     rnd = np.zeros(len(collectors), np.int64)
     rnd[where] = round_
-    for c, p, k, r in zip(collectors, pot, count, rnd, strict=True):
-        cid = int(chars.cid[c])
-        first = cid - cid % size
-        members = min(size, n_total - first)
-        total = int(p * scenario.public_goods.multiplier)
-        each = np.full(members, total // members, np.int64)
-        each[: total % members] += 1
-        stats.produced[good] += total - int(p)
-        out.add(
-            Kind.SHARE,
-            np.full(members, c),
-            np.arange(first, first + members),
-            good=good,
-            amount=each,
-            ref=int(r),
-            subject=int(k),
-            source=members,
-        )
+    cid = chars.cid[collectors].astype(np.int64)
+    first = cid - cid % size
+    members = np.minimum(size, n_total - first)
+    total = np.floor(pot * pg.multiplier).astype(np.int64)
+    stats.produced[good] += int((total - pot).sum())
+    row = np.repeat(np.arange(len(collectors)), members)
+    offset = np.arange(len(row)) - np.repeat(np.cumsum(members) - members, members)
+    each = total[row] // members[row] + (offset < total[row] % members[row])
+    out.add(
+        Kind.SHARE,
+        collectors[row],
+        first[row] + offset,
+        good=good,
+        amount=each,
+        ref=rnd[row],
+        subject=count[row],
+        source=members[row],
+    )

@@ -59,7 +59,8 @@ class Calls:
             "counterpart": np.asarray(counterpart, np.int64),
         }
         for name in _FIELDS[3:]:
-            part[name] = np.broadcast_to(np.asarray(cols.get(name, 0), np.int64), (n,)).copy()
+            v = cols.get(name, 0)
+            part[name] = np.full(n, v, np.int64) if np.ndim(v) == 0 else np.asarray(v, np.int64)
         self._parts.append(part)
 
     def columns(self) -> dict[str, np.ndarray]:

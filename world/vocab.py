@@ -63,12 +63,12 @@ ROLE_NAMES = tuple(r.name.lower() for r in Role)
 PRODUCTION = np.array(
     [
         # food tools cloth medicine coin
-        [3.0, 0.0, 0.0, 0.0, 0.0],  # farmer
-        [0.0, 0.6, 0.0, 0.0, 0.5],  # smith
-        [0.0, 0.0, 0.8, 0.0, 0.5],  # weaver
-        [0.3, 0.0, 0.0, 0.0, 3.0],  # trader
-        [0.2, 0.0, 0.0, 0.6, 0.5],  # healer
-        [0.8, 0.0, 0.1, 0.1, 0.3],  # elder
+        [4.0, 0.0, 0.0, 0.0, 0.0],  # farmer
+        [0.5, 0.6, 0.0, 0.0, 0.5],  # smith
+        [0.5, 0.0, 0.8, 0.0, 0.5],  # weaver
+        [0.5, 0.0, 0.0, 0.0, 3.0],  # trader
+        [0.5, 0.0, 0.0, 0.6, 0.5],  # healer
+        [1.0, 0.0, 0.1, 0.1, 0.3],  # elder
         [0.0, 0.0, 0.0, 0.0, 0.0],  # child
     ],
     np.float64,

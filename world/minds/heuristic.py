@@ -65,7 +65,7 @@ class HeuristicMind(Mind):
         u = np.full((len(b), N_ACTIONS), -np.inf)
         u[:, Action.KEEP] = 0.2 + 0.9 * honest + 0.25 * att + 0.1 * aff - 0.35 * need
         u[:, Action.BREAK] = 0.55 + 0.2 * wary + 0.15 * grudge
-        u[:, Action.ACCEPT] = 0.15 + b.gain + 0.2 * trust + 0.1 * aff - 0.3 * grudge
+        u[:, Action.ACCEPT] = 0.25 + b.gain + 0.2 * trust + 0.1 * aff - 0.3 * grudge
         u[:, Action.COUNTER] = 0.1 + 0.2 * trust + 0.2 * honest - 0.3 * grudge
         u[:, Action.REJECT] = 0.3 + 0.2 * wary
         u[:, Action.GIVE] = (
@@ -98,7 +98,7 @@ class HeuristicMind(Mind):
             - 0.3 * np.maximum(betrayed - 1, 0)
             - 0.4 * anger
         )
-        u[:, Action.REFUSE] = 0.5 + 0.1 * betrayed
+        u[:, Action.REFUSE] = 0.45 + 0.1 * betrayed
         pg = c.pg_expect[b.local].astype(np.float64)
         u[:, Action.CONTRIBUTE] = 0.1 + 0.45 * gener + 0.15 * agree + 0.5 * pg - 0.6 * need
         u[:, Action.FREE_RIDE] = 0.5
