@@ -7,7 +7,7 @@ fill)); the table allocates them, grows them, takes rows out, and round-trips th
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -15,7 +15,7 @@ import numpy as np
 class Table:
     """Rows of typed columns; `len(table)` rows are live."""
 
-    COLUMNS: ClassVar[dict[str, tuple[str, tuple[int, ...], Any]]] = {}
+    COLUMNS: ClassVar[dict[str, tuple[str, tuple[int | str, ...], Any]]] = {}
 
     def __init__(self, rows: int = 0, **shape_args: int) -> None:
         self._shape_args = shape_args
@@ -27,12 +27,16 @@ class Table:
     def __len__(self) -> int:
         return self._n
 
+    if TYPE_CHECKING:  # columns are set from COLUMNS; tell the type checker they are arrays
+
+        def __getattr__(self, name: str) -> np.ndarray: ...
+
     def _trail(self, name: str) -> tuple[int, ...]:
         return tuple(
             self._shape_args[t] if isinstance(t, str) else t for t in self.COLUMNS[name][1]
         )
 
-    def append(self, **cols: np.ndarray) -> None:
+    def append(self, **cols: Any) -> None:
         """Add rows; columns not given take their fill value."""
         m = len(next(iter(cols.values())))
         for name, (dtype, _, fill) in self.COLUMNS.items():

@@ -7,7 +7,7 @@ relational memory (K slots per character), `ep_*` the episodic memory (E slots).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from world.arrays import Table
 from world.vocab import N_EMOTIONS, N_GOODS, N_TRAITS
@@ -16,7 +16,7 @@ K, E = "K", "E"
 
 
 class Characters(Table):
-    COLUMNS: ClassVar = {
+    COLUMNS: ClassVar[dict[str, tuple[str, tuple[int | str, ...], Any]]] = {
         "cid": ("<i4", (), -1),
         # self-model (static)
         "role": ("i1", (), 0),

@@ -9,7 +9,7 @@ is the same whatever shard each party lives in.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from world.arrays import Table
 
 
 class Promises(Table):
-    COLUMNS: ClassVar = {
+    COLUMNS: ClassVar[dict[str, tuple[str, tuple[int | str, ...], Any]]] = {
         "promisor": ("<i4", (), -1),
         "seq": ("<u4", (), 0),
         "promisee": ("<i4", (), -1),

@@ -32,7 +32,7 @@ class Outgoing:
     ) -> int:
         """Queue one envelope per row of `sender` (local rows); returns a handle for `seqs`."""
         n = len(sender)
-        part = {
+        part: dict[str, np.ndarray] = {
             "kind": np.full(n, int(kind), np.uint8),
             "local": np.asarray(sender, np.int64),
             "recipient": np.asarray(recipient, np.int64),

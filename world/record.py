@@ -17,7 +17,7 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import msgpack
 
@@ -58,7 +58,7 @@ class RunRecord:
             JournalWriter(self.folder / "journal" / f"shard-{i:05d}.sjl") for i in range(n_shards)
         ]
         self._metrics_path = self.folder / "metrics.csv"
-        self._metrics = None
+        self._metrics: TextIO | None = None
         self._writer: Any = None
 
     def journal(self, shard: int, payload: bytes) -> None:

@@ -7,6 +7,7 @@ field, what was wrong and what is allowed.
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -218,9 +219,14 @@ def _describe(err: ValidationError, source: str) -> str:
         parent = first["loc"][:-1]
         model: Any = Scenario
         for part in parent:
-            field = model.model_fields.get(str(part))
-            model = field.annotation if field is not None else None
-        allowed = sorted(model.model_fields) if isinstance(model, type) else []
+            fields = getattr(model, "model_fields", None)
+            if fields is not None and str(part) in fields:
+                model = fields[str(part)].annotation
+            elif typing.get_origin(model) is dict:
+                model = typing.get_args(model)[1]
+            else:
+                model = None
+        allowed = sorted(getattr(model, "model_fields", None) or [])
         msg = f"unknown field; allowed here: {', '.join(allowed)}"
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]

@@ -53,7 +53,7 @@ class Calls:
         n = len(local)
         if n == 0:
             return
-        part = {
+        part: dict[str, np.ndarray] = {
             "situation": np.full(n, int(situation), np.int8),
             "local": np.asarray(local, np.int64),
             "counterpart": np.asarray(counterpart, np.int64),

@@ -28,7 +28,7 @@ Column meanings by kind (columns not named are 0):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -62,7 +62,7 @@ ANSWERS_COUNTER = 4  # TRADE_REPLY flag bit added to the ReplyStatus
 class Mail(Table):
     """Envelopes as columns. `text` indexes `texts` (-1: no free words)."""
 
-    COLUMNS: ClassVar = {
+    COLUMNS: ClassVar[dict[str, tuple[str, tuple[int | str, ...], Any]]] = {
         **{name: (dtype, (), 0) for name, dtype in COLUMN_DTYPES.items()},
         "shown": ("u1", (N_EMOTIONS,), 0),
         "true_feeling": ("u1", (N_EMOTIONS,), 0),
@@ -194,7 +194,7 @@ def decode(data: bytes) -> tuple[pb.Batch, Mail]:
 
 
 def _goods(good: int, amount: int) -> pb.Goods:
-    return pb.Goods(good=good, amount=amount)
+    return pb.Goods(good=cast(Any, good), amount=amount)
 
 
 def _signal(shown: np.ndarray) -> pb.Signal:
@@ -228,7 +228,7 @@ def to_envelope(mail: Mail, i: int, tick: int) -> pb.Envelope:
         env.trade_reply.CopyFrom(
             pb.TradeReply(
                 offer_seq=c["ref"],
-                status=flag & 3,
+                status=cast(Any, flag & 3),
                 goods=g1,
                 counter_give=g2 if (flag & 3) == pb.COUNTER else None,
                 taken=g2 if (flag & 3) == pb.ACCEPT else None,
@@ -246,7 +246,9 @@ def to_envelope(mail: Mail, i: int, tick: int) -> pb.Envelope:
             )
         )
     elif k == Kind.GOSSIP:
-        env.gossip.CopyFrom(pb.Gossip(subject=c["subject"], claim=flag, source=c["source"]))
+        env.gossip.CopyFrom(
+            pb.Gossip(subject=c["subject"], claim=cast(Any, flag), source=c["source"])
+        )
     elif k == Kind.APOLOGY:
         env.apology.CopyFrom(pb.Apology(promise_seq=c["ref"]))
     elif k == Kind.FORGIVENESS:
@@ -265,7 +267,9 @@ def to_envelope(mail: Mail, i: int, tick: int) -> pb.Envelope:
         )
     elif k == Kind.OBSERVATION:
         env.observation.CopyFrom(
-            pb.Observation(recipient=c["subject"], act=c["ref"], cooperated=bool(flag & 1))
+            pb.Observation(
+                recipient=c["subject"], act=cast(Any, c["ref"]), cooperated=bool(flag & 1)
+            )
         )
     else:
         raise ValueError(f"envelope {i} has unknown kind {k}")
