@@ -18,8 +18,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from world.errors import SociusError, UserError
+
+if TYPE_CHECKING:
+    from world.runtime import LocalRuntime
 
 EPILOG = """examples:
   socius run examples/village.yaml
@@ -194,12 +198,26 @@ def cmd_run(args: argparse.Namespace) -> int:
             result = runtime.run(
                 sc.ticks, on_tick=progress.tick, should_stop=lambda: stop.requested
             )
+    except KeyboardInterrupt:
+        # a second Ctrl-C: stop inside the tick, keep only whole ticks, write no checkpoint
+        record.rewind()
+        record.summary(interrupted_summary(runtime))
+        record.close()
+        print(
+            f"socius: interrupted during tick {runtime.completed + 1}; the run folder {out} "
+            f"holds ticks 1..{runtime.completed} (no checkpoint of the unfinished tick)",
+            file=sys.stderr,
+        )
+        return 130
+    except BaseException:
+        record.rewind()
+        record.close()
+        raise
     finally:
         signal.signal(signal.SIGINT, previous)
-        runtime.snapshot()
-        if "result" in locals():
-            record.summary(result.summary(sc, runtime.n_shards, runtime.name))
-        record.close()
+    runtime.snapshot()
+    record.summary(result.summary(sc, runtime.n_shards, runtime.name))
+    record.close()
     if not args.quiet:
         print_figures(result, out)
     if result.stopped_early:
@@ -210,6 +228,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return 130
     return 0
+
+
+def interrupted_summary(runtime: LocalRuntime) -> dict[str, object]:
+    """The summary of a run stopped inside a tick: its whole ticks' figures, no digest (the
+    shards' state is half-way through a tick)."""
+    from world.runtime import RunResult
+
+    result = RunResult(runtime.completed, "", runtime.totals, runtime.last, 0.0, True)
+    summary = result.summary(runtime.scenario, runtime.n_shards, runtime.name)
+    summary["state_digest"] = None
+    summary["interrupted"] = "inside a tick"
+    return summary
 
 
 if __name__ == "__main__":

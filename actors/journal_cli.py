@@ -54,7 +54,9 @@ def by_tick(run: Path, scans: list[Scan]) -> Iterator[tuple[int, list[pb.Batch]]
 def describe(env: pb.Envelope, declining: bool) -> str:
     which = env.WhichOneof("body")
     body = getattr(env, which)
-    fields = MessageToDict(body, preserving_proto_field_name=True)
+    fields = MessageToDict(
+        body, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
     fields.pop("shown", None)
     said = env.utterance if which == "utterance" else (env.said if env.HasField("said") else None)
     words = ""
@@ -109,7 +111,15 @@ def cmd_journal(args: argparse.Namespace) -> int:
                     continue
                 env = to_envelope(mail, i, tick)
                 if args.json:
-                    print(json.dumps(MessageToDict(env, preserving_proto_field_name=True)))
+                    print(
+                        json.dumps(
+                            MessageToDict(
+                                env,
+                                preserving_proto_field_name=True,
+                                always_print_fields_with_no_presence=True,
+                            )
+                        )
+                    )
                 else:
                     declining = mail.kind[i] == Kind.UTTERANCE and mail.flag[i] & 1
                     print(describe(env, bool(declining)))

@@ -40,6 +40,10 @@ class RunRecord:
         self, folder: Path, scenario: Scenario, n_shards: int, resume: bool = False
     ) -> None:
         self.folder = Path(folder)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise RunFolderError(
+                f"run folder {str(self.folder)!r} is a file, not a folder; choose another --out"
+            )
         if not resume and self.folder.exists() and any(self.folder.iterdir()):
             raise RunFolderError(
                 f"run folder {str(self.folder)!r} already holds files; choose another --out or "
@@ -60,6 +64,8 @@ class RunRecord:
         self._metrics_path = self.folder / "metrics.csv"
         self._metrics: TextIO | None = None
         self._writer: Any = None
+        self._marks: dict[Path, int] = {}
+        self._mark()
 
     def journal(self, shard: int, payload: bytes) -> None:
         self.journals[shard].write(payload)
@@ -74,10 +80,27 @@ class RunRecord:
         self._writer.writerow(row)
 
     def flush(self) -> None:
+        """Make everything written so far durable; it becomes the point `rewind` returns to."""
         for j in self.journals:
             j.flush()
         if self._metrics is not None:
             self._metrics.flush()
+        self._mark()
+
+    def _mark(self) -> None:
+        paths = [j.path for j in self.journals] + [self._metrics_path]
+        self._marks = {p: p.stat().st_size if p.exists() else 0 for p in paths}
+
+    def rewind(self) -> None:
+        """Drop whatever was written after the last flush (an unfinished tick), so the folder
+        holds whole ticks only."""
+        for j in self.journals:
+            j.flush()
+        if self._metrics is not None:
+            self._metrics.flush()
+        for path, size in self._marks.items():
+            if path.exists() and path.stat().st_size > size:
+                os.truncate(path, size)
 
     def snapshot(self, tick: int, states: list[dict[str, Any]], extra: dict[str, Any]) -> Path:
         """Write every shard's state, then the manifest that makes the checkpoint whole."""

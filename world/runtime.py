@@ -87,7 +87,7 @@ class LocalRuntime:
         self, scenario: Scenario, shards: int | None = None, record: RunRecord | None = None
     ) -> None:
         self.scenario = scenario
-        self.n_shards = shards or scenario.shards
+        self.n_shards = shards if shards is not None else scenario.shards
         if self.n_shards > scenario.population.size:
             from world.errors import ScenarioError
 
@@ -100,6 +100,7 @@ class LocalRuntime:
         self.record = record
         self.totals = TickStats()
         self.last = TickStats()
+        self.completed = 0  # ticks every shard has finished (and the record holds)
 
     @property
     def tick(self) -> int:
@@ -109,14 +110,15 @@ class LocalRuntime:
         """One tick of every shard; mail goes to next tick's inboxes (and the journal)."""
         merged = TickStats()
         nxt: list[list[bytes]] = [[] for _ in range(self.n_shards)]
-        for shard in self.shards:
-            result = shard.step(self.inboxes[shard.index])
+        results = [shard.step(self.inboxes[shard.index]) for shard in self.shards]
+        for shard, result in zip(self.shards, results, strict=True):
             for dest, payload in result.batches.items():
                 nxt[dest].append(payload)
                 if self.record is not None:
                     self.record.journal(shard.index, payload)
             merged.merge(result.stats)
         self.inboxes = nxt
+        self.completed = self.tick
         self.totals.merge(merged)
         self.last = merged
         if self.record is not None:

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from world.errors import ScenarioError
 from world.minds.registry import MIND_NAMES
@@ -194,6 +201,15 @@ class Scenario(Section):
             raise ValueError(f"unknown norm {v!r}; allowed: {', '.join(NORM_NAMES)}")
         return v
 
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Scenario:
+        if self.shards > self.population.size:
+            raise ValueError(
+                f"{self.shards} shards for {self.population.size} characters would leave "
+                f"shards empty; use at most {self.population.size} shards"
+            )
+        return self
+
     def with_overrides(self, **changes: Any) -> Scenario:
         """A copy with top-level or dotted ("population.size") fields replaced and re-validated."""
         data = self.model_dump()
@@ -213,7 +229,7 @@ class Scenario(Section):
 
 def _describe(err: ValidationError, source: str) -> str:
     first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    loc = ".".join(str(p) for p in first["loc"])
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
         parent = first["loc"][:-1]
@@ -234,7 +250,8 @@ def _describe(err: ValidationError, source: str) -> str:
         msg = f"{msg} (got {first['input']!r})"
     more = len(err.errors()) - 1
     tail = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
-    return f"scenario {source}: {loc}: {msg}{tail}"
+    where = f"{loc}: " if loc else ""
+    return f"scenario {source}: {where}{msg}{tail}"
 
 
 def parse_scenario(data: Any, source: str = "<data>") -> Scenario:
@@ -262,7 +279,8 @@ def load_scenario(path: str | Path) -> Scenario:
     except yaml.YAMLError as err:
         where = getattr(err, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        raise ScenarioError(f"scenario {p}: not valid YAML{at}: {err}") from None
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ScenarioError(f"scenario {p}: not valid YAML{at}: {problem}") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"scenario {p}: not a UTF-8 text file") from None
     return parse_scenario(data, source=str(p))

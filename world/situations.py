@@ -226,12 +226,14 @@ def build(
         legal[rows, Action.PROMISE] = open_out[local[rows]] < MAX_OPEN_PROMISES
         loan[rows] = cols["due"][rows] > 0
         vulnerable[rows] |= ~loan[rows]
+        # a betrayer gets nothing from one who never deals with betrayers (this boundary
+        # comes first: it also overrides never refusing a child who betrayed it)
+        legal[rows[refuses_betrayers[rows]], Action.GIVE] = False
+        legal[rows[refuses_betrayers[rows]], Action.PROMISE] = False
         child = cp_role[rows] == Role.CHILD
         soft = ((bounds[rows] >> Boundary.NEVER_REFUSES_A_CHILD) & 1).astype(bool) & child
         legal[rows[soft & legal[rows, Action.GIVE]], Action.DECLINE] = False
         legal[rows[soft & legal[rows, Action.GIVE]], Action.PROMISE] = False
-    legal[req & refuses_betrayers, Action.GIVE] = False
-    legal[req & refuses_betrayers, Action.PROMISE] = False
 
     # encounters: what could be given, traded, asked or told
     enc = sit == Situation.ENCOUNTER
@@ -257,8 +259,14 @@ def build(
         legal[rows[refuses_betrayers[rows]], Action.GIFT] = False
         legal[rows[refuses_betrayers[rows]], Action.OFFER_TRADE] = False
 
-    # nobody is left without a choice
-    assert legal.any(axis=1).all()
+    # nobody is left without a choice: the situation's last action pays nothing and is always
+    # there (boundaries above only remove an answer when another one stays legal)
+    stuck = ~legal.any(axis=1)
+    if stuck.any():
+        raise RuntimeError(
+            f"no legal action for {int(stuck.sum())} decision(s), first: "
+            f"{Situation(int(sit[stuck][0])).name}; a rule removed every answer"
+        )
     batch = DecisionBatch(
         tick=tick,
         seed=seed,

@@ -1,0 +1,213 @@
+"""World throughput: how fast `world.LocalRuntime` steps, and how much memory a character costs.
+
+Each size runs in a fresh subprocess pinned to one core (sched_setaffinity; 1 OpenMP/OpenBLAS/
+MKL thread), so its peak RSS is its own. The scenario is the defaults with encounters.rate 1.0
+(the issue asks for >= 1 message per character per tick; the envelopes per character-tick are
+measured and printed, not assumed). Only the `runtime.step()` calls of the measured ticks are
+timed. Memory per character is given two ways: (a) the nbytes of every numpy column of every
+shard's tables (chars, owed, owed_to, outbox) plus the in-flight inbox bytes; (b) peak RSS
+growth (ru_maxrss) from before building the runtime to after the run, an upper bound.
+Targets: >= 100,000 character-ticks/s on one core, <= 10,240 B per character; PASS/MISS is
+printed and the exit code is 0 either way (1 only if a world crashed).
+
+Run: `make bench`, or `.venv/bin/python bench/world_throughput.py --help` for the flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+TARGET_RATE = 100_000  # character-ticks per second, one core
+TARGET_BYTES = 10_240  # bytes per character
+SET_HELP = "override a (dotted) scenario field, repeatable: --set population.boundaries.x=0"
+
+
+def pin_one_core() -> int:
+    """Pin this process to its first allowed CPU and to one BLAS/OpenMP thread."""
+    for var in THREAD_VARS:
+        os.environ[var] = "1"
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
+def measure_one(args: argparse.Namespace) -> dict[str, Any]:
+    """Build, warm up and time one world; numpy is imported only after pinning."""
+    cpu = pin_one_core()
+    import numpy as np
+    import yaml
+
+    from world import LocalRuntime
+    from world.scenario import parse_scenario
+
+    scenario = parse_scenario(
+        {
+            "name": "bench",
+            "seed": args.seed,
+            "ticks": args.warmup + args.ticks,
+            "shards": args.shards,
+            "population": {"size": args.one},
+            "encounters": {"rate": 1.0},
+        },
+        source="bench",
+    ).with_overrides(**{k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.set)})
+    size, ticks = scenario.population.size, args.ticks
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    runtime = LocalRuntime(scenario)
+    for _ in range(args.warmup):
+        runtime.step()
+    seconds, envelopes, senders = 0.0, 0, size
+    for _ in range(ticks):
+        t0 = time.perf_counter()
+        stats = runtime.step()
+        seconds += time.perf_counter() - t0
+        envelopes += stats.c["envelopes"]
+        outs = [sh.outbox for sh in runtime.shards]  # who sent anything (untimed)
+        senders = min(senders, sum(len(np.unique(m.sender[: len(m)])) for m in outs))
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    state = sum(
+        s.chars.nbytes() + s.owed.nbytes() + s.owed_to.nbytes() + s.outbox.nbytes()
+        for s in runtime.shards
+    )
+    inboxes = sum(len(b) for box in runtime.inboxes for b in box)
+    char_ticks = size * ticks
+    return {
+        "characters": size,
+        "shards": runtime.n_shards,
+        "warmup_ticks": args.warmup,
+        "ticks": ticks,
+        "seconds": seconds,
+        "char_ticks_per_s": char_ticks / seconds,
+        "envelopes": envelopes,
+        "envelopes_per_s": envelopes / seconds,
+        "envelopes_per_char_tick": envelopes / char_ticks,
+        "min_share_sending": senders / size,  # lowest share of characters that sent in a tick
+        "state_bytes": state,
+        "inbox_bytes": inboxes,
+        "state_bytes_per_char": (state + inboxes) / size,
+        "peak_rss_mib": rss_after / 1024,
+        "rss_growth_bytes_per_char": (rss_after - rss_before) * 1024 / size,
+        "cpu": cpu,
+        "numpy": np.__version__,
+    }
+
+
+def cpu_model() -> str:
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.exists() else []
+    models = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")]
+    return models[0] if models else platform.processor() or "unknown"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def report(rows: list[dict[str, Any]]) -> None:
+    lines: list[tuple[str, str]] = [
+        ("characters", "{characters:,}"),
+        ("shards", "{shards}"),
+        ("measured ticks (after warm-up)", "{ticks} (+{warmup_ticks})"),
+        ("seconds in step()", "{seconds:.3f}"),
+        ("character-ticks / s", "{char_ticks_per_s:,.0f}"),
+        ("envelopes / s", "{envelopes_per_s:,.0f}"),
+        ("envelopes / character-tick", "{envelopes_per_char_tick:.3f}"),
+        ("share of chars sending, worst tick", "{min_share_sending:.1%}"),
+        ("(a) state bytes / character", "{state_bytes_per_char:,.0f}"),
+        ("(b) peak RSS growth bytes / char", "{rss_growth_bytes_per_char:,.0f}"),
+        ("peak RSS (MiB)", "{peak_rss_mib:,.1f}"),
+    ]
+    width = max(len(label) for label, _ in lines)
+    for label, fmt in lines:
+        cells = "".join(f"{fmt.format(**r):>18}" for r in rows)
+        print(f"{label:<{width}}{cells}")
+    print()
+    print(f"targets: >= {TARGET_RATE:,} character-ticks/s on one core; <= {TARGET_BYTES:,} B/char")
+    for r in rows:
+        n, rate = f"{r['characters']:,}", r["char_ticks_per_s"]
+        print(f"  {n:>9} chars: throughput {rate:>10,.0f}/s  {verdict(rate >= TARGET_RATE)}")
+        memory = {
+            "(a) state   ": "state_bytes_per_char",
+            "(b) peak RSS": "rss_growth_bytes_per_char",
+        }
+        for what, key in memory.items():
+            b = r[key]
+            print(f"  {n:>9} chars: {what}{b:>10,.0f} B  {verdict(b <= TARGET_BYTES)}")
+        if r["envelopes_per_char_tick"] < 1.0:
+            print(
+                f"  !!! {n} chars: only {r['envelopes_per_char_tick']:.3f} envelopes per "
+                "character-tick, BELOW the required 1 message per character per tick !!!"
+            )
+        if r["min_share_sending"] < 1.0:
+            print(f"  note: in the worst tick {1 - r['min_share_sending']:.1%} sent nothing")
+    print()
+    print("(b) is an upper bound: it includes the temporaries of the busiest tick.")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(
+        description="Throughput and memory per character of world.LocalRuntime on one core. "
+        "Each size runs in its own pinned subprocess; figures are printed with PASS/MISS "
+        "against the targets (>= 100,000 character-ticks/s, <= 10,240 B/character).",
+    )
+    p.add_argument("--sizes", default="10000,100000", help="comma-separated character counts")
+    p.add_argument("--ticks", type=int, default=20, help="measured ticks per size (default 20)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed ticks first (default 3)")
+    p.add_argument("--shards", type=int, default=1, help="shards in the one process (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="scenario seed (default 0)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
+    p.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    p.add_argument("--one", type=int, metavar="SIZE", help=argparse.SUPPRESS)  # child mode
+    args = p.parse_args()
+    if args.ticks < 1 or args.warmup < 0 or args.shards < 1:
+        p.error("--ticks and --shards must be at least 1, --warmup at least 0")
+    if any("=" not in s for s in args.set):
+        p.error("--set takes KEY=VALUE")
+    if args.one is not None:
+        print(json.dumps(measure_one(args)))
+        return 0
+    try:
+        sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    except ValueError:
+        p.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
+    machine = f"{cpu_model()}, nproc {os.cpu_count()}, Python {platform.python_version()}"
+    print(f"world throughput on one core: {machine}")
+    fields = ", ".join([f"seed={args.seed}", "encounters.rate=1.0", *args.set, "others default"])
+    print(f"sizes {sizes}; scenario: {fields}\n")
+    root = str(Path(__file__).resolve().parent.parent)  # so that `import world` works
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, **dict.fromkeys(THREAD_VARS, "1"), "PYTHONPATH": path}
+    rows, failed = [], []
+    for size in sizes:
+        flags = {"--one": size, "--ticks": args.ticks, "--warmup": args.warmup}
+        flags |= {"--shards": args.shards, "--seed": args.seed}
+        cmd = [sys.executable, __file__, *(str(x) for kv in flags.items() for x in kv)]
+        cmd += [x for s in args.set for x in ("--set", s)]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root)
+        if done.returncode != 0:  # a crash of the world, not a missed target: say so, go on
+            print(f"!!! size {size:,} FAILED (exit {done.returncode}):\n{done.stderr}")
+            failed.append(size)
+            continue
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    if rows:
+        report(rows)
+    if args.json:
+        targets = {"char_ticks_per_s": TARGET_RATE, "bytes_per_char": TARGET_BYTES}
+        out = {"machine": machine, "targets": targets, "runs": rows, "failed_sizes": failed}
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+        print(f"figures written to {args.json}")
+    return 1 if failed else 0  # targets missed still exit 0; only a crash does not
+
+
+if __name__ == "__main__":
+    sys.exit(main())
