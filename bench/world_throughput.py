@@ -66,11 +66,14 @@ def measure_one(args: argparse.Namespace) -> dict[str, Any]:
     runtime = LocalRuntime(scenario)
     for _ in range(args.warmup):
         runtime.step()
-    seconds, envelopes, senders = 0.0, 0, size
+    seconds, cpu_seconds, envelopes, senders = 0.0, 0.0, 0, size
+    per_tick: list[float] = []
     for _ in range(ticks):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         stats = runtime.step()
-        seconds += time.perf_counter() - t0
+        per_tick.append(time.perf_counter() - t0)
+        seconds += per_tick[-1]
+        cpu_seconds += time.process_time() - c0
         envelopes += stats.c["envelopes"]
         outs = [sh.outbox for sh in runtime.shards]  # who sent anything (untimed)
         senders = min(senders, sum(len(np.unique(m.sender[: len(m)])) for m in outs))
@@ -88,6 +91,8 @@ def measure_one(args: argparse.Namespace) -> dict[str, Any]:
         "ticks": ticks,
         "seconds": seconds,
         "char_ticks_per_s": char_ticks / seconds,
+        "median_tick_char_ticks_per_s": size / float(np.median(per_tick)),
+        "cpu_char_ticks_per_s": char_ticks / cpu_seconds,
         "envelopes": envelopes,
         "envelopes_per_s": envelopes / seconds,
         "envelopes_per_char_tick": envelopes / char_ticks,
@@ -120,6 +125,8 @@ def report(rows: list[dict[str, Any]]) -> None:
         ("measured ticks (after warm-up)", "{ticks} (+{warmup_ticks})"),
         ("seconds in step()", "{seconds:.3f}"),
         ("character-ticks / s", "{char_ticks_per_s:,.0f}"),
+        ("  ... in the median tick", "{median_tick_char_ticks_per_s:,.0f}"),
+        ("  ... per CPU-second of the process", "{cpu_char_ticks_per_s:,.0f}"),
         ("envelopes / s", "{envelopes_per_s:,.0f}"),
         ("envelopes / character-tick", "{envelopes_per_char_tick:.3f}"),
         ("share of chars sending, worst tick", "{min_share_sending:.1%}"),

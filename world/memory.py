@@ -64,26 +64,32 @@ def find(chars: Characters, local: np.ndarray, other: np.ndarray) -> np.ndarray:
 
 
 def salience(chars: Characters, local: np.ndarray, tick: int) -> np.ndarray:
-    """How much each slot of these characters matters; the least salient is forgotten first."""
+    """How much each slot of these characters matters; the least salient is forgotten first:
+    weak ties (little attachment, affinity or opinion), no history of promises, long unseen.
+    An open promise either way keeps a slot."""
+    history = np.minimum(chars.rel_betrayals[local] + chars.rel_kept[local], 5).astype(np.float32)
     age = (tick - chars.rel_seen[local]).astype(np.float32)
-    s = (
-        chars.rel_att[local]
-        + np.abs(chars.rel_aff[local])
-        + 0.4 * chars.rel_betrayals[local]
-        + 0.2 * chars.rel_kept[local]
-        + 0.05 * np.minimum(chars.rel_meetings[local], 20)
-        + 0.3 * np.abs(chars.rel_rep[local]) * (chars.rel_rep_n[local] > 0)
-        + 1.0 / (1.0 + age / 20.0)
-        + 100.0 * ((chars.rel_open_in[local] > 0) | (chars.rel_open_out[local] > 0))
-    )
-    return np.where(chars.rel_id[local] < 0, -np.inf, s)
+    s = chars.rel_att[local] + np.abs(chars.rel_aff[local])
+    s += np.abs(chars.rel_rep[local])
+    s += 0.3 * history
+    s += 20.0 / (20.0 + age)
+    s += 100.0 * ((chars.rel_open_in[local] > 0) | (chars.rel_open_out[local] > 0))
+    s[chars.rel_id[local] < 0] = -np.inf
+    return s
 
 
-def ensure(chars: Characters, local: np.ndarray, other: np.ndarray, tick: int) -> np.ndarray:
-    """Slot of `other` for each `local`, making room (forgetting the least salient) if needed."""
+def ensure(
+    chars: Characters,
+    local: np.ndarray,
+    other: np.ndarray,
+    tick: int,
+    found: np.ndarray | None = None,
+) -> np.ndarray:
+    """Slot of `other` for each `local`, making room (forgetting the least salient) if needed.
+    `found`, if given, is what `find` returned for the same rows just before."""
     local = np.asarray(local, np.int64)
     other = np.asarray(other, np.int64)
-    slot = find(chars, local, other)
+    slot = find(chars, local, other) if found is None else np.array(found, np.int64)
     missing = np.flatnonzero(slot < 0)
     if len(missing) == 0:
         return slot
@@ -97,7 +103,12 @@ def ensure(chars: Characters, local: np.ndarray, other: np.ndarray, tick: int) -
     protect_slots = slot[slot >= 0]
     for rnd in rounds(new_local):
         loc = new_local[rnd]
-        s = salience(chars, loc, tick)
+        empty = chars.rel_id[loc] < 0
+        has_room = empty.any(axis=1)
+        s = np.where(empty, -np.inf, np.inf).astype(np.float32)
+        full = np.flatnonzero(~has_room)
+        if len(full):
+            s[full] = salience(chars, loc[full], tick)
         # never evict a slot this call already relies on
         order = np.argsort(loc, kind="stable")
         pos = np.minimum(np.searchsorted(loc[order], protect_rows), len(loc) - 1)

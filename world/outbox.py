@@ -14,10 +14,10 @@ from world import emotion as emo
 from world import memory
 from world.characters import Characters
 from world.phrases import phrase_id
-from world.vocab import Kind
+from world.vocab import N_KINDS, Kind, among
 from world.wire import Mail
 
-SILENT = (Kind.CONTRIBUTION, Kind.SHARE, Kind.OBSERVATION)
+SILENT = among(N_KINDS, Kind.CONTRIBUTION, Kind.SHARE, Kind.OBSERVATION)
 
 
 class Outgoing:
@@ -119,7 +119,7 @@ class Outgoing:
         true = chars.emotion[sl]
         mail.true_feeling[:] = emo.quantize(true)
         mail.true_standing[:] = chars.standing[sl] >= 0.5
-        speaks = ~np.isin(mail.kind, SILENT)
+        speaks = ~SILENT[mail.kind[:total]]
         rows = np.flatnonzero(speaks)
         if len(rows):
             slot = memory.find(chars, sl[rows], mail.recipient[rows].astype(np.int64))

@@ -21,10 +21,12 @@ from world.rng import Stream, uniform
 from world.scenario import Scenario
 from world.situations import Calls
 from world.stats import TickStats
-from world.vocab import NORM_NAMES, NORM_TABLE, PRICE, Emotion, Kind, Trait
+from world.vocab import N_KINDS, NORM_NAMES, NORM_TABLE, PRICE, Emotion, Kind, Trait, among
 from world.wire import ANSWERS_COUNTER, CARE, LOAN, Mail
 
 BETRAYAL = int(Kind.PROMISE_BROKEN)  # episode kinds are act kinds
+BOOKKEEPING = among(N_KINDS, Kind.CONTRIBUTION, Kind.SHARE)  # not personal acts
+BRINGS_GOODS = among(N_KINDS, Kind.GIFT, Kind.PROMISE_KEPT, Kind.TRADE_REPLY, Kind.SHARE)
 
 
 def record_act(
@@ -101,7 +103,7 @@ def perceive(
     traits = chars.traits
 
     # everyone who addressed me is someone I now know (bar the group's bookkeeping)
-    personal = ~np.isin(kind, [Kind.CONTRIBUTION, Kind.SHARE])
+    personal = ~BOOKKEEPING[kind]
     slot = np.full(n, -1, np.int64)
     rows = np.flatnonzero(personal)
     # how right was my view of the sender's standing, when it came to dealing with them?
@@ -113,12 +115,12 @@ def perceive(
     stats.add(
         "reputation_right", int((view_good == (inbox.true_standing[:n][rows][judged] > 0)).sum())
     )
-    slot[rows] = memory.ensure(chars, me[rows], sender[rows], tick)
+    slot[rows] = memory.ensure(chars, me[rows], sender[rows], tick, found=before)
     np.add.at(chars.rel_meetings, (me[rows], slot[rows]), 1)
     chars.rel_seen[me[rows], slot[rows]] = tick
 
     # goods that arrive: gifts, kept promises, trade replies, shares
-    arrive = np.isin(kind, [Kind.GIFT, Kind.PROMISE_KEPT, Kind.TRADE_REPLY, Kind.SHARE])
+    arrive = BRINGS_GOODS[kind]
     rows = np.flatnonzero(arrive)
     np.add.at(chars.goods, (me[rows], good[rows]), amount[rows].astype(np.int32))
 

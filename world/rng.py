@@ -58,6 +58,14 @@ def hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     return h
 
 
+def spread(keys: np.ndarray, k: np.ndarray | int) -> np.ndarray:
+    """Uniforms in [0, 1) derived from existing 64-bit keys and a small index (one mixing
+    round: cheap fan-out of one stream into several, e.g. one draw per candidate action)."""
+    with np.errstate(over="ignore"):
+        h = _mix(keys ^ (np.asarray(k).astype(np.uint64) * _GOLDEN))
+    return (h >> _S11).astype(np.float64) * _TO_UNIT
+
+
 def uniform(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     """Uniform floats in [0, 1), one per broadcast key."""
     return (hash64(seed, stream, *keys) >> _S11).astype(np.float64) * _TO_UNIT

@@ -13,7 +13,15 @@ import numpy as np
 
 from protos import society_pb2 as pb
 from world import memory
-from world.acts import COOPERATION, FAILS_INTO, PAYS, Action, PromiseState, Situation
+from world.acts import (
+    COOPERATION,
+    FAILS_INTO,
+    N_ACTIONS,
+    PAYS,
+    Action,
+    PromiseState,
+    Situation,
+)
 from world.characters import Characters
 from world.ledger import Promises
 from world.minds.base import DecisionBatch
@@ -22,11 +30,11 @@ from world.rng import Stream, below, uniform
 from world.scenario import Scenario
 from world.situations import PROMISE_DELAY, Plans
 from world.stats import TickStats
-from world.vocab import PRICE, Emotion, Good, Kind
+from world.vocab import PRICE, Emotion, Good, Kind, among
 from world.wire import ANSWERS_COUNTER, CARE, LOAN
 
 #: Acts a bystander may see, and so judge.
-VISIBLE = (Action.GIVE, Action.DECLINE, Action.GIFT, Action.KEEP, Action.BREAK)
+VISIBLE = among(N_ACTIONS, Action.GIVE, Action.DECLINE, Action.GIFT, Action.KEEP, Action.BREAK)
 
 
 def sanitize(batch: DecisionBatch, chosen: np.ndarray, stats: TickStats) -> np.ndarray:
@@ -124,10 +132,12 @@ def settle(
     # whoever I deal with is someone I now know
     slot = np.full(m, -1, np.int64)
     personal = np.flatnonzero((cp >= 0) & (sit != Situation.GROUP_CALL))
-    slot[personal] = memory.ensure(chars, local[personal], cp[personal], tick)
+    slot[personal] = memory.ensure(
+        chars, local[personal], cp[personal], tick, found=batch.slot[personal]
+    )
 
     def rows(*acts: Action, situation: Situation | None = None) -> np.ndarray:
-        mask = np.isin(action, acts)
+        mask = among(N_ACTIONS, *acts)[action]
         if situation is not None:
             mask &= sit == situation
         return np.flatnonzero(mask)
@@ -145,7 +155,9 @@ def settle(
     stats.add("promises_kept", len(r))
     r = rows(Action.KEEP, Action.BREAK)
     found = owed.find(chars.cid[local[r]], batch.ref[r])
-    owed.keep(~np.isin(np.arange(len(owed)), found[found >= 0]))
+    done = np.zeros(len(owed), bool)
+    done[found[found >= 0]] = True
+    owed.keep(~done)
     np.add.at(chars.rel_open_out, (local[r], slot[r]), -1)
 
     # trade offers and counters
@@ -333,7 +345,7 @@ def settle(
     for rnd in memory.rounds(local[acted]):
         lo = local[acted[rnd]]
         chars.standing[lo] = 0.9 * chars.standing[lo] + 0.1 * (coop[acted[rnd]] > 0)
-    seen = np.flatnonzero(np.isin(action, VISIBLE) & (cp >= 0))
+    seen = np.flatnonzero(VISIBLE[action] & (cp >= 0))
     if len(seen):
         seen = seen[
             uniform(

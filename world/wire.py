@@ -34,7 +34,7 @@ import numpy as np
 
 from protos import society_pb2 as pb
 from world.arrays import Table
-from world.vocab import N_EMOTIONS, N_GOODS, Kind
+from world.vocab import N_EMOTIONS, N_GOODS, N_KINDS, Kind, among
 
 #: Batch column name -> numpy dtype (little-endian, as the proto documents).
 COLUMN_DTYPES: dict[str, str] = {
@@ -56,6 +56,16 @@ COLUMN_DTYPES: dict[str, str] = {
 SHOWN = ("shown", "true_feeling")
 
 CARE, LOAN = 1, 2  # GIFT flag bits
+#: Kinds whose good/amount columns are goods in transit.
+CARRIES = among(
+    N_KINDS,
+    Kind.PROMISE_KEPT,
+    Kind.TRADE_OFFER,
+    Kind.TRADE_REPLY,
+    Kind.GIFT,
+    Kind.CONTRIBUTION,
+    Kind.SHARE,
+)
 ANSWERS_COUNTER = 4  # TRADE_REPLY flag bit added to the ReplyStatus
 
 
@@ -88,17 +98,7 @@ class Mail(Table):
         n = self._n
         out = np.zeros((n, N_GOODS), np.int64)
         kind = self.kind[:n]
-        first = np.isin(
-            kind,
-            [
-                Kind.PROMISE_KEPT,
-                Kind.TRADE_OFFER,
-                Kind.TRADE_REPLY,
-                Kind.GIFT,
-                Kind.CONTRIBUTION,
-                Kind.SHARE,
-            ],
-        )
+        first = CARRIES[kind]
         rows = np.flatnonzero(first)
         np.add.at(out, (rows, self.good[:n][rows]), self.amount[:n][rows])
         counter = np.flatnonzero((kind == Kind.TRADE_REPLY) & ((self.flag[:n] & 3) == pb.COUNTER))

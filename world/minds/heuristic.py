@@ -4,23 +4,135 @@ Every action's utility is a short formula in the actor's traits, feelings, needs
 of the counterpart; a small per-character random term breaks ties and keeps characters from
 being clockwork. Adaptation comes from the memory it reads: a partner who betrayed twice, a
 character made wary by betrayals, an expectation of how many others contribute.
+
+Rows are grouped by situation and each group scores only its own actions, so the work is
+proportional to the choices actually open, not to every action of the world.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 
-from world.acts import N_ACTIONS, Action
+from world.acts import ACTIONS, Action
 from world.minds.base import DecisionBatch, Mind
-from world.rng import Stream, hash64
-from world.vocab import Boundary, Emotion, Trait
+from world.rng import Stream, hash64, spread
+from world.vocab import Emotion, Trait
 
 NOISE = 0.25
 
 
-def choice_noise(batch: DecisionBatch) -> np.ndarray:
-    """(rows, N_ACTIONS) uniforms from the actors' own streams, keyed by the decision."""
-    h = hash64(
+class Features:
+    """What the heuristic weighs, for some rows of a batch, each computed once when asked."""
+
+    def __init__(self, batch: DecisionBatch, rows: np.ndarray) -> None:
+        self.b = batch.take(rows)
+        self.local = self.b.local
+
+    def _trait(self, t: Trait) -> np.ndarray:
+        return self.b.chars.traits[self.local, t].astype(np.float64)
+
+    def _feeling(self, e: Emotion) -> np.ndarray:
+        return self.b.chars.emotion[self.local, e].astype(np.float64)
+
+    honest = functools.cached_property(lambda self: self._trait(Trait.HONESTY))
+    agree = functools.cached_property(lambda self: self._trait(Trait.AGREEABLENESS))
+    gener = functools.cached_property(lambda self: self._trait(Trait.GENEROSITY))
+    venge = functools.cached_property(lambda self: self._trait(Trait.VENGEFULNESS))
+    empathy = functools.cached_property(lambda self: self._trait(Trait.EMPATHY))
+    social = functools.cached_property(lambda self: self._trait(Trait.SOCIABILITY))
+    anger = functools.cached_property(lambda self: self._feeling(Emotion.ANGER))
+    gratitude = functools.cached_property(lambda self: self._feeling(Emotion.GRATITUDE))
+    wary = functools.cached_property(
+        lambda self: self.b.chars.wariness[self.local].astype(np.float64)
+    )
+    pg = functools.cached_property(
+        lambda self: self.b.chars.pg_expect[self.local].astype(np.float64)
+    )
+    need = functools.cached_property(lambda self: self.b.need)
+    gain = functools.cached_property(lambda self: self.b.gain)
+    news = functools.cached_property(lambda self: self.b.news.astype(np.float64))
+    produces = functools.cached_property(lambda self: self.b.produces.astype(np.float64))
+    loan = functools.cached_property(lambda self: self.b.loan.astype(np.float64))
+    vuln = functools.cached_property(lambda self: self.b.vulnerable.astype(np.float64))
+    trust = functools.cached_property(lambda self: self.b.trust())
+    aff = functools.cached_property(lambda self: self.b.relation("rel_aff", 0.0))
+    att = functools.cached_property(lambda self: self.b.relation("rel_att", 0.0))
+    betrayed = functools.cached_property(lambda self: self.b.relation("rel_betrayals", 0.0))
+    rep = functools.cached_property(lambda self: self.b.relation("rel_rep", 0.0))
+    owe = functools.cached_property(  # they gave me more than I gave them
+        lambda self: (self.b.relation("rel_balance", 0.0) < 0).astype(np.float64)
+    )
+    grudge = functools.cached_property(lambda self: self.betrayed * self.venge)
+    kindness = functools.cached_property(lambda self: 0.5 * self.gener + 0.5 * self.empathy)
+
+
+Utility = Callable[[Features], "np.ndarray | float"]
+
+#: The utility of each action, in the features of the deciding character.
+UTILITY: dict[Action, Utility] = {
+    Action.KEEP: lambda f: 0.2 + 0.9 * f.honest + 0.25 * f.att + 0.1 * f.aff - 0.35 * f.need,
+    Action.BREAK: lambda f: 0.55 + 0.2 * f.wary + 0.15 * f.grudge,
+    Action.ACCEPT: lambda f: 0.25 + f.gain + 0.2 * f.trust + 0.1 * f.aff - 0.3 * f.grudge,
+    Action.COUNTER: lambda f: 0.1 + 0.2 * f.trust + 0.2 * f.honest - 0.3 * f.grudge,
+    Action.REJECT: lambda f: 0.3 + 0.2 * f.wary,
+    Action.GIVE: lambda f: (
+        0.05
+        + 0.55 * f.gener
+        + 0.25 * f.agree
+        + 0.45 * f.att
+        + 0.25 * f.trust
+        + 0.3 * f.owe
+        + 0.45 * f.vuln * f.kindness
+        + 0.2 * f.loan * f.trust
+        + 0.15 * f.rep
+        + 0.2 * f.gratitude
+        - 0.8 * f.need
+        - 0.45 * f.grudge
+        - 0.3 * f.wary * f.loan
+    ),
+    Action.PROMISE: lambda f: (
+        0.15 + 0.3 * (1 - f.honest) + 0.15 * f.agree + 0.35 * f.honest * f.produces - 0.3 * f.grudge
+    ),
+    Action.DECLINE: lambda f: 0.55 + 0.25 * f.need + 0.1 * f.wary,
+    Action.APOLOGIZE: lambda f: 0.15 + 0.45 * f.honest + 0.35 * f.agree + 0.2 * f.aff + 0.2 * f.att,
+    Action.IGNORE: lambda f: 0.55 + 0.2 * (1 - f.agree),
+    Action.FORGIVE: lambda f: (
+        0.2
+        + 0.45 * f.agree
+        + 0.4 * (1 - f.venge)
+        + 0.3 * f.att
+        + 0.15 * f.aff
+        - 0.3 * np.maximum(f.betrayed - 1, 0)
+        - 0.4 * f.anger
+    ),
+    Action.REFUSE: lambda f: 0.45 + 0.1 * f.betrayed,
+    Action.CONTRIBUTE: lambda f: 0.1 + 0.45 * f.gener + 0.15 * f.agree + 0.5 * f.pg - 0.6 * f.need,
+    Action.FREE_RIDE: lambda f: 0.5,
+    Action.IDLE: lambda f: 0.3,
+    Action.CHAT: lambda f: 0.1 + 0.4 * f.social + 0.2 * f.aff,
+    Action.GIFT: lambda f: (
+        -0.15
+        + 0.4 * f.gener
+        + 0.5 * f.vuln * f.kindness
+        + 0.35 * f.att
+        + 0.2 * f.owe
+        + 0.1 * f.rep
+        - 0.8 * f.need
+        - 0.45 * f.grudge
+    ),
+    Action.OFFER_TRADE: lambda f: 0.25 + 0.3 * f.gain + 0.15 * f.trust - 0.3 * f.grudge,
+    Action.ASK: lambda f: -0.25 + 1.3 * f.need + 0.2 * f.trust + 0.2 * f.att - 0.3 * f.grudge,
+    Action.GOSSIP: lambda f: 0.05 + 0.3 * f.social + 0.15 * (1 - f.honest) + 0.3 * f.news,
+}
+assert set(UTILITY) == set(Action)
+
+
+def decision_keys(batch: DecisionBatch) -> np.ndarray:
+    """One 64-bit key per row from the actor's own stream, keyed by the decision."""
+    return hash64(
         batch.seed,
         Stream.CHOICE,
         batch.actor,
@@ -29,103 +141,26 @@ def choice_noise(batch: DecisionBatch) -> np.ndarray:
         batch.counterpart,
         batch.ref,
     )
-    per_action = hash64(0, Stream.CHOICE, h[:, None], np.arange(N_ACTIONS)[None, :])
-    return (per_action >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
 class HeuristicMind(Mind):
     name = "heuristic"
 
-    def utilities(self, b: DecisionBatch) -> np.ndarray:
-        c = b.chars
-        t = c.traits[b.local].astype(np.float64)
-        honest, agree, gener = (
-            t[:, Trait.HONESTY],
-            t[:, Trait.AGREEABLENESS],
-            t[:, Trait.GENEROSITY],
-        )
-        venge, empathy, social = (
-            t[:, Trait.VENGEFULNESS],
-            t[:, Trait.EMPATHY],
-            t[:, Trait.SOCIABILITY],
-        )
-        anger = c.emotion[b.local, Emotion.ANGER].astype(np.float64)
-        gratitude = c.emotion[b.local, Emotion.GRATITUDE].astype(np.float64)
-        wary = c.wariness[b.local].astype(np.float64)
-        need = b.need
-        trust = b.trust()
-        aff = b.relation("rel_aff", 0.0)
-        att = b.relation("rel_att", 0.0)
-        betrayed = b.relation("rel_betrayals", 0.0)
-        rep = b.relation("rel_rep", 0.0)
-        owe = (b.relation("rel_balance", 0.0) < 0).astype(np.float64)  # they gave me more
-        vuln = b.vulnerable.astype(np.float64)
-        loan = b.loan.astype(np.float64)
-        grudge = betrayed * venge
-        u = np.full((len(b), N_ACTIONS), -np.inf)
-        u[:, Action.KEEP] = 0.2 + 0.9 * honest + 0.25 * att + 0.1 * aff - 0.35 * need
-        u[:, Action.BREAK] = 0.55 + 0.2 * wary + 0.15 * grudge
-        u[:, Action.ACCEPT] = 0.25 + b.gain + 0.2 * trust + 0.1 * aff - 0.3 * grudge
-        u[:, Action.COUNTER] = 0.1 + 0.2 * trust + 0.2 * honest - 0.3 * grudge
-        u[:, Action.REJECT] = 0.3 + 0.2 * wary
-        u[:, Action.GIVE] = (
-            0.05
-            + 0.55 * gener
-            + 0.25 * agree
-            + 0.45 * att
-            + 0.25 * trust
-            + 0.3 * owe
-            + 0.45 * vuln * (0.5 * gener + 0.5 * empathy)
-            + 0.2 * loan * trust
-            + 0.15 * rep
-            + 0.2 * gratitude
-            - 0.8 * need
-            - 0.45 * grudge
-            - 0.3 * wary * loan
-        )
-        u[:, Action.PROMISE] = (
-            0.15 + 0.3 * (1 - honest) + 0.15 * agree + 0.35 * honest * b.produces - 0.3 * grudge
-        )
-        u[:, Action.DECLINE] = 0.55 + 0.25 * need + 0.1 * wary
-        u[:, Action.APOLOGIZE] = 0.15 + 0.45 * honest + 0.35 * agree + 0.2 * aff + 0.2 * att
-        u[:, Action.IGNORE] = 0.55 + 0.2 * (1 - agree)
-        u[:, Action.FORGIVE] = (
-            0.1
-            + 0.45 * agree
-            + 0.4 * (1 - venge)
-            + 0.3 * att
-            + 0.15 * aff
-            - 0.3 * np.maximum(betrayed - 1, 0)
-            - 0.4 * anger
-        )
-        u[:, Action.REFUSE] = 0.45 + 0.1 * betrayed
-        pg = c.pg_expect[b.local].astype(np.float64)
-        u[:, Action.CONTRIBUTE] = 0.1 + 0.45 * gener + 0.15 * agree + 0.5 * pg - 0.6 * need
-        u[:, Action.FREE_RIDE] = 0.5
-        u[:, Action.IDLE] = 0.3
-        u[:, Action.CHAT] = 0.1 + 0.4 * social + 0.2 * aff
-        u[:, Action.GIFT] = (
-            -0.15
-            + 0.4 * gener
-            + 0.5 * vuln * (0.5 * gener + 0.5 * empathy)
-            + 0.35 * att
-            + 0.2 * owe
-            + 0.1 * rep
-            - 0.8 * need
-            - 0.45 * grudge
-        )
-        u[:, Action.OFFER_TRADE] = 0.25 + 0.3 * b.gain + 0.15 * trust - 0.3 * grudge
-        u[:, Action.ASK] = -0.25 + 1.3 * need + 0.2 * trust + 0.2 * att - 0.3 * grudge
-        u[:, Action.GOSSIP] = 0.05 + 0.3 * social + 0.15 * (1 - honest) + 0.3 * b.news
-        return u
-
     def decide(self, batch: DecisionBatch) -> np.ndarray:
+        out = np.zeros(len(batch), np.int8)
         if not len(batch):
-            return np.zeros(0, np.int8)
-        u = self.utilities(batch) + NOISE * choice_noise(batch)
-        u[~batch.legal] = -np.inf
-        return u.argmax(axis=1).astype(np.int8)
-
-
-def boundary(chars, local: np.ndarray, which: Boundary) -> np.ndarray:
-    return (chars.boundaries[local] >> np.uint8(which) & 1).astype(bool)
+            return out
+        keys = decision_keys(batch)
+        for situation, actions in ACTIONS.items():
+            rows = np.flatnonzero(batch.situation == situation)
+            if not len(rows):
+                continue
+            f = Features(batch, rows)
+            acts = np.array(actions)
+            u = np.empty((len(rows), len(acts)))
+            for j, a in enumerate(actions):
+                u[:, j] = UTILITY[a](f)
+            u += NOISE * spread(keys[rows][:, None], acts[None, :])
+            u[~batch.legal[rows][:, acts]] = -np.inf
+            out[rows] = acts[u.argmax(axis=1)]
+        return out
