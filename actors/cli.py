@@ -1,6 +1,7 @@
 """The `socius` command line.
 
     socius run SCENARIO        run a world and write its run folder
+    socius resume RUN          continue a stopped run from its last checkpoint
     socius validate SCENARIO   check a scenario file
     socius journal cat RUN     print a run's envelopes
     socius journal stats RUN   count a run's envelopes
@@ -12,22 +13,18 @@ line naming what is wrong and how to fix it and exits with code 2; no traceback.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING
 
 from world.errors import SociusError, UserError
-
-if TYPE_CHECKING:
-    from world.runtime import LocalRuntime
 
 EPILOG = """examples:
   socius run examples/village.yaml
   socius run examples/village.yaml --ticks 50 --seed 7 --shards 4 --out runs/v7
+  socius run examples/village.yaml --runtime local
+  socius run examples/town-10k.yaml --address auto --placement spread
+  socius resume runs/v7
   socius validate examples/town-10k.yaml
   socius journal cat runs/v7 --character 12 --limit 20
   socius journal stats runs/v7
@@ -47,6 +44,67 @@ def _positive(name: str):
         return value
 
     return parse
+
+
+def _natural(name: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a whole number, not {text!r}"
+            ) from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{name} must be 0 or more, not {value}")
+        return value
+
+    return parse
+
+
+def _fraction(name: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{name} must be above 0, not {text}")
+        return value
+
+    return parse
+
+
+def add_runtime_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--runtime",
+        choices=["ray", "local"],
+        default="ray",
+        help="where shards run: ray = shard actors on a local Ray instance or a cluster "
+        "(default); local = every shard in this process (tests, notebooks, debugging)",
+    )
+    p.add_argument(
+        "--address",
+        help="Ray cluster to join: auto (the one started on this machine with `ray start`), "
+        "ray://HOST:10001 or HOST:6379; default: start a local Ray instance",
+    )
+    p.add_argument(
+        "--placement",
+        choices=["pack", "spread"],
+        default="pack",
+        help="pack shard actors onto few nodes, or spread them over all (default: pack)",
+    )
+    p.add_argument(
+        "--actor-cpus",
+        type=_fraction("--actor-cpus"),
+        help="CPU each shard actor reserves (default: 0.5, less when there are more actors "
+        "than that fits)",
+    )
+    p.add_argument(
+        "--actor-resources",
+        metavar="NAME=AMOUNT[,...]",
+        help="custom Ray resources each shard actor needs, e.g. socius_worker=1",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
 
 def _seed(text: str) -> int:
@@ -91,13 +149,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="shards to split the characters into (default: the scenario's)",
     )
     run.add_argument("--out", type=Path, help="run folder (default: runs/NAME-seedS-TIME)")
+    add_runtime_flags(run)
     run.add_argument(
-        "--runtime",
-        choices=["local"],
-        default="local",
-        help="where shards run: local = in this process",
+        "--characters-per-actor",
+        type=_positive("--characters-per-actor"),
+        help="pack this many characters per shard actor (1: one actor per character); "
+        "instead of --shards",
     )
-    run.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    run.add_argument(
+        "--checkpoint-every",
+        type=_natural("--checkpoint-every"),
+        default=10,
+        metavar="K",
+        help="snapshot every shard each K ticks (and at tick 0) for resume and recovery; "
+        "0 turns checkpoints off (default: 10)",
+    )
+
+    resume = sub.add_parser(
+        "resume",
+        help="continue a stopped run from its last checkpoint",
+        description="Continue a run that was stopped (Ctrl-C, a killed process, a lost "
+        "cluster) from its last complete checkpoint, to the end of its scenario. It ends with "
+        "the digest the uninterrupted run would have had.",
+    )
+    resume.add_argument("run", metavar="RUN", type=Path, help="run folder")
+    add_runtime_flags(resume)
 
     val = sub.add_parser(
         "validate",
@@ -127,7 +203,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
+            from actors.run_cli import cmd_run
+
             return cmd_run(args)
+        if args.command == "resume":
+            from actors.run_cli import cmd_resume
+
+            return cmd_resume(args)
         if args.command == "validate":
             return cmd_validate(args)
         if args.command == "journal":
@@ -150,96 +232,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from world.scenario import load_scenario
 
     sc = load_scenario(args.scenario)
+    shards = sc.shards if sc.shards is not None else "auto"
     print(
         f"{args.scenario}: valid. {sc.name}: {sc.population.size} characters, {sc.ticks} "
-        f"ticks, seed {sc.seed}, {sc.shards} shard(s), norm {sc.norm}, minds "
+        f"ticks, seed {sc.seed}, shards {shards}, norm {sc.norm}, minds "
         + ", ".join(f"{k} {v:g}" for k, v in sc.population.minds.items())
     )
     return 0
-
-
-class _Stop:
-    """Ctrl-C asks the run to stop after the current tick; a second Ctrl-C stops at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from actors.progress import RunProgress, print_figures
-    from world.record import RunRecord
-    from world.runtime import LocalRuntime
-    from world.scenario import load_scenario
-
-    sc = load_scenario(args.scenario)
-    sc = sc.with_overrides(
-        **{
-            "ticks": args.ticks,
-            "seed": args.seed,
-            "shards": args.shards,
-            "population.size": args.characters,
-        }
-    )
-    out = args.out or Path("runs") / (
-        f"{sc.name}-seed{sc.seed}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    )
-    record = RunRecord(out, sc, sc.shards)
-    runtime = LocalRuntime(sc, sc.shards, record)
-    stop = _Stop()
-    previous = signal.signal(signal.SIGINT, stop)
-    progress = RunProgress(sc.ticks, quiet=args.quiet)
-    try:
-        with progress:
-            result = runtime.run(
-                sc.ticks, on_tick=progress.tick, should_stop=lambda: stop.requested
-            )
-    except KeyboardInterrupt:
-        # a second Ctrl-C: stop inside the tick, keep only whole ticks, write no checkpoint
-        record.rewind()
-        record.summary(interrupted_summary(runtime))
-        record.close()
-        print(
-            f"socius: interrupted during tick {runtime.completed + 1}; the run folder {out} "
-            f"holds ticks 1..{runtime.completed} (no checkpoint of the unfinished tick)",
-            file=sys.stderr,
-        )
-        return 130
-    except BaseException:
-        record.rewind()
-        record.close()
-        raise
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    runtime.snapshot()
-    record.summary(result.summary(sc, runtime.n_shards, runtime.name))
-    record.close()
-    if not args.quiet:
-        print_figures(result, out)
-    if result.stopped_early:
-        print(
-            f"socius: stopped at tick {result.ticks} of {sc.ticks}; the run folder {out} "
-            f"holds everything up to there",
-            file=sys.stderr,
-        )
-        return 130
-    return 0
-
-
-def interrupted_summary(runtime: LocalRuntime) -> dict[str, object]:
-    """The summary of a run stopped inside a tick: its whole ticks' figures, no digest (the
-    shards' state is half-way through a tick)."""
-    from world.runtime import RunResult
-
-    result = RunResult(runtime.completed, "", runtime.totals, runtime.last, 0.0, True)
-    summary = result.summary(runtime.scenario, runtime.n_shards, runtime.name)
-    summary["state_digest"] = None
-    summary["interrupted"] = "inside a tick"
-    return summary
 
 
 if __name__ == "__main__":

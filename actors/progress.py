@@ -15,7 +15,7 @@ from world.stats import TickStats
 
 
 class RunProgress:
-    def __init__(self, ticks: int, quiet: bool = False) -> None:
+    def __init__(self, ticks: int, quiet: bool = False, start: int = 0) -> None:
         self.ticks = ticks
         self.quiet = quiet
         self.console = Console(stderr=True)
@@ -30,7 +30,9 @@ class RunProgress:
             disable=quiet,
             transient=False,
         )
-        self._task = self._progress.add_task("run", total=ticks, tps=0.0, eps=0.0, coop=0.0)
+        self._task = self._progress.add_task(
+            "run", total=ticks, completed=start, tps=0.0, eps=0.0, coop=0.0
+        )
         self._seconds = 0.0
         self._envelopes = 0
         self._ticks = 0

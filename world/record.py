@@ -3,27 +3,33 @@
     scenario.yaml   the validated scenario as run
     summary.json    final figures and state_digest
     metrics.csv     one row per tick, the figures the Prometheus exporter shows
-    journal/        every envelope (world/journal.py)
-    checkpoints/    msgpack snapshots per shard plus a manifest
+    journal/        every envelope (world/journal.py), one file per shard
+    checkpoints/    tick-NNNNNNNN/: a msgpack snapshot per shard, then manifest.json
 
 Files are written so that a run stopped at any moment loses nothing already written: metrics
 rows and journal records are flushed every tick, summaries and manifests are replaced
-atomically (write to a temporary file, then rename).
+atomically (write to a temporary file, then rename). A checkpoint counts only once its manifest
+exists, and the manifest is written last.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any, TextIO
 
 import msgpack
+import yaml
 
 from world.errors import RunFolderError
 from world.journal import JournalWriter
-from world.scenario import Scenario
+from world.scenario import Scenario, parse_scenario
+
+KEEP_CHECKPOINTS = 2  # older complete checkpoints are removed
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -35,20 +41,90 @@ def atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def journal_path(folder: Path, shard: int) -> Path:
+    return Path(folder) / "journal" / f"shard-{shard:05d}.sjl"
+
+
+def checkpoint_path(folder: Path, tick: int) -> Path:
+    return Path(folder) / "checkpoints" / f"tick-{tick:08d}"
+
+
+def shard_snapshot_name(index: int) -> str:
+    return f"shard-{index:05d}.msgpack"
+
+
+def write_shard_snapshot(folder: Path, tick: int, state: dict[str, Any]) -> str:
+    """Write one shard's state into the checkpoint of `tick`; returns the file name."""
+    where = checkpoint_path(folder, tick)
+    where.mkdir(parents=True, exist_ok=True)
+    name = shard_snapshot_name(state["index"])
+    atomic_write(where / name, msgpack.packb(state, use_bin_type=True))
+    return name
+
+
+def read_shard_snapshot(folder: Path, tick: int, index: int) -> dict[str, Any]:
+    path = checkpoint_path(folder, tick) / shard_snapshot_name(index)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise RunFolderError(f"cannot read checkpoint file {str(path)!r}: {err.strerror}") from None
+    try:
+        return msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except Exception as err:  # msgpack raises several kinds
+        raise RunFolderError(f"checkpoint file {str(path)!r} is damaged: {err}") from None
+
+
+def latest_checkpoint(folder: Path) -> dict[str, Any] | None:
+    """The manifest of the newest complete checkpoint of a run folder, or None."""
+    root = Path(folder) / "checkpoints"
+    if not root.is_dir():
+        return None
+    for where in sorted(root.glob("tick-*"), reverse=True):
+        manifest = where / "manifest.json"
+        if manifest.is_file():
+            try:
+                return json.loads(manifest.read_text())
+            except (OSError, ValueError):
+                continue
+    return None
+
+
+def load_run_scenario(folder: Path) -> Scenario:
+    path = Path(folder) / "scenario.yaml"
+    if not Path(folder).is_dir():
+        raise RunFolderError(f"run folder {str(folder)!r} not found")
+    if not path.is_file():
+        raise RunFolderError(f"{str(folder)!r} has no scenario.yaml; is it a socius run folder?")
+    return parse_scenario(yaml.safe_load(path.read_text(encoding="utf-8")), source=str(path))
+
+
+def check_new_folder(folder: Path) -> None:
+    """A new run goes into a folder that does not exist yet or is empty."""
+    if folder.exists() and not folder.is_dir():
+        raise RunFolderError(
+            f"run folder {str(folder)!r} is a file, not a folder; choose another --out"
+        )
+    if folder.exists() and any(folder.iterdir()):
+        raise RunFolderError(
+            f"run folder {str(folder)!r} already holds files; choose another --out or remove it"
+        )
+
+
 class RunRecord:
+    """Writes a run folder. `journals=False` when the shards write their own journals
+    (the Ray runtime); `resume=True` to continue an existing folder."""
+
     def __init__(
-        self, folder: Path, scenario: Scenario, n_shards: int, resume: bool = False
+        self,
+        folder: Path,
+        scenario: Scenario,
+        n_shards: int,
+        resume: bool = False,
+        journals: bool = True,
     ) -> None:
         self.folder = Path(folder)
-        if self.folder.exists() and not self.folder.is_dir():
-            raise RunFolderError(
-                f"run folder {str(self.folder)!r} is a file, not a folder; choose another --out"
-            )
-        if not resume and self.folder.exists() and any(self.folder.iterdir()):
-            raise RunFolderError(
-                f"run folder {str(self.folder)!r} already holds files; choose another --out or "
-                f"remove it"
-            )
+        if not resume:
+            check_new_folder(self.folder)
         try:
             (self.folder / "journal").mkdir(parents=True, exist_ok=True)
             (self.folder / "checkpoints").mkdir(exist_ok=True)
@@ -58,14 +134,18 @@ class RunRecord:
             ) from None
         if not resume:
             (self.folder / "scenario.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
-        self.journals = [
-            JournalWriter(self.folder / "journal" / f"shard-{i:05d}.sjl") for i in range(n_shards)
-        ]
+        self.journals = (
+            [JournalWriter(journal_path(self.folder, i)) for i in range(n_shards)]
+            if journals
+            else []
+        )
         self._metrics_path = self.folder / "metrics.csv"
         self._metrics: TextIO | None = None
         self._writer: Any = None
         self._marks: dict[Path, int] = {}
         self._mark()
+
+    # --- every tick -------------------------------------------------------------------------
 
     def journal(self, shard: int, payload: bytes) -> None:
         self.journals[shard].write(payload)
@@ -102,18 +182,45 @@ class RunRecord:
             if path.exists() and path.stat().st_size > size:
                 os.truncate(path, size)
 
-    def snapshot(self, tick: int, states: list[dict[str, Any]], extra: dict[str, Any]) -> Path:
-        """Write every shard's state, then the manifest that makes the checkpoint whole."""
-        folder = self.folder / "checkpoints" / f"tick-{tick:08d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        files = []
-        for state in states:
-            name = f"shard-{state['index']:05d}.msgpack"
-            atomic_write(folder / name, msgpack.packb(state, use_bin_type=True))
-            files.append(name)
-        manifest = {"tick": tick, "shards": files, **extra}
-        atomic_write(folder / "manifest.json", json.dumps(manifest, indent=2).encode())
-        return folder
+    # --- checkpoints ------------------------------------------------------------------------
+
+    def journal_sizes(self) -> list[int]:
+        for j in self.journals:
+            j.flush()
+        return [j.tell() for j in self.journals]
+
+    def write_manifest(self, tick: int, manifest: dict[str, Any]) -> Path:
+        """Complete the checkpoint of `tick` (its shard files must be written) and prune old
+        ones."""
+        where = checkpoint_path(self.folder, tick)
+        where.mkdir(parents=True, exist_ok=True)
+        atomic_write(where / "manifest.json", json.dumps({"tick": tick, **manifest}).encode())
+        complete = sorted(
+            p.parent for p in (self.folder / "checkpoints").glob("tick-*/manifest.json")
+        )
+        for old in complete[:-KEEP_CHECKPOINTS]:
+            shutil.rmtree(old, ignore_errors=True)
+        return where
+
+    def rewind_to(self, manifest: dict[str, Any]) -> None:
+        """Cut the journals and metrics back to a checkpoint (resume and recovery)."""
+        for j, size in zip(self.journals, manifest.get("journal_sizes", []), strict=False):
+            j.truncate_to(int(size))
+        tick = int(manifest["tick"])
+        if self._metrics is not None:
+            self._metrics.close()
+            self._metrics, self._writer = None, None
+        if self._metrics_path.exists():
+            text = self._metrics_path.read_text(encoding="utf-8")
+            rows = list(csv.DictReader(io.StringIO(text)))
+            keep = [r for r in rows if int(r["tick"]) <= tick]
+            out = io.StringIO()
+            if rows:
+                writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+                writer.writeheader()
+                writer.writerows(keep)
+            atomic_write(self._metrics_path, out.getvalue().encode())
+        self._mark()
 
     def summary(self, summary: dict[str, Any]) -> None:
         atomic_write(
@@ -126,18 +233,3 @@ class RunRecord:
             j.close()
         if self._metrics is not None:
             self._metrics.close()
-
-
-def load_snapshot(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A checkpoint's manifest and shard states; RunFolderError if it is not whole."""
-    manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
-        raise RunFolderError(f"checkpoint {str(folder)!r} has no manifest; it is incomplete")
-    manifest = json.loads(manifest_path.read_text())
-    states = []
-    for name in manifest["shards"]:
-        path = folder / name
-        if not path.is_file():
-            raise RunFolderError(f"checkpoint {str(folder)!r} lacks {name}")
-        states.append(msgpack.unpackb(path.read_bytes(), raw=False, strict_map_key=False))
-    return manifest, states

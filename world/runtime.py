@@ -1,8 +1,9 @@
-"""The in-process runtime: every shard in one process, stepping in lockstep.
+"""Runtimes step a world's shards in lockstep; the in-process one is the reference.
 
-It is the reference every other runtime is held to: for the same scenario and seed it gives the
-same state digest whatever the number of shards. Mail moves between shards as serialized
-batches, exactly as it would between processes.
+`Runtime` holds what every runtime shares: the tick loop, the figures, the run record and
+checkpoints (every K ticks, and at tick 0, so a run can always be resumed). `LocalRuntime`
+steps every shard in this process, moving mail between them as serialized batches exactly as
+it would move between processes; the Ray runtime (actors/) is held to its digests.
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from world.digest import state_digest
-from world.record import RunRecord
+from world.record import (
+    RunRecord,
+    read_shard_snapshot,
+    shard_snapshot_name,
+    write_shard_snapshot,
+)
 from world.scenario import Scenario
 from world.shard import Shard
 from world.stats import TickStats
@@ -28,6 +33,8 @@ class RunResult:
     last: TickStats  # the final tick
     seconds: float
     stopped_early: bool = False
+    recoveries: int = 0
+    checkpoints: int = 0
 
     def summary(self, scenario: Scenario, n_shards: int, runtime: str) -> dict[str, Any]:
         t = self.totals.c
@@ -42,6 +49,8 @@ class RunResult:
             "stopped_early": self.stopped_early,
             "state_digest": self.state_digest,
             "seconds": round(self.seconds, 3),
+            "recoveries": self.recoveries,
+            "checkpoints": self.checkpoints,
             "totals": {
                 "envelopes": t["envelopes"],
                 "cooperation_rate": round(t["cooperative"] / acts, 6) if acts else 0.0,
@@ -77,53 +86,74 @@ class RunResult:
 TickHook = Callable[[int, TickStats, float], None]
 
 
-class LocalRuntime:
-    """Runs a scenario's shards in this process. `record` (optional) receives the run folder's
-    journal, metrics and snapshots."""
+class Runtime:
+    """The tick loop, figures, record and checkpoints; subclasses move the shards."""
 
-    name = "local"
+    name = "runtime"
 
     def __init__(
-        self, scenario: Scenario, shards: int | None = None, record: RunRecord | None = None
+        self,
+        scenario: Scenario,
+        n_shards: int,
+        record: RunRecord | None = None,
+        checkpoint_every: int = 0,
     ) -> None:
-        self.scenario = scenario
-        self.n_shards = shards if shards is not None else scenario.shards
-        if self.n_shards > scenario.population.size:
+        if n_shards > scenario.population.size:
             from world.errors import ScenarioError
 
             raise ScenarioError(
-                f"{self.n_shards} shards for {scenario.population.size} characters leaves "
+                f"{n_shards} shards for {scenario.population.size} characters leaves "
                 f"shards empty; use at most {scenario.population.size} shards"
             )
-        self.shards = [Shard(scenario, i, self.n_shards) for i in range(self.n_shards)]
-        self.inboxes: list[list[bytes]] = [[] for _ in range(self.n_shards)]
+        self.scenario = scenario
+        self.n_shards = n_shards
         self.record = record
+        self.checkpoint_every = checkpoint_every
         self.totals = TickStats()
         self.last = TickStats()
         self.completed = 0  # ticks every shard has finished (and the record holds)
+        self.recoveries = 0
+        self.checkpoints = 0
+        self.last_checkpoint: dict[str, Any] | None = None
+
+    # --- what a runtime implements ----------------------------------------------------------
+
+    def _step_shards(self, tick: int) -> list[TickStats]:
+        raise NotImplementedError
+
+    def _save_shards(self, tick: int) -> list[int]:
+        """Write every shard's snapshot for `tick`; returns the journal sizes to record."""
+        raise NotImplementedError
+
+    def _load_shards(self, manifest: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def digest(self) -> str:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the runtime holds (processes, actors)."""
+
+    # --- the loop ---------------------------------------------------------------------------
 
     @property
     def tick(self) -> int:
-        return self.shards[0].tick
+        return self.completed
 
     def step(self) -> TickStats:
-        """One tick of every shard; mail goes to next tick's inboxes (and the journal)."""
+        """One tick of every shard, recorded, and checkpointed when one is due."""
+        tick = self.completed + 1
         merged = TickStats()
-        nxt: list[list[bytes]] = [[] for _ in range(self.n_shards)]
-        results = [shard.step(self.inboxes[shard.index]) for shard in self.shards]
-        for shard, result in zip(self.shards, results, strict=True):
-            for dest, payload in result.batches.items():
-                nxt[dest].append(payload)
-                if self.record is not None:
-                    self.record.journal(shard.index, payload)
-            merged.merge(result.stats)
-        self.inboxes = nxt
-        self.completed = self.tick
+        for stats in self._step_shards(tick):
+            merged.merge(stats)
+        self.completed = tick
         self.totals.merge(merged)
         self.last = merged
         if self.record is not None:
-            self.record.metrics_row({"tick": self.tick, **merged.figures()})
+            self.record.metrics_row({"tick": tick, **merged.figures()})
             self.record.flush()
+        if self.checkpoint_every and tick % self.checkpoint_every == 0:
+            self.checkpoint()
         return merged
 
     def run(
@@ -132,29 +162,121 @@ class LocalRuntime:
         on_tick: TickHook | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> RunResult:
-        ticks = self.scenario.ticks if ticks is None else ticks
+        """Run `ticks` more ticks (default: up to the scenario's length)."""
+        target = self.scenario.ticks if ticks is None else self.completed + ticks
         start = time.perf_counter()
         stopped = False
-        for _ in range(ticks):
+        if self.checkpoint_every and self.record is not None and self.last_checkpoint is None:
+            self.checkpoint()  # tick 0 (or the resumed tick): any fault is recoverable
+        while self.completed < target:
             if should_stop is not None and should_stop():
                 stopped = True
                 break
             t0 = time.perf_counter()
             stats = self.step()
             if on_tick is not None:
-                on_tick(self.tick, stats, time.perf_counter() - t0)
+                on_tick(self.completed, stats, time.perf_counter() - t0)
         return RunResult(
-            self.tick, self.digest(), self.totals, self.last, time.perf_counter() - start, stopped
+            self.completed,
+            self.digest(),
+            self.totals,
+            self.last,
+            time.perf_counter() - start,
+            stopped,
+            self.recoveries,
+            self.checkpoints,
         )
+
+    # --- checkpoints ------------------------------------------------------------------------
+
+    def checkpoint(self) -> dict[str, Any] | None:
+        """Snapshot every shard, then write the manifest that makes the checkpoint whole."""
+        if self.record is None:
+            return None
+        tick = self.completed
+        sizes = self._save_shards(tick)
+        manifest = {
+            "tick": tick,
+            "n_shards": self.n_shards,
+            "runtime": self.name,
+            "checkpoint_every": self.checkpoint_every,
+            "shards": [shard_snapshot_name(i) for i in range(self.n_shards)],
+            "journal_sizes": sizes,
+            "totals": self.totals.to_dict(),
+            "last": self.last.to_dict(),
+            "recoveries": self.recoveries,
+        }
+        self.record.write_manifest(tick, manifest)
+        self.checkpoints += 1
+        self.last_checkpoint = manifest
+        return manifest
+
+    def final_checkpoint(self) -> None:
+        """The snapshot a finished (or stopped) run leaves, unless one exists for this tick."""
+        if self.last_checkpoint is None or self.last_checkpoint["tick"] != self.completed:
+            self.checkpoint()
+
+    def restore(self, manifest: dict[str, Any]) -> None:
+        """Put the world back as it was at a checkpoint (resume, or recovery from a fault)."""
+        if int(manifest["n_shards"]) != self.n_shards:
+            raise ValueError(
+                f"checkpoint of {manifest['n_shards']} shards cannot restore a runtime of "
+                f"{self.n_shards}"
+            )
+        self._load_shards(manifest)
+        if self.record is not None:
+            self.record.rewind_to(manifest)
+        self.completed = int(manifest["tick"])
+        self.totals = TickStats.from_dict(manifest["totals"])
+        self.last = TickStats.from_dict(manifest["last"])
+        self.recoveries = max(self.recoveries, int(manifest.get("recoveries", 0)))
+        self.last_checkpoint = manifest
+
+
+class LocalRuntime(Runtime):
+    """Every shard in this process. `record` (optional) receives the run folder's journal,
+    metrics and checkpoints."""
+
+    name = "local"
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        shards: int | None = None,
+        record: RunRecord | None = None,
+        checkpoint_every: int = 0,
+    ) -> None:
+        n = shards if shards is not None else (scenario.shards or 1)
+        super().__init__(scenario, n, record, checkpoint_every)
+        self.shards = [Shard(scenario, i, n) for i in range(n)]
+        self.inboxes: list[list[bytes]] = [[] for _ in range(n)]
+
+    def _step_shards(self, tick: int) -> list[TickStats]:
+        nxt: list[list[bytes]] = [[] for _ in range(self.n_shards)]
+        results = [shard.step(self.inboxes[shard.index]) for shard in self.shards]
+        for shard, result in zip(self.shards, results, strict=True):
+            for dest, payload in result.batches.items():
+                nxt[dest].append(payload)
+                if self.record is not None:
+                    self.record.journal(shard.index, payload)
+        self.inboxes = nxt
+        return [r.stats for r in results]
+
+    def _save_shards(self, tick: int) -> list[int]:
+        assert self.record is not None
+        for shard in self.shards:
+            write_shard_snapshot(self.record.folder, tick, shard.get_state())
+        return self.record.journal_sizes()
+
+    def _load_shards(self, manifest: dict[str, Any]) -> None:
+        assert self.record is not None
+        tick = int(manifest["tick"])
+        self.inboxes = [[] for _ in range(self.n_shards)]
+        for shard in self.shards:
+            shard.set_state(read_shard_snapshot(self.record.folder, tick, shard.index))
+        for shard in self.shards:
+            for dest, payload in shard.pending_mail().items():
+                self.inboxes[dest].append(payload)
 
     def digest(self) -> str:
         return state_digest(s.digest_parts() for s in self.shards)
-
-    def snapshot(self) -> Path | None:
-        if self.record is None:
-            return None
-        return self.record.snapshot(
-            self.tick,
-            [s.get_state() for s in self.shards],
-            {"n_shards": self.n_shards, "runtime": self.name},
-        )

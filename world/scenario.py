@@ -184,7 +184,13 @@ class Scenario(Section):
     description: str = ""
     seed: int = Field(0, ge=0, lt=2**63)
     ticks: int = Field(100, ge=1, le=10_000_000)
-    shards: int = Field(1, ge=1, le=100_000, description="shards the characters are split into")
+    shards: int | None = Field(
+        None,
+        ge=1,
+        le=10_000_000,
+        description="shards the characters are split into (none: the runtime chooses: one "
+        "in process, a few per CPU on Ray)",
+    )
     norm: str = Field("stern_judging", description="how observers judge what they see")
     population: Population = Population()
     economy: Economy = Economy()
@@ -203,7 +209,7 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _shards_fit(self) -> Scenario:
-        if self.shards > self.population.size:
+        if self.shards is not None and self.shards > self.population.size:
             raise ValueError(
                 f"{self.shards} shards for {self.population.size} characters would leave "
                 f"shards empty; use at most {self.population.size} shards"

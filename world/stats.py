@@ -76,7 +76,7 @@ class TickStats:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "c": self.c,
+            "c": dict(self.c),
             "kinds": self.kinds.tolist(),
             "produced": self.produced.tolist(),
             "consumed": self.consumed.tolist(),

@@ -20,7 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 VILLAGE = ROOT / "examples" / "village.yaml"
-SMALL = ("--characters", "40", "--ticks", "5")
+SMALL = ("--characters", "40", "--ticks", "5", "--runtime", "local")
 MAGIC = b"SOCIUS-JOURNAL 1\n"
 
 
@@ -86,6 +86,7 @@ VARIANTS = {
     "shards1": ["--quiet", "--shards", 1],
     "shards4": ["--quiet", "--shards", 4],
     "seed8": ["--quiet", "--seed", 8],
+    "ray3": ["--quiet", "--runtime", "ray", "--shards", 3],
 }
 
 
@@ -176,6 +177,16 @@ def test_run_prints_table_of_figures(village_run) -> None:
 def test_same_flags_give_same_digest(runs) -> None:
     """The same scenario, seed and flags into another folder give the same state digest."""
     assert variant(runs, "again")["state_digest"] == variant(runs, "village")["state_digest"]
+
+
+def test_ray_runtime_gives_the_local_digest(runs) -> None:
+    """`--runtime ray` with 3 shard actors ends where the in-process runtime does."""
+    summary = variant(runs, "ray3")
+    assert (summary["runtime"], summary["shards"]) == ("ray", 3)
+    assert summary["state_digest"] == variant(runs, "village")["state_digest"]
+    folder, _ = runs["ray3"]
+    stats = socius("journal", "stats", folder)
+    assert "matches" in stats.stdout, stats.stdout
 
 
 @pytest.mark.parametrize("shards", [1, 4])
@@ -523,7 +534,17 @@ def interrupted_run(
 ) -> tuple[subprocess.Popen[str], str, str]:
     """Start a long run, wait for `rows` ticks in metrics.csv, send `signals` SIGINTs."""
     proc = popen_socius(
-        "run", VILLAGE, "--characters", characters, "--ticks", 100000, "--out", out, "--quiet"
+        "run",
+        VILLAGE,
+        "--characters",
+        characters,
+        "--ticks",
+        100000,
+        "--out",
+        out,
+        "--quiet",
+        "--runtime",
+        "local",
     )
     try:
         wait_for_rows(proc, out, rows, timeout=120)

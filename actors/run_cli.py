@@ -1,0 +1,199 @@
+"""`socius run` and `socius resume`: build a runtime from the flags and drive it to the end.
+
+Ctrl-C stops after the current tick (a last checkpoint is written, exit 130); a second Ctrl-C
+stops inside the tick, keeps whole ticks only and writes no checkpoint. Either way
+`socius resume RUN` continues from the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from world.errors import RunFolderError, UserError
+from world.record import RunRecord, latest_checkpoint, load_run_scenario
+from world.runtime import LocalRuntime, RunResult, Runtime
+from world.scenario import Scenario, load_scenario
+
+
+class _Stop:
+    """Ctrl-C asks the run to stop after the current tick; a second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+def _resources(text: str | None) -> dict[str, float]:
+    if not text:
+        return {}
+    out = {}
+    for part in text.split(","):
+        name, _, amount = part.partition("=")
+        try:
+            out[name.strip()] = float(amount)
+        except ValueError:
+            raise UserError(
+                f"--actor-resources: {part!r} is not NAME=AMOUNT (e.g. socius_worker=1)"
+            ) from None
+        if not name.strip() or out[name.strip()] <= 0:
+            raise UserError(f"--actor-resources: {part!r} needs a name and an amount above 0")
+    return out
+
+
+def build_runtime(
+    args: argparse.Namespace,
+    sc: Scenario,
+    folder: Path,
+    shards: int | None,
+    checkpoint_every: int,
+    resume: bool,
+) -> tuple[Runtime, RunRecord]:
+    """The runtime the flags ask for, with its run record (created, or reopened to resume)."""
+    if args.runtime == "local":
+        n = shards or sc.shards or 1
+        record = RunRecord(folder, sc, n, resume=resume)
+        return LocalRuntime(sc, n, record, checkpoint_every), record
+    from actors.ray_runtime import Placement, RayRuntime, auto_shards, connect
+
+    placement = Placement(
+        strategy=args.placement.upper(),
+        cpus=args.actor_cpus,
+        resources=_resources(args.actor_resources),
+    )
+    resources = connect(args.address)
+    n = shards or sc.shards or auto_shards(sc, resources.get("CPU", 1), placement)
+    record = RunRecord(folder, sc, n, resume=resume, journals=False)
+    try:
+        return RayRuntime(sc, n, record, checkpoint_every, placement), record
+    except BaseException:
+        record.close()
+        raise
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    sc = load_scenario(args.scenario)
+    sc = sc.with_overrides(
+        ticks=args.ticks,
+        seed=args.seed,
+        shards=args.shards,
+        **{"population.size": args.characters},
+    )
+    shards = sc.shards
+    if args.characters_per_actor is not None:
+        if args.shards is not None:
+            raise UserError("give --shards or --characters-per-actor, not both")
+        from math import ceil
+
+        shards = ceil(sc.population.size / args.characters_per_actor)
+    out = args.out or Path("runs") / (
+        f"{sc.name}-seed{sc.seed}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    )
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(
+            f"run folder {str(out)!r} is a file, not a folder; choose another --out"
+        )
+    if out.is_dir() and any(out.iterdir()):
+        raise RunFolderError(
+            f"run folder {str(out)!r} already holds files; choose another --out or remove it"
+        )
+    runtime, record = build_runtime(args, sc, out, shards, args.checkpoint_every, resume=False)
+    return drive(runtime, record, sc, out, args.quiet)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    folder: Path = args.run
+    sc = load_run_scenario(folder)
+    manifest = latest_checkpoint(folder)
+    if manifest is None:
+        raise RunFolderError(
+            f"{str(folder)!r} has no complete checkpoint to resume from (the run had "
+            f"checkpoints off, or stopped before its first one); start it again with socius run"
+        )
+    if manifest["tick"] >= sc.ticks:
+        print(f"socius: {folder} already ran all {sc.ticks} ticks; nothing to resume")
+        return 0
+    every = int(manifest.get("checkpoint_every", 10))
+    runtime, record = build_runtime(args, sc, folder, int(manifest["n_shards"]), every, True)
+    try:
+        runtime.restore(manifest)
+    except BaseException:
+        runtime.close()
+        record.close()
+        raise
+    if not args.quiet:
+        print(f"resuming {folder} at tick {manifest['tick']} of {sc.ticks}", file=sys.stderr)
+    return drive(runtime, record, sc, folder, args.quiet)
+
+
+def drive(runtime: Runtime, record: RunRecord, sc: Scenario, out: Path, quiet: bool) -> int:
+    from actors.progress import RunProgress, print_figures
+
+    stop = _Stop()
+    previous = signal.signal(signal.SIGINT, stop)
+    progress = RunProgress(sc.ticks, quiet=quiet, start=runtime.completed)
+    try:
+        with progress:
+            result = runtime.run(on_tick=progress.tick, should_stop=lambda: stop.requested)
+        runtime.final_checkpoint()
+    except KeyboardInterrupt:
+        # a second Ctrl-C: stop inside the tick, keep only whole ticks, write no checkpoint
+        record.rewind()
+        record.summary(interrupted_summary(runtime))
+        record.close()
+        runtime.close()
+        print(
+            f"socius: interrupted during tick {runtime.completed + 1}; the run folder {out} "
+            f"holds ticks 1..{runtime.completed} (no checkpoint of the unfinished tick); "
+            f"`socius resume {out}` continues from the last checkpoint",
+            file=sys.stderr,
+        )
+        return 130
+    except BaseException:
+        record.rewind()
+        record.close()
+        runtime.close()
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    record.summary(result.summary(sc, runtime.n_shards, runtime.name))
+    record.close()
+    runtime.close()
+    if not quiet:
+        print_figures(result, out)
+    if result.stopped_early:
+        print(
+            f"socius: stopped at tick {result.ticks} of {sc.ticks}; the run folder {out} "
+            f"holds everything up to there; `socius resume {out}` continues it",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
+def interrupted_summary(runtime: Runtime) -> dict[str, Any]:
+    """The summary of a run stopped inside a tick: its whole ticks' figures, no digest (the
+    shards' state is half-way through a tick)."""
+    result = RunResult(
+        runtime.completed,
+        "",
+        runtime.totals,
+        runtime.last,
+        0.0,
+        True,
+        runtime.recoveries,
+        runtime.checkpoints,
+    )
+    summary = result.summary(runtime.scenario, runtime.n_shards, runtime.name)
+    summary["state_digest"] = None
+    summary["interrupted"] = "inside a tick"
+    return summary

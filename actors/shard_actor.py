@@ -1,0 +1,111 @@
+"""A Ray actor hosting one `world.Shard`.
+
+Each tick the coordinator calls `step(t)` once. The shard takes the batches its peers delivered
+for tick t-1, steps, writes its own outgoing batches to its journal, and delivers each batch
+straight to the destination shard's actor (payloads never pass through the coordinator). It
+returns only its tick statistics, after every delivery has been received: when the coordinator
+holds all the statistics of tick t, every envelope of tick t is where it must be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import ray
+
+from world.journal import JournalWriter
+from world.record import journal_path, read_shard_snapshot, write_shard_snapshot
+from world.scenario import parse_scenario
+from world.shard import Shard
+
+
+@ray.remote
+class ShardActor:
+    def __init__(
+        self, scenario: dict[str, Any], index: int, n_shards: int, folder: str | None
+    ) -> None:
+        self.shard = Shard(parse_scenario(scenario, source="coordinator"), index, n_shards)
+        self.index = index
+        self.folder = Path(folder) if folder else None
+        self.journal = JournalWriter(journal_path(self.folder, index)) if self.folder else None
+        self.inbox: dict[int, list[bytes]] = {}
+        self.peers: list[Any] = []
+
+    async def ready(self) -> dict[str, Any]:
+        """Where this shard lives: its process and node (for placement checks and tests)."""
+        ctx = ray.get_runtime_context()
+        return {
+            "pid": os.getpid(),
+            "node": ctx.get_node_id(),
+            "tick": self.shard.tick,
+            "characters": len(self.shard.chars),
+        }
+
+    async def set_peers(self, peers: list[Any]) -> None:
+        self.peers = peers
+
+    async def deliver(self, tick: int, payload: bytes) -> None:
+        """A batch sent to this shard's characters in `tick`."""
+        self.inbox.setdefault(tick, []).append(payload)
+
+    async def step(self, tick: int) -> dict[str, Any]:
+        if tick != self.shard.tick + 1:
+            raise RuntimeError(
+                f"shard {self.index} is at tick {self.shard.tick} and was asked to step tick {tick}"
+            )
+        result = self.shard.step(self.inbox.pop(tick - 1, []))
+        sends = []
+        for dest, payload in result.batches.items():
+            if self.journal is not None:
+                self.journal.write(payload)
+            if dest == self.index:
+                await self.deliver(tick, payload)
+            else:
+                sends.append(self.peers[dest].deliver.remote(tick, payload))
+        if self.journal is not None:
+            self.journal.flush()
+        await asyncio.gather(*sends)
+        return result.stats.to_dict()
+
+    async def checkpoint(self, tick: int) -> int:
+        """Write this shard's snapshot into the checkpoint of `tick`; returns the journal's
+        size, to be recorded in the manifest."""
+        assert self.folder is not None and tick == self.shard.tick
+        write_shard_snapshot(self.folder, tick, self.shard.get_state())
+        if self.journal is None:
+            return 0
+        self.journal.flush()
+        return self.journal.tell()
+
+    async def restore(self, tick: int, journal_size: int) -> None:
+        """Load this shard's snapshot of `tick` and cut its journal back to match."""
+        assert self.folder is not None
+        self.shard.set_state(read_shard_snapshot(self.folder, tick, self.index))
+        if self.journal is not None:
+            self.journal.truncate_to(journal_size)
+        self.inbox = {}
+
+    async def redeliver(self) -> None:
+        """Send the mail of the restored tick again, as it was sent the first time."""
+        sends = []
+        for dest, payload in self.shard.pending_mail().items():
+            if dest == self.index:
+                await self.deliver(self.shard.tick, payload)
+            else:
+                sends.append(self.peers[dest].deliver.remote(self.shard.tick, payload))
+        await asyncio.gather(*sends)
+
+    async def digest_parts(self) -> dict[str, Any]:
+        return self.shard.digest_parts()
+
+    async def close(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+
+    def exit_process(self) -> None:
+        """Fault injection for tests and drills: the actor's process exits at once."""
+        os._exit(1)

@@ -1,0 +1,202 @@
+"""The Ray runtime keeps the determinism contract and survives dead shard actors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import ray
+
+from actors.ray_runtime import RayRuntime, RunFault, connect
+from world.errors import RunFolderError
+from world.record import RunRecord
+from world.runtime import LocalRuntime
+from world.scenario import Scenario, parse_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    """One local Ray instance for the module (two CPUs)."""
+    if ray.is_initialized():
+        ray.shutdown()
+    connect(num_cpus=2)
+    yield
+    ray.shutdown()
+
+
+def world(size: int = 60, ticks: int = 12, seed: int = 2) -> Scenario:
+    return parse_scenario(
+        {
+            "name": "raytest",
+            "population": {"size": size, "group_size": 10},
+            "ticks": ticks,
+            "seed": seed,
+            "information": {"observation_rate": 0.3},
+        }
+    )
+
+
+def reference(sc: Scenario) -> str:
+    return LocalRuntime(sc, 1).run().state_digest
+
+
+def recorded(sc: Scenario, folder: Path, shards: int, every: int) -> RayRuntime:
+    return RayRuntime(sc, shards, RunRecord(folder, sc, shards, journals=False), every)
+
+
+def journal_envelopes(folder: Path) -> int:
+    out = subprocess.run(
+        [sys.executable, "-m", "actors.cli", "journal", "stats", folder],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return int(out.split(":", 1)[1].split("envelopes")[0].replace(",", ""))
+
+
+@pytest.mark.parametrize("shards", [1, 3, 5])
+def test_ray_matches_the_in_process_runtime(shards: int) -> None:
+    """Any number of shard actors reaches the in-process runtime's digest."""
+    sc = world()
+    rt = RayRuntime(sc, shards)
+    try:
+        assert rt.run().state_digest == reference(sc)
+    finally:
+        rt.close()
+
+
+def test_one_actor_per_character() -> None:
+    """The literal layout, one Ray actor per character (40 of them), gives the same digest."""
+    sc = world(size=40, ticks=6)
+    rt = RayRuntime(sc, 40)
+    try:
+        assert len({w["pid"] for w in rt.where()}) == 40
+        assert rt.run().state_digest == reference(sc)
+    finally:
+        rt.close()
+
+
+@pytest.mark.parametrize("fault", ["ray.kill", "process exit"])
+def test_recovers_from_a_dead_shard_actor(tmp_path: Path, fault: str) -> None:
+    """A shard actor that dies mid-run is replaced from the last checkpoint; the run ends
+    with the uninterrupted digest, counts the recovery, and its record has every tick once."""
+    sc = world()
+    rt = recorded(sc, tmp_path / "run", shards=3, every=4)
+    try:
+        rt.checkpoint()
+        for _ in range(6):
+            rt.step()
+        victim = rt.actors[1]
+        if fault == "ray.kill":
+            ray.kill(victim)
+        else:
+            victim.exit_process.remote()
+        result = rt.run()
+    finally:
+        rt.close()
+        rt.record.close()
+    assert result.state_digest == reference(sc)
+    assert result.recoveries == 1
+    rows = list(csv.DictReader((tmp_path / "run" / "metrics.csv").open()))
+    assert [int(r["tick"]) for r in rows] == list(range(1, sc.ticks + 1))
+    assert journal_envelopes(tmp_path / "run") == result.totals.c["envelopes"]
+
+
+def test_a_fault_without_checkpoints_ends_the_run_clearly(tmp_path: Path) -> None:
+    """With checkpoints off, a dead shard ends the run with a message that says why, and the
+    record keeps every finished tick."""
+    sc = world()
+    rt = recorded(sc, tmp_path / "run", shards=2, every=0)
+    try:
+        for _ in range(3):
+            rt.step()
+        ray.kill(rt.actors[0])
+        with pytest.raises(RunFault, match="no checkpoint to recover from"):
+            rt.run()
+    finally:
+        rt.close()
+        rt.record.close()
+    rows = list(csv.DictReader((tmp_path / "run" / "metrics.csv").open()))
+    assert len(rows) == 3
+
+
+def test_a_fault_with_the_checkpoints_gone_ends_the_run_clearly(tmp_path: Path) -> None:
+    """If the checkpoint files are gone when a shard dies, the run stops with a message naming
+    the missing file instead of carrying on wrongly."""
+    sc = world()
+    rt = recorded(sc, tmp_path / "run", shards=2, every=2)
+    try:
+        rt.checkpoint()
+        for _ in range(3):
+            rt.step()
+        for f in (tmp_path / "run" / "checkpoints").glob("tick-*/shard-*.msgpack"):
+            f.unlink()
+        ray.kill(rt.actors[1])
+        with pytest.raises(RunFolderError, match="cannot read checkpoint file"):
+            rt.run()
+    finally:
+        rt.close()
+        rt.record.close()
+    assert (tmp_path / "run" / "metrics.csv").is_file()
+
+
+def socius(*args: object, **kw) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "actors.cli", *map(str, args)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def wait_rows(proc: subprocess.Popen[str], metrics: Path, rows: int) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if metrics.exists() and len(metrics.read_text().splitlines()) > rows:
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended early: {proc.communicate()}")
+        time.sleep(0.05)
+    pytest.fail("the run did not get going")
+
+
+@pytest.mark.parametrize("stop", ["SIGKILL", "SIGINT"])
+def test_resume_after_the_process_is_stopped(tmp_path: Path, stop: str) -> None:
+    """A Ray run killed outright, or stopped with Ctrl-C, resumes from its last checkpoint and
+    ends with the digest of the uninterrupted run and a journal that matches its figures."""
+    out = tmp_path / "run"
+    sc = world(size=300, ticks=40)
+    scenario = tmp_path / "world.yaml"
+    scenario.write_text(sc.to_yaml())
+    proc = socius("run", scenario, "--out", out, "--checkpoint-every", 5, "--shards", 3, "--quiet")
+    wait_rows(proc, out / "metrics.csv", 12)
+    proc.send_signal(signal.SIGKILL if stop == "SIGKILL" else signal.SIGINT)
+    proc.communicate(timeout=120)
+    assert proc.returncode == (-9 if stop == "SIGKILL" else 130)
+    summary = out / "summary.json"
+    assert (not summary.exists()) if stop == "SIGKILL" else summary.exists()
+    resumed = subprocess.run(
+        [sys.executable, "-m", "actors.cli", "resume", out, "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    result = json.loads(summary.read_text())
+    assert result["ticks"] == sc.ticks and not result["stopped_early"]
+    assert result["state_digest"] == reference(sc)
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [int(r["tick"]) for r in rows] == list(range(1, sc.ticks + 1))
+    assert journal_envelopes(out) == result["totals"]["envelopes"]
