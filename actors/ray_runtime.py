@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import socket
 import time
 from typing import Any
 
@@ -79,10 +80,32 @@ class Placement:
             )
 
 
+def _reachable(address: str) -> None:
+    """Fail fast (Ray itself retries for minutes) when a HOST:PORT address does not answer."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ClusterError(
+            f"--address {address!r} is not auto, ray://HOST:PORT or HOST:PORT (e.g. "
+            f"ray://head:10001, head:6379)"
+        )
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as err:
+        raise ClusterError(
+            f"cannot reach a Ray cluster at {address}: {err.strerror or err}. Is `ray start "
+            f"--head` running there, and is the port right (6379 for the GCS, 10001 for "
+            f"ray://)?"
+        ) from None
+
+
 def connect(address: str | None = None, num_cpus: int | None = None) -> dict[str, Any]:
     """Join the Ray instance at `address` ('auto', 'ray://host:port', host:port), or start a
     local one; an already initialized Ray is reused. Returns the cluster's resources."""
     if not ray.is_initialized():
+        if address:
+            _reachable(address)
         try:
             if address:
                 ray.init(address=address, logging_level=logging.ERROR)

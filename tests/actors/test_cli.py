@@ -598,3 +598,15 @@ def test_second_ctrl_c_stops_at_once_without_traceback(tmp_path: Path) -> None:
     assert len(rows) == summary["ticks"]
     stats = socius("journal", "stats", out)
     assert stats.returncode == 0 and "matches" in stats.stdout, stats.stdout
+
+
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [("127.0.0.1:1", ("cannot reach", "127.0.0.1:1")), ("nonsense", ("nonsense", "ray://"))],
+)
+def test_unreachable_cluster_is_one_line(tmp_path: Path, address: str, words: tuple) -> None:
+    """An --address nobody answers at fails fast with one line, and writes no run folder."""
+    out = tmp_path / "run"
+    proc = socius("run", VILLAGE, "--address", address, "--out", out, "--quiet", timeout=60)
+    assert_user_error(proc, *words)
+    assert not out.exists()

@@ -1,0 +1,172 @@
+"""Ray runtime against the in-process runtime, and packed shards against one actor per character.
+
+Prints, on this machine:
+  A. at 10,000 characters: character-ticks/s and envelopes/s of the in-process runtime (one
+     process) and of the Ray runtime (shard actors on a local Ray instance), side by side, and
+     the ratio per core used. "Cores used" is measured, not assumed: the CPU seconds that the
+     driver and every shard actor's process spent during the measured ticks.
+     Target: the Ray runtime reaches at least half the in-process throughput per core used.
+  B. at 200 characters: packed shards against one Ray actor per character.
+     Target: packed is at least 50 times faster.
+
+    .venv/bin/python bench/ray_throughput.py [--characters 10000] [--literal 200] [--ticks 20]
+
+Figures only: nothing is asserted. Starting 200 actors takes a few minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from world.runtime import LocalRuntime, Runtime
+from world.scenario import Scenario, parse_scenario
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU seconds of these processes so far (Linux /proc)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLK
+    return total
+
+
+def scenario(size: int, seed: int) -> Scenario:
+    return parse_scenario(
+        {"name": "bench", "seed": seed, "population": {"size": size}, "encounters": {"rate": 1.0}},
+        source="bench",
+    )
+
+
+def measure(rt: Runtime, pids: list[int], warmup: int, ticks: int) -> dict[str, Any]:
+    for _ in range(warmup):
+        rt.step()
+    envelopes = 0
+    c0, t0 = cpu_seconds(pids), time.perf_counter()
+    for _ in range(ticks):
+        envelopes += rt.step().c["envelopes"]
+    wall, cpu = time.perf_counter() - t0, cpu_seconds(pids) - c0
+    size = rt.scenario.population.size
+    return {
+        "runtime": rt.name,
+        "shards": rt.n_shards,
+        "characters": size,
+        "ticks": ticks,
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "cores_used": cpu / wall,
+        "char_ticks_per_s": size * ticks / wall,
+        "envelopes_per_s": envelopes / wall,
+        "char_ticks_per_cpu_s": size * ticks / cpu,
+    }
+
+
+def local(size: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
+    return measure(LocalRuntime(scenario(size, seed), 1), [os.getpid()], warmup, ticks)
+
+
+def on_ray(size: int, shards: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
+    from actors.ray_runtime import RayRuntime
+
+    start = time.perf_counter()
+    rt = RayRuntime(scenario(size, seed), shards)
+    pids = [os.getpid(), *(w["pid"] for w in rt.where())]
+    started = time.perf_counter() - start
+    try:
+        row = measure(rt, pids, warmup, ticks)
+    finally:
+        rt.close()
+    return {**row, "startup_seconds": started}
+
+
+def table(title: str, rows: list[dict[str, Any]]) -> None:
+    print(f"\n{title}")
+    cells = [
+        ("runtime", "{runtime}"),
+        ("shards (actors)", "{shards}"),
+        ("characters", "{characters:,}"),
+        ("measured ticks", "{ticks}"),
+        ("seconds", "{seconds:.2f}"),
+        ("cores used (CPU s / wall s)", "{cores_used:.2f}"),
+        ("character-ticks / s", "{char_ticks_per_s:,.0f}"),
+        ("envelopes / s", "{envelopes_per_s:,.0f}"),
+        ("character-ticks / CPU-second", "{char_ticks_per_cpu_s:,.0f}"),
+    ]
+    width = max(len(c) for c, _ in cells)
+    for label, fmt in cells:
+        print(f"  {label:<{width}}" + "".join(f"{fmt.format(**r):>16}" for r in rows))
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--characters", type=int, default=10_000, help="part A size (10,000)")
+    p.add_argument("--literal", type=int, default=200, help="part B size (200)")
+    p.add_argument("--ticks", type=int, default=20, help="measured ticks in part A (20)")
+    p.add_argument("--literal-ticks", type=int, default=5, help="measured ticks in part B (5)")
+    p.add_argument("--warmup", type=int, default=2, help="unmeasured ticks first (2)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    args = p.parse_args()
+
+    from actors.ray_runtime import connect
+
+    cpus = int(connect()["CPU"])
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Ray sees {cpus}; Python {platform.python_version()}"
+    )
+    a_local = local(args.characters, args.seed, args.warmup, args.ticks)
+    a_ray = [
+        on_ray(args.characters, k, args.seed, args.warmup, args.ticks)
+        for k in sorted({cpus, 2 * cpus})
+    ]
+    table(f"A. {args.characters:,} characters", [a_local, *a_ray])
+    print("  target: Ray reaches at least half the in-process throughput per core used")
+    for r in a_ray:
+        ratio = r["char_ticks_per_cpu_s"] / a_local["char_ticks_per_cpu_s"]
+        wall = r["char_ticks_per_s"] / a_local["char_ticks_per_s"]
+        print(
+            f"    {r['shards']} shards: per CPU-second {ratio:.2f} of in-process "
+            f"({'PASS' if ratio >= 0.5 else 'MISS'}); wall-clock {wall:.2f}x"
+        )
+
+    b_packed = on_ray(args.literal, cpus, args.seed, args.warmup, args.literal_ticks)
+    b_literal = on_ray(args.literal, args.literal, args.seed, 1, args.literal_ticks)
+    table(
+        f"B. {args.literal} characters: packed against one actor per character",
+        [b_packed, b_literal],
+    )
+    speedup = b_packed["char_ticks_per_s"] / b_literal["char_ticks_per_s"]
+    print(
+        f"  starting the actors took {b_packed['startup_seconds']:.1f} s packed, "
+        f"{b_literal['startup_seconds']:.1f} s one per character"
+    )
+    print(
+        f"  packed is {speedup:,.0f}x faster (target: at least 50x; "
+        f"{'PASS' if speedup >= 50 else 'MISS'})"
+    )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {"A": [a_local, *a_ray], "B": [b_packed, b_literal], "packed_speedup": speedup},
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
