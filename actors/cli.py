@@ -78,9 +78,9 @@ def add_runtime_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--runtime",
         choices=["ray", "local"],
-        default="ray",
         help="where shards run: ray = shard actors on a local Ray instance or a cluster "
-        "(default); local = every shard in this process (tests, notebooks, debugging)",
+        "(default; resume: as the run was); local = every shard in this process (tests, "
+        "notebooks, debugging)",
     )
     p.add_argument(
         "--address",
@@ -90,8 +90,8 @@ def add_runtime_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--placement",
         choices=["pack", "spread"],
-        default="pack",
-        help="pack shard actors onto few nodes, or spread them over all (default: pack)",
+        help="pack shard actors onto few nodes, or spread them over all (default: pack; "
+        "resume: as the run was)",
     )
     p.add_argument(
         "--actor-cpus",

@@ -50,6 +50,22 @@ def _resources(text: str | None) -> dict[str, float]:
     return out
 
 
+def runtime_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[str, Any]:
+    """Where and how shards run: the flags, else what the run used before (resume), else the
+    defaults. Saved in every checkpoint's manifest."""
+    saved = saved or {}
+
+    def pick(flag: Any, name: str, default: Any) -> Any:
+        return flag if flag is not None else saved.get(name, default)
+
+    return {
+        "runtime": pick(args.runtime, "runtime", "ray"),
+        "placement": pick(args.placement, "placement", "pack"),
+        "actor_cpus": pick(args.actor_cpus, "actor_cpus", None),
+        "actor_resources": _resources(args.actor_resources) or saved.get("actor_resources", {}),
+    }
+
+
 def build_runtime(
     args: argparse.Namespace,
     sc: Scenario,
@@ -57,27 +73,33 @@ def build_runtime(
     shards: int | None,
     checkpoint_every: int,
     resume: bool,
+    saved: dict[str, Any] | None = None,
 ) -> tuple[Runtime, RunRecord]:
     """The runtime the flags ask for, with its run record (created, or reopened to resume)."""
-    if args.runtime == "local":
+    options = runtime_options(args, saved)
+    runtime: Runtime
+    if options["runtime"] == "local":
         n = shards or sc.shards or 1
         record = RunRecord(folder, sc, n, resume=resume)
-        return LocalRuntime(sc, n, record, checkpoint_every), record
-    from actors.ray_runtime import Placement, RayRuntime, auto_shards, connect
+        runtime = LocalRuntime(sc, n, record, checkpoint_every)
+    else:
+        from actors.ray_runtime import Placement, RayRuntime, auto_shards, connect
 
-    placement = Placement(
-        strategy=args.placement.upper(),
-        cpus=args.actor_cpus,
-        resources=_resources(args.actor_resources),
-    )
-    resources = connect(args.address)
-    n = shards or sc.shards or auto_shards(sc, resources.get("CPU", 1), placement)
-    record = RunRecord(folder, sc, n, resume=resume, journals=False)
-    try:
-        return RayRuntime(sc, n, record, checkpoint_every, placement), record
-    except BaseException:
-        record.close()
-        raise
+        placement = Placement(
+            strategy=options["placement"].upper(),
+            cpus=options["actor_cpus"],
+            resources=options["actor_resources"],
+        )
+        resources = connect(args.address)
+        n = shards or sc.shards or auto_shards(sc, resources.get("CPU", 1), placement)
+        record = RunRecord(folder, sc, n, resume=resume, journals=False)
+        try:
+            runtime = RayRuntime(sc, n, record, checkpoint_every, placement)
+        except BaseException:
+            record.close()
+            raise
+    runtime.options = options
+    return runtime, record
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -123,7 +145,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
         print(f"socius: {folder} already ran all {sc.ticks} ticks; nothing to resume")
         return 0
     every = int(manifest.get("checkpoint_every", 10))
-    runtime, record = build_runtime(args, sc, folder, int(manifest["n_shards"]), every, True)
+    runtime, record = build_runtime(
+        args, sc, folder, int(manifest["n_shards"]), every, True, manifest.get("options")
+    )
     try:
         runtime.restore(manifest)
     except BaseException:

@@ -115,6 +115,7 @@ class Runtime:
         self.recoveries = 0
         self.checkpoints = 0
         self.last_checkpoint: dict[str, Any] | None = None
+        self.options: dict[str, Any] = {}  # how the run was started, kept for resume
 
     # --- what a runtime implements ----------------------------------------------------------
 
@@ -200,6 +201,7 @@ class Runtime:
             "n_shards": self.n_shards,
             "runtime": self.name,
             "checkpoint_every": self.checkpoint_every,
+            "options": self.options,
             "shards": [shard_snapshot_name(i) for i in range(self.n_shards)],
             "journal_sizes": sizes,
             "totals": self.totals.to_dict(),
