@@ -33,7 +33,7 @@ class _Stop:
         self.requested = True
 
 
-def _resources(text: str | None) -> dict[str, float]:
+def parse_resources(text: str | None) -> dict[str, float]:
     if not text:
         return {}
     out = {}
@@ -62,7 +62,8 @@ def runtime_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> d
         "runtime": pick(args.runtime, "runtime", "ray"),
         "placement": pick(args.placement, "placement", "pack"),
         "actor_cpus": pick(args.actor_cpus, "actor_cpus", None),
-        "actor_resources": _resources(args.actor_resources) or saved.get("actor_resources", {}),
+        "actor_resources": parse_resources(args.actor_resources)
+        or saved.get("actor_resources", {}),
     }
 
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from actors.cli import build_parser
-from actors.run_cli import _resources, runtime_options
+from actors.run_cli import parse_resources, runtime_options
 from world.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -367,7 +367,7 @@ def test_rayjob_entrypoint_fits_the_cluster() -> None:
     assert args.address == "auto"
     assert runtime_options(args, None)["runtime"] == "ray"
     assert args.checkpoint_every > 0
-    per_actor = _resources(args.actor_resources)
+    per_actor = parse_resources(args.actor_resources)
     assert per_actor.get(RESOURCE, 0) > 0, "shard actors should be pinned to workers"
     spec = one(KUBERAY / "rayjob.yaml")["spec"]["rayClusterSpec"]
     total: dict[str, float] = {}
