@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from world.errors import SociusError, UserError
 
@@ -31,47 +32,38 @@ EPILOG = """examples:
 """
 
 
-def _positive(name: str):
-    def parse(text: str) -> int:
+def _number(
+    name: str, kind: type = int, low: float = 1, high: float | None = None, strict: bool = False
+) -> Callable[[str], Any]:
+    """An argparse type: a `kind` number in [low, high] (above `low` if `strict`), with a
+    message that names the flag and the value."""
+    what = "a whole number" if kind is int else "a number"
+
+    def parse(text: str) -> Any:
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be a whole number, not {text!r}"
-            ) from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{name} must be at least 1, not {value}")
+            raise argparse.ArgumentTypeError(f"{name} must be {what}, not {text!r}") from None
+        if (value <= low) if strict else (value < low):
+            bound = f"above {low}" if strict else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{name} must be {bound}, not {text}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{name} must be at most {high}, not {text}")
         return value
 
     return parse
 
 
-def _natural(name: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be a whole number, not {text!r}"
-            ) from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be 0 or more, not {value}")
-        return value
-
-    return parse
+def _positive(name: str) -> Callable[[str], Any]:
+    return _number(name)
 
 
-def _fraction(name: str):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, not {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{name} must be above 0, not {text}")
-        return value
+def _natural(name: str) -> Callable[[str], Any]:
+    return _number(name, low=0)
 
-    return parse
+
+def _fraction(name: str) -> Callable[[str], Any]:
+    return _number(name, float, low=0, strict=True)
 
 
 def add_runtime_flags(p: argparse.ArgumentParser) -> None:
@@ -107,14 +99,7 @@ def add_runtime_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a whole number, not {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"seed must be in 0 .. 2**63-1, not {value}")
-    return value
+_seed = _number("--seed", low=0, high=2**63 - 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
