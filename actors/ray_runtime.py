@@ -173,6 +173,7 @@ class RayRuntime(Runtime):
             connect()
         self.placement = placement or Placement()
         self.actors: list[Any] = []
+        self._failures: dict[int, int] = {}  # faults per tick, over the whole run
         self._spawn()
 
     # --- actors -----------------------------------------------------------------------------
@@ -237,7 +238,7 @@ class RayRuntime(Runtime):
     def step(self) -> TickStats:
         """One tick; if a shard actor or its node dies, recover from the last checkpoint and
         go on (the tick returned is then the first one replayed)."""
-        failures: dict[int, int] = {}
+        failures = self._failures
         while True:
             try:
                 return super().step()

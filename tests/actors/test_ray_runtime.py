@@ -149,6 +149,29 @@ def test_a_fault_with_the_checkpoints_gone_ends_the_run_clearly(tmp_path: Path) 
     assert (tmp_path / "run" / "metrics.csv").is_file()
 
 
+def test_a_tick_that_keeps_failing_ends_the_run(tmp_path: Path) -> None:
+    """A fault that comes back every time the same tick is replayed is not retried forever:
+    after three recoveries the run stops with a message naming the tick (the checkpoint is
+    two ticks back, so each replay passes through a tick that succeeds first)."""
+    sc = world()
+    rt = recorded(sc, tmp_path / "run", shards=2, every=3)
+    step_shards = rt._step_shards
+
+    def doomed(tick: int):
+        if tick == 5:
+            ray.kill(rt.actors[0])
+        return step_shards(tick)
+
+    rt._step_shards = doomed  # type: ignore[method-assign]
+    try:
+        with pytest.raises(RunFault, match="tick 5 failed 3 times"):
+            rt.run()
+    finally:
+        rt.close()
+        rt.record.close()
+    assert rt.recoveries == 3
+
+
 def socius(*args: object, **kw) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "actors.cli", *map(str, args)],
