@@ -42,11 +42,11 @@ class Characters(Table):
         "rel_aff": ("<f4", (K,), 0.0),  # affinity, -1..1
         "rel_att": ("<f4", (K,), 0.0),  # attachment from care, 0..1
         "rel_balance": ("<i4", (K,), 0),  # value given to them minus value received from them
-        "rel_gifts": ("<i2", (K,), 0),  # gifts received from them
-        "rel_trades": ("<i2", (K,), 0),
-        "rel_betrayals": ("<i2", (K,), 0),  # promises they broke to this character
-        "rel_kept": ("<i2", (K,), 0),  # promises they kept to this character
-        "rel_meetings": ("<i2", (K,), 0),
+        "rel_gifts": ("<i4", (K,), 0),  # gifts received from them
+        "rel_trades": ("<i4", (K,), 0),
+        "rel_betrayals": ("<i4", (K,), 0),  # promises they broke to this character
+        "rel_kept": ("<i4", (K,), 0),  # promises they kept to this character
+        "rel_meetings": ("<i4", (K,), 0),
         "rel_theirs": ("i1", (K,), -1),  # their last act towards me: 1 C, 0 D, -1 none
         "rel_mine": ("i1", (K,), -1),  # my last act towards them
         "rel_rep": ("<f4", (K,), 0.0),  # what I think of their standing, -1 (bad) .. 1 (good)

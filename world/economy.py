@@ -71,7 +71,7 @@ def live(chars: Characters, scenario: Scenario, tick: int, stats: TickStats) -> 
     fed = goods[:, Good.FOOD] > 0
     goods[fed, Good.FOOD] -= 1
     stats.consumed[Good.FOOD] += int(fed.sum())
-    chars.hunger[:n] = np.where(fed, 0, chars.hunger[:n] + 1)
+    chars.hunger[:n] = np.where(fed, 0, np.minimum(chars.hunger[:n] + 1, 30000))
     chars.health[:n] = np.where(fed, chars.health[:n] + 0.02, chars.health[:n] - 0.08)
     # clothing wears out; without it the cold takes its toll
     worn = uniform(seed, Stream.WEAR, ids, tick, 1) < 0.04
