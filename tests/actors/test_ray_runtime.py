@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,8 +50,16 @@ def reference(sc: Scenario) -> str:
     return LocalRuntime(sc, 1).run().state_digest
 
 
-def recorded(sc: Scenario, folder: Path, shards: int, every: int) -> RayRuntime:
-    return RayRuntime(sc, shards, RunRecord(folder, sc, shards, journals=False), every)
+@contextlib.contextmanager
+def recorded(sc: Scenario, folder: Path, shards: int, every: int) -> Iterator[RayRuntime]:
+    """A Ray runtime writing a run folder, closed (actors and record) afterwards."""
+    rt = RayRuntime(sc, shards, RunRecord(folder, sc, shards, journals=False), every)
+    try:
+        yield rt
+    finally:
+        rt.close()
+        assert rt.record is not None
+        rt.record.close()
 
 
 def journal_envelopes(folder: Path) -> int:
@@ -90,8 +100,7 @@ def test_recovers_from_a_dead_shard_actor(tmp_path: Path, fault: str) -> None:
     """A shard actor that dies mid-run is replaced from the last checkpoint; the run ends
     with the uninterrupted digest, counts the recovery, and its record has every tick once."""
     sc = world()
-    rt = recorded(sc, tmp_path / "run", shards=3, every=4)
-    try:
+    with recorded(sc, tmp_path / "run", shards=3, every=4) as rt:
         rt.checkpoint()
         for _ in range(6):
             rt.step()
@@ -101,9 +110,6 @@ def test_recovers_from_a_dead_shard_actor(tmp_path: Path, fault: str) -> None:
         else:
             victim.exit_process.remote()
         result = rt.run()
-    finally:
-        rt.close()
-        rt.record.close()
     assert result.state_digest == reference(sc)
     assert result.recoveries == 1
     rows = list(csv.DictReader((tmp_path / "run" / "metrics.csv").open()))
@@ -115,16 +121,12 @@ def test_a_fault_without_checkpoints_ends_the_run_clearly(tmp_path: Path) -> Non
     """With checkpoints off, a dead shard ends the run with a message that says why, and the
     record keeps every finished tick."""
     sc = world()
-    rt = recorded(sc, tmp_path / "run", shards=2, every=0)
-    try:
+    with recorded(sc, tmp_path / "run", shards=2, every=0) as rt:
         for _ in range(3):
             rt.step()
         ray.kill(rt.actors[0])
         with pytest.raises(RunFault, match="no checkpoint to recover from"):
             rt.run()
-    finally:
-        rt.close()
-        rt.record.close()
     rows = list(csv.DictReader((tmp_path / "run" / "metrics.csv").open()))
     assert len(rows) == 3
 
@@ -133,8 +135,7 @@ def test_a_fault_with_the_checkpoints_gone_ends_the_run_clearly(tmp_path: Path) 
     """If the checkpoint files are gone when a shard dies, the run stops with a message naming
     the missing file instead of carrying on wrongly."""
     sc = world()
-    rt = recorded(sc, tmp_path / "run", shards=2, every=2)
-    try:
+    with recorded(sc, tmp_path / "run", shards=2, every=2) as rt:
         rt.checkpoint()
         for _ in range(3):
             rt.step()
@@ -143,9 +144,6 @@ def test_a_fault_with_the_checkpoints_gone_ends_the_run_clearly(tmp_path: Path) 
         ray.kill(rt.actors[1])
         with pytest.raises(RunFolderError, match="cannot read checkpoint file"):
             rt.run()
-    finally:
-        rt.close()
-        rt.record.close()
     assert (tmp_path / "run" / "metrics.csv").is_file()
 
 
@@ -154,21 +152,17 @@ def test_a_tick_that_keeps_failing_ends_the_run(tmp_path: Path) -> None:
     after three recoveries the run stops with a message naming the tick (the checkpoint is
     two ticks back, so each replay passes through a tick that succeeds first)."""
     sc = world()
-    rt = recorded(sc, tmp_path / "run", shards=2, every=3)
-    step_shards = rt._step_shards
+    with recorded(sc, tmp_path / "run", shards=2, every=3) as rt:
+        step_shards = rt._step_shards
 
-    def doomed(tick: int):
-        if tick == 5:
-            ray.kill(rt.actors[0])
-        return step_shards(tick)
+        def doomed(tick: int):
+            if tick == 5:
+                ray.kill(rt.actors[0])
+            return step_shards(tick)
 
-    rt._step_shards = doomed  # type: ignore[method-assign]
-    try:
+        rt._step_shards = doomed  # type: ignore[method-assign]
         with pytest.raises(RunFault, match="tick 5 failed 3 times"):
             rt.run()
-    finally:
-        rt.close()
-        rt.record.close()
     assert rt.recoveries == 3
 
 
