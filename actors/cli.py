@@ -96,7 +96,11 @@ def add_runtime_flags(p: argparse.ArgumentParser) -> None:
         metavar="NAME=AMOUNT[,...]",
         help="custom Ray resources each shard actor needs, e.g. socius_worker=1",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar or table: one line at the end (run folder, ticks, digest)",
+    )
 
 
 _seed = _number("--seed", low=0, high=2**63 - 1)

@@ -1,5 +1,7 @@
 """`socius run` and `socius resume`: build a runtime from the flags and drive it to the end.
 
+Without --quiet a run shows a progress bar and ends with a table; with it, one line on stdout.
+
 Ctrl-C stops after the current tick (a last checkpoint is written, exit 130); a second Ctrl-C
 stops inside the tick, keeps whole ticks only and writes no checkpoint. Either way
 `socius resume RUN` continues from the last checkpoint.
@@ -193,7 +195,13 @@ def drive(runtime: Runtime, record: RunRecord, sc: Scenario, out: Path, quiet: b
     record.summary(result.summary(sc, runtime.n_shards, runtime.name))
     record.close()
     runtime.close()
-    if not quiet:
+    if quiet:  # one line for logs (a RayJob's, say): where the run is and how it ended
+        print(
+            f"{out}: {result.ticks} ticks of {sc.population.size} characters on "
+            f"{runtime.name} ({runtime.n_shards} shards), {result.recoveries} recoveries, "
+            f"state digest {result.state_digest}"
+        )
+    else:
         print_figures(result, out)
     if result.stopped_early:
         print(

@@ -179,6 +179,15 @@ def test_same_flags_give_same_digest(runs) -> None:
     assert variant(runs, "again")["state_digest"] == variant(runs, "village")["state_digest"]
 
 
+def test_quiet_run_prints_one_line_with_the_digest(runs) -> None:
+    """With --quiet a run prints exactly one line: its folder, ticks and full state digest."""
+    folder, proc = runs["again"]
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1, proc.stdout
+    assert lines[0].startswith(f"{folder}: 5 ticks of 40 characters")
+    assert lines[0].endswith(f"state digest {summary_of(folder)['state_digest']}")
+
+
 def test_ray_runtime_gives_the_local_digest(runs) -> None:
     """`--runtime ray` with 3 shard actors ends where the in-process runtime does."""
     summary = variant(runs, "ray3")
