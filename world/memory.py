@@ -95,33 +95,32 @@ def ensure(
         return slot
     # new acquaintances, once per (character, other), in (character, other) order
     pair = local[missing] * (1 << 32) + other[missing]
-    uniq, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
     new_local = local[missing][first]
     new_other = other[missing][first]
-    new_slot = np.full(len(uniq), -1, np.int64)
-    protect_rows = local[slot >= 0]
-    protect_slots = slot[slot >= 0]
-    for rnd in rounds(new_local):
-        loc = new_local[rnd]
-        empty = chars.rel_id[loc] < 0
-        has_room = empty.any(axis=1)
-        s = np.where(empty, -np.inf, np.inf).astype(np.float32)
-        full = np.flatnonzero(~has_room)
-        if len(full):
-            s[full] = salience(chars, loc[full], tick)
-        # never evict a slot this call already relies on
-        order = np.argsort(loc, kind="stable")
-        pos = np.minimum(np.searchsorted(loc[order], protect_rows), len(loc) - 1)
-        hit = loc[order][pos] == protect_rows
-        s[order[pos[hit]], protect_slots[hit]] = np.inf
-        chosen = s.argmin(axis=1)
-        for name, fill in _RESET.items():
-            getattr(chars, name)[loc, chosen] = fill
-        chars.rel_id[loc, chosen] = new_other[rnd]
-        chars.rel_seen[loc, chosen] = tick
-        new_slot[rnd] = chosen
-        protect_rows = np.concatenate([protect_rows, loc])
-        protect_slots = np.concatenate([protect_slots, chosen])
+    # each character's new acquaintances take, in order, its empty slots and then its least
+    # salient ones, never a slot this call already relies on (what one-at-a-time would do)
+    chars_new, start, count = np.unique(new_local, return_index=True, return_counts=True)
+    empty = chars.rel_id[chars_new] < 0
+    score = np.where(empty, -np.inf, np.inf).astype(np.float32)
+    crowded = np.flatnonzero(count > empty.sum(axis=1))  # must forget someone
+    if len(crowded):
+        score[crowded] = salience(chars, chars_new[crowded], tick)
+    known = slot >= 0
+    row = np.searchsorted(chars_new, local[known])
+    hit = chars_new[np.minimum(row, len(chars_new) - 1)] == local[known]
+    score[row[hit], slot[known][hit]] = np.inf
+    order = np.argsort(score, axis=1, kind="stable")
+    room = (score < np.inf).sum(axis=1)
+    which = np.repeat(np.arange(len(chars_new)), count)
+    rank = np.arange(len(new_local)) - start[which]
+    # more newcomers than free slots in one call (more than K strangers in a tick): the excess
+    # share slot 0, the last one keeping it, as sequential insertion would leave it
+    new_slot = np.where(rank < room[which], order[which, np.minimum(rank, chars.slots - 1)], 0)
+    for name, fill in _RESET.items():
+        getattr(chars, name)[new_local, new_slot] = fill
+    chars.rel_id[new_local, new_slot] = new_other
+    chars.rel_seen[new_local, new_slot] = tick
     slot[missing] = new_slot[inverse]
     return slot
 
