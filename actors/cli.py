@@ -154,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
         "0 turns checkpoints off (default: 10)",
     )
 
+    run.add_argument(
+        "--resume-if-exists",
+        action="store_true",
+        help="if --out already holds a run of this same scenario, resume it from its last "
+        "checkpoint instead of refusing (for jobs that may be started again)",
+    )
+
     resume = sub.add_parser(
         "resume",
         help="continue a stopped run from its last checkpoint",

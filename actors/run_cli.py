@@ -18,7 +18,7 @@ from types import FrameType
 from typing import Any
 
 from world.errors import RunFolderError, UserError
-from world.record import RunRecord, latest_checkpoint, load_run_scenario
+from world.record import RunRecord, check_new_folder, latest_checkpoint, load_run_scenario
 from world.runtime import LocalRuntime, RunResult, Runtime
 from world.scenario import Scenario, load_scenario
 
@@ -123,20 +123,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / (
         f"{sc.name}-seed{sc.seed}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     )
-    if out.exists() and not out.is_dir():
-        raise RunFolderError(
-            f"run folder {str(out)!r} is a file, not a folder; choose another --out"
-        )
-    if out.is_dir() and any(out.iterdir()):
-        raise RunFolderError(
-            f"run folder {str(out)!r} already holds files; choose another --out or remove it"
-        )
+    if args.resume_if_exists and out.is_dir() and any(out.iterdir()):
+        ran = load_run_scenario(out)
+        if ran != sc:
+            raise UserError(
+                f"--resume-if-exists: {str(out)!r} holds a run of another scenario (or other "
+                f"--ticks, --seed, --characters or --shards); choose another --out"
+            )
+        return resume_folder(args, out)
+    check_new_folder(out)  # before starting Ray
     runtime, record = build_runtime(args, sc, out, shards, args.checkpoint_every, resume=False)
     return drive(runtime, record, sc, out, args.quiet)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    folder: Path = args.run
+    return resume_folder(args, args.run)
+
+
+def resume_folder(args: argparse.Namespace, folder: Path) -> int:
+    """Continue the run in `folder` from its last complete checkpoint."""
     sc = load_run_scenario(folder)
     manifest = latest_checkpoint(folder)
     if manifest is None:

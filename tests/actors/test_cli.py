@@ -619,3 +619,41 @@ def test_unreachable_cluster_is_one_line(tmp_path: Path, address: str, words: tu
     proc = socius("run", VILLAGE, "--address", address, "--out", out, "--quiet", timeout=60)
     assert_user_error(proc, *words)
     assert not out.exists()
+
+
+def test_resume_if_exists_makes_a_run_command_restartable(tmp_path: Path) -> None:
+    """The same `run --resume-if-exists` command, started again after the first was killed,
+    finishes the run with the uninterrupted digest; once finished it does nothing; with
+    other flags it refuses the folder."""
+    flags = (
+        "--characters",
+        300,
+        "--ticks",
+        60,
+        "--runtime",
+        "local",
+        "--checkpoint-every",
+        3,
+        "--quiet",
+        "--resume-if-exists",
+    )
+    straight = socius("run", VILLAGE, *flags, "--out", tmp_path / "straight")
+    assert straight.returncode == 0, straight.stderr
+    out = tmp_path / "run"
+    proc = popen_socius("run", VILLAGE, *flags, "--out", out)
+    try:
+        wait_for_rows(proc, out, 5, timeout=120)
+        proc.kill()
+        proc.communicate()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not (out / "summary.json").exists(), "the first run should not have finished"
+    again = socius("run", VILLAGE, *flags, "--out", out)
+    assert again.returncode == 0, again.stderr
+    assert summary_of(out)["state_digest"] == summary_of(tmp_path / "straight")["state_digest"]
+    assert [int(r["tick"]) for r in metrics_rows(out)] == list(range(1, 61))
+    done = socius("run", VILLAGE, *flags, "--out", out)
+    assert done.returncode == 0 and "nothing to resume" in done.stdout, done.stdout
+    other = socius("run", VILLAGE, *flags, "--seed", 99, "--out", out)
+    assert_user_error(other, "another scenario")
