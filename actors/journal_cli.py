@@ -16,7 +16,7 @@ from world.errors import RunFolderError, UserError
 from world.journal import Scan, read_journal
 from world.phrases import render
 from world.vocab import EMOTION_NAMES, Kind
-from world.wire import canonical, from_batch, to_envelope
+from world.wire import canonical, concat, from_batch, to_envelope
 
 KIND_NAMES = {k.name.lower(): k for k in Kind}
 
@@ -97,8 +97,6 @@ def cmd_journal(args: argparse.Namespace) -> int:
         for tick, bs in by_tick(args.run, scans):
             if args.tick is not None and tick != args.tick:
                 continue
-            from world.wire import concat
-
             mail = canonical(concat(from_batch(b) for b in bs))
             n = len(mail)
             for i in range(n):

@@ -19,17 +19,7 @@ import time
 from typing import Any
 
 import ray
-from ray.exceptions import (
-    ActorDiedError,
-    ActorUnavailableError,
-    GetTimeoutError,
-    NodeDiedError,
-    ObjectLostError,
-    RayActorError,
-    RayError,
-    RayTaskError,
-    WorkerCrashedError,
-)
+from ray import exceptions as rex
 
 from actors.shard_actor import ShardActor
 from world.digest import state_digest
@@ -39,14 +29,15 @@ from world.runtime import Runtime
 from world.scenario import Scenario
 from world.stats import TickStats
 
+#: Errors that mean an actor, its worker or its node died (or stopped answering).
 FAULTS = (
-    ActorDiedError,
-    ActorUnavailableError,
-    GetTimeoutError,
-    NodeDiedError,
-    ObjectLostError,
-    RayActorError,
-    WorkerCrashedError,
+    rex.ActorDiedError,
+    rex.ActorUnavailableError,
+    rex.GetTimeoutError,
+    rex.NodeDiedError,
+    rex.ObjectLostError,
+    rex.RayActorError,
+    rex.WorkerCrashedError,
 )
 MAX_RECOVERIES_PER_TICK = 3
 
@@ -148,11 +139,11 @@ def is_fault(err: BaseException) -> bool:
     if isinstance(err, FAULTS):
         return True
     cause = getattr(err, "cause", None)
-    return isinstance(err, RayTaskError) and cause is not None and is_fault(cause)
+    return isinstance(err, rex.RayTaskError) and cause is not None and is_fault(cause)
 
 
 def root_cause(err: BaseException) -> BaseException:
-    while isinstance(err, RayTaskError) and getattr(err, "cause", None) is not None:
+    while isinstance(err, rex.RayTaskError) and getattr(err, "cause", None) is not None:
         err = err.cause
     return err
 
@@ -204,7 +195,7 @@ class RayRuntime(Runtime):
 
     def close(self) -> None:
         for a in self.actors:
-            with contextlib.suppress(RayError):
+            with contextlib.suppress(rex.RayError):
                 ray.get(a.close.remote(), timeout=30)
             ray.kill(a, no_restart=True)
         self.actors = []
@@ -225,7 +216,7 @@ class RayRuntime(Runtime):
             self._get(
                 [a.restore.remote(tick, int(s)) for a, s in zip(self.actors, sizes, strict=True)]
             )
-        except RayTaskError as err:
+        except rex.RayTaskError as err:
             cause = root_cause(err)
             if isinstance(cause, SociusError):
                 raise cause from None
@@ -242,7 +233,7 @@ class RayRuntime(Runtime):
         while True:
             try:
                 return super().step()
-            except RayError as err:
+            except rex.RayError as err:
                 if not is_fault(err):
                     cause = root_cause(err)
                     if isinstance(cause, SociusError):
@@ -268,7 +259,7 @@ class RayRuntime(Runtime):
                 f"--checkpoint-every K). The run folder holds ticks 1..{self.completed}"
             ) from None
         for a in self.actors:
-            with contextlib.suppress(RayError):
+            with contextlib.suppress(rex.RayError):
                 ray.kill(a, no_restart=True)
         time.sleep(0.1)
         self._spawn()

@@ -11,7 +11,7 @@ from world.characters import Characters
 from world.rng import Stream, uniform
 from world.scenario import Scenario
 from world.stats import TickStats
-from world.vocab import N_GOODS, PRODUCTION, Emotion, Good, Role
+from world.vocab import N_GOODS, PRODUCTION, Emotion, Good
 
 #: Goods a character keeps for itself before it counts anything as surplus.
 RESERVE = np.array([6, 1, 2, 1, 5], np.int32)
@@ -102,7 +102,3 @@ def live(chars: Characters, scenario: Scenario, tick: int, stats: TickStats) -> 
     stats.add("in_need", int((n_need >= 0.5).sum()))
     stats.add("hungry", int((chars.hunger[:n] > 0).sum()))
     stats.add("sick", int((chars.health[:n] < SICK).sum()))
-
-
-def vulnerable_role(roles: np.ndarray) -> np.ndarray:
-    return roles == Role.CHILD

@@ -9,9 +9,14 @@ shown and from what they know of the situation; the world scores the guess again
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from world.vocab import N_EMOTIONS, N_KINDS, Emotion, Kind, Trait
+
+if TYPE_CHECKING:
+    from world.minds.base import ReadingBatch
 
 #: The face a masking character puts on: mild pleasantness, nothing negative.
 MASK = np.array([0.35, 0.2, 0.0, 0.0, 0.0], np.float32)
@@ -70,7 +75,7 @@ def unquantize(q: np.ndarray) -> np.ndarray:
     return q.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
-def read_feelings(batch) -> np.ndarray:  # batch: world.minds.base.ReadingBatch
+def read_feelings(batch: ReadingBatch) -> np.ndarray:
     """The heuristic reader: trust what is shown, corrected towards what the situation implies
     in proportion to the reader's empathy and how well it knows the speaker."""
     chars = batch.chars

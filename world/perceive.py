@@ -15,6 +15,7 @@ from world import emotion as emo
 from world import memory
 from world.acts import PromiseState, Situation
 from world.characters import Characters
+from world.economy import need as need_of
 from world.ledger import Promises
 from world.outbox import Outgoing
 from world.rng import Stream, uniform
@@ -128,8 +129,6 @@ def perceive(
     rows = np.flatnonzero(kind == Kind.GIFT)
     if len(rows):
         lo, sl = me[rows], slot[rows]
-        from world.economy import need as need_of
-
         needy = need_of(chars, lo).astype(np.float32)
         emo.appraise(em, lo, Emotion.GRATITUDE, 0.25 + 0.25 * needy)
         emo.appraise(em, lo, Emotion.JOY, 0.15)

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from world.digest import state_digest
+from world.errors import ScenarioError
 from world.record import (
     RunRecord,
     read_shard_snapshot,
     shard_snapshot_name,
     write_shard_snapshot,
 )
-from world.scenario import Scenario
+from world.scenario import Scenario, shards_problem
 from world.shard import Shard
 from world.stats import TickStats
 
@@ -98,13 +99,9 @@ class Runtime:
         record: RunRecord | None = None,
         checkpoint_every: int = 0,
     ) -> None:
-        if n_shards > scenario.population.size:
-            from world.errors import ScenarioError
-
-            raise ScenarioError(
-                f"{n_shards} shards for {scenario.population.size} characters leaves "
-                f"shards empty; use at most {scenario.population.size} shards"
-            )
+        problem = shards_problem(n_shards, scenario.population.size)
+        if problem:
+            raise ScenarioError(problem)
         self.scenario = scenario
         self.n_shards = n_shards
         self.record = record

@@ -179,6 +179,16 @@ class Memory(Section):
     grudge_ticks: int = Field(60, ge=1, description="ticks a broken promise stays forgivable")
 
 
+def shards_problem(shards: int, characters: int) -> str | None:
+    """Why `shards` cannot hold `characters`, or None when it can."""
+    if shards > characters:
+        return (
+            f"{shards} shards for {characters} characters would leave shards empty; use at "
+            f"most {characters} shards"
+        )
+    return None
+
+
 class Scenario(Section):
     name: str = Field("world", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
@@ -209,11 +219,10 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _shards_fit(self) -> Scenario:
-        if self.shards is not None and self.shards > self.population.size:
-            raise ValueError(
-                f"{self.shards} shards for {self.population.size} characters would leave "
-                f"shards empty; use at most {self.population.size} shards"
-            )
+        if self.shards is not None:
+            problem = shards_problem(self.shards, self.population.size)
+            if problem:
+                raise ValueError(problem)
         return self
 
     def with_overrides(self, **changes: Any) -> Scenario:

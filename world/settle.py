@@ -30,7 +30,7 @@ from world.rng import Stream, below, uniform
 from world.scenario import Scenario
 from world.situations import PROMISE_DELAY, Plans
 from world.stats import TickStats
-from world.vocab import PRICE, Emotion, Good, Kind, among
+from world.vocab import PRICE, Emotion, Kind, among
 from world.wire import ANSWERS_COUNTER, CARE, LOAN
 
 #: Acts a bystander may see, and so judge.
@@ -439,6 +439,3 @@ def _observed(
         ref=act_kind,
         flag=(COOPERATION[action[s]] > 0).astype(np.int64),
     )
-
-
-assert Good.FOOD == 0

@@ -39,7 +39,7 @@ from world.population import (
 )
 from world.scenario import Scenario
 from world.stats import TickStats, fixed
-from world.vocab import PRICE, Emotion, Kind, Trait
+from world.vocab import N_EMOTIONS, PRICE, Emotion, Kind, Trait
 from world.wire import Mail, canonical, concat, decode, encode
 
 STATE_VERSION = 1
@@ -64,6 +64,12 @@ class StepResult:
     tick: int
     batches: dict[int, bytes]  # destination shard -> serialized Batch
     stats: TickStats
+
+
+def reading_rows(mail: Mail) -> np.ndarray:
+    """The envelopes whose speaker showed a feeling (a phrase or free words) to be read."""
+    n = len(mail)
+    return np.flatnonzero((mail.phrase[:n] > 0) | (mail.text[:n] >= 0))
 
 
 class Shard:
@@ -127,7 +133,7 @@ class Shard:
         """Every mind answers its characters' rows: actions, and guesses of hidden feelings."""
         batch, readings = pending.batch, pending.readings
         actions = np.zeros(len(batch), np.int8)
-        guesses = np.zeros((len(readings), 5), np.float32)
+        guesses = np.zeros((len(readings), N_EMOTIONS), np.float32)
         by_mind = self.chars.mind[batch.local]
         reader_mind = self.chars.mind[readings.local]
         for k, mind in enumerate(self.minds):
@@ -144,7 +150,7 @@ class Shard:
 
         tick, chars, stats, out = pending.tick, self.chars, pending.stats, pending.out
         # how well did readers see through what was shown?
-        truth = emo.unquantize(pending.inbox.true_feeling[self._reading_rows(pending)])
+        truth = emo.unquantize(pending.inbox.true_feeling[reading_rows(pending.inbox)])
         if len(truth):
             stats.add("reading_sum", fixed(emo.accuracy(np.asarray(guesses), truth)))
             stats.add("reading_n", len(truth))
@@ -267,13 +273,8 @@ class Shard:
         collector = self.chars.group[:n].astype(np.int64) * size
         calls.add(Situation.GROUP_CALL, np.arange(n), collector, ref=tick // pg.every)
 
-    def _reading_rows(self, pending_or_mail: Pending | Mail) -> np.ndarray:
-        mail = pending_or_mail.inbox if isinstance(pending_or_mail, Pending) else pending_or_mail
-        n = len(mail)
-        return np.flatnonzero((mail.phrase[:n] > 0) | (mail.text[:n] >= 0))
-
     def _readings(self, tick: int, mail: Mail, slot: np.ndarray) -> ReadingBatch:
-        rows = self._reading_rows(mail)
+        rows = reading_rows(mail)
         local = (mail.recipient[rows] // self.n_shards).astype(np.int64)
         return ReadingBatch(
             tick=tick,

@@ -12,10 +12,12 @@ import dataclasses
 
 import numpy as np
 
+from protos import society_pb2 as pb
 from world import economy, memory
-from world.acts import N_ACTIONS, SITUATION_ACTIONS, Action, Situation
+from world.acts import SITUATION_ACTIONS, Action, Situation
 from world.characters import Characters
 from world.minds.base import DecisionBatch
+from world.population import roles_of
 from world.rng import Stream, below, uniform
 from world.scenario import Scenario
 from world.vocab import PRICE, PRODUCTION, Boundary, Good, Role, Trait
@@ -247,7 +249,6 @@ def build(
             local[rows],
             ids[rows],
             cp[rows],
-            slot[rows],
             vulnerable[rows],
             need[rows],
             plans,
@@ -293,8 +294,6 @@ def build(
 
 
 def _roles(scenario: Scenario, ids: np.ndarray) -> np.ndarray:
-    from world.population import roles_of
-
     out = np.full(len(ids), -1, np.int64)
     ok = ids >= 0
     out[ok] = roles_of(scenario, ids[ok])
@@ -348,7 +347,6 @@ def _plan_encounters(
     local,
     ids,
     partner,
-    slot,
     vulnerable,
     need,
     plans,
@@ -357,8 +355,6 @@ def _plan_encounters(
     news,
     gain,
 ) -> None:
-    from protos import society_pb2 as pb
-
     spare = economy.surplus(chars, local).astype(np.int64)
     value = spare * PRICE[None, :]
     # a gift: food to the vulnerable when there is food to spare, else the most valuable spare
@@ -426,7 +422,3 @@ def _plan_encounters(
         news[rows] = has & ~silent
     else:
         legal[rows, Action.GOSSIP] = False
-    del slot
-
-
-assert len(Action) == N_ACTIONS

@@ -8,7 +8,7 @@ from protos import society_pb2 as pb
 from world import memory
 from world.minds.registry import MIND_NAMES
 from world.shard import Shard, StepResult
-from world.wire import Mail, decode, from_envelopes
+from world.wire import Mail, concat, decode, from_envelopes
 
 
 def mind_index(name: str) -> int:
@@ -16,8 +16,6 @@ def mind_index(name: str) -> int:
 
 
 def envelopes(result: StepResult) -> Mail:
-    from world.wire import concat
-
     return concat(decode(b)[1] for b in result.batches.values())
 
 
@@ -26,8 +24,6 @@ def step(shard: Shard, *envs: pb.Envelope, carry: StepResult | None = None) -> S
     parts = [from_envelopes(list(envs))] if envs else []
     if carry is not None:
         parts.append(envelopes(carry))
-    from world.wire import concat
-
     return shard.step(concat(parts))
 
 

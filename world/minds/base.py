@@ -14,9 +14,8 @@ import dataclasses
 
 import numpy as np
 
-from world.acts import ACTIONS, COOPERATION, N_ACTIONS, Action, Situation
+from world.acts import ACTIONS, COOPERATION, Action, Situation
 from world.characters import Characters
-from world.vocab import N_EMOTIONS
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -132,6 +131,3 @@ def by_preference(batch: DecisionBatch, cooperate: np.ndarray) -> np.ndarray:
         first = np.where(ok.any(1), ok.argmax(1), legal[:, acts].argmax(1))
         out[rows] = acts[first]
     return out
-
-
-assert N_ACTIONS < 127 and N_EMOTIONS == 5
