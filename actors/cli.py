@@ -5,6 +5,7 @@
     socius validate SCENARIO   check a scenario file
     socius journal cat RUN     print a run's envelopes
     socius journal stats RUN   count a run's envelopes
+    socius traces export RUN   write a run's LLM requests and answers, with outcomes, as JSONL
 
 Flags become a validated `Scenario` here and are read nowhere else. A user error prints one
 line naming what is wrong and how to fix it and exits with code 2; no traceback.
@@ -29,6 +30,10 @@ EPILOG = """examples:
   socius validate examples/town-10k.yaml
   socius journal cat runs/v7 --character 12 --limit 20
   socius journal stats runs/v7
+  socius run examples/village-llm.yaml --llm-endpoint http://gpu-1:8000,http://gpu-2:8000
+  socius run examples/village-llm.yaml --llm-engine models/tiny --runtime local --out runs/l1
+  socius run examples/village-llm.yaml --llm-replay runs/l1 --out runs/l1-again
+  socius traces export runs/l1 --out l1.jsonl
 """
 
 
@@ -95,6 +100,38 @@ def add_runtime_flags(p: argparse.ArgumentParser) -> None:
         "--actor-resources",
         metavar="NAME=AMOUNT[,...]",
         help="custom Ray resources each shard actor needs, e.g. socius_worker=1",
+    )
+    llm = p.add_mutually_exclusive_group()
+    llm.add_argument(
+        "--llm-endpoint",
+        metavar="URL[,URL...]",
+        help="OpenAI-compatible servers (vLLM, Ray Serve LLM ...) that answer for characters "
+        "with the llm mind, e.g. http://gpu-1:8000; each character keeps to one of them",
+    )
+    llm.add_argument(
+        "--llm-engine",
+        metavar="MODEL_DIR",
+        help="run vLLM's engine inside the gateway, on the model in this folder",
+    )
+    llm.add_argument(
+        "--llm-replay",
+        metavar="RUN",
+        type=Path,
+        help="answer from the LLM traces of an earlier run: the same run again, no model",
+    )
+    p.add_argument(
+        "--llm-model",
+        help="model name to ask the endpoints for (default: the first they list at /v1/models)",
+    )
+    p.add_argument(
+        "--llm-replicas",
+        type=_positive("--llm-replicas"),
+        help="gateway replicas on Ray (default 1; one per GPU for --llm-engine on a cluster)",
+    )
+    p.add_argument(
+        "--llm-concurrency",
+        type=_positive("--llm-concurrency"),
+        help="requests each gateway replica keeps in flight (default 64)",
     )
     p.add_argument(
         "--quiet",
@@ -191,6 +228,22 @@ def build_parser() -> argparse.ArgumentParser:
     cat.add_argument("--json", action="store_true", help="one JSON object a line")
     stats = jsub.add_parser("stats", help="count envelopes by kind and tick")
     stats.add_argument("run", metavar="RUN", type=Path, help="run folder")
+
+    tr = sub.add_parser(
+        "traces",
+        help="read a run's LLM requests and answers",
+        description="Read what characters asked a language model and what came of it.",
+    )
+    tsub = tr.add_subparsers(dest="action", required=True, metavar="ACTION")
+    exp = tsub.add_parser(
+        "export",
+        help="write chat-format JSONL, one decision a line, with its outcome",
+        description="Write each decision the model made as chat messages (system, user, "
+        "assistant) with metadata and the consequences that followed: was the promise kept, "
+        "was the offer accepted, how the actor's trust in the other moved.",
+    )
+    exp.add_argument("run", metavar="RUN", type=Path, help="run folder")
+    exp.add_argument("--out", type=Path, help="file to write (default: stdout)")
     return parser
 
 
@@ -212,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from actors.journal_cli import cmd_journal
 
             return cmd_journal(args)
+        if args.command == "traces":
+            return cmd_traces(args)
     except UserError as err:
         print(f"socius: {err}", file=sys.stderr)
         return err.exit_code
@@ -234,6 +289,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"ticks, seed {sc.seed}, shards {shards}, norm {sc.norm}, minds "
         + ", ".join(f"{k} {v:g}" for k, v in sc.population.minds.items())
     )
+    return 0
+
+
+def cmd_traces(args: argparse.Namespace) -> int:
+    from inference.traces import export
+
+    if not args.run.is_dir():
+        raise UserError(f"run folder {str(args.run)!r} not found")
+    if args.out is None:
+        n = export(args.run, sys.stdout)
+    else:
+        tmp = args.out.with_name(args.out.name + ".part")
+        with open(tmp, "w", encoding="utf-8") as f:
+            n = export(args.run, f)
+        tmp.replace(args.out)
+        print(f"{args.out}: {n} decisions", file=sys.stderr)
     return 0
 
 

@@ -21,7 +21,10 @@ from typing import Any
 import ray
 from ray import exceptions as rex
 
+from actors.gateway_actor import GatewayActor
 from actors.shard_actor import ShardActor
+from inference.backends.base import BackendUnavailable
+from inference.connect import Target
 from world.digest import state_digest
 from world.errors import SociusError, UserError
 from world.record import RunRecord
@@ -148,6 +151,53 @@ def root_cause(err: BaseException) -> BaseException:
     return err
 
 
+@dataclasses.dataclass
+class Gateways:
+    """The LLM gateway replicas of a run (none for a replay: each shard reads the record)."""
+
+    target: Target
+    handles: list[Any]
+    context_length: int
+
+    @classmethod
+    def start(cls, scenario: Scenario, target: Target, replicas: int = 1) -> Gateways:
+        """Start the replicas and wait until each has its backend (a model loaded, or an
+        endpoint answering); a backend that cannot start is a user error, named."""
+        if target.kind == "replay":
+            return cls(target, [], 1 << 30)
+        llm = scenario.llm
+        handles = [
+            GatewayActor.options(num_cpus=0, max_restarts=0).remote(  # type: ignore[attr-defined]
+                target, llm.timeout, llm.retries
+            )
+            for _ in range(max(1, replicas))
+        ]
+        gateways = cls(target, handles, 0)
+        try:
+            gateways.context_length = min(ray.get([g.start.remote() for g in handles], timeout=900))
+        except rex.RayTaskError as err:
+            gateways.stop()
+            cause = root_cause(err)
+            if isinstance(cause, BackendUnavailable):
+                raise BackendUnavailable(str(cause)) from None
+            raise
+        return gateways
+
+    def for_shards(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "gateways": self.handles,
+            "context_length": self.context_length,
+        }
+
+    def stop(self) -> None:
+        for g in self.handles:
+            with contextlib.suppress(rex.RayError):
+                ray.get(g.close.remote(), timeout=60)
+            ray.kill(g, no_restart=True)
+        self.handles = []
+
+
 class RayRuntime(Runtime):
     name = "ray"
 
@@ -158,6 +208,7 @@ class RayRuntime(Runtime):
         record: RunRecord | None = None,
         checkpoint_every: int = 0,
         placement: Placement | None = None,
+        llm: Gateways | None = None,
     ) -> None:
         super().__init__(scenario, shards, record, checkpoint_every)
         if not ray.is_initialized():
@@ -165,7 +216,24 @@ class RayRuntime(Runtime):
         self.placement = placement or Placement()
         self.actors: list[Any] = []
         self._failures: dict[int, int] = {}  # faults per tick, over the whole run
+        self.gateways: list[Any] = llm.handles if llm is not None else []
+        self.llm = llm.for_shards() if llm is not None else None
         self._spawn()
+
+    def _kill_gateways(self) -> None:
+        if self.llm is not None:
+            Gateways(self.llm["target"], self.gateways, 0).stop()
+        self.gateways = []
+
+    def inference_stats(self) -> dict[str, float]:
+        """The gateway replicas' figures, summed (batches, queue peak, prefix cache ...)."""
+        out: dict[str, float] = {}
+        for part in self._get([g.stats.remote() for g in self.gateways]):
+            for k, v in part.items():
+                out[k] = (
+                    max(out.get(k, 0), v) if k.endswith(("_max", "_peak")) else out.get(k, 0) + v
+                )
+        return out
 
     # --- actors -----------------------------------------------------------------------------
 
@@ -181,7 +249,9 @@ class RayRuntime(Runtime):
         if self.placement.resources:
             opts["resources"] = dict(self.placement.resources)
         self.actors = [
-            ShardActor.options(**opts).remote(data, i, self.n_shards, folder)  # type: ignore[attr-defined]
+            ShardActor.options(**opts).remote(  # type: ignore[attr-defined]
+                data, i, self.n_shards, folder, self.llm
+            )
             for i in range(self.n_shards)
         ]
         self._get([a.set_peers.remote(self.actors) for a in self.actors])
@@ -199,6 +269,7 @@ class RayRuntime(Runtime):
                 ray.get(a.close.remote(), timeout=30)
             ray.kill(a, no_restart=True)
         self.actors = []
+        self._kill_gateways()
 
     # --- Runtime ----------------------------------------------------------------------------
 

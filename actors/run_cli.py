@@ -21,6 +21,7 @@ from world.errors import RunFolderError, UserError
 from world.record import RunRecord, check_new_folder, latest_checkpoint, load_run_scenario
 from world.runtime import LocalRuntime, RunResult, Runtime
 from world.scenario import Scenario, load_scenario
+from world.stats import LATENCY_BUCKETS
 
 
 class _Stop:
@@ -60,7 +61,24 @@ def runtime_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> d
     def pick(flag: Any, name: str, default: Any) -> Any:
         return flag if flag is not None else saved.get(name, default)
 
+    llm = saved.get("llm")
+    if args.llm_endpoint:
+        llm = {"kind": "openai", "where": [u for u in args.llm_endpoint.split(",") if u.strip()]}
+    elif args.llm_engine:
+        llm = {"kind": "engine", "where": [args.llm_engine]}
+    elif args.llm_replay:
+        llm = {"kind": "replay", "where": [str(args.llm_replay)]}
+    if llm is not None:
+        llm = {
+            **llm,
+            "model": pick(args.llm_model, "llm_model", llm.get("model")),
+            "replicas": pick(args.llm_replicas, "llm_replicas", llm.get("replicas", 1)),
+            "concurrency": pick(
+                args.llm_concurrency, "llm_concurrency", llm.get("concurrency", 64)
+            ),
+        }
     return {
+        "llm": llm,
         "runtime": pick(args.runtime, "runtime", "ray"),
         "placement": pick(args.placement, "placement", "pack"),
         "actor_cpus": pick(args.actor_cpus, "actor_cpus", None),
@@ -80,13 +98,19 @@ def build_runtime(
 ) -> tuple[Runtime, RunRecord]:
     """The runtime the flags ask for, with its run record (created, or reopened to resume)."""
     options = runtime_options(args, saved)
+    target = llm_target(sc, options["llm"])
     runtime: Runtime
     if options["runtime"] == "local":
         n = shards or sc.shards or 1
+        model = None
+        if target is not None:  # before the run folder: a model that cannot start leaves none
+            from inference.connect import InProcessModel
+
+            model = InProcessModel.of(sc, target, n, folder)
         record = RunRecord(folder, sc, n, resume=resume)
-        runtime = LocalRuntime(sc, n, record, checkpoint_every)
+        runtime = LocalRuntime(sc, n, record, checkpoint_every, decide=model)
     else:
-        from actors.ray_runtime import Placement, RayRuntime, auto_shards, connect
+        from actors.ray_runtime import Gateways, Placement, RayRuntime, auto_shards, connect
 
         placement = Placement(
             strategy=options["placement"].upper(),
@@ -95,14 +119,51 @@ def build_runtime(
         )
         resources = connect(args.address)
         n = shards or sc.shards or auto_shards(sc, resources.get("CPU", 1), placement)
+        gateways = None
+        if target is not None:
+            gateways = Gateways.start(sc, target, options["llm"]["replicas"])
         record = RunRecord(folder, sc, n, resume=resume, journals=False)
         try:
-            runtime = RayRuntime(sc, n, record, checkpoint_every, placement)
+            runtime = RayRuntime(
+                sc,
+                n,
+                record,
+                checkpoint_every,
+                placement,
+                llm=gateways,
+            )
         except BaseException:
             record.close()
+            if gateways is not None:
+                gateways.stop()
             raise
     runtime.options = options
     return runtime, record
+
+
+def llm_target(sc: Scenario, llm: dict[str, Any] | None) -> Any:
+    """Where the model is (an `inference.connect.Target`), checked against the scenario."""
+    if llm is None:
+        if sc.thinks_with_model():
+            raise UserError(
+                f"scenario {sc.name} gives characters the llm mind; say where the model is: "
+                f"--llm-endpoint URL[,URL...], --llm-engine MODEL_DIR or --llm-replay RUN"
+            )
+        return None
+    if not sc.thinks_with_model():
+        raise UserError(
+            f"no character of scenario {sc.name} thinks with a model (population.minds has no "
+            f"llm share); drop the --llm-... flag or give the llm mind a share"
+        )
+    from inference.connect import Target
+
+    if llm["kind"] == "replay":
+        from inference.traces import check_traces
+
+        check_traces(Path(llm["where"][0]))
+    return Target(
+        llm["kind"], tuple(llm["where"]), model=llm.get("model"), concurrency=llm["concurrency"]
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -197,7 +258,18 @@ def drive(runtime: Runtime, record: RunRecord, sc: Scenario, out: Path, quiet: b
         raise
     finally:
         signal.signal(signal.SIGINT, previous)
-    record.summary(result.summary(sc, runtime.n_shards, runtime.name))
+    summary = result.summary(sc, runtime.n_shards, runtime.name)
+    llm = runtime.options.get("llm")
+    if llm is not None:
+        summary["llm"] = {
+            "target": f"{llm['kind']} {','.join(llm['where'])}",
+            **result.totals.llm_figures(),
+            "latency_buckets": list(LATENCY_BUCKETS),
+            "latency_histogram": result.totals.latency.tolist(),
+            "ttft_histogram": result.totals.ttft.tolist(),
+            "gateway": runtime.inference_stats(),
+        }
+    record.summary(summary)
     record.close()
     runtime.close()
     if quiet:  # one line for logs (a RayJob's, say): where the run is and how it ended

@@ -16,6 +16,11 @@ from typing import Any
 
 import ray
 
+from actors.gateway_actor import Replicas
+from inference.backends.replay import ReplayBackend
+from inference.connect import Target
+from inference.gateway import Gateway
+from inference.think import Thinker
 from world.journal import JournalWriter
 from world.record import journal_path, read_shard_snapshot, write_shard_snapshot
 from world.scenario import parse_scenario
@@ -25,14 +30,40 @@ from world.shard import Shard
 @ray.remote
 class ShardActor:
     def __init__(
-        self, scenario: dict[str, Any], index: int, n_shards: int, folder: str | None
+        self,
+        scenario: dict[str, Any],
+        index: int,
+        n_shards: int,
+        folder: str | None,
+        llm: dict[str, Any] | None = None,
     ) -> None:
-        self.shard = Shard(parse_scenario(scenario, source="coordinator"), index, n_shards)
+        sc = parse_scenario(scenario, source="coordinator")
+        self.shard = Shard(sc, index, n_shards)
         self.index = index
         self.folder = Path(folder) if folder else None
         self.journal = JournalWriter(journal_path(self.folder, index)) if self.folder else None
         self.inbox: dict[int, list[bytes]] = {}
         self.peers: list[Any] = []
+        self.thinker: Thinker | None = None
+        self._replay_gateway: Gateway | None = None
+        if llm is not None:
+            target: Target = llm["target"]
+            replay = None
+            if target.kind == "replay":
+                mine = set(self.shard.chars.cid[: len(self.shard.chars)].tolist())
+                replay = ReplayBackend(target.where[0], actors=mine)
+                self._replay_gateway = Gateway(replay, concurrency=1 << 16)
+                ask = self._replay_gateway.ask
+            else:
+                ask = Replicas(llm["gateways"]).ask
+            self.thinker = Thinker(
+                sc,
+                ask,
+                context_length=int(llm["context_length"]),
+                n_shards=n_shards,
+                folder=self.folder,
+                replay=replay,
+            )
 
     async def ready(self) -> dict[str, Any]:
         """Where this shard lives: its process and node (for placement checks and tests)."""
@@ -56,7 +87,14 @@ class ShardActor:
             raise RuntimeError(
                 f"shard {self.index} is at tick {self.shard.tick} and was asked to step tick {tick}"
             )
-        result = self.shard.step(self.inbox.pop(tick - 1, []))
+        inbox = self.inbox.pop(tick - 1, [])
+        if self.thinker is None:
+            result = self.shard.step(inbox)
+        else:
+            if self._replay_gateway is not None and self._replay_gateway._slots is None:
+                await self._replay_gateway.start()
+            pending = self.shard.prepare(inbox)
+            result = self.shard.finish(pending, await self.thinker.think(self.shard, pending))
         sends = []
         for dest, payload in result.batches.items():
             if self.journal is not None:
@@ -102,6 +140,8 @@ class ShardActor:
         return self.shard.digest_parts()
 
     async def close(self) -> None:
+        if self.thinker is not None:
+            self.thinker.close()
         if self.journal is not None:
             self.journal.close()
             self.journal = None

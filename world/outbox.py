@@ -71,7 +71,9 @@ class Outgoing:
             )
         )
 
-    def seal(self, chars: Characters, tick: int) -> Mail:
+    def seal(self, chars: Characters, tick: int, words: dict[int, str] | None = None) -> Mail:
+        """The queued acts as mail. `words` maps a decision row to the free words its actor
+        said with the act that row produced (parts added with `decision=`)."""
         total = sum(self._sizes)
         mail = Mail(total)
         if total == 0:
@@ -132,6 +134,17 @@ class Outgoing:
             shown = emo.express(true[rows], emo.masking(chars.traits[sl[rows]], close))
             mail.shown[rows] = emo.quantize(shown)
             mail.phrase[rows] = phrase_id(mail.kind[rows], mail.shown[rows])
+        if words:
+            decision = np.concatenate(
+                [
+                    p.get("decision", np.full(n, -1))
+                    for p, n in zip(self._parts, self._sizes, strict=True)
+                ]
+            )[order]
+            for row in np.flatnonzero(decision >= 0):
+                text = words.get(int(decision[row]))
+                if text:
+                    mail.set_text(int(row), text)
         return mail
 
     def seqs(self, handle: int, mail: Mail) -> np.ndarray:

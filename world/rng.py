@@ -40,6 +40,7 @@ class Stream(IntEnum):
     SPOIL = 16
     STRATEGY = 17
     CULTURE = 18
+    LLM = 19
 
 
 def _mix(x: np.ndarray) -> np.ndarray:

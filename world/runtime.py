@@ -22,7 +22,7 @@ from world.record import (
     write_shard_snapshot,
 )
 from world.scenario import Scenario, shards_problem
-from world.shard import Shard
+from world.shard import Decisions, Pending, Shard
 from world.stats import TickStats
 
 
@@ -85,6 +85,9 @@ class RunResult:
 
 
 TickHook = Callable[[int, TickStats, float], None]
+#: Decides a tick for several shards at once (an LLM gateway batches their requests together);
+#: without one, each shard's own minds decide.
+Decide = Callable[[list[tuple[Shard, Pending]]], list[Decisions]]
 
 
 class Runtime:
@@ -131,6 +134,10 @@ class Runtime:
 
     def close(self) -> None:
         """Release what the runtime holds (processes, actors)."""
+
+    def inference_stats(self) -> dict[str, float]:
+        """The LLM gateway's own figures (batches, queue peak, prefix cache), if one ran."""
+        return {}
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -244,15 +251,22 @@ class LocalRuntime(Runtime):
         shards: int | None = None,
         record: RunRecord | None = None,
         checkpoint_every: int = 0,
+        decide: Decide | None = None,
     ) -> None:
         n = shards if shards is not None else (scenario.shards or 1)
         super().__init__(scenario, n, record, checkpoint_every)
         self.shards = [Shard(scenario, i, n) for i in range(n)]
         self.inboxes: list[list[bytes]] = [[] for _ in range(n)]
+        self.decide = decide
 
     def _step_shards(self, tick: int) -> list[TickStats]:
         nxt: list[list[bytes]] = [[] for _ in range(self.n_shards)]
-        results = [shard.step(self.inboxes[shard.index]) for shard in self.shards]
+        if self.decide is None:
+            results = [shard.step(self.inboxes[shard.index]) for shard in self.shards]
+        else:
+            work = [(shard, shard.prepare(self.inboxes[shard.index])) for shard in self.shards]
+            decided = self.decide(work)
+            results = [s.finish(p, d) for (s, p), d in zip(work, decided, strict=True)]
         for shard, result in zip(self.shards, results, strict=True):
             for dest, payload in result.batches.items():
                 nxt[dest].append(payload)
@@ -260,6 +274,16 @@ class LocalRuntime(Runtime):
                     self.record.journal(shard.index, payload)
         self.inboxes = nxt
         return [r.stats for r in results]
+
+    def inference_stats(self) -> dict[str, float]:
+        stats = getattr(self.decide, "stats", None)
+        return stats() if stats is not None else {}
+
+    def close(self) -> None:
+        close = getattr(self.decide, "close", None)
+        if close is not None:
+            close()
+            self.decide = None
 
     def _save_shards(self, tick: int) -> list[int]:
         assert self.record is not None

@@ -179,6 +179,47 @@ class Memory(Section):
     grudge_ticks: int = Field(60, ge=1, description="ticks a broken promise stays forgivable")
 
 
+LLM_DECISIONS = ("all", "salient", "fraction")
+
+
+class Language(Section):
+    """How characters with the `llm` mind use the language model (where it is served is the
+    command line's business: --llm-endpoint, --llm-engine or --llm-replay)."""
+
+    decisions: str = Field(
+        "salient",
+        description="which decisions of llm characters go to the model: all; salient "
+        "(answering a betrayal, a large trade, an apology, a request from someone in need, "
+        "anything a player says); or fraction (a share of them, drawn per decision)",
+    )
+    fraction: Probability = Field(0.25, description="share of decisions sent, for 'fraction'")
+    large_trade: int = Field(
+        12, ge=0, description="a trade worth at least this (in food) is salient"
+    )
+    token_budget: int = Field(
+        200_000,
+        ge=0,
+        description="tokens (prompt and answer) the model may spend per tick, shared evenly "
+        "among shards; decisions beyond it go to the heuristic mind (0: no limit)",
+    )
+    max_tokens: int = Field(96, ge=16, le=4096, description="tokens an answer may use")
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    memories: int = Field(3, ge=0, le=32, description="episodes recalled into each prompt")
+    words: int = Field(120, ge=0, le=1000, description="characters an utterance may have")
+    timeout: float = Field(60.0, gt=0.0, description="seconds a request may take")
+    retries: int = Field(1, ge=0, le=5, description="resends of a request that failed in transit")
+    outcome_ticks: int = Field(
+        5, ge=1, description="ticks after a decision at which its consequences are recorded"
+    )
+
+    @field_validator("decisions")
+    @classmethod
+    def _decisions(cls, v: str) -> str:
+        if v not in LLM_DECISIONS:
+            raise ValueError(f"unknown choice {v!r}; allowed: {', '.join(LLM_DECISIONS)}")
+        return v
+
+
 def shards_problem(shards: int, characters: int) -> str | None:
     """Why `shards` cannot hold `characters`, or None when it can."""
     if shards > characters:
@@ -209,6 +250,7 @@ class Scenario(Section):
     noise: Noise = Noise()
     public_goods: PublicGoods = PublicGoods()
     memory: Memory = Memory()
+    llm: Language = Language()
 
     @field_validator("norm")
     @classmethod
@@ -224,6 +266,10 @@ class Scenario(Section):
             if problem:
                 raise ValueError(problem)
         return self
+
+    def thinks_with_model(self) -> bool:
+        """Some characters have the `llm` mind."""
+        return self.population.minds.get("llm", 0.0) > 0
 
     def with_overrides(self, **changes: Any) -> Scenario:
         """A copy with top-level or dotted ("population.size") fields replaced and re-validated."""

@@ -148,6 +148,7 @@ def settle(
         Kind.PROMISE_KEPT,
         local[r],
         cp[r],
+        decision=r,
         good=batch.good[r],
         amount=batch.amount[r],
         ref=batch.ref[r],
@@ -166,6 +167,7 @@ def settle(
         Kind.TRADE_REPLY,
         local[r],
         cp[r],
+        decision=r,
         good=batch.good2[r],
         amount=batch.amount2[r],
         good2=batch.good[r],
@@ -180,6 +182,7 @@ def settle(
         Kind.TRADE_REPLY,
         local[r],
         cp[r],
+        decision=r,
         good=batch.good2[r],
         amount=batch.amount2[r],
         good2=batch.good[r],
@@ -195,6 +198,7 @@ def settle(
         Kind.TRADE_REPLY,
         local[r],
         cp[r],
+        decision=r,
         good=batch.good[r],
         amount=batch.amount[r],
         ref=batch.ref[r],
@@ -205,6 +209,7 @@ def settle(
         Kind.TRADE_REPLY,
         local[r],
         cp[r],
+        decision=r,
         good=batch.good[r],
         amount=batch.amount[r],
         good2=batch.good2[r],
@@ -221,6 +226,7 @@ def settle(
         Kind.GIFT,
         local[r],
         cp[r],
+        decision=r,
         good=batch.good[r],
         amount=batch.amount[r],
         ref=batch.ref[r],
@@ -243,6 +249,7 @@ def settle(
         Kind.PROMISE,
         local[r],
         cp[r],
+        decision=r,
         good=batch.good[r],
         amount=batch.amount[r],
         due=due,
@@ -251,14 +258,14 @@ def settle(
     out.promise(h, local[r], cp[r], batch.good[r], batch.amount[r], due, tick, 0)
     stats.add("promises_made", len(r))
     r = rows(Action.DECLINE)
-    out.add(Kind.UTTERANCE, local[r], cp[r], ref=batch.ref[r], flag=1)
+    out.add(Kind.UTTERANCE, local[r], cp[r], ref=batch.ref[r], flag=1, decision=r)
 
     # broken promises: apologies, and forgiveness
     r = rows(Action.APOLOGIZE)
-    out.add(Kind.APOLOGY, local[r], cp[r], ref=batch.ref[r])
+    out.add(Kind.APOLOGY, local[r], cp[r], ref=batch.ref[r], decision=r)
     stats.add("apologies", len(r))
     r = rows(Action.FORGIVE)
-    out.add(Kind.FORGIVENESS, local[r], cp[r], ref=batch.ref[r])
+    out.add(Kind.FORGIVENESS, local[r], cp[r], ref=batch.ref[r], decision=r)
     stats.add("forgiveness", len(r))
     found = owed_to.find(cp[r], batch.ref[r])
     hit = found >= 0
@@ -271,7 +278,13 @@ def settle(
     # the group's collection
     r = rows(Action.CONTRIBUTE)
     out.add(
-        Kind.CONTRIBUTION, local[r], cp[r], good=pg_good, amount=pay_amount[r], ref=batch.ref[r]
+        Kind.CONTRIBUTION,
+        local[r],
+        cp[r],
+        good=pg_good,
+        amount=pay_amount[r],
+        ref=batch.ref[r],
+        decision=r,
     )
     stats.add("contributions", len(r))
     chars.contributed[local[rows(Action.CONTRIBUTE, Action.FREE_RIDE)]] = 0
@@ -280,7 +293,7 @@ def settle(
 
     # encounters
     r = rows(Action.CHAT)
-    out.add(Kind.UTTERANCE, local[r], cp[r])
+    out.add(Kind.UTTERANCE, local[r], cp[r], decision=r)
     stats.add("chats", len(r))
     r = rows(Action.GIFT)
     care = plans.care[r]
@@ -288,6 +301,7 @@ def settle(
         Kind.GIFT,
         local[r],
         cp[r],
+        decision=r,
         good=plans.gift_good[r],
         amount=plans.gift_amount[r],
         flag=CARE * care,
@@ -307,6 +321,7 @@ def settle(
         Kind.TRADE_OFFER,
         local[r],
         cp[r],
+        decision=r,
         good=plans.give_good[r],
         amount=plans.give_amount[r],
         good2=plans.want_good[r],
@@ -318,6 +333,7 @@ def settle(
         Kind.REQUEST,
         local[r],
         cp[r],
+        decision=r,
         good=plans.ask_good[r],
         amount=plans.ask_amount[r],
         due=plans.repay_by[r],
@@ -328,6 +344,7 @@ def settle(
         Kind.GOSSIP,
         local[r],
         cp[r],
+        decision=r,
         subject=plans.gossip_subject[r],
         source=plans.gossip_source[r],
         flag=plans.gossip_claim[r],

@@ -60,6 +60,16 @@ class Pending:
 
 
 @dataclasses.dataclass
+class Decisions:
+    """What the minds answered for a tick: an action per decision row, a guess of the hidden
+    feeling per reading, and free words (decision row -> text) said with the resulting act."""
+
+    actions: np.ndarray
+    guesses: np.ndarray
+    words: dict[int, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
 class StepResult:
     tick: int
     batches: dict[int, bytes]  # destination shard -> serialized Batch
@@ -101,8 +111,7 @@ class Shard:
 
     def step(self, inbox: Iterable[bytes] | Mail = ()) -> StepResult:
         pending = self.prepare(inbox)
-        actions, guesses = self.decide(pending)
-        return self.finish(pending, actions, guesses)
+        return self.finish(pending, self.decide(pending))
 
     def prepare(self, inbox: Iterable[bytes] | Mail = ()) -> Pending:
         tick = self.tick + 1
@@ -129,7 +138,7 @@ class Shard:
         readings = self._readings(tick, mail, slot)
         return Pending(tick, mail, slot, batch, plans, readings, out, stats)
 
-    def decide(self, pending: Pending) -> tuple[np.ndarray, np.ndarray]:
+    def decide(self, pending: Pending) -> Decisions:
         """Every mind answers its characters' rows: actions, and guesses of hidden feelings."""
         batch, readings = pending.batch, pending.readings
         actions = np.zeros(len(batch), np.int8)
@@ -143,12 +152,13 @@ class Shard:
             rows = np.flatnonzero(reader_mind == k)
             if len(rows):
                 guesses[rows] = mind.read(readings.take(rows))
-        return actions, guesses
+        return Decisions(actions, guesses)
 
-    def finish(self, pending: Pending, actions: np.ndarray, guesses: np.ndarray) -> StepResult:
+    def finish(self, pending: Pending, decisions: Decisions) -> StepResult:
         from world.settle import settle
 
         tick, chars, stats, out = pending.tick, self.chars, pending.stats, pending.out
+        guesses = decisions.guesses
         # how well did readers see through what was shown?
         truth = emo.unquantize(pending.inbox.true_feeling[reading_rows(pending.inbox)])
         if len(truth):
@@ -159,14 +169,14 @@ class Shard:
             self.scenario,
             tick,
             pending.batch,
-            actions,
+            decisions.actions,
             pending.plans,
             self.owed,
             self.owed_to,
             out,
             stats,
         )
-        mail = out.seal(chars, tick)
+        mail = out.seal(chars, tick, decisions.words)
         for handle, p in out.promises:
             seqs = out.seqs(handle, mail)
             self.owed.append(
@@ -283,6 +293,7 @@ class Shard:
             speaker=mail.sender[rows].astype(np.int64),
             slot=slot[rows] if len(slot) else slot,
             kind=mail.kind[rows].astype(np.int64),
+            seq=mail.seq[rows].astype(np.int64),
             shown=emo.unquantize(mail.shown[rows]),
             chars=self.chars,
         )

@@ -50,7 +50,25 @@ COUNTS = (
     "reading_sum",
     "reading_n",
     "wealth_total",
+    # language-model minds (inference/)
+    "llm_decisions",  # decisions given to the model
+    "llm_requests",  # requests sent (first answers and retries)
+    "llm_answers",  # answers that passed validation and were used
+    "llm_invalid",  # answers that failed validation
+    "llm_retries",  # second requests, after an invalid answer
+    "llm_fallbacks",  # decisions given to the model that the heuristic mind made in the end
+    "llm_errors",  # requests with no answer (backend down, time-out, refused)
+    "llm_skipped",  # decisions kept from the model by the token budget or the context
+    "llm_tokens_in",
+    "llm_tokens_out",
+    "llm_prefix_queries",  # prompt tokens of answers whose prefix-cache use is known
+    "llm_prefix_hits",  # of those, tokens served from the prefix cache
+    "llm_latency_us",  # summed request latency, microseconds
+    "llm_ttft_us",  # summed time to first token, microseconds
 )
+
+#: Upper bounds (seconds) of the LLM latency histograms' buckets; the last is +Inf.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
 class TickStats:
@@ -62,6 +80,16 @@ class TickStats:
         self.produced = np.zeros(N_GOODS, np.int64)
         self.consumed = np.zeros(N_GOODS, np.int64)
         self.wealth: Counter[int] = Counter()
+        self.latency = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # LLM request latency
+        self.ttft = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # LLM time to first token
+
+    def observe(self, latency: float, ttft: float) -> None:
+        """One LLM request's timings, into the histograms and sums."""
+        self.latency[np.searchsorted(LATENCY_BUCKETS, latency)] += 1
+        self.c["llm_latency_us"] += round(latency * 1e6)
+        if ttft > 0:
+            self.ttft[np.searchsorted(LATENCY_BUCKETS, ttft)] += 1
+            self.c["llm_ttft_us"] += round(ttft * 1e6)
 
     def add(self, name: str, value: int | np.integer) -> None:
         self.c[name] += int(value)
@@ -73,6 +101,8 @@ class TickStats:
         self.produced += other.produced
         self.consumed += other.consumed
         self.wealth.update(other.wealth)
+        self.latency += other.latency
+        self.ttft += other.ttft
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +111,8 @@ class TickStats:
             "produced": self.produced.tolist(),
             "consumed": self.consumed.tolist(),
             "wealth": [[int(k), int(v)] for k, v in sorted(self.wealth.items())],
+            "latency": self.latency.tolist(),
+            "ttft": self.ttft.tolist(),
         }
 
     @classmethod
@@ -91,6 +123,9 @@ class TickStats:
         s.produced = np.array(d["produced"], np.int64)
         s.consumed = np.array(d["consumed"], np.int64)
         s.wealth = Counter({int(k): int(v) for k, v in d["wealth"]})
+        if "latency" in d:
+            s.latency = np.array(d["latency"], np.int64)
+            s.ttft = np.array(d["ttft"], np.int64)
         return s
 
     # --- figures -------------------------------------------------------------------------
@@ -124,6 +159,27 @@ class TickStats:
             "in_need": c["in_need"],
             "hungry": c["hungry"],
             "sick": c["sick"],
+            **self.llm_figures(),
+        }
+
+    def llm_figures(self) -> dict[str, float | int]:
+        """The language model's share of the tick (all zero in a world without one)."""
+        c = self.c
+        answered = int(self.latency.sum())
+        timed = int(self.ttft.sum())
+        return {
+            "llm_decisions": c["llm_decisions"],
+            "llm_requests": c["llm_requests"],
+            "llm_invalid": c["llm_invalid"],
+            "llm_retries": c["llm_retries"],
+            "llm_fallbacks": c["llm_fallbacks"],
+            "llm_errors": c["llm_errors"],
+            "llm_skipped": c["llm_skipped"],
+            "llm_tokens_in": c["llm_tokens_in"],
+            "llm_tokens_out": c["llm_tokens_out"],
+            "llm_latency_mean": _ratio(c["llm_latency_us"], answered * 1_000_000),
+            "llm_ttft_mean": _ratio(c["llm_ttft_us"], timed * 1_000_000),
+            "llm_prefix_hit_ratio": _ratio(c["llm_prefix_hits"], c["llm_prefix_queries"]),
         }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from world.minds.base import DecisionBatch, Mind, ReadingBatch
 from world.minds.heuristic import HeuristicMind
-from world.minds.registry import MIND_NAMES
+from world.minds.registry import MIND_NAMES, MODEL_MIND
 from world.minds.strategies import (
     AlwaysCooperate,
     AlwaysDefect,
@@ -14,6 +14,15 @@ from world.minds.strategies import (
     TitForTat,
     WinStayLoseShift,
 )
+
+
+class ModelMind(HeuristicMind):
+    """A character that thinks with a language model. The model is attached by the runtime
+    (inference/); what it does not answer, and every decision of a world run without a model,
+    is decided as the heuristic mind decides."""
+
+    name = "llm"
+
 
 _MINDS: dict[str, type[Mind]] = {
     m.name: m
@@ -26,6 +35,7 @@ _MINDS: dict[str, type[Mind]] = {
         WinStayLoseShift,
         RandomMind,
         Discriminator,
+        ModelMind,
     )
 }
 assert tuple(_MINDS) == MIND_NAMES, "registry.MIND_NAMES must list the minds in this order"
@@ -36,4 +46,13 @@ def make_minds() -> list[Mind]:
     return [_MINDS[name]() for name in MIND_NAMES]
 
 
-__all__ = ["MIND_NAMES", "DecisionBatch", "HeuristicMind", "Mind", "ReadingBatch", "make_minds"]
+__all__ = [
+    "MIND_NAMES",
+    "MODEL_MIND",
+    "DecisionBatch",
+    "HeuristicMind",
+    "Mind",
+    "ModelMind",
+    "ReadingBatch",
+    "make_minds",
+]

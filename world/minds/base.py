@@ -77,6 +77,7 @@ class ReadingBatch:
     speaker: np.ndarray
     slot: np.ndarray  # the speaker's slot in the reader's memory (-1: unknown)
     kind: np.ndarray  # the envelope's Kind
+    seq: np.ndarray  # the envelope's sequence number (its id, with the speaker)
     shown: np.ndarray  # (rows, N_EMOTIONS) float32 in [0, 1]
     chars: Characters
 

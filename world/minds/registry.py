@@ -9,4 +9,9 @@ MIND_NAMES: tuple[str, ...] = (
     "win_stay_lose_shift",
     "random",
     "discriminator",
+    "llm",
 )
+
+#: The mind whose decisions may go to a language model (inference/); the world alone decides
+#: for it as the heuristic mind does, which is also its fallback.
+MODEL_MIND = MIND_NAMES.index("llm")

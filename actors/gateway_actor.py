@@ -1,0 +1,73 @@
+"""The LLM gateway as a Ray actor, and how shard actors ask it.
+
+One or more replicas each hold a backend (an in-process vLLM engine, or a pool of connections to
+OpenAI-compatible endpoints) behind an `inference.Gateway`. A shard sends each request to the
+replica of its character (`affinity % replicas`), so a character's prompt prefix stays cached in
+one place. A replica that dies or fails does not stop the run: its requests come back unanswered
+and those decisions fall back to the heuristic mind, counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import ray
+from ray import exceptions as rex
+
+from inference.backends.base import Answer, Request
+from inference.connect import Target, make_backend
+from inference.gateway import Gateway
+
+
+@ray.remote
+class GatewayActor:
+    def __init__(self, target: Target, timeout: float, retries: int) -> None:
+        self.target = target
+        self.gateway = Gateway(
+            make_backend(target),
+            concurrency=target.concurrency,
+            timeout=timeout,
+            retries=retries,
+        )
+
+    async def start(self) -> int:
+        """Connect or load the model; returns the served context length, in tokens."""
+        await self.gateway.start()
+        return self.gateway.backend.context_length()
+
+    async def ask(self, requests: list[Request]) -> list[Answer]:
+        return await self.gateway.ask(requests)
+
+    async def stats(self) -> dict[str, float]:
+        return self.gateway.stats()
+
+    async def close(self) -> None:
+        await self.gateway.close()
+
+
+class Replicas:
+    """A shard's view of the gateway replicas: routes each request by its character."""
+
+    def __init__(self, handles: list[Any]) -> None:
+        self.handles = handles
+
+    async def ask(self, requests: list[Request]) -> list[Answer]:
+        n = len(self.handles)
+        parts: list[list[int]] = [[] for _ in range(n)]
+        for i, r in enumerate(requests):
+            parts[r.affinity % n].append(i)
+        answers: list[Answer | None] = [None] * len(requests)
+
+        async def one(k: int) -> None:
+            idx = parts[k]
+            try:
+                got = await self.handles[k].ask.remote([requests[i] for i in idx])
+            except rex.RayError as err:
+                why = f"gateway replica {k} failed: {type(err).__name__}"
+                got = [Answer(text=None, error=why) for _ in idx]
+            for i, a in zip(idx, got, strict=True):
+                answers[i] = a
+
+        await asyncio.gather(*(one(k) for k in range(n) if parts[k]))
+        return [a if a is not None else Answer(text=None, error="lost") for a in answers]

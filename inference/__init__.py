@@ -1,0 +1,1 @@
+"""LLM minds: prompts, output schemas, the batching gateway, vLLM backends, records and replay."""

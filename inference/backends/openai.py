@@ -1,0 +1,206 @@
+"""OpenAI-compatible endpoints (vLLM servers, Ray Serve LLM, anything speaking the API).
+
+Requests go over one pooled HTTP client, streamed so that time to first token is measured. A
+character's requests go to the same endpoint (`affinity`), so its prompt prefix stays in that
+server's cache; an endpoint that cannot be reached is skipped for a while and its characters go
+to the next one. Structured output uses `response_format` with the answer's JSON schema.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from inference.backends.base import Answer, Backend, BackendUnavailable, Request
+
+#: Seconds an unreachable endpoint is left alone before it is tried again.
+REST = 5.0
+
+
+def base_url(url: str) -> str:
+    """`http://host:port` from any of `host:port`, `http://host:port/`, `.../v1`."""
+    u = url.strip().rstrip("/")
+    if not u.startswith(("http://", "https://")):
+        u = "http://" + u
+    return u[: -len("/v1")] if u.endswith("/v1") else u
+
+
+class OpenAIBackend(Backend):
+    name = "openai"
+
+    def __init__(
+        self,
+        urls: list[str],
+        model: str | None = None,
+        *,
+        connections: int = 128,
+        api_key: str | None = None,
+        structured: bool = True,
+    ) -> None:
+        if not urls:
+            raise BackendUnavailable("no endpoint given: --llm-endpoint URL[,URL...]")
+        self.urls = [base_url(u) for u in urls]
+        self.model = model
+        self.connections = connections
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.structured = structured
+        self.down_until = [0.0] * len(self.urls)
+        self.max_model_len = 0
+        self.client: Any = None
+        self._prompt_tokens = 0
+        self._cached_tokens = 0
+        self._cached_known = 0
+
+    async def start(self) -> None:
+        import httpx
+
+        self.client = httpx.AsyncClient(
+            limits=httpx.Limits(
+                max_connections=self.connections, max_keepalive_connections=self.connections
+            ),
+            timeout=httpx.Timeout(None, connect=5.0),
+            headers=self.headers,
+        )
+        problems: list[str] = []
+        lengths: list[int] = []
+        models: list[str] = []
+        for i, url in enumerate(self.urls):
+            try:
+                r = await self.client.get(f"{url}/v1/models", timeout=10.0)
+                r.raise_for_status()
+                data = r.json().get("data") or []
+                if not data:
+                    raise ValueError("it serves no model")
+                models.append(str(data[0]["id"]))
+                lengths.extend(int(d["max_model_len"]) for d in data if d.get("max_model_len"))
+            except Exception as err:
+                problems.append(f"{url} ({_why(err)})")
+                self.down_until[i] = time.monotonic() + REST
+        if len(problems) == len(self.urls):
+            await self.client.aclose()
+            raise BackendUnavailable(
+                "no LLM endpoint answered at /v1/models: "
+                + "; ".join(problems)
+                + ". Start an OpenAI-compatible server (for example vLLM) there, or give "
+                "another --llm-endpoint."
+            )
+        if self.model is None:
+            self.model = models[0]
+        self.max_model_len = min(lengths) if lengths else 4096
+
+    def context_length(self) -> int:
+        return self.max_model_len or 4096
+
+    def _order(self, affinity: int) -> list[int]:
+        n = len(self.urls)
+        first = affinity % n
+        order = [(first + k) % n for k in range(n)]
+        now = time.monotonic()
+        up = [i for i in order if self.down_until[i] <= now]
+        return up or order
+
+    async def generate(self, request: Request) -> Answer:
+        import httpx
+
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": request.messages,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "seed": request.seed,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if self.structured:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": request.schema, "strict": True},
+            }
+        answer = Answer(text=None, error="no endpoint")
+        for i in self._order(request.affinity):
+            try:
+                answer = await self._stream(self.urls[i], body)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as err:
+                self.down_until[i] = time.monotonic() + REST
+                answer = Answer(text=None, error=f"{self.urls[i]}: {_why(err)}")
+                continue
+            except httpx.HTTPError as err:
+                return Answer(text=None, error=f"{self.urls[i]}: {_why(err)}")
+            if answer.text is not None:
+                self.down_until[i] = 0.0
+            return answer
+        return answer
+
+    async def _stream(self, url: str, body: dict[str, Any]) -> Answer:
+        t0 = time.perf_counter()
+        ttft = 0.0
+        text: list[str] = []
+        usage: dict[str, Any] = {}
+        async with self.client.stream("POST", f"{url}/v1/chat/completions", json=body) as r:
+            if r.status_code != 200:
+                detail = (await r.aread()).decode(errors="replace")[:300]
+                return Answer(
+                    text=None,
+                    error=f"{url} answered HTTP {r.status_code}: {_message(detail)}",
+                    refused=400 <= r.status_code < 500,
+                    latency=time.perf_counter() - t0,
+                )
+            async for line in r.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                chunk = json.loads(data)
+                for choice in chunk.get("choices") or []:
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        if not ttft:
+                            ttft = time.perf_counter() - t0
+                        text.append(piece)
+                if chunk.get("usage"):
+                    usage = chunk["usage"]
+        prompt = int(usage.get("prompt_tokens") or 0)
+        details = usage.get("prompt_tokens_details") or {}
+        cached = details.get("cached_tokens")
+        self._prompt_tokens += prompt
+        if cached is not None:
+            self._cached_tokens += int(cached)
+            self._cached_known += prompt
+        return Answer(
+            text="".join(text),
+            prompt_tokens=prompt,
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            latency=time.perf_counter() - t0,
+            ttft=ttft,
+            cached_tokens=None if cached is None else int(cached),
+        )
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+
+    def stats(self) -> dict[str, float]:
+        if not self._cached_known:
+            return {}
+        return {"prefix_queries": self._cached_known, "prefix_hits": self._cached_tokens}
+
+
+def _why(err: Exception) -> str:
+    text = str(err) or type(err).__name__
+    return text.splitlines()[0][:200]
+
+
+def _message(body: str) -> str:
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError:
+        return body.strip()
+    if isinstance(data, dict):
+        inner = data.get("error", data)
+        if isinstance(inner, dict):
+            return str(inner.get("message", inner))[:300]
+        return str(data.get("message", inner))[:300]
+    return body.strip()

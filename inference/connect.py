@@ -1,0 +1,116 @@
+"""Where the model is: the command line's `--llm-endpoint`, `--llm-engine` or `--llm-replay`,
+made into a backend, and the in-process wiring of the LLM mind (the Ray wiring is in actors/)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+from inference.backends.base import Answer, Backend, BackendUnavailable, Request
+from inference.backends.replay import ReplayBackend
+from inference.gateway import Gateway, LoopThread
+from inference.think import Thinker
+from world.scenario import Scenario
+from world.shard import Decisions, Pending, Shard
+
+KINDS = ("openai", "engine", "replay")
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where answers come from: OpenAI-compatible endpoints, an in-process vLLM engine (a model
+    folder), or a recorded run."""
+
+    kind: str
+    where: tuple[str, ...]
+    model: str | None = None  # the served model's name (openai; default: the one it lists)
+    concurrency: int = 64  # requests in flight per gateway replica
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown LLM target kind {self.kind!r}; allowed: {KINDS}")
+        if not self.where:
+            raise BackendUnavailable(f"an LLM target of kind {self.kind} needs a place")
+
+    def describe(self) -> str:
+        return f"{self.kind} {','.join(self.where)}"
+
+
+def make_backend(target: Target) -> Backend:
+    if target.kind == "openai":
+        from inference.backends.openai import OpenAIBackend
+
+        return OpenAIBackend(list(target.where), target.model)
+    if target.kind == "engine":
+        folder = Path(target.where[0])
+        if not (folder / "config.json").is_file():
+            raise BackendUnavailable(
+                f"--llm-engine {folder}: no model there (config.json missing); give the folder "
+                f"of a Hugging Face model, for example one made by "
+                f"`python -m inference.tiny_model DIR`"
+            )
+        from inference.backends.engine import EngineBackend
+
+        return EngineBackend(str(folder))
+    return ReplayBackend(target.where[0])
+
+
+class InProcessModel:
+    """The LLM mind for the in-process runtime: one gateway on its own event loop, asked by
+    every shard's thinker at once. Use as LocalRuntime's `decide` hook."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        backend: Backend,
+        n_shards: int,
+        folder: Path | None,
+        concurrency: int = 64,
+    ) -> None:
+        self.loop = LoopThread()
+        self.replay = backend if isinstance(backend, ReplayBackend) else None
+        self.gateway = Gateway(
+            backend,
+            concurrency=concurrency,
+            timeout=scenario.llm.timeout,
+            retries=scenario.llm.retries,
+        )
+        try:
+            self.loop.run(self.gateway.start())
+        except BaseException:
+            self.loop.stop()
+            raise
+        self.thinker = Thinker(
+            scenario,
+            self._ask,
+            context_length=backend.context_length(),
+            n_shards=n_shards,
+            folder=folder,
+            replay=self.replay,
+        )
+
+    @classmethod
+    def of(
+        cls, scenario: Scenario, target: Target, n_shards: int, folder: Path | None
+    ) -> InProcessModel:
+        return cls(scenario, make_backend(target), n_shards, folder, target.concurrency)
+
+    async def _ask(self, requests: list[Request]) -> list[Answer]:
+        return await self.gateway.ask(requests)
+
+    async def _all(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
+        return list(await asyncio.gather(*(self.thinker.think(s, p) for s, p in work)))
+
+    def __call__(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
+        return self.loop.run(self._all(work))
+
+    def stats(self) -> dict[str, float]:
+        return self.gateway.stats()
+
+    def close(self) -> None:
+        self.thinker.close()
+        try:
+            self.loop.run(self.gateway.close())
+        finally:
+            self.loop.stop()

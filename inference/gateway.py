@@ -1,0 +1,122 @@
+"""The gateway: every shard's model requests, batched onto a backend without overrunning it.
+
+Shards send the requests of a whole tick at once. The gateway lets at most `concurrency` of them
+be in flight (the rest wait: back-pressure), applies a time-out to each, resends one that failed
+in transit up to `retries` times, and never raises for a failed request: it answers `None` text
+with the reason, and the shard falls back to the heuristic mind. It keeps the figures a serving
+engineer asks for: batch sizes, queue depth, latency and time to first token.
+
+`Gateway` is plain asyncio. `LoopThread` runs one on its own event loop for the in-process
+runtime; on Ray, `actors.gateway_actor.GatewayActor` hosts one per replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from inference.backends.base import Answer, Backend, Request
+
+T = TypeVar("T")
+
+
+class Gateway:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        concurrency: int = 64,
+        timeout: float = 60.0,
+        retries: int = 1,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        self.backend = backend
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.retries = retries
+        self._slots: asyncio.Semaphore | None = None
+        self.waiting = 0
+        self.in_flight = 0
+        self.figures: dict[str, float] = {
+            "batches": 0,
+            "batch_rows": 0,
+            "batch_max": 0,
+            "queue_peak": 0,
+            "requests": 0,
+            "failed": 0,
+            "timeouts": 0,
+            "resends": 0,
+        }
+
+    async def start(self) -> None:
+        self._slots = asyncio.Semaphore(self.concurrency)
+        await self.backend.start()
+
+    async def close(self) -> None:
+        await self.backend.close()
+
+    async def ask(self, requests: list[Request]) -> list[Answer]:
+        """Answers to a batch of requests, in order."""
+        f = self.figures
+        f["batches"] += 1
+        f["batch_rows"] += len(requests)
+        f["batch_max"] = max(f["batch_max"], len(requests))
+        return list(await asyncio.gather(*(self._one(r) for r in requests)))
+
+    async def _one(self, request: Request) -> Answer:
+        assert self._slots is not None, "Gateway.start() first"
+        self.waiting += 1
+        self.figures["queue_peak"] = max(self.figures["queue_peak"], self.waiting)
+        async with self._slots:
+            self.waiting -= 1
+            self.in_flight += 1
+            try:
+                return await self._send(request)
+            finally:
+                self.in_flight -= 1
+
+    async def _send(self, request: Request) -> Answer:
+        answer = Answer(text=None, error="not sent")
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.figures["resends"] += 1
+            self.figures["requests"] += 1
+            t0 = time.perf_counter()
+            try:
+                answer = await asyncio.wait_for(self.backend.generate(request), self.timeout)
+            except TimeoutError:
+                self.figures["timeouts"] += 1
+                answer = Answer(
+                    text=None,
+                    error=f"no answer within {self.timeout:g} s",
+                    latency=time.perf_counter() - t0,
+                )
+            except Exception as err:  # a backend must not take the world down with it
+                answer = Answer(text=None, error=f"{type(err).__name__}: {err}")
+            if answer.text is not None or answer.refused:
+                return answer
+            self.figures["failed"] += 1
+        return answer
+
+    def stats(self) -> dict[str, float]:
+        return {**self.figures, **self.backend.stats()}
+
+
+class LoopThread:
+    """An event loop on a daemon thread, for synchronous callers of asynchronous backends."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
