@@ -170,6 +170,7 @@ class TickStats:
         return {
             "llm_decisions": c["llm_decisions"],
             "llm_requests": c["llm_requests"],
+            "llm_answers": c["llm_answers"],
             "llm_invalid": c["llm_invalid"],
             "llm_retries": c["llm_retries"],
             "llm_fallbacks": c["llm_fallbacks"],
