@@ -122,6 +122,8 @@ class ShardActor:
         """Load this shard's snapshot of `tick` and cut its journal back to match."""
         assert self.folder is not None
         self.shard.set_state(read_shard_snapshot(self.folder, tick, self.index))
+        if self.thinker is not None:
+            self.thinker.restored(self.shard)
         if self.journal is not None:
             self.journal.truncate_to(journal_size)
         self.inbox = {}

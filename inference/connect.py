@@ -108,6 +108,9 @@ class InProcessModel:
     def stats(self) -> dict[str, float]:
         return self.gateway.stats()
 
+    def restored(self, shard: Shard) -> None:
+        self.thinker.restored(shard)
+
     def close(self) -> None:
         self.thinker.close()
         try:

@@ -362,6 +362,15 @@ class Thinker:
         if w is not None:
             w.flush()
 
+    def restored(self, shard: Shard) -> None:
+        """`shard` was put back to a checkpoint: what its traces hold after it is void."""
+        self._outcomes = collections.defaultdict(
+            list,
+            {t: [d for d in due if d[0] != shard.index] for t, due in self._outcomes.items()},
+        )
+        self._writer(shard).write({"type": "restore", "tick": shard.tick})
+        self._flush(shard)
+
     def close(self) -> None:
         for w in self._writers.values():
             w.close()

@@ -10,9 +10,9 @@ tick. Three record types:
   the heuristic's, on a fallback), and the actor's trust in the counterpart at that moment;
 - `outcome`: `outcome_ticks` later, the actor's trust in the counterpart then.
 
-A record's key is `tick:actor:situation:counterpart:ref:attempt`. A run resumed from a checkpoint
-asks again for the ticks it replays; readers take the last record of a key, which is the one that
-shaped the run that survived. `export` joins all this with the journal (was a promise kept, was
+A record's key is `tick:actor:situation:counterpart:ref:attempt`. A shard restored to a checkpoint
+(resume, recovery) writes a `restore` record; readers drop what came before it from later ticks,
+so the traces hold the run that survived, as the journal does. `export` joins all this with the journal (was a promise kept, was
 an offer accepted) into chat-format JSONL, the interaction data a model can be trained on.
 """
 
@@ -56,13 +56,19 @@ class TraceWriter:
 
 
 def read_traces(folder: Path) -> Iterator[dict[str, Any]]:
-    """Every record of a run's traces (a line cut short by a killed run is skipped)."""
+    """Every record of the run that survived (a line cut short by a killed run is skipped)."""
     for path in sorted((folder / FOLDER).glob("shard-*.jsonl")):
+        kept: list[dict[str, Any]] = []
         with open(path, encoding="utf-8") as f:
             for line in f:
                 if not line.endswith("\n"):
                     break
-                yield json.loads(line)
+                record = json.loads(line)
+                if record["type"] == "restore":
+                    kept = [r for r in kept if r["tick"] <= record["tick"]]
+                else:
+                    kept.append(record)
+        yield from kept
 
 
 def latest(folder: Path, kind: str) -> dict[str, dict[str, Any]]:

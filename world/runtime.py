@@ -295,8 +295,11 @@ class LocalRuntime(Runtime):
         assert self.record is not None
         tick = int(manifest["tick"])
         self.inboxes = [[] for _ in range(self.n_shards)]
+        restored = getattr(self.decide, "restored", None)
         for shard in self.shards:
             shard.set_state(read_shard_snapshot(self.record.folder, tick, shard.index))
+            if restored is not None:
+                restored(shard)
         for shard in self.shards:
             for dest, payload in shard.pending_mail().items():
                 self.inboxes[dest].append(payload)

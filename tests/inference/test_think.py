@@ -275,3 +275,31 @@ def test_traces_export_as_chat_with_outcomes(tmp_path):
     assert any("trust_change" in x["outcome"] for x in lines)
     promises = [x for x in lines if x["metadata"]["action"] == "promise"]
     assert all(x["outcome"].get("promise") in ("kept", "broken", "open") for x in promises)
+
+
+def test_a_run_restored_to_a_checkpoint_replays_as_it_survived(tmp_path):
+    """Ticks replayed after a restore are asked again (with other answers); the record keeps
+    only the run that survived, so its replay reaches that run's digest."""
+    rng = random.Random(5)
+
+    def script(r):
+        return good_answer(rng.choice(legal_of(r)), say=f"n{rng.randint(0, 999)}")
+
+    sc = llm_world(ticks=6)
+    folder = tmp_path / "a"
+    model = InProcessModel(sc, Scripted(script), 2, folder)
+    record = RunRecord(folder, sc, 2)
+    rt = LocalRuntime(sc, 2, record, checkpoint_every=3, decide=model)
+    try:
+        rt.run(ticks=5)  # checkpoints at 0 and 3
+        rt.restore(rt.last_checkpoint)  # ticks 4 and 5 are undone, and asked again below
+        survived = rt.run()
+    finally:
+        rt.close()
+        record.close()
+    assert survived.ticks == 6
+    replayed, _ = run(sc, ReplayBackend(folder), tmp_path / "b")
+    assert replayed.state_digest == survived.state_digest
+    # the undone ticks' decisions are gone from the record
+    assert len(latest(folder, "decision")) == survived.totals.c["llm_decisions"]
+    assert export(folder, io.StringIO()) == survived.totals.c["llm_decisions"]
