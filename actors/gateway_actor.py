@@ -10,6 +10,7 @@ and those decisions fall back to the heuristic mind, counted.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import ray
@@ -23,6 +24,9 @@ from inference.gateway import Gateway
 @ray.remote
 class GatewayActor:
     def __init__(self, target: Target, timeout: float, retries: int) -> None:
+        # vLLM's engine logs a page of warnings at start; its errors still show (set
+        # VLLM_LOGGING_LEVEL in the environment to see more)
+        os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
         self.target = target
         self.gateway = Gateway(
             make_backend(target),

@@ -109,6 +109,23 @@ def test_an_llm_world_on_ray_against_a_real_server(vllm_server, tmp_path):
     assert all(x["messages"][-1]["role"] == "assistant" for x in lines)
 
 
+def test_an_llm_world_on_ray_against_the_engine_in_the_gateway(tiny_model, tmp_path):
+    """`--llm-engine`: vLLM's engine runs inside the gateway actor."""
+    run = tmp_path / "run"
+    proc = socius(
+        "run", scenario_file(tmp_path, ticks=3), "--llm-engine", tiny_model, "--out", run, "--quiet"
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((run / "summary.json").read_text())
+    llm = summary["llm"]
+    assert llm["target"] == f"engine {tiny_model}"
+    assert llm["llm_decisions"] > 10 and llm["llm_errors"] == 0 and llm["llm_answers"] > 0
+    assert summary["totals"]["invalid_actions"] == 0
+    assert len(latest(run, "request")) == llm["llm_requests"]
+    assert llm["gateway"]["prefix_queries"] == llm["llm_tokens_in"]
+    assert llm["gateway"]["prefix_hits"] > 0
+
+
 def test_the_world_outlives_a_server_killed_mid_run(vllm_server, tmp_path):
     """Runs last in this module: it kills the module's server."""
     sc = parse_scenario(yaml.safe_load(scenario_file(tmp_path, ticks=5).read_text()))
