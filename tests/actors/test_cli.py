@@ -18,33 +18,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.commands import popen_socius, socius
+
 ROOT = Path(__file__).resolve().parents[2]
 VILLAGE = ROOT / "examples" / "village.yaml"
 SMALL = ("--characters", "40", "--ticks", "5", "--runtime", "local")
 MAGIC = b"SOCIUS-JOURNAL 1\n"
-
-
-def socius(*args: object, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run `python -m actors.cli ARGS` from the repository root and capture what it says."""
-    return subprocess.run(
-        [sys.executable, "-m", "actors.cli", *(str(a) for a in args)],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "120"},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def popen_socius(*args: object) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "actors.cli", *(str(a) for a in args)],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "120"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def socius_all(commands: dict[str, list[object]]) -> dict[str, subprocess.CompletedProcess[str]]:

@@ -5,15 +5,13 @@ replay to the same digest, and a server killed mid-run that the world outlives."
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from inference.connect import InProcessModel, Target
 from inference.traces import latest
+from tests.commands import socius
 from world.record import RunRecord
 from world.runtime import LocalRuntime
 from world.scenario import parse_scenario
@@ -36,22 +34,18 @@ def scenario_file(folder: Path, ticks: int = 4) -> Path:
     return path
 
 
-def socius(*args: object, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "actors.cli", *(str(a) for a in args)],
-        cwd=ROOT,
-        env={**os.environ, "COLUMNS": "120"},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def test_an_llm_world_on_ray_against_a_real_server(vllm_server, tmp_path):
     before = vllm_server.metrics()
     run = tmp_path / "run"
     proc = socius(
-        "run", scenario_file(tmp_path), "--llm-endpoint", vllm_server.url, "--out", run, "--quiet"
+        "run",
+        scenario_file(tmp_path),
+        "--llm-endpoint",
+        vllm_server.url,
+        "--out",
+        run,
+        "--quiet",
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -96,6 +90,7 @@ def test_an_llm_world_on_ray_against_a_real_server(vllm_server, tmp_path):
         "--out",
         again,
         "--quiet",
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     replayed = json.loads((again / "summary.json").read_text())
@@ -113,7 +108,14 @@ def test_an_llm_world_on_ray_against_the_engine_in_the_gateway(tiny_model, tmp_p
     """`--llm-engine`: vLLM's engine runs inside the gateway actor."""
     run = tmp_path / "run"
     proc = socius(
-        "run", scenario_file(tmp_path, ticks=3), "--llm-engine", tiny_model, "--out", run, "--quiet"
+        "run",
+        scenario_file(tmp_path, ticks=3),
+        "--llm-engine",
+        tiny_model,
+        "--out",
+        run,
+        "--quiet",
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((run / "summary.json").read_text())
