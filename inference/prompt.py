@@ -50,6 +50,27 @@ Answer with one JSON object and nothing else:
 """
 
 GOOD_NAMES = tuple(g.name.lower() for g in Good)
+NORM_WORDS = {
+    "image_scoring": "whoever helps is thought good, whoever refuses is thought bad, "
+    "whoever was asked",
+    "simple_standing": "helping is always thought good; refusing is thought bad, unless the "
+    "one refused had a bad name",
+    "stern_judging": "helping someone of good name is good and refusing them bad; helping "
+    "someone of bad name is bad and refusing them good",
+    "shunning": "only helping someone of good name is thought good; anything done for or "
+    "against someone of bad name is thought bad",
+}
+
+
+def world_rules(scenario: Scenario) -> str:
+    """The rules as this world has them: the same for every character and tick of a run."""
+    values = ", ".join(f"{GOOD_NAMES[g]} {int(PRICE[g])}" for g in range(len(Good)))
+    return (
+        f"{RULES}\nWhat goods are worth, in coin: {values}. Food keeps you from hunger (too "
+        f"much of it spoils), medicine cures sickness, tools and cloth are made to be traded.\n"
+        f"How people here judge what others do: {NORM_WORDS[scenario.norm]}. A good name "
+        f"brings help and trade; a bad one, refusals.\n"
+    )
 ASKS = {
     Situation.PROMISE_DUE: "A promise you made falls due now: {amount} {good} to {other}.",
     Situation.OFFER: "{other} offers you {amount} {good} for {amount2} {good2} of yours.",
@@ -135,6 +156,7 @@ class Cast:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
+        self.rules = world_rules(scenario)
         self._persona: dict[int, str] = {}
         self._names: dict[int, str] = {}
 
@@ -193,7 +215,7 @@ class Scene:
     def render(self, row: int, legal: tuple[str, ...], memories: int) -> Prompt:
         b, c, cast = self.batch, self.chars, self.cast
         lo, actor, other = int(b.local[row]), int(b.actor[row]), int(b.counterpart[row])
-        system = f"{RULES}\n{cast.persona(actor)}"
+        system = f"{cast.rules}\n{cast.persona(actor)}"
         goods = ", ".join(
             f"{int(n)} {GOOD_NAMES[g]}" for g, n in enumerate(c.goods[lo]) if int(n) > 0
         )
