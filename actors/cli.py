@@ -126,7 +126,8 @@ def add_runtime_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--llm-replicas",
         type=_positive("--llm-replicas"),
-        help="gateway replicas on Ray (default 1; one per GPU for --llm-engine on a cluster)",
+        help="gateway replicas on Ray (default 1; with --llm-engine on a cluster with GPUs, one "
+        "per GPU, each holding one)",
     )
     p.add_argument(
         "--llm-concurrency",

@@ -160,17 +160,22 @@ class Gateways:
     context_length: int
 
     @classmethod
-    def start(cls, scenario: Scenario, target: Target, replicas: int = 1) -> Gateways:
+    def start(cls, scenario: Scenario, target: Target, replicas: int | None = None) -> Gateways:
         """Start the replicas and wait until each has its backend (a model loaded, or an
-        endpoint answering); a backend that cannot start is a user error, named."""
+        endpoint answering); a backend that cannot start is a user error, named. An engine
+        replica takes a GPU where the cluster has them, one replica per GPU by default."""
         if target.kind == "replay":
             return cls(target, [], 1 << 30)
         llm = scenario.llm
+        gpus = int(ray.cluster_resources().get("GPU", 0)) if target.kind == "engine" else 0
+        opts: dict[str, Any] = {"num_cpus": 0, "max_restarts": 0}
+        if gpus:
+            opts["num_gpus"] = 1
         handles = [
-            GatewayActor.options(num_cpus=0, max_restarts=0).remote(  # type: ignore[attr-defined]
+            GatewayActor.options(**opts).remote(  # type: ignore[attr-defined]
                 target, llm.timeout, llm.retries
             )
-            for _ in range(max(1, replicas))
+            for _ in range(replicas or max(1, gpus))
         ]
         gateways = cls(target, handles, 0)
         try:

@@ -72,7 +72,7 @@ def runtime_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> d
         llm = {
             **llm,
             "model": pick(args.llm_model, "llm_model", llm.get("model")),
-            "replicas": pick(args.llm_replicas, "llm_replicas", llm.get("replicas", 1)),
+            "replicas": pick(args.llm_replicas, "llm_replicas", llm.get("replicas")),
             "concurrency": pick(
                 args.llm_concurrency, "llm_concurrency", llm.get("concurrency", 64)
             ),

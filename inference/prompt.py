@@ -71,6 +71,8 @@ def world_rules(scenario: Scenario) -> str:
         f"How people here judge what others do: {NORM_WORDS[scenario.norm]}. A good name "
         f"brings help and trade; a bad one, refusals.\n"
     )
+
+
 ASKS = {
     Situation.PROMISE_DUE: "A promise you made falls due now: {amount} {good} to {other}.",
     Situation.OFFER: "{other} offers you {amount} {good} for {amount2} {good2} of yours.",

@@ -83,9 +83,14 @@ class EngineBackend(Backend):
             if self.compact_json
             else StructuredOutputsConfig()
         )
+        # On a GPU, vLLM's own defaults (bfloat16 or the model's dtype, a share of the GPU's
+        # memory for the KV cache) are right; the CPU settings apply only without one.
+        import torch
+
+        gpu = torch.cuda.is_available()
         args = AsyncEngineArgs(
             model=str(path),
-            dtype=self.dtype,
+            dtype="auto" if gpu else self.dtype,
             max_model_len=self.max_model_len,
             max_num_seqs=self.max_num_seqs,
             enforce_eager=True,
@@ -93,7 +98,7 @@ class EngineBackend(Backend):
             # vLLM 0.32's CPU build crashes on a seeded request whose prefill is split
             # ("CPU Generator does not use offset"): keep prefills whole
             enable_chunked_prefill=False,
-            kv_cache_memory_bytes=int(self.kv_cache_gib * (1 << 30)),
+            kv_cache_memory_bytes=None if gpu else int(self.kv_cache_gib * (1 << 30)),
             structured_outputs_config=structured,
         )
         try:
