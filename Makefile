@@ -17,7 +17,7 @@ setup-test:
 	scripts/setup.sh test
 
 lint: setup-test
-	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy world actors
+	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy world actors inference
 
 format: setup-test
 	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
