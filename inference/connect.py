@@ -33,9 +33,6 @@ class Target:
         if not self.where:
             raise BackendUnavailable(f"an LLM target of kind {self.kind} needs a place")
 
-    def describe(self) -> str:
-        return f"{self.kind} {','.join(self.where)}"
-
 
 def make_backend(target: Target) -> Backend:
     if target.kind == "openai":
