@@ -135,6 +135,26 @@ def add_runtime_flags(p: argparse.ArgumentParser) -> None:
         help="requests each gateway replica keeps in flight (default 64)",
     )
     p.add_argument(
+        "--metrics-port",
+        type=_natural("--metrics-port"),
+        metavar="PORT",
+        help="serve the run's Prometheus metrics on this port (one scrape target for the "
+        "whole run, wherever its shards run; 0 picks a free port)",
+    )
+    p.add_argument(
+        "--metrics-host",
+        default="0.0.0.0",
+        help="address the metrics server listens on (default 0.0.0.0: every interface)",
+    )
+    p.add_argument(
+        "--metrics-linger",
+        type=_number("--metrics-linger", float, low=0),
+        default=15.0,
+        metavar="SECONDS",
+        help="after the run, wait up to this long for one more scrape so the final figures "
+        "are collected (default 15; 0: do not wait)",
+    )
+    p.add_argument(
         "--quiet",
         action="store_true",
         help="no progress bar or table: one line at the end (run folder, ticks, digest)",

@@ -21,7 +21,7 @@ from world.errors import RunFolderError, UserError
 from world.record import RunRecord, check_new_folder, latest_checkpoint, load_run_scenario
 from world.runtime import LocalRuntime, RunResult, Runtime
 from world.scenario import Scenario, load_scenario
-from world.stats import LATENCY_BUCKETS
+from world.stats import LATENCY_BUCKETS, TickStats
 
 
 class _Stop:
@@ -194,7 +194,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return resume_folder(args, out)
     check_new_folder(out)  # before starting Ray
     runtime, record = build_runtime(args, sc, out, shards, args.checkpoint_every, resume=False)
-    return drive(runtime, record, sc, out, args.quiet)
+    return drive(runtime, record, sc, out, args)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -225,19 +225,63 @@ def resume_folder(args: argparse.Namespace, folder: Path) -> int:
         raise
     if not args.quiet:
         print(f"resuming {folder} at tick {manifest['tick']} of {sc.ticks}", file=sys.stderr)
-    return drive(runtime, record, sc, folder, args.quiet)
+    return drive(runtime, record, sc, folder, args)
 
 
-def drive(runtime: Runtime, record: RunRecord, sc: Scenario, out: Path, quiet: bool) -> int:
+def start_exporter(args: argparse.Namespace, runtime: Runtime) -> Any:
+    """The run's Prometheus exporter, if --metrics-port asks for one (None otherwise)."""
+    if args.metrics_port is None:
+        return None
+    from actors.exporter import RunExporter
+
+    exporter = RunExporter(args.metrics_port, args.metrics_host, runtime.name)
+    exporter.update(runtime.completed, runtime.totals, runtime.last, None, runtime.checkpoints, 0)
+    return exporter
+
+
+def drive(
+    runtime: Runtime, record: RunRecord, sc: Scenario, out: Path, args: argparse.Namespace
+) -> int:
     from actors.progress import RunProgress, print_figures
 
+    quiet = args.quiet
+    try:
+        exporter = start_exporter(args, runtime)
+    except BaseException:
+        record.close()
+        runtime.close()
+        raise
     stop = _Stop()
     previous = signal.signal(signal.SIGINT, stop)
     progress = RunProgress(sc.ticks, quiet=quiet, start=runtime.completed)
+    thinks = runtime.options.get("llm") is not None
+
+    def on_tick(tick: int, stats: TickStats, seconds: float) -> None:
+        progress.tick(tick, stats, seconds)
+        if exporter is not None:
+            exporter.update(
+                tick,
+                runtime.totals,
+                stats,
+                seconds,
+                runtime.checkpoints,
+                runtime.recoveries,
+                runtime.inference_stats() if thinks else None,
+            )
+
     try:
         with progress:
-            result = runtime.run(on_tick=progress.tick, should_stop=lambda: stop.requested)
+            result = runtime.run(on_tick=on_tick, should_stop=lambda: stop.requested)
         runtime.final_checkpoint()
+        if exporter is not None:  # the last figures, then one more scrape to collect them
+            exporter.update(
+                runtime.completed,
+                runtime.totals,
+                runtime.last,
+                None,
+                runtime.checkpoints,
+                runtime.recoveries,
+            )
     except KeyboardInterrupt:
         # a second Ctrl-C: stop inside the tick, keep only whole ticks, write no checkpoint
         record.rewind()
@@ -272,6 +316,14 @@ def drive(runtime: Runtime, record: RunRecord, sc: Scenario, out: Path, quiet: b
     record.summary(summary)
     record.close()
     runtime.close()
+    if exporter is not None:
+        if args.metrics_linger > 0 and not exporter.wait_for_scrape(args.metrics_linger):
+            print(
+                f"socius: no scrape of :{exporter.port} came within --metrics-linger "
+                f"{args.metrics_linger:g} s of the end; the record holds the final figures",
+                file=sys.stderr,
+            )
+        exporter.close()
     if quiet:  # one line for logs (a RayJob's, say): where the run is and how it ended
         print(
             f"{out}: {result.ticks} ticks of {sc.population.size} characters on "

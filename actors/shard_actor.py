@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,7 @@ class ShardActor:
                 f"shard {self.index} is at tick {self.shard.tick} and was asked to step tick {tick}"
             )
         inbox = self.inbox.pop(tick - 1, [])
+        t0 = time.perf_counter()
         if self.thinker is None:
             result = self.shard.step(inbox)
         else:
@@ -95,6 +97,7 @@ class ShardActor:
                 await self._replay_gateway.start()
             pending = self.shard.prepare(inbox)
             result = self.shard.finish(pending, await self.thinker.think(self.shard, pending))
+        result.stats.observe_step(time.perf_counter() - t0)
         sends = []
         for dest, payload in result.batches.items():
             if self.journal is not None:

@@ -36,3 +36,17 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   fi
   echo "$want" > "$stamp"
 fi
+# The tests run a real Prometheus: Debian's package (apt, as root or through sudo).
+if [ "$extra" = "test" ] && ! command -v prometheus >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log="$venv/apt-install.log"
+  if ! { DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus \
+    || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y \
+      --no-install-recommends prometheus; }; } >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    echo "socius: installing Debian's prometheus package failed (full log: $log); the tests" \
+      "need it: install it with apt-get install prometheus" >&2
+    exit 1
+  fi
+fi

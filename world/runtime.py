@@ -262,11 +262,19 @@ class LocalRuntime(Runtime):
     def _step_shards(self, tick: int) -> list[TickStats]:
         nxt: list[list[bytes]] = [[] for _ in range(self.n_shards)]
         if self.decide is None:
-            results = [shard.step(self.inboxes[shard.index]) for shard in self.shards]
-        else:
+            results = []
+            for shard in self.shards:
+                t0 = time.perf_counter()
+                results.append(shard.step(self.inboxes[shard.index]))
+                results[-1].stats.observe_step(time.perf_counter() - t0)
+        else:  # shards decide together; a shard's step time is then its share of the tick
+            t0 = time.perf_counter()
             work = [(shard, shard.prepare(self.inboxes[shard.index])) for shard in self.shards]
             decided = self.decide(work)
             results = [s.finish(p, d) for (s, p), d in zip(work, decided, strict=True)]
+            share = (time.perf_counter() - t0) / len(results)
+            for r in results:
+                r.stats.observe_step(share)
         for shard, result in zip(self.shards, results, strict=True):
             for dest, payload in result.batches.items():
                 nxt[dest].append(payload)

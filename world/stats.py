@@ -65,6 +65,7 @@ COUNTS = (
     "llm_prefix_hits",  # of those, tokens served from the prefix cache
     "llm_latency_us",  # summed request latency, microseconds
     "llm_ttft_us",  # summed time to first token, microseconds
+    "shard_step_us",  # summed shard step time, microseconds
 )
 
 #: Upper bounds (seconds) of the LLM latency histograms' buckets; the last is +Inf.
@@ -82,6 +83,7 @@ class TickStats:
         self.wealth: Counter[int] = Counter()
         self.latency = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # LLM request latency
         self.ttft = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # LLM time to first token
+        self.step = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # shard step time
 
     def observe(self, latency: float, ttft: float) -> None:
         """One LLM request's timings, into the histograms and sums."""
@@ -90,6 +92,11 @@ class TickStats:
         if ttft > 0:
             self.ttft[np.searchsorted(LATENCY_BUCKETS, ttft)] += 1
             self.c["llm_ttft_us"] += round(ttft * 1e6)
+
+    def observe_step(self, seconds: float) -> None:
+        """One shard's step time (wall clock: a figure, never part of the state)."""
+        self.step[np.searchsorted(LATENCY_BUCKETS, seconds)] += 1
+        self.c["shard_step_us"] += round(seconds * 1e6)
 
     def add(self, name: str, value: int | np.integer) -> None:
         self.c[name] += int(value)
@@ -103,6 +110,7 @@ class TickStats:
         self.wealth.update(other.wealth)
         self.latency += other.latency
         self.ttft += other.ttft
+        self.step += other.step
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +121,7 @@ class TickStats:
             "wealth": [[int(k), int(v)] for k, v in sorted(self.wealth.items())],
             "latency": self.latency.tolist(),
             "ttft": self.ttft.tolist(),
+            "step": self.step.tolist(),
         }
 
     @classmethod
@@ -126,6 +135,8 @@ class TickStats:
         if "latency" in d:
             s.latency = np.array(d["latency"], np.int64)
             s.ttft = np.array(d["ttft"], np.int64)
+        if "step" in d:
+            s.step = np.array(d["step"], np.int64)
         return s
 
     # --- figures -------------------------------------------------------------------------

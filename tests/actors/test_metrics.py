@@ -1,0 +1,233 @@
+"""The run's Prometheus exporter, scraped by a real Prometheus (Debian's package, started here on
+loopback): the series are there, and what PromQL reads agrees with the run's summary.json."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inference.vllm_server import free_port
+from tests.commands import ROOT, socius
+
+VILLAGE = ROOT / "examples" / "village.yaml"
+
+
+class Prometheus:
+    def __init__(self, folder: Path, target_port: int) -> None:
+        self.port = free_port()
+        config = folder / "prometheus.yml"
+        config.write_text(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+            "scrape_configs:\n  - job_name: socius\n    static_configs:\n"
+            f"      - targets: ['127.0.0.1:{target_port}']\n"
+        )
+        self.proc = subprocess.Popen(
+            [
+                shutil.which("prometheus") or "prometheus",
+                f"--config.file={config}",
+                f"--storage.tsdb.path={folder / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("Prometheus did not become ready")
+
+    def query(self, promql: str) -> list[dict]:
+        url = f"http://127.0.0.1:{self.port}/api/v1/query?" + urllib.parse.urlencode(
+            {"query": promql}
+        )
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = json.loads(r.read())
+        assert body["status"] == "success", body
+        return body["data"]["result"]
+
+    def value(self, metric: str) -> float:
+        """The last value a series had (the run is over, so its series are stale by now)."""
+        result = self.query(f"last_over_time({metric}[10m])")
+        assert len(result) == 1, (metric, result)
+        return float(result[0]["value"][1])
+
+    def settle(self, metric: str, want: float, timeout: float = 15.0) -> None:
+        """Wait until the last scrape is stored (the exporter's final scrape is answered just
+        before the run exits; Prometheus appends it a moment later)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            got = self.query(f"last_over_time({metric}[10m])")
+            if got and float(got[0]["value"][1]) == want:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{metric} never reached {want}: {got}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def scraped(tmp_path: Path) -> Iterator[tuple[Prometheus, int]]:
+    if shutil.which("prometheus") is None:
+        pytest.fail("Debian's prometheus package is missing: scripts/setup.sh test installs it")
+    port = free_port()
+    prom = Prometheus(tmp_path, port)
+    try:
+        yield prom, port
+    finally:
+        prom.stop()
+
+
+def test_a_run_scraped_live_agrees_with_its_record(scraped, tmp_path):
+    prom, port = scraped
+    out = tmp_path / "run"
+    proc = socius(
+        "run",
+        VILLAGE,
+        "--runtime",
+        "local",
+        "--ticks",
+        "150",
+        "--characters",
+        "4000",  # a few seconds of ticks: Prometheus scrapes the run while it lives
+        "--metrics-port",
+        port,
+        "--metrics-linger",
+        "30",
+        "--out",
+        out,
+        "--quiet",
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "no scrape" not in proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    totals = summary["totals"]
+    prom.settle("socius_ticks_total", 150)
+    assert prom.value("socius_ticks_total") == summary["ticks"] == 150
+    for outcome in ("made", "kept", "broken"):
+        got = prom.value(f'socius_promises_total{{outcome="{outcome}"}}')
+        assert got == totals[f"promises_{outcome}"]
+    for key in (
+        "betrayals",
+        "trades",
+        "trade_volume",
+        "gifts",
+        "gossip",
+        "apologies",
+        "forgiveness",
+        "contributions",
+        "free_rides",
+        "invalid_actions",
+    ):
+        assert prom.value(f"socius_{key}_total") == totals[key], key
+    envelopes = prom.query("sum(last_over_time(socius_envelopes_total[10m]))")
+    assert float(envelopes[0]["value"][1]) == totals["envelopes"]
+    coop = prom.value('socius_decisions_total{choice="cooperate"}')
+    defect = prom.value('socius_decisions_total{choice="defect"}')
+    assert round(coop / (coop + defect), 6) == totals["cooperation_rate"]
+    final = summary["final"]
+    for key in ("mean_trust", "wealth_gini", "emotion_inference_accuracy", "cooperation_rate"):
+        assert prom.value(f"socius_{key}") == pytest.approx(final[key], abs=1e-9), key
+    assert prom.value("socius_checkpoints_total") == summary["checkpoints"]
+    # durations are histograms, one tick observed per tick
+    assert prom.value("socius_tick_duration_seconds_count") == 150
+    assert prom.value("socius_shard_step_seconds_count") == 150 * summary["shards"]
+    # every series was there while the run went on, not only at the end
+    seen = prom.query("count_over_time(socius_ticks_total[10m])")
+    assert float(seen[0]["value"][1]) >= 2
+    # no series names a character
+    names = prom.query('count by (__name__) ({__name__=~"socius_.+"})')
+    labels = prom.query('{__name__=~"socius_.+"}')
+    assert names and all(
+        set(s["metric"])
+        <= {"__name__", "instance", "job", "kind", "choice", "outcome", "direction", "le"}
+        for s in labels
+    )
+
+
+def test_a_port_in_use_is_named(tmp_path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = socius(
+            "run",
+            VILLAGE,
+            "--runtime",
+            "local",
+            "--ticks",
+            "2",
+            "--metrics-port",
+            port,
+            "--metrics-host",
+            "127.0.0.1",
+            "--out",
+            tmp_path / "run",
+        )
+    assert proc.returncode == 2
+    assert f"--metrics-port {port}" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_inference_series_agree_with_the_record(scraped, tmp_path):
+    """An LLM run (answers replayed from a record made here) exports its inference figures."""
+    from inference.connect import InProcessModel
+    from tests.inference.scripted import Scripted, good_answer, legal_of
+    from world.record import RunRecord
+    from world.runtime import LocalRuntime
+    from world.scenario import load_scenario
+
+    prom, port = scraped
+    scenario = ROOT / "examples" / "village-llm.yaml"
+    sc = load_scenario(scenario).with_overrides(ticks=6)
+    first = tmp_path / "first"
+    model = InProcessModel(sc, Scripted(lambda r: good_answer(legal_of(r)[0])), 2, first)
+    record = RunRecord(first, sc, 2)
+    rt = LocalRuntime(sc, 2, record, decide=model)
+    try:
+        rt.run()
+    finally:
+        rt.close()
+        record.close()
+    out = tmp_path / "run"
+    proc = socius(
+        "run",
+        scenario,
+        "--ticks",
+        "6",
+        "--runtime",
+        "local",
+        "--llm-replay",
+        first,
+        "--metrics-port",
+        port,
+        "--metrics-linger",
+        "30",
+        "--out",
+        out,
+        "--quiet",
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    llm = json.loads((out / "summary.json").read_text())["llm"]
+    prom.settle("socius_ticks_total", 6)
+    assert llm["llm_decisions"] > 0
+    for key in ("decisions", "requests", "answers", "retries", "fallbacks", "errors"):
+        assert prom.value(f"socius_llm_{key}_total") == llm[f"llm_{key}"], key
+    assert prom.value("socius_llm_invalid_answers_total") == llm["llm_invalid"]
+    assert prom.value('socius_llm_tokens_total{direction="prompt"}') == llm["llm_tokens_in"]
+    assert prom.value("socius_llm_request_duration_seconds_count") == sum(llm["latency_histogram"])
