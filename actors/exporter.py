@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -86,7 +89,9 @@ class RunExporter:
         self.registry = CollectorRegistry(auto_describe=False)
         self._lock = threading.Lock()
         self._scraped = threading.Condition(self._lock)
-        self._scrapes = 0
+        self._collects = 0  # collections begun (each scrape is one)
+        self._answered_upto = 0  # the latest collection whose answer was written out in full
+        self._ticket = threading.local()
         self.runtime = runtime
         self.totals = TickStats()
         self.last = TickStats()
@@ -97,13 +102,25 @@ class RunExporter:
         self.recoveries = 0
         self.gateway: dict[str, float] = {}
         self.registry.register(self)  # type: ignore[arg-type]
+        app = make_wsgi_app(self.registry)
+
+        def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            self._ticket.value = 0
+            body = app(environ, start_response)
+            ticket = self._ticket.value  # set by collect(), in this same thread
+            return _Answered(body, lambda: self._answered(ticket))
+
         try:
-            self.server, self.thread = start_http_server(port, addr=host, registry=self.registry)
+            self.server = make_server(
+                host, port, counted, server_class=_Server, handler_class=_Quiet
+            )
         except OSError as err:
             raise UserError(
                 f"--metrics-port {port}: cannot listen on {host}:{port} ({err.strerror or err}); "
                 f"choose another port"
             ) from None
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
         self.port = int(self.server.server_address[1])
 
     def update(
@@ -128,13 +145,19 @@ class RunExporter:
             if gateway is not None:
                 self.gateway = dict(gateway)
 
-    def wait_for_scrape(self, timeout: float) -> bool:
-        """Block until the next scrape after now (so the final figures are collected), or
-        `timeout` seconds; True if a scrape came."""
+    def _answered(self, ticket: int) -> None:
+        """The answer holding collection `ticket` was written out in full."""
         with self._lock:
-            seen = self._scrapes
+            self._answered_upto = max(self._answered_upto, ticket)
+            self._scraped.notify_all()
+
+    def wait_for_scrape(self, timeout: float) -> bool:
+        """Block until a scrape that starts after now has been answered in full (so the final
+        figures are collected), or `timeout` seconds; True if one was."""
+        with self._lock:
+            begun = self._collects  # a collection begun later holds the figures of now
             end = time.monotonic() + timeout
-            while self._scrapes == seen:
+            while self._answered_upto <= begun:
                 left = end - time.monotonic()
                 if left <= 0:
                     return False
@@ -149,9 +172,10 @@ class RunExporter:
 
     def collect(self) -> Iterator[Metric]:
         with self._lock:
-            yield from self._families()
-            self._scrapes += 1
-            self._scraped.notify_all()
+            families = list(self._families())
+            self._collects += 1
+            self._ticket.value = self._collects
+        yield from families
 
     def _families(self) -> Iterator[Metric]:
         t, c = self.totals, self.totals.c
@@ -259,3 +283,29 @@ def _histogram(name: str, doc: str, counts: list[int], total: float) -> Histogra
         acc += int(n)
         cumulative.append((bound, acc))
     return HistogramMetricFamily(name, doc, buckets=cumulative, sum_value=total)
+
+
+class _Answered:
+    """A WSGI answer that says when the server has written it out (wsgiref calls close())."""
+
+    def __init__(self, body: Iterable[bytes], done: Callable[[], None]) -> None:
+        self.body = body
+        self.done = done
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.body)
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
+        self.done()
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass

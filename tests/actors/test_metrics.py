@@ -4,11 +4,6 @@ loopback): the series are there, and what PromQL reads agrees with the run's sum
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,78 +11,16 @@ import pytest
 
 from inference.vllm_server import free_port
 from tests.commands import ROOT, socius
+from tests.prometheus import Prometheus, prometheus
 
 VILLAGE = ROOT / "examples" / "village.yaml"
 
 
-class Prometheus:
-    def __init__(self, folder: Path, target_port: int) -> None:
-        self.port = free_port()
-        config = folder / "prometheus.yml"
-        config.write_text(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-            "scrape_configs:\n  - job_name: socius\n    static_configs:\n"
-            f"      - targets: ['127.0.0.1:{target_port}']\n"
-        )
-        self.proc = subprocess.Popen(
-            [
-                shutil.which("prometheus") or "prometheus",
-                f"--config.file={config}",
-                f"--storage.tsdb.path={folder / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("Prometheus did not become ready")
-
-    def query(self, promql: str) -> list[dict]:
-        url = f"http://127.0.0.1:{self.port}/api/v1/query?" + urllib.parse.urlencode(
-            {"query": promql}
-        )
-        with urllib.request.urlopen(url, timeout=10) as r:
-            body = json.loads(r.read())
-        assert body["status"] == "success", body
-        return body["data"]["result"]
-
-    def value(self, metric: str) -> float:
-        """The last value a series had (the run is over, so its series are stale by now)."""
-        result = self.query(f"last_over_time({metric}[10m])")
-        assert len(result) == 1, (metric, result)
-        return float(result[0]["value"][1])
-
-    def settle(self, metric: str, want: float, timeout: float = 15.0) -> None:
-        """Wait until the last scrape is stored (the exporter's final scrape is answered just
-        before the run exits; Prometheus appends it a moment later)."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            got = self.query(f"last_over_time({metric}[10m])")
-            if got and float(got[0]["value"][1]) == want:
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"{metric} never reached {want}: {got}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-
-
 @pytest.fixture
 def scraped(tmp_path: Path) -> Iterator[tuple[Prometheus, int]]:
-    if shutil.which("prometheus") is None:
-        pytest.fail("Debian's prometheus package is missing: scripts/setup.sh test installs it")
     port = free_port()
-    prom = Prometheus(tmp_path, port)
-    try:
+    with prometheus(tmp_path, {"socius": port}) as prom:
         yield prom, port
-    finally:
-        prom.stop()
 
 
 def test_a_run_scraped_live_agrees_with_its_record(scraped, tmp_path):
