@@ -29,8 +29,8 @@ from prometheus_client.core import (
 )
 
 from world.errors import UserError
-from world.stats import LATENCY_BUCKETS, TickStats
-from world.vocab import Kind
+from world.stats import LATENCY_BUCKETS, SCALE, TickStats
+from world.vocab import ROLE_NAMES, Kind
 
 #: TickStats counts exported as plain counters: name -> (metric, help).
 COUNTERS = {
@@ -200,6 +200,27 @@ class RunExporter:
         for outcome in ("made", "kept", "broken"):
             prom.add_metric([outcome], c[f"promises_{outcome}"])
         yield prom
+        roles = t.by_role_rows()
+        by_role = CounterMetricFamily(
+            "socius_decisions_by_role",
+            "Cooperative and defecting acts, by the actor's role.",
+            labels=["role", "choice"],
+        )
+        trust_by_role = GaugeMetricFamily(
+            "socius_mean_trust_by_role",
+            "Mean trust in the relationships characters of each role remember (last tick).",
+            labels=["role"],
+        )
+        last_roles = self.last.by_role_rows()
+        for r, role in enumerate(ROLE_NAMES):
+            by_role.add_metric([role, "cooperate"], int(roles["cooperative"][r]))
+            by_role.add_metric([role, "defect"], int(roles["defecting"][r]))
+            n = int(last_roles["trust_n"][r])
+            trust_by_role.add_metric(
+                [role], int(last_roles["trust_sum"][r]) / (n * SCALE) if n else 0.0
+            )
+        yield by_role
+        yield trust_by_role
         for key, (name, doc) in COUNTERS.items():
             yield _counter(name, doc, c[key])
         figures = self.last.figures()

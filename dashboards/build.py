@@ -27,6 +27,18 @@ SOCIETY: list[Panel] = [
     ),
     ("Mean trust", "none", [("socius_mean_trust", "mean trust")]),
     (
+        "Cooperation by role",
+        "percentunit",
+        [
+            (
+                f'sum by (role) (rate(socius_decisions_by_role_total{{choice="cooperate"}}{Q})) '
+                f"/ sum by (role) (rate(socius_decisions_by_role_total{Q}))",
+                "{{role}}",
+            )
+        ],
+    ),
+    ("Trust by role", "none", [("socius_mean_trust_by_role", "{{role}}")]),
+    (
         "Betrayals and repairs",
         "ops",
         [

@@ -358,6 +358,9 @@ def settle(
     chars.rel_mine[local[judged], sl] = (coop[judged] > 0).astype(np.int8)
     stats.add("cooperative", int((coop > 0).sum()))
     stats.add("defecting", int((coop < 0).sum()))
+    role = chars.role[local].astype(np.int64)
+    stats.by_role[0] += np.bincount(role[coop > 0], minlength=stats.by_role.shape[1])
+    stats.by_role[1] += np.bincount(role[coop < 0], minlength=stats.by_role.shape[1])
     acted = np.flatnonzero(coop != 0)
     for rnd in memory.rounds(local[acted]):
         lo = local[acted[rnd]]

@@ -38,7 +38,7 @@ from world.population import (
     traits_of,
 )
 from world.scenario import Scenario
-from world.stats import TickStats, fixed
+from world.stats import SCALE, TickStats, fixed
 from world.vocab import N_EMOTIONS, PRICE, Emotion, Kind, Trait
 from world.wire import Mail, canonical, concat, decode, encode
 
@@ -317,8 +317,14 @@ class Shard:
             led.keep(stay)
         occupied = chars.rel_id[:n] >= 0
         pos, neg = chars.rel_pos[:n][occupied], chars.rel_neg[:n][occupied]
-        stats.add("trust_sum", fixed((pos + 1.0) / (pos + neg + 2.0)))
+        trust = np.rint(((pos + 1.0) / (pos + neg + 2.0)).astype(np.float64) * SCALE).astype(
+            np.int64
+        )
+        stats.add("trust_sum", int(trust.sum()))
         stats.add("trust_n", int(occupied.sum()))
+        role = np.broadcast_to(chars.role[:n, None], occupied.shape)[occupied].astype(np.int64)
+        np.add.at(stats.by_role[2], role, trust)
+        stats.by_role[3] += np.bincount(role, minlength=stats.by_role.shape[1])
         stats.add("characters", n)
         wealth = chars.goods[:n].astype(np.int64) @ PRICE
         values, counts = np.unique(wealth, return_counts=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from world.vocab import N_GOODS, Kind
+from world.vocab import N_GOODS, N_ROLES, Kind
 
 SCALE = 1_000_000  # fixed-point unit of summed fractions
 
@@ -84,6 +84,8 @@ class TickStats:
         self.latency = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # LLM request latency
         self.ttft = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # LLM time to first token
         self.step = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # shard step time
+        # by the actor's role: cooperative and defecting acts; trust (fixed-point sum, count)
+        self.by_role = np.zeros((4, N_ROLES), np.int64)
 
     def observe(self, latency: float, ttft: float) -> None:
         """One LLM request's timings, into the histograms and sums."""
@@ -98,6 +100,16 @@ class TickStats:
         self.step[np.searchsorted(LATENCY_BUCKETS, seconds)] += 1
         self.c["shard_step_us"] += round(seconds * 1e6)
 
+    def by_role_rows(self) -> dict[str, np.ndarray]:
+        """The per-role figures, each an array indexed by Role."""
+        coop, defect, trust_sum, trust_n = self.by_role
+        return {
+            "cooperative": coop,
+            "defecting": defect,
+            "trust_sum": trust_sum,
+            "trust_n": trust_n,
+        }
+
     def add(self, name: str, value: int | np.integer) -> None:
         self.c[name] += int(value)
 
@@ -111,6 +123,7 @@ class TickStats:
         self.latency += other.latency
         self.ttft += other.ttft
         self.step += other.step
+        self.by_role += other.by_role
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +135,7 @@ class TickStats:
             "latency": self.latency.tolist(),
             "ttft": self.ttft.tolist(),
             "step": self.step.tolist(),
+            "by_role": self.by_role.tolist(),
         }
 
     @classmethod
@@ -137,6 +151,7 @@ class TickStats:
             s.ttft = np.array(d["ttft"], np.int64)
         if "step" in d:
             s.step = np.array(d["step"], np.int64)
+            s.by_role = np.array(d["by_role"], np.int64)
         return s
 
     # --- figures -------------------------------------------------------------------------

@@ -71,6 +71,15 @@ def test_a_run_scraped_live_agrees_with_its_record(scraped, tmp_path):
     coop = prom.value('socius_decisions_total{choice="cooperate"}')
     defect = prom.value('socius_decisions_total{choice="defect"}')
     assert round(coop / (coop + defect), 6) == totals["cooperation_rate"]
+    # by role: the roles' acts add up to the world's, and every role's trust is a fraction
+    for choice, whole in (("cooperate", coop), ("defect", defect)):
+        parts = prom.query(
+            f'sum(last_over_time(socius_decisions_by_role_total{{choice="{choice}"}}[10m]))'
+        )
+        assert float(parts[0]["value"][1]) == whole
+    trust = prom.query("last_over_time(socius_mean_trust_by_role[10m])")
+    assert {t["metric"]["role"] for t in trust} >= {"farmer", "child", "elder"}
+    assert all(0.0 <= float(t["value"][1]) <= 1.0 for t in trust)
     final = summary["final"]
     for key in ("mean_trust", "wealth_gini", "emotion_inference_accuracy", "cooperation_rate"):
         assert prom.value(f"socius_{key}") == pytest.approx(final[key], abs=1e-9), key
@@ -86,7 +95,7 @@ def test_a_run_scraped_live_agrees_with_its_record(scraped, tmp_path):
     labels = prom.query('{__name__=~"socius_.+"}')
     assert names and all(
         set(s["metric"])
-        <= {"__name__", "instance", "job", "kind", "choice", "outcome", "direction", "le"}
+        <= {"__name__", "instance", "job", "kind", "choice", "outcome", "direction", "role", "le"}
         for s in labels
     )
 
