@@ -45,6 +45,10 @@ def test_an_llm_world_on_ray_against_a_real_server(vllm_server, tmp_path):
         "--out",
         run,
         "--quiet",
+        "--metrics-port",  # the exporter asks the Ray gateways for their figures every tick
+        "0",
+        "--metrics-linger",
+        "0",
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
