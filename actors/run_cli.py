@@ -65,9 +65,9 @@ def runtime_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> d
     if args.llm_endpoint:
         llm = {"kind": "openai", "where": [u for u in args.llm_endpoint.split(",") if u.strip()]}
     elif args.llm_engine:
-        llm = {"kind": "engine", "where": [args.llm_engine]}
+        llm = {"kind": "engine", "where": [str(Path(args.llm_engine).resolve())]}
     elif args.llm_replay:
-        llm = {"kind": "replay", "where": [str(args.llm_replay)]}
+        llm = {"kind": "replay", "where": [str(args.llm_replay.resolve())]}
     if llm is not None:
         llm = {
             **llm,
