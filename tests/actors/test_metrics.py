@@ -23,18 +23,13 @@ def scraped(tmp_path: Path) -> Iterator[tuple[Prometheus, int]]:
         yield prom, port
 
 
-def test_a_run_scraped_live_agrees_with_its_record(scraped, tmp_path):
-    prom, port = scraped
-    out = tmp_path / "run"
+def scraped_run(port: int, out: Path, *args: object) -> dict:
+    """`socius run ARGS` in process, serving metrics on `port`; its summary.json."""
     proc = socius(
         "run",
-        VILLAGE,
+        *args,
         "--runtime",
         "local",
-        "--ticks",
-        "150",
-        "--characters",
-        "4000",  # a few seconds of ticks: Prometheus scrapes the run while it lives
         "--metrics-port",
         port,
         "--metrics-linger",
@@ -46,7 +41,13 @@ def test_a_run_scraped_live_agrees_with_its_record(scraped, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "no scrape" not in proc.stderr
-    summary = json.loads((out / "summary.json").read_text())
+    return json.loads((out / "summary.json").read_text())
+
+
+def test_a_run_scraped_live_agrees_with_its_record(scraped, tmp_path):
+    prom, port = scraped
+    # a few seconds of ticks: Prometheus scrapes the run while it lives
+    summary = scraped_run(port, tmp_path / "run", VILLAGE, "--ticks", "150", "--characters", "4000")
     totals = summary["totals"]
     prom.settle("socius_ticks_total", 150)
     assert prom.value("socius_ticks_total") == summary["ticks"] == 150
@@ -145,27 +146,8 @@ def test_the_inference_series_agree_with_the_record(scraped, tmp_path):
     finally:
         rt.close()
         record.close()
-    out = tmp_path / "run"
-    proc = socius(
-        "run",
-        scenario,
-        "--ticks",
-        "6",
-        "--runtime",
-        "local",
-        "--llm-replay",
-        first,
-        "--metrics-port",
-        port,
-        "--metrics-linger",
-        "30",
-        "--out",
-        out,
-        "--quiet",
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    llm = json.loads((out / "summary.json").read_text())["llm"]
+    summary = scraped_run(port, tmp_path / "run", scenario, "--ticks", "6", "--llm-replay", first)
+    llm = summary["llm"]
     prom.settle("socius_ticks_total", 6)
     assert llm["llm_decisions"] > 0
     for key in ("decisions", "requests", "answers", "retries", "fallbacks", "errors"):
