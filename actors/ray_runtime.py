@@ -196,11 +196,16 @@ class Gateways:
         }
 
     def stop(self) -> None:
-        for g in self.handles:
-            with contextlib.suppress(rex.RayError):
-                ray.get(g.close.remote(), timeout=60)
-            ray.kill(g, no_restart=True)
+        close_actors(self.handles, timeout=60)
         self.handles = []
+
+
+def close_actors(handles: list[Any], timeout: float) -> None:
+    """Ask each actor to close (flush, release), then end it, whether or not it answered."""
+    for a in handles:
+        with contextlib.suppress(rex.RayError):
+            ray.get(a.close.remote(), timeout=timeout)
+        ray.kill(a, no_restart=True)
 
 
 class RayRuntime(Runtime):
@@ -221,19 +226,15 @@ class RayRuntime(Runtime):
         self.placement = placement or Placement()
         self.actors: list[Any] = []
         self._failures: dict[int, int] = {}  # faults per tick, over the whole run
-        self.gateways: list[Any] = llm.handles if llm is not None else []
+        self.gateways = llm
         self.llm = llm.for_shards() if llm is not None else None
         self._spawn()
-
-    def _kill_gateways(self) -> None:
-        if self.llm is not None:
-            Gateways(self.llm["target"], self.gateways, 0).stop()
-        self.gateways = []
 
     def inference_stats(self) -> dict[str, float]:
         """The gateway replicas' figures, summed (batches, queue peak, prefix cache ...)."""
         out: dict[str, float] = {}
-        for part in self._get([g.stats.remote() for g in self.gateways]):
+        handles = self.gateways.handles if self.gateways is not None else []
+        for part in self._get([g.stats.remote() for g in handles]):
             for k, v in part.items():
                 out[k] = (
                     max(out.get(k, 0), v) if k.endswith(("_max", "_peak")) else out.get(k, 0) + v
@@ -269,12 +270,10 @@ class RayRuntime(Runtime):
         return ray.get(refs, timeout=self.placement.tick_timeout)
 
     def close(self) -> None:
-        for a in self.actors:
-            with contextlib.suppress(rex.RayError):
-                ray.get(a.close.remote(), timeout=30)
-            ray.kill(a, no_restart=True)
+        close_actors(self.actors, timeout=30)
         self.actors = []
-        self._kill_gateways()
+        if self.gateways is not None:
+            self.gateways.stop()
 
     # --- Runtime ----------------------------------------------------------------------------
 

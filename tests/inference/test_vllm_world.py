@@ -34,26 +34,30 @@ def scenario_file(folder: Path, ticks: int = 4) -> Path:
     return path
 
 
+def run_ok(*args: object) -> dict:
+    """`socius run ARGS --quiet`, which must succeed; its summary.json."""
+    out = Path(str(args[args.index("--out") + 1]))
+    proc = socius("run", *args, "--quiet", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return json.loads((out / "summary.json").read_text())
+
+
 def test_an_llm_world_on_ray_against_a_real_server(vllm_server, tmp_path):
     before = vllm_server.metrics()
     run = tmp_path / "run"
-    proc = socius(
-        "run",
+    # --metrics-port: the exporter asks the Ray gateways for their figures every tick
+    summary = run_ok(
         scenario_file(tmp_path),
         "--llm-endpoint",
         vllm_server.url,
         "--out",
         run,
-        "--quiet",
-        "--metrics-port",  # the exporter asks the Ray gateways for their figures every tick
+        "--metrics-port",
         "0",
         "--metrics-linger",
         "0",
-        timeout=600,
     )
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
-    summary = json.loads((run / "summary.json").read_text())
     llm = summary["llm"]
     assert llm["llm_decisions"] > 20
     assert llm["llm_answers"] + llm["llm_fallbacks"] == llm["llm_decisions"]
@@ -82,8 +86,7 @@ def test_an_llm_world_on_ray_against_a_real_server(vllm_server, tmp_path):
 
     # the run again from its record, in process and split differently: the same world
     again = tmp_path / "again"
-    proc = socius(
-        "run",
+    replayed = run_ok(
         scenario_file(tmp_path),
         "--llm-replay",
         run,
@@ -93,11 +96,7 @@ def test_an_llm_world_on_ray_against_a_real_server(vllm_server, tmp_path):
         "3",
         "--out",
         again,
-        "--quiet",
-        timeout=600,
     )
-    assert proc.returncode == 0, proc.stderr
-    replayed = json.loads((again / "summary.json").read_text())
     assert replayed["state_digest"] == summary["state_digest"]
     # and the traces export as chat data
     out = tmp_path / "chat.jsonl"
@@ -111,18 +110,7 @@ def test_an_llm_world_on_ray_against_a_real_server(vllm_server, tmp_path):
 def test_an_llm_world_on_ray_against_the_engine_in_the_gateway(tiny_model, tmp_path):
     """`--llm-engine`: vLLM's engine runs inside the gateway actor."""
     run = tmp_path / "run"
-    proc = socius(
-        "run",
-        scenario_file(tmp_path, ticks=3),
-        "--llm-engine",
-        tiny_model,
-        "--out",
-        run,
-        "--quiet",
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    summary = json.loads((run / "summary.json").read_text())
+    summary = run_ok(scenario_file(tmp_path, ticks=3), "--llm-engine", tiny_model, "--out", run)
     llm = summary["llm"]
     assert llm["target"] == f"engine {tiny_model}"
     assert llm["llm_decisions"] > 10 and llm["llm_errors"] == 0 and llm["llm_answers"] > 0
