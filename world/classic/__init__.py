@@ -1,0 +1,1 @@
+"""Classic experiments of cooperation science on the world engine."""
