@@ -6,6 +6,8 @@
     socius journal cat RUN     print a run's envelopes
     socius journal stats RUN   count a run's envelopes
     socius traces export RUN   write a run's LLM requests and answers, with outcomes, as JSONL
+    socius sweep SCENARIO      run a grid of scenario variants, repeated, as Ray tasks
+    socius report RUN_OR_SWEEP write an HTML page with plots of a run or a sweep
 
 Flags become a validated `Scenario` here and are read nowhere else. A user error prints one
 line naming what is wrong and how to fix it and exits with code 2; no traceback.
@@ -34,6 +36,11 @@ EPILOG = """examples:
   socius run examples/village-llm.yaml --llm-engine models/tiny --runtime local --out runs/l1
   socius run examples/village-llm.yaml --llm-replay runs/l1 --out runs/l1-again
   socius traces export runs/l1 --out l1.jsonl
+  socius sweep examples/village.yaml --param information.gossip=false,true --repeats 5
+  socius sweep examples/village.yaml --param economy.abundance=0.5,1,2 \
+      --param population.size=100,200 --repeats 3 --ticks 60 --out sweeps/scarcity
+  socius report runs/v7
+  socius report sweeps/scarcity --out scarcity.html
 """
 
 
@@ -265,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("run", metavar="RUN", type=Path, help="run folder")
     exp.add_argument("--out", type=Path, help="file to write (default: stdout)")
+
+    from actors.report_cli import add_report_parser
+    from actors.sweep_cli import add_sweep_parser
+
+    add_sweep_parser(sub, _positive)
+    add_report_parser(sub)
     return parser
 
 
@@ -288,6 +301,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_journal(args)
         if args.command == "traces":
             return cmd_traces(args)
+        if args.command == "sweep":
+            from actors.sweep_cli import cmd_sweep
+
+            return cmd_sweep(args)
+        if args.command == "report":
+            from actors.report_cli import cmd_report
+
+            return cmd_report(args)
     except UserError as err:
         print(f"socius: {err}", file=sys.stderr)
         return err.exit_code

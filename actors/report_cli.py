@@ -1,0 +1,55 @@
+"""`socius report RUN_OR_SWEEP`: one HTML page with PNG plots of a run or a sweep."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from world.errors import UserError
+
+REPORT_EPILOG = """examples:
+  socius report runs/v7                      writes runs/v7/report.html and runs/v7/report/
+  socius report sweeps/gossip --out gossip.html   writes gossip.html and gossip_files/
+
+The page and its PNGs form one folder-relative set: copy them together.
+"""
+
+
+def add_report_parser(sub: Any) -> None:
+    rp = sub.add_parser(
+        "report",
+        help="write an HTML page with plots of a run or a sweep",
+        description="Write one HTML page with PNG plots. For a run: cooperation, trust and "
+        "betrayals over time, trust and wealth at the end, and the trust network at the end "
+        "coloured by role. For a sweep: each figure against each parameter, with 95% "
+        "confidence intervals.",
+        epilog=REPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rp.add_argument("folder", metavar="RUN_OR_SWEEP", type=Path, help="run or sweep folder")
+    rp.add_argument(
+        "--out",
+        type=Path,
+        help="HTML file to write (default: FOLDER/report.html); the plots go in a folder beside it",
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    folder: Path = args.folder
+    if not folder.is_dir():
+        raise UserError(f"{str(folder)!r} is not a folder; give a run folder or a sweep folder")
+    if (folder / "sweep.json").is_file():
+        kind = "sweep"
+    elif (folder / "scenario.yaml").is_file() and (folder / "metrics.csv").is_file():
+        kind = "run"
+    else:
+        raise UserError(
+            f"{str(folder)!r} is neither a run folder (scenario.yaml, metrics.csv: `socius "
+            f"run` writes one) nor a sweep folder (sweep.json: `socius sweep` writes one)"
+        )
+    from actors.report import write_report
+
+    page = write_report(folder, kind, args.out)
+    print(f"report: {page}")
+    return 0
