@@ -9,7 +9,7 @@ from typing import Any
 from world.errors import UserError
 
 REPORT_EPILOG = """examples:
-  socius report runs/v7                      writes runs/v7/report.html and runs/v7/report/
+  socius report runs/v7                      writes runs/v7/report.html and runs/v7/report_files/
   socius report sweeps/gossip --out gossip.html   writes gossip.html and gossip_files/
 
 The page and its PNGs form one folder-relative set: copy them together.

@@ -1,0 +1,288 @@
+"""The report page of a run or a sweep: one HTML file and a folder of PNGs beside it.
+
+A run's page says what happened in a few sentences, then shows cooperation, trust and
+betrayals over time, trust and wealth at the end and the trust network at the end. A sweep's
+page says what was swept and how each parameter moved the headline figures, then shows every
+figure against every parameter with 95% confidence intervals.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from actors import plots
+from actors.report_world import EndState, read_metrics, read_summary
+from actors.sweep import FIGURES, shown
+from actors.sweep_cli import HEADLINE
+from world.errors import RunFolderError
+from world.record import atomic_write, load_run_scenario
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.2em; margin-top: 2em; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { color: #555; font-size: 0.9em; }
+table { border-collapse: collapse; font-size: 0.9em; }
+td, th { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
+th { background: #f4f4f4; } td.l, th.l { text-align: left; }
+.headline { background: #f6f8fa; padding: 0.8em 1em; border-left: 4px solid #3465a4; }
+code { background: #f4f4f4; padding: 0 0.2em; }
+"""
+
+
+class Page:
+    """An HTML page being written, with its PNGs in `assets` (referenced relatively)."""
+
+    def __init__(self, out: Path, title: str) -> None:
+        self.out = out
+        self.assets = out.with_name(out.stem + "_files")
+        self.assets.mkdir(parents=True, exist_ok=True)
+        self.title = title
+        self.parts: list[str] = []
+
+    def add(self, markup: str) -> None:
+        self.parts.append(markup)
+
+    def text(self, tag: str, words: str, cls: str = "") -> None:
+        attr = f' class="{cls}"' if cls else ""
+        self.add(f"<{tag}{attr}>{html.escape(words)}</{tag}>")
+
+    def image(self, name: str, caption: str) -> Path:
+        """Where to draw the PNG `name`; the page shows it with its caption."""
+        rel = f"{self.assets.name}/{name}"
+        self.add(
+            f'<figure><img src="{html.escape(rel)}" alt="{html.escape(caption)}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
+        return self.assets / name
+
+    def table(self, header: list[str], rows: list[list[Any]], left: int = 0) -> None:
+        """A table; the first `left` columns are text (left-aligned)."""
+
+        def cells(tag: str, values: list[Any]) -> str:
+            return "".join(
+                f"<{tag}{' class=l' if i < left else ''}>{html.escape(str(v))}</{tag}>"
+                for i, v in enumerate(values)
+            )
+
+        body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
+        self.add(f"<table><tr>{cells('th', header)}</tr>{body}</table>")
+
+    def write(self) -> Path:
+        doc = (
+            f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(self.title)}</title><style>{STYLE}</style></head>"
+            f"<body><h1>{html.escape(self.title)}</h1>\n"
+            + "\n".join(self.parts)
+            + "</body></html>\n"
+        )
+        atomic_write(self.out, doc.encode())
+        return self.out
+
+
+def write_report(folder: Path, kind: str, out: Path | None = None) -> Path:
+    """Write the report of a run or sweep folder; returns the HTML file."""
+    out = out if out is not None else folder / "report.html"
+    if kind == "sweep":
+        return sweep_report(folder, out)
+    return run_report(folder, out)
+
+
+# --- a run --------------------------------------------------------------------------------
+
+
+def headline(summary: dict[str, Any]) -> str:
+    """The run in a few sentences, from its summary.json."""
+    t, f = summary["totals"], summary["final"]
+    return (
+        f"{summary['characters']:,} characters lived {summary['ticks']} ticks (seed "
+        f"{summary['seed']}). {t['cooperation_rate']:.0%} of their acts were cooperative "
+        f"({f['cooperation_rate']:.0%} in the last tick). They made {t['promises_made']:,} "
+        f"promises, kept {t['promises_kept']:,} and broke {t['promises_broken']:,}; "
+        f"{t['betrayals']:,} betrayals drew {t['apologies']:,} apologies and "
+        f"{t['forgiveness']:,} acts of forgiveness. {t['gifts']:,} gifts were given, "
+        f"{t['care_gifts']:,} of them to the vulnerable; {t['gossip']:,} pieces of gossip "
+        f"passed. At the end mean trust was {f['mean_trust']:.2f}, the wealth Gini "
+        f"{f['wealth_gini']:.2f}, and {f['in_need']} were in need, {f['hungry']} hungry, "
+        f"{f['sick']} sick."
+    )
+
+
+def run_report(folder: Path, out: Path) -> Path:
+    sc = load_run_scenario(folder)
+    summary = read_summary(folder)
+    metrics = read_metrics(folder)
+    page = Page(out, f"Run {sc.name}: {folder.name}")
+    if sc.description:
+        page.text("p", sc.description)
+    if summary is not None:
+        page.text("p", headline(summary), "headline")
+        digest = summary.get("state_digest") or "none (stopped inside a tick)"
+        page.text("p", f"State digest: {digest}. Runtime: {summary['runtime']}.")
+    else:
+        page.text(
+            "p",
+            "This run has no summary.json: it is still going or was killed; the "
+            "figures below are the ticks it recorded.",
+            "headline",
+        )
+    if not metrics:
+        page.text("p", "metrics.csv has no ticks yet: nothing to plot.")
+        return page.write()
+    ticks = metrics["tick"]
+    page.text("h2", "Over time")
+    plots.over_time(
+        page.image("cooperation.png", "Share of acts that were cooperative, each tick."),
+        ticks,
+        {"cooperation rate": metrics["cooperation_rate"]},
+        "Cooperation",
+        "share of acts cooperative",
+        (0, 1.02),
+    )
+    plots.over_time(
+        page.image(
+            "trust.png",
+            "Mean trust characters place in those they remember, and the share of their "
+            "views of others' standing that are right.",
+        ),
+        ticks,
+        {
+            "mean trust": metrics["mean_trust"],
+            "reputation accuracy": metrics["reputation_accuracy"],
+        },
+        "Trust",
+        "0 .. 1",
+        (0, 1.02),
+    )
+    plots.over_time(
+        page.image("betrayals.png", "Betrayals (broken promises), apologies and forgiveness."),
+        ticks,
+        {k: metrics[k] for k in ("betrayals", "apologies", "forgiveness")},
+        "Betrayals and repair",
+        "per tick",
+    )
+    end = EndState.read(folder)
+    if end is None:
+        page.text(
+            "p",
+            "No checkpoint: the end-of-run figures need one (run with --checkpoint-every above 0).",
+        )
+        return page.write()
+    page.text("h2", f"At the end (tick {end.tick}, the last checkpoint)")
+    plots.trust_distribution(
+        page.image("trust_distribution.png", "Trust in each remembered character."),
+        end,
+    )
+    gini = summary["final"]["wealth_gini"] if summary is not None else None
+    plots.wealth_distribution(
+        page.image("wealth_distribution.png", "Wealth of each character, by role."), end, gini
+    )
+    plots.trust_network(
+        page.image(
+            "network.png",
+            "Who trusts whom: characters in a ring of groups, coloured by role; blue lines "
+            "are the strongest trust, red the strongest distrust.",
+        ),
+        end,
+    )
+    return page.write()
+
+
+# --- a sweep ------------------------------------------------------------------------------
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise RunFolderError(f"{str(path)!r} is missing; the sweep folder is incomplete")
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _number(text: str) -> float:
+    return float(text) if text not in ("", None) else math.nan
+
+
+def sweep_report(folder: Path, out: Path) -> Path:
+    try:
+        spec = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
+        params = {name: [shown(v) for v in values] for name, values in spec["params"].items()}
+    except (ValueError, KeyError, AttributeError):
+        raise RunFolderError(f"{str(folder / 'sweep.json')!r} is damaged") from None
+    runs = _read_csv(folder / "runs.csv")
+    stats = _read_csv(folder / "stats.csv")
+    names = list(params)
+    # (values of every parameter) -> figure -> (mean, half width)
+    table: dict[tuple[str, ...], dict[str, tuple[float, float]]] = {}
+    count: dict[tuple[str, ...], str] = {}
+    for row in sorted(stats, key=lambda r: int(r["point"])):  # grid order
+        key = tuple(row[n] for n in names)
+        mean, low, high = (_number(row[k]) for k in ("mean", "ci_low", "ci_high"))
+        table.setdefault(key, {})[row["figure"]] = (mean, (high - low) / 2)
+        count[key] = row["n"]
+    grid = math.prod(len(v) for v in params.values())
+    page = Page(out, f"Sweep {spec['scenario']}: {folder.name}")
+    page.text(
+        "p",
+        f"{grid} grid points × {spec['repeats']} repeats = {spec['runs']} runs "
+        f"({len(runs)} finished). Seeds: {spec['seed_rule']}. Each run's folder is under "
+        f"runs/ (open one with socius report).",
+    )
+    page.table(["parameter", "values"], [[n, ", ".join(v)] for n, v in params.items()], left=2)
+    page.text("p", " ".join(_effects(runs, params)), "headline")
+    page.text("h2", "Headline figures per grid point (mean [95% CI])")
+    rows = []
+    for key, figures in table.items():
+        cells: list[Any] = [*key, count[key]]
+        for figure in HEADLINE:
+            mean, half = figures.get(figure, (math.nan, math.nan))
+            cells.append(_with_ci(mean, half))
+        rows.append(cells)
+    page.table([*names, "n", *HEADLINE], rows, left=len(names))
+    page.text("h2", "Each figure against each parameter")
+    for figure, (_, _, meaning) in FIGURES.items():
+        panels = []
+        for p in names:
+            others = [n for n in names if n != p]
+            lines: dict[str, tuple[list[float], list[float]]] = {}
+            for key in table:
+                label = ", ".join(f"{n}={key[names.index(n)]}" for n in others)
+                means, halves = lines.setdefault(
+                    label, ([math.nan] * len(params[p]), [0.0] * len(params[p]))
+                )
+                at = params[p].index(key[names.index(p)])
+                means[at], halves[at] = table[key].get(figure, (math.nan, math.nan))
+            panels.append((p, params[p], lines))
+        plots.against_params(
+            page.image(f"sweep-{figure}.png", f"{figure}: {meaning}."), figure, meaning, panels
+        )
+    return page.write()
+
+
+def _with_ci(mean: float, half: float) -> str:
+    if math.isnan(mean):
+        return "–"
+    if math.isnan(half):
+        return f"{mean:.3g}"
+    return f"{mean:.3g} [{mean - half:.3g}, {mean + half:.3g}]"
+
+
+def _effects(runs: list[dict[str, str]], params: dict[str, list[str]]) -> list[str]:
+    """A sentence per parameter: how the headline figures move across its values, averaged
+    over every run with that value."""
+    out = []
+    for p, values in params.items():
+        parts = []
+        for figure in HEADLINE[:3]:
+            means = []
+            for v in values:
+                xs = [_number(r[figure]) for r in runs if r[p] == v]
+                means.append(f"{sum(xs) / len(xs):.3g}" if xs else "–")
+            parts.append(f"{figure} {' → '.join(means)}")
+        out.append(f"As {p} goes {' → '.join(values)}: " + "; ".join(parts) + ".")
+    return out
