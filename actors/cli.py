@@ -8,6 +8,7 @@
     socius traces export RUN   write a run's LLM requests and answers, with outcomes, as JSONL
     socius sweep SCENARIO      run a grid of scenario variants, repeated, as Ray tasks
     socius report RUN_OR_SWEEP write an HTML page with plots of a run or a sweep
+    socius loadtest            load-test OpenAI-compatible LLM servers with a world's traffic
 
 Flags become a validated `Scenario` here and are read nowhere else. A user error prints one
 line naming what is wrong and how to fix it and exits with code 2; no traceback.
@@ -41,6 +42,8 @@ EPILOG = """examples:
       --param population.size=100,200 --repeats 3 --ticks 60 --out sweeps/scarcity
   socius report runs/v7
   socius report sweeps/scarcity --out scarcity.html
+  socius loadtest --endpoint http://gpu-1:8000 --characters 50,100,200 --slo ttft=500,e2e=4000
+  socius loadtest --endpoint http://gpu-1:8000 --replay runs/l1 --rates 5,10,20,40
 """
 
 
@@ -278,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(sub, _positive)
     add_report_parser(sub)
+    from actors.loadtest_cli import add_loadtest_parser
+
+    add_loadtest_parser(sub, _number)
     return parser
 
 
@@ -309,6 +315,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from actors.report_cli import cmd_report
 
             return cmd_report(args)
+        if args.command == "loadtest":
+            from actors.loadtest_cli import cmd_loadtest
+
+            return cmd_loadtest(args)
     except UserError as err:
         print(f"socius: {err}", file=sys.stderr)
         return err.exit_code

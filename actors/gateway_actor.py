@@ -9,7 +9,6 @@ and those decisions fall back to the heuristic mind, counted.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
@@ -18,7 +17,7 @@ from ray import exceptions as rex
 
 from inference.backends.base import Answer, Request
 from inference.connect import Target, make_backend
-from inference.gateway import Gateway
+from inference.gateway import Gateway, by_affinity
 
 
 @ray.remote
@@ -37,8 +36,7 @@ class GatewayActor:
 
     async def start(self) -> int:
         """Connect or load the model; returns the served context length, in tokens."""
-        await self.gateway.start()
-        return self.gateway.backend.context_length()
+        return await self.gateway.start()
 
     async def ask(self, requests: list[Request]) -> list[Answer]:
         return await self.gateway.ask(requests)
@@ -57,21 +55,11 @@ class Replicas:
         self.handles = handles
 
     async def ask(self, requests: list[Request]) -> list[Answer]:
-        n = len(self.handles)
-        parts: list[list[int]] = [[] for _ in range(n)]
-        for i, r in enumerate(requests):
-            parts[r.affinity % n].append(i)
-        answers: list[Answer | None] = [None] * len(requests)
+        return await by_affinity(requests, len(self.handles), self._part)
 
-        async def one(k: int) -> None:
-            idx = parts[k]
-            try:
-                got = await self.handles[k].ask.remote([requests[i] for i in idx])
-            except rex.RayError as err:
-                why = f"gateway replica {k} failed: {type(err).__name__}"
-                got = [Answer(text=None, error=why) for _ in idx]
-            for i, a in zip(idx, got, strict=True):
-                answers[i] = a
-
-        await asyncio.gather(*(one(k) for k in range(n) if parts[k]))
-        return [a if a is not None else Answer(text=None, error="lost") for a in answers]
+    async def _part(self, k: int, requests: list[Request]) -> list[Answer]:
+        try:
+            return list(await self.handles[k].ask.remote(requests))
+        except rex.RayError as err:
+            why = f"gateway replica {k} failed: {type(err).__name__}"
+            return [Answer(text=None, error=why) for _ in requests]

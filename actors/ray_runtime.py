@@ -177,16 +177,7 @@ class Gateways:
             )
             for _ in range(replicas or max(1, gpus))
         ]
-        gateways = cls(target, handles, 0)
-        try:
-            gateways.context_length = min(ray.get([g.start.remote() for g in handles], timeout=900))
-        except rex.RayTaskError as err:
-            gateways.stop()
-            cause = root_cause(err)
-            if isinstance(cause, BackendUnavailable):
-                raise BackendUnavailable(str(cause)) from None
-            raise
-        return gateways
+        return cls(target, handles, start_replicas(handles))
 
     def for_shards(self) -> dict[str, Any]:
         return {
@@ -198,6 +189,20 @@ class Gateways:
     def stop(self) -> None:
         close_actors(self.handles, timeout=60)
         self.handles = []
+
+
+def start_replicas(handles: list[Any], timeout: float = 900) -> int:
+    """Wait until each replica (gateway, load generator) has its backend; returns the smallest
+    served context length. A backend that cannot start is a user error, named, and every
+    replica is closed."""
+    try:
+        return min(ray.get([g.start.remote() for g in handles], timeout=timeout))
+    except rex.RayTaskError as err:
+        close_actors(handles, timeout=60)
+        cause = root_cause(err)
+        if isinstance(cause, BackendUnavailable):
+            raise BackendUnavailable(str(cause)) from None
+        raise
 
 
 def close_actors(handles: list[Any], timeout: float) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from pathlib import Path
+from typing import Protocol
 
 from inference.backends.base import Answer, Backend, BackendUnavailable, Request
 from inference.backends.replay import ReplayBackend
@@ -26,6 +27,8 @@ class Target:
     where: tuple[str, ...]
     model: str | None = None  # the served model's name (openai; default: the one it lists)
     concurrency: int = 64  # requests in flight per gateway replica
+    structured: bool = True  # openai: ask for the answer's JSON schema (response_format)
+    flag: str = "--llm-endpoint"  # the command-line flag that gave `where`, for messages
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -38,7 +41,13 @@ def make_backend(target: Target) -> Backend:
     if target.kind == "openai":
         from inference.backends.openai import OpenAIBackend
 
-        return OpenAIBackend(list(target.where), target.model)
+        return OpenAIBackend(
+            list(target.where),
+            target.model,
+            connections=target.concurrency,
+            structured=target.structured,
+            flag=target.flag,
+        )
     if target.kind == "engine":
         folder = Path(target.where[0])
         if not (folder / "config.json").is_file():
@@ -53,35 +62,52 @@ def make_backend(target: Target) -> Backend:
     return ReplayBackend(target.where[0])
 
 
+class Asker(Protocol):
+    """What answers a thinker's requests: a `Gateway`, or the load test's generators."""
+
+    async def start(self) -> int:
+        """Connect; returns the served context length, in tokens."""
+        ...
+
+    async def ask(self, requests: list[Request]) -> list[Answer]: ...
+
+    def stats(self) -> dict[str, float]: ...
+
+    async def close(self) -> None: ...
+
+
 class InProcessModel:
-    """The LLM mind for the in-process runtime: one gateway on its own event loop, asked by
-    every shard's thinker at once. Use as LocalRuntime's `decide` hook."""
+    """The LLM mind for the in-process runtime: one gateway (or another `Asker`) on its own
+    event loop, asked by every shard's thinker at once. Use as LocalRuntime's `decide` hook."""
 
     def __init__(
         self,
         scenario: Scenario,
-        backend: Backend,
+        backend: Backend | Asker,
         n_shards: int,
         folder: Path | None,
         concurrency: int = 64,
     ) -> None:
         self.loop = LoopThread()
         self.replay = backend if isinstance(backend, ReplayBackend) else None
-        self.gateway = Gateway(
-            backend,
-            concurrency=concurrency,
-            timeout=scenario.llm.timeout,
-            retries=scenario.llm.retries,
-        )
+        if isinstance(backend, Backend):
+            self.gateway: Asker = Gateway(
+                backend,
+                concurrency=concurrency,
+                timeout=scenario.llm.timeout,
+                retries=scenario.llm.retries,
+            )
+        else:
+            self.gateway = backend
         try:
-            self.loop.run(self.gateway.start())
+            context_length = self.loop.run(self.gateway.start())
         except BaseException:
             self.loop.stop()
             raise
         self.thinker = Thinker(
             scenario,
             self._ask,
-            context_length=backend.context_length(),
+            context_length=context_length,
             n_shards=n_shards,
             folder=folder,
             replay=self.replay,

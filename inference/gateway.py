@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from inference.backends.base import Answer, Backend, Request
@@ -31,13 +31,17 @@ class Gateway:
         concurrency: int = 64,
         timeout: float = 60.0,
         retries: int = 1,
+        on_answer: Callable[[Answer, bool], None] | None = None,
     ) -> None:
+        """`on_answer(answer, timed_out)` is called for every attempt sent (the load test's
+        samples)."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         self.backend = backend
         self.concurrency = concurrency
         self.timeout = timeout
         self.retries = retries
+        self.on_answer = on_answer
         self._slots: asyncio.Semaphore | None = None
         self.waiting = 0
         self.in_flight = 0
@@ -52,9 +56,11 @@ class Gateway:
             "resends": 0,
         }
 
-    async def start(self) -> None:
+    async def start(self) -> int:
+        """Connect or load; returns the served context length, in tokens."""
         self._slots = asyncio.Semaphore(self.concurrency)
         await self.backend.start()
+        return self.backend.context_length()
 
     async def close(self) -> None:
         await self.backend.close()
@@ -85,18 +91,28 @@ class Gateway:
             if attempt:
                 self.figures["resends"] += 1
             self.figures["requests"] += 1
-            t0 = time.perf_counter()
+            started, t0 = time.time(), time.perf_counter()
+            timed_out = False
             try:
                 answer = await asyncio.wait_for(self.backend.generate(request), self.timeout)
             except TimeoutError:
                 self.figures["timeouts"] += 1
+                timed_out = True
                 answer = Answer(
                     text=None,
                     error=f"no answer within {self.timeout:g} s",
                     latency=time.perf_counter() - t0,
                 )
             except Exception as err:  # a backend must not take the world down with it
-                answer = Answer(text=None, error=f"{type(err).__name__}: {err}")
+                answer = Answer(
+                    text=None,
+                    error=f"{type(err).__name__}: {err}",
+                    latency=time.perf_counter() - t0,
+                )
+            if not answer.started:
+                answer.started = started
+            if self.on_answer is not None:
+                self.on_answer(answer, timed_out)
             if answer.text is not None or answer.refused:
                 return answer
             self.figures["failed"] += 1
@@ -104,6 +120,27 @@ class Gateway:
 
     def stats(self) -> dict[str, float]:
         return {**self.figures, **self.backend.stats()}
+
+
+async def by_affinity(
+    requests: list[Request],
+    n: int,
+    ask: Callable[[int, list[Request]], Awaitable[list[Answer]]],
+) -> list[Answer]:
+    """Answers, in order, with each request asked of part `affinity % n` (a gateway replica, a
+    load generator), so that a character's prompt prefix stays cached in one place."""
+    parts: list[list[int]] = [[] for _ in range(n)]
+    for i, r in enumerate(requests):
+        parts[r.affinity % n].append(i)
+    answers: list[Answer | None] = [None] * len(requests)
+
+    async def one(k: int) -> None:
+        got = await ask(k, [requests[i] for i in parts[k]])
+        for i, a in zip(parts[k], got, strict=True):
+            answers[i] = a
+
+    await asyncio.gather(*(one(k) for k in range(n) if parts[k]))
+    return [a if a is not None else Answer(text=None, error="lost") for a in answers]
 
 
 class LoopThread:

@@ -1,4 +1,4 @@
-"""Where the minds' answers come from: the backend interface (the backends import vLLM or httpx
+"""Where the minds' answers come from: the backend interface (the backends import vLLM or aiohttp
 only when used)."""
 
 from inference.backends.base import Answer, Backend, BackendUnavailable, Request

@@ -35,6 +35,8 @@ class Answer:
     latency: float = 0.0  # seconds from sending to the last token
     ttft: float = 0.0  # seconds to the first token (0 when unknown)
     cached_tokens: int | None = None  # prompt tokens served from the prefix cache, if known
+    itl: list[float] = dataclasses.field(default_factory=list)  # gaps between later chunks, s
+    started: float = 0.0  # wall-clock time the request was sent (0 when unknown)
 
 
 class Backend(abc.ABC):
