@@ -187,7 +187,8 @@ class Sweep:
             self.write_stats()
             print(
                 f"socius: sweep stopped; {self.folder} keeps the {len(self.rows)} finished runs "
-                f"of {len(self.jobs)} (runs.csv, stats.csv)",
+                f"of {len(self.jobs)} (runs.csv, stats.csv); folders under runs/ that are not in "
+                f"runs.csv are unfinished",
                 file=sys.stderr,
             )
             return 130
