@@ -41,6 +41,8 @@ class Stream(IntEnum):
     STRATEGY = 17
     CULTURE = 18
     LLM = 19
+    CONTINUE = 20  # classic games: whether a match goes on after a turn
+    KNOW = 21  # classic games: whether a donor knows the recipient's reputation
 
 
 def _mix(x: np.ndarray) -> np.ndarray:

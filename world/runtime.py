@@ -81,7 +81,16 @@ class RunResult:
                 "consumed": self.totals.consumed.tolist(),
             },
             "final": self.last.figures(),
+            **self._results(scenario),
         }
+
+    def _results(self, scenario: Scenario) -> dict[str, Any]:
+        """A classic game's results (world/classic/results.py); nothing for village life."""
+        if scenario.classic is None:
+            return {}
+        from world.classic.results import results_of
+
+        return {"results": results_of(scenario.classic, self.totals.results)}
 
 
 TickHook = Callable[[int, TickStats, float], None]

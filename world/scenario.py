@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from world.classic.config import KINDS as CLASSIC_KINDS
+from world.classic.config import Classic
 from world.errors import ScenarioError
 from world.minds.registry import MIND_NAMES
 from world.vocab import BOUNDARY_NAMES, NORM_NAMES, ROLE_NAMES, TRAIT_NAMES, Good
@@ -251,6 +253,41 @@ class Scenario(Section):
     public_goods: PublicGoods = PublicGoods()
     memory: Memory = Memory()
     llm: Language = Language()
+    classic: Classic | None = Field(
+        None,
+        description="play a classic game of cooperation science instead of village life "
+        "(kind: " + ", ".join(CLASSIC_KINDS) + "); population.size and ticks follow from it",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _classic_fills(cls, data: Any) -> Any:
+        """A classic game sets the number of characters, and the ticks unless given."""
+        if not isinstance(data, dict) or not isinstance(data.get("classic"), dict):
+            return data
+        kind = CLASSIC_KINDS.get(data["classic"].get("kind"))
+        if kind is None:
+            return data
+        try:
+            game: Any = kind.model_validate(data["classic"])
+        except ValidationError:
+            return data  # reported, with its field, when the section itself is validated
+        data = dict(data)
+        population = data.get("population")
+        if population is None or (isinstance(population, dict) and "size" not in population):
+            data["population"] = {**(population or {}), "size": game.characters()}
+        data.setdefault("ticks", game.ticks_needed())
+        return data
+
+    @model_validator(mode="after")
+    def _classic_size(self) -> Scenario:
+        if self.classic is not None and self.population.size != self.classic.characters():
+            raise ValueError(
+                f"population.size: a classic {self.classic.kind} game has one character per "
+                f"player, {self.classic.characters()}, not {self.population.size}; leave "
+                f"population.size (and --characters) out"
+            )
+        return self
 
     @field_validator("norm")
     @classmethod
@@ -290,7 +327,13 @@ class Scenario(Section):
 
 def _describe(err: ValidationError, source: str) -> str:
     first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
+    # the classic section's kind is a tag pydantic puts in the path: classic.ipd.turns
+    shown = [
+        p
+        for i, p in enumerate(first["loc"])
+        if not (i == 1 and first["loc"][0] == "classic" and p in CLASSIC_KINDS)
+    ]
+    loc = ".".join(str(p) for p in shown)
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
         parent = first["loc"][:-1]
@@ -301,6 +344,8 @@ def _describe(err: ValidationError, source: str) -> str:
                 model = fields[str(part)].annotation
             elif typing.get_origin(model) is dict:
                 model = typing.get_args(model)[1]
+            elif str(part) in CLASSIC_KINDS:  # the classic section, by its kind
+                model = CLASSIC_KINDS[str(part)]
             else:
                 model = None
         allowed = sorted(getattr(model, "model_fields", None) or [])

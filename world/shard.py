@@ -83,6 +83,14 @@ def reading_rows(mail: Mail) -> np.ndarray:
 
 
 class Shard:
+    def __new__(cls, scenario: Scenario, *args: Any, **kwargs: Any) -> Shard:
+        """A classic scenario's shard plays its game (world/classic) instead of village life."""
+        if cls is Shard and scenario.classic is not None:
+            from world.classic import shard_class
+
+            cls = shard_class(scenario.classic)
+        return super().__new__(cls)
+
     def __init__(
         self, scenario: Scenario, index: int = 0, n_shards: int = 1, minds: list[Mind] | None = None
     ) -> None:
@@ -343,7 +351,7 @@ class Shard:
             "chars": self.chars.get_state(),
             "owed": self.owed.get_state(),
             "owed_to": self.owed_to.get_state(),
-            "outbox": {**self.outbox.get_state(), "texts": list(self.outbox.texts)},
+            "outbox": outbox_state(self.outbox),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -352,19 +360,20 @@ class Shard:
                 f"shard state version {state.get('version')} is not "
                 f"{STATE_VERSION}, the version this socius reads"
             )
+        self.check_placement(state)
+        self.tick = int(state["tick"])
+        self.chars = Characters.from_state(state["chars"])  # type: ignore[assignment]
+        self.owed = Promises.from_state(state["owed"])  # type: ignore[assignment]
+        self.owed_to = Promises.from_state(state["owed_to"])  # type: ignore[assignment]
+        self.outbox = outbox_from_state(state["outbox"])
+
+    def check_placement(self, state: dict[str, Any]) -> None:
+        """A shard loads only its own state (same index, same number of shards)."""
         if (state["index"], state["n_shards"]) != (self.index, self.n_shards):
             raise ValueError(
                 f"state of shard {state['index']}/{state['n_shards']} cannot be "
                 f"loaded into shard {self.index}/{self.n_shards}"
             )
-        self.tick = int(state["tick"])
-        self.chars = Characters.from_state(state["chars"])  # type: ignore[assignment]
-        self.owed = Promises.from_state(state["owed"])  # type: ignore[assignment]
-        self.owed_to = Promises.from_state(state["owed_to"])  # type: ignore[assignment]
-        outbox = Mail()
-        outbox.set_state(state["outbox"])
-        outbox.texts = list(state["outbox"]["texts"])
-        self.outbox = outbox
 
     def pending_mail(self) -> dict[int, bytes]:
         """The last tick's mail, routed again (what a restored shard must redeliver)."""
@@ -374,10 +383,7 @@ class Shard:
         """This shard's share of the run's state digest (see world.digest)."""
         chars = self.chars
         n = len(chars)
-        rows = chars.row_bytes()
-        hashes = b"".join(
-            hashlib.blake2b(rows[i].tobytes(), digest_size=16).digest() for i in range(n)
-        )
+        hashes = row_hashes(chars.row_bytes())
         promises = np.concatenate(
             [
                 np.concatenate([np.zeros((len(led), 1), np.uint8), led.canonical_rows()], axis=1)
@@ -388,26 +394,50 @@ class Shard:
                 for side, led in ((0, self.owed), (1, self.owed_to))
             ]
         )
-        mail = canonical(self.outbox)
-        m = len(mail)
-        cols = [c for c in Mail.COLUMNS if c != "text"]
-        mail_rows = (
-            np.concatenate(
-                [
-                    np.ascontiguousarray(getattr(mail, c)[:m]).view(np.uint8).reshape(m, -1)
-                    for c in cols
-                ],
-                axis=1,
-            )
-            if m
-            else np.zeros((0, 1), np.uint8)
-        )
-        texts = [mail.text_of(i) for i in range(m) if mail.text[i] >= 0]
         return {
             "tick": self.tick,
             "ids": chars.cid[:n].tobytes(),
             "hashes": hashes,
             "promises": [r.tobytes() for r in promises],
-            "mail": [r.tobytes() for r in mail_rows],
-            "texts": texts,
+            **mail_digest_parts(self.outbox),
         }
+
+
+def outbox_state(outbox: Mail) -> dict[str, Any]:
+    return {**outbox.get_state(), "texts": list(outbox.texts)}
+
+
+def outbox_from_state(state: dict[str, Any]) -> Mail:
+    outbox = Mail()
+    outbox.set_state(state)
+    outbox.texts = list(state["texts"])
+    return outbox
+
+
+def row_hashes(rows: np.ndarray) -> bytes:
+    """A 16-byte hash of each row of a (rows, width) uint8 matrix, concatenated."""
+    return b"".join(
+        hashlib.blake2b(rows[i].tobytes(), digest_size=16).digest() for i in range(len(rows))
+    )
+
+
+def mail_digest_parts(outbox: Mail) -> dict[str, Any]:
+    """The mail in flight, as the digest takes it: each envelope's bytes, and the texts."""
+    mail = canonical(outbox)
+    m = len(mail)
+    cols = [c for c in Mail.COLUMNS if c != "text"]
+    mail_rows = (
+        np.concatenate(
+            [
+                np.ascontiguousarray(getattr(mail, c)[:m]).view(np.uint8).reshape(m, -1)
+                for c in cols
+            ],
+            axis=1,
+        )
+        if m
+        else np.zeros((0, 1), np.uint8)
+    )
+    return {
+        "mail": [r.tobytes() for r in mail_rows],
+        "texts": [mail.text_of(i) for i in range(m) if mail.text[i] >= 0],
+    }

@@ -86,6 +86,8 @@ class TickStats:
         self.step = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # shard step time
         # by the actor's role: cooperative and defecting acts; trust (fixed-point sum, count)
         self.by_role = np.zeros((4, N_ROLES), np.int64)
+        # a classic game's own counts, by name (world/classic/results.py reads them)
+        self.results: Counter[str] = Counter()
 
     def observe(self, latency: float, ttft: float) -> None:
         """One LLM request's timings, into the histograms and sums."""
@@ -124,6 +126,7 @@ class TickStats:
         self.ttft += other.ttft
         self.step += other.step
         self.by_role += other.by_role
+        self.results.update(other.results)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -136,6 +139,7 @@ class TickStats:
             "ttft": self.ttft.tolist(),
             "step": self.step.tolist(),
             "by_role": self.by_role.tolist(),
+            "results": dict(self.results),
         }
 
     @classmethod
@@ -152,6 +156,7 @@ class TickStats:
         if "step" in d:
             s.step = np.array(d["step"], np.int64)
             s.by_role = np.array(d["by_role"], np.int64)
+        s.results = Counter({str(k): int(v) for k, v in d.get("results", {}).items()})
         return s
 
     # --- figures -------------------------------------------------------------------------

@@ -23,6 +23,8 @@ Column meanings by kind (columns not named are 0):
 - CONTRIBUTION: good/amount (carried); ref the round.
 - SHARE: good/amount (carried); ref the round; subject contributors; source members.
 - OBSERVATION: subject the act's recipient; ref the act's Kind; flag 1 it cooperated.
+  In a classic game (world/classic) it carries a move: sent to the opponent itself (ref 0)
+  in the prisoner's dilemma, to each observer (ref GIFT) in the donation game.
 """
 
 from __future__ import annotations

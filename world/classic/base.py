@@ -1,0 +1,173 @@
+"""What every classic game's shard shares with the world's: the tick from inbox to outbox.
+
+A `ClassicShard` is a `world.shard.Shard` whose characters play one game instead of living a
+village life. It keeps the shard contract (the same placement of characters, canonical inbox,
+one batch per destination shard, state that round-trips, its share of the state digest), so
+every runtime steps it unchanged. A game implements `play` (one tick: settle what arrived,
+decide, return the envelopes to send), `rows` (each character's state as bytes, for the
+digest) and its state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from world.characters import Characters
+from world.ledger import Promises
+from world.scenario import Scenario
+from world.shard import (
+    Decisions,
+    Pending,
+    Shard,
+    StepResult,
+    mail_digest_parts,
+    outbox_from_state,
+    outbox_state,
+    row_hashes,
+)
+from world.stats import TickStats
+from world.vocab import Kind
+from world.wire import Mail, canonical, concat, decode
+
+STATE_VERSION = 1
+
+
+class ClassicShard(Shard):
+    """The characters `index`, `index + n_shards`, ... of a classic scenario."""
+
+    def __init__(
+        self, scenario: Scenario, index: int = 0, n_shards: int = 1, minds: Any = None
+    ) -> None:
+        if not 0 <= index < n_shards:
+            raise ValueError(f"shard index {index} is outside 0..{n_shards - 1}")
+        assert scenario.classic is not None
+        self.scenario = scenario
+        self.index = index
+        self.n_shards = n_shards
+        self.minds = []
+        self.tick = 0
+        self.ids = np.arange(index, scenario.population.size, n_shards, dtype=np.int64)
+        self.chars = Characters(len(self.ids), 2, 2)
+        self.chars.cid[:] = self.ids
+        self.owed = Promises()  # no promises in a classic game; kept for the interface
+        self.owed_to = Promises()
+        self.sent = np.zeros(len(self.ids), np.uint32)  # each character's last seq
+        self.outbox = Mail()
+
+    # --- what a game implements -------------------------------------------------------------
+
+    def play(self, tick: int, inbox: Mail, stats: TickStats) -> Mail:
+        """One tick of the game: settle the inbox, decide, and return the mail to send, in
+        sender order (seq, kind and the rest of the columns but `seq` filled)."""
+        raise NotImplementedError
+
+    def rows(self) -> np.ndarray:
+        """Each local character's game state as bytes, (characters, width) uint8."""
+        raise NotImplementedError
+
+    def game_state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def set_game_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # --- the tick ---------------------------------------------------------------------------
+
+    def step(self, inbox: Iterable[bytes] | Mail = ()) -> StepResult:
+        tick = self.tick + 1
+        mail = inbox if isinstance(inbox, Mail) else concat(decode(b)[1] for b in inbox)
+        mail = canonical(mail)
+        self._check_inbox(mail)
+        stats = TickStats()
+        out = self.play(tick, mail, stats)
+        self._number(out)
+        n = len(out)
+        stats.add("characters", len(self.ids))
+        stats.add("envelopes", n)
+        stats.kinds += np.bincount(out.kind[:n], minlength=len(stats.kinds))
+        self.outbox = out
+        self.tick = tick
+        return StepResult(tick, self.route(out, tick), stats)
+
+    def _number(self, out: Mail) -> None:
+        """Each sender's envelopes take its next sequence numbers, in the order given."""
+        n = len(out)
+        if not n:
+            return
+        local = (out.sender[:n] // self.n_shards).astype(np.int64)
+        if np.any(np.diff(local) < 0):
+            raise ValueError("a classic game's mail must be in sender order")
+        first = np.searchsorted(local, local)  # the sender's first envelope this tick
+        out.seq[:n] = self.sent[local] + (np.arange(n) - first) + 1
+        np.add.at(self.sent, local, 1)
+
+    def prepare(self, inbox: Iterable[bytes] | Mail = ()) -> Pending:
+        raise NotImplementedError(
+            "a classic game's characters decide by their strategies; it has no minds to ask"
+        )
+
+    def decide(self, pending: Pending) -> Decisions:
+        raise NotImplementedError("a classic game decides inside its step")
+
+    def finish(self, pending: Pending, decisions: Decisions) -> StepResult:
+        raise NotImplementedError("a classic game settles inside its step")
+
+    # --- state ------------------------------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "classic": self.scenario.classic.kind if self.scenario.classic else "",
+            "index": self.index,
+            "n_shards": self.n_shards,
+            "tick": self.tick,
+            "sent": self.sent.tobytes(),
+            "game": self.game_state(),
+            "outbox": outbox_state(self.outbox),
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        kind = self.scenario.classic.kind if self.scenario.classic else ""
+        if state.get("version") != STATE_VERSION or state.get("classic") != kind:
+            raise ValueError(
+                f"shard state (version {state.get('version')}, game {state.get('classic')!r}) "
+                f"is not a version {STATE_VERSION} state of a classic {kind} game"
+            )
+        self.check_placement(state)
+        self.tick = int(state["tick"])
+        self.sent = np.frombuffer(state["sent"], np.uint32).copy()
+        self.set_game_state(state["game"])
+        self.outbox = outbox_from_state(state["outbox"])
+
+    def digest_parts(self) -> dict[str, Any]:
+        rows = np.concatenate([self.rows(), self.sent[:, None].view(np.uint8)], axis=1)
+        return {
+            "tick": self.tick,
+            "ids": self.ids.astype("<i4").tobytes(),
+            "hashes": row_hashes(np.ascontiguousarray(rows)),
+            "promises": [],
+            **mail_digest_parts(self.outbox),
+        }
+
+
+def moves_mail(
+    sender: np.ndarray,
+    recipient: np.ndarray,
+    cooperated: np.ndarray,
+    subject: np.ndarray | None = None,
+    ref: np.ndarray | int = 0,
+) -> Mail:
+    """OBSERVATION envelopes: `sender` acted towards `subject` (the recipient itself, for a
+    move sent to the opponent) and cooperated or not."""
+    n = len(sender)
+    mail = Mail(n)
+    mail.sender[:] = sender
+    mail.recipient[:] = recipient
+    mail.kind[:] = Kind.OBSERVATION
+    mail.subject[:] = recipient if subject is None else subject
+    mail.ref[:] = ref
+    mail.flag[:] = np.asarray(cooperated, np.uint8)
+    return mail

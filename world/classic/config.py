@@ -1,0 +1,138 @@
+"""The `classic:` section of a scenario: which classic game the world plays, and its rules.
+
+One small validated section per kind, told apart by `kind`. Each says how many characters it
+needs (`characters`) and how many ticks a whole game takes (`ticks_needed`); the scenario fills
+`population.size` and `ticks` from them when they are not given.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from world.classic.strategies import DONATION_STRATEGIES, STRATEGY_NAMES
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Payoffs(_Section):
+    """A round of the prisoner's dilemma, row player's payoff (Axelrod's values by default)."""
+
+    R: float = Field(3.0, description="reward: both cooperate")
+    S: float = Field(0.0, description="sucker's payoff: I cooperate, the other defects")
+    T: float = Field(5.0, description="temptation: I defect, the other cooperates")
+    P: float = Field(1.0, description="punishment: both defect")
+
+    @model_validator(mode="after")
+    def _dilemma(self) -> Payoffs:
+        if not self.T > self.R > self.P > self.S:
+            raise ValueError(
+                f"a prisoner's dilemma needs T > R > P > S; got T={self.T:g}, R={self.R:g}, "
+                f"P={self.P:g}, S={self.S:g}"
+            )
+        if not 2 * self.R > self.T + self.S:
+            raise ValueError(
+                f"a prisoner's dilemma needs 2R > T + S (mutual cooperation beats taking "
+                f"turns); got 2R={2 * self.R:g}, T + S={self.T + self.S:g}"
+            )
+        return self
+
+
+class IteratedDilemma(_Section):
+    """A round robin of iterated prisoner's dilemmas: every player meets every other player
+    `repetitions` times (never itself); each tick is one turn of every match at once."""
+
+    kind: Literal["ipd"]
+    players: list[str] = Field(
+        min_length=2, description="one character per entry, named by its strategy"
+    )
+    turns: int = Field(200, ge=1, le=1_000_000, description="turns a match lasts (at most)")
+    repetitions: int = Field(1, ge=1, le=100_000, description="matches per pair of players")
+    continuation: Probability | None = Field(
+        None,
+        description="w: after each turn the match goes on with this probability (capped at "
+        "`turns`); none: every match lasts exactly `turns`",
+    )
+    noise: Probability = Field(0.0, description="chance that each intended move is flipped")
+    payoffs: Payoffs = Payoffs()
+
+    @field_validator("players")
+    @classmethod
+    def _players(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if name not in STRATEGY_NAMES:
+                raise ValueError(f"unknown strategy {name!r}; allowed: {', '.join(STRATEGY_NAMES)}")
+        return v
+
+    def characters(self) -> int:
+        return len(self.players)
+
+    def ticks_needed(self) -> int:
+        return self.turns + 1  # the last turn's moves arrive, and settle, a tick later
+
+
+class DonationGame(_Section):
+    """Indirect reciprocity: each tick every character is a donor once, to a recipient drawn
+    at random; giving costs it `cost` and brings the recipient `benefit`. Observers judge the
+    donor under the scenario's `norm`; errors are the scenario's `noise.execution` (e1) and
+    `noise.assessment` (e2)."""
+
+    kind: Literal["donation"]
+    players: dict[str, int] = Field(
+        description="how many characters follow each strategy: " + ", ".join(DONATION_STRATEGIES)
+    )
+    benefit: float = Field(3.0, gt=0.0, description="b: what the recipient gains")
+    cost: float = Field(1.0, gt=0.0, description="c: what the donor pays")
+    rounds: int = Field(200, ge=1, le=1_000_000, description="donation rounds (one a tick)")
+    reputation: Literal["public", "private"] = Field(
+        "public",
+        description="public: one shared record everyone reads; private: each observer judges "
+        "what it sees, with its own views",
+    )
+    knowledge: Probability = Field(
+        1.0, description="q: chance that a donor knows the recipient's reputation"
+    )
+    observation: Probability = Field(
+        1.0, description="chance that a character observes a given donation (private only)"
+    )
+    gossip: int = Field(
+        0, ge=0, le=64, description="judgements each character tells a random other, a round"
+    )
+
+    @field_validator("players")
+    @classmethod
+    def _players(cls, v: dict[str, int]) -> dict[str, int]:
+        for name, count in v.items():
+            if name not in DONATION_STRATEGIES:
+                raise ValueError(
+                    f"unknown strategy {name!r}; allowed: {', '.join(DONATION_STRATEGIES)}"
+                )
+            if count < 0:
+                raise ValueError(f"{name!r}: a count of players cannot be negative ({count})")
+        if sum(v.values()) < 2:
+            raise ValueError(f"a donation game needs at least 2 players; got {sum(v.values())}")
+        return v
+
+    @model_validator(mode="after")
+    def _dilemma(self) -> DonationGame:
+        if not self.benefit > self.cost:
+            raise ValueError(
+                f"a donation game needs benefit > cost; got benefit={self.benefit:g}, "
+                f"cost={self.cost:g}"
+            )
+        return self
+
+    def characters(self) -> int:
+        return sum(self.players.values())
+
+    def ticks_needed(self) -> int:
+        return self.rounds + 1
+
+
+Classic = Annotated[IteratedDilemma | DonationGame, Field(discriminator="kind")]
+KINDS: dict[str, type[_Section]] = {"ipd": IteratedDilemma, "donation": DonationGame}

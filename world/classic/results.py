@@ -1,0 +1,83 @@
+"""What a classic run reports (summary.json's `results`), from the counts its shards returned.
+
+The iterated prisoner's dilemma reports what axelrod's tournaments report: each player's total
+payoff against the others (self-play excluded: no player meets itself), its mean payoff per
+turn and cooperation rate, the same per strategy, a ranking by total and the payoff matrix
+(the mean payoff per turn of row against column).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from world.classic.config import DonationGame, IteratedDilemma
+from world.stats import SCALE
+
+
+def results_of(game: IteratedDilemma | DonationGame, counts: Counter[str]) -> dict[str, Any]:
+    if isinstance(game, IteratedDilemma):
+        return dilemma_results(game, counts)
+    from world.classic.donation import donation_results
+
+    return donation_results(game, counts)
+
+
+def _share(a: float, b: float) -> float:
+    return round(a / b, 6) if b else 0.0
+
+
+def pair_matrix(counts: Counter[str], name: str, n: int) -> np.ndarray:
+    """counts["<name> i j"] as an n x n matrix."""
+    m = np.zeros((n, n), np.int64)
+    for i in range(n):
+        for j in range(n):
+            m[i, j] = counts.get(f"{name} {i} {j}", 0)
+    return m
+
+
+def dilemma_results(game: IteratedDilemma, counts: Counter[str]) -> dict[str, Any]:
+    n = game.characters()
+    payoff = pair_matrix(counts, "payoff", n) / SCALE
+    turns = pair_matrix(counts, "turns", n)
+    moves = np.array([counts.get(f"moves {i}", 0) for i in range(n)])
+    coops = np.array([counts.get(f"cooperations {i}", 0) for i in range(n)])
+    players = [
+        {
+            "player": i,
+            "strategy": game.players[i],
+            "total": round(float(payoff[i].sum()), 6),
+            "turns": int(turns[i].sum()),
+            "mean_per_turn": _share(float(payoff[i].sum()), float(turns[i].sum())),
+            "cooperation_rate": _share(float(coops[i]), float(moves[i])),
+        }
+        for i in range(n)
+    ]
+    by_strategy: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys(game.players):
+        mine = [i for i in range(n) if game.players[i] == name]
+        total = float(payoff[mine].sum())
+        played = float(turns[mine].sum())
+        by_strategy[name] = {
+            "players": len(mine),
+            "total": round(total, 6),
+            "mean_per_turn": _share(total, played),
+            "cooperation_rate": _share(float(coops[mine].sum()), float(moves[mine].sum())),
+        }
+    return {
+        "kind": "ipd",
+        "turns": game.turns,
+        "repetitions": game.repetitions,
+        "continuation": game.continuation,
+        "noise": game.noise,
+        "players": players,
+        "totals": {name: s["total"] for name, s in by_strategy.items()},
+        "by_strategy": by_strategy,
+        "ranking": sorted(by_strategy, key=lambda s: -by_strategy[s]["total"]),
+        "payoff_matrix": [
+            [_share(float(payoff[i, j]), float(turns[i, j])) for j in range(n)] for i in range(n)
+        ],
+        "cooperation_rate": _share(float(coops.sum()), float(moves.sum())),
+    }
