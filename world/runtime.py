@@ -90,7 +90,7 @@ class RunResult:
             return {}
         from world.classic.results import results_of
 
-        return {"results": results_of(scenario.classic, self.totals.results)}
+        return {"results": results_of(scenario, self.totals.results)}
 
 
 TickHook = Callable[[int, TickStats, float], None]

@@ -3,26 +3,33 @@
 The iterated prisoner's dilemma reports what axelrod's tournaments report: each player's total
 payoff against the others (self-play excluded: no player meets itself), its mean payoff per
 turn and cooperation rate, the same per strategy, a ranking by total and the payoff matrix
-(the mean payoff per turn of row against column).
+(the mean payoff per turn of row against column). The donation game's results are in
+donation.py: cooperation rate, the share in good standing, payoffs per strategy.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from world.classic.config import DonationGame, IteratedDilemma
 from world.stats import SCALE
 
+if TYPE_CHECKING:
+    from world.scenario import Scenario
 
-def results_of(game: IteratedDilemma | DonationGame, counts: Counter[str]) -> dict[str, Any]:
+
+def results_of(scenario: Scenario, counts: Counter[str]) -> dict[str, Any]:
+    """The results of the scenario's classic game, from the counts its shards returned."""
+    game = scenario.classic
     if isinstance(game, IteratedDilemma):
         return dilemma_results(game, counts)
     from world.classic.donation import donation_results
 
-    return donation_results(game, counts)
+    assert isinstance(game, DonationGame)
+    return donation_results(game, scenario.norm, counts)
 
 
 def _share(a: float, b: float) -> float:
