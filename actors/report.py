@@ -17,8 +17,7 @@ from typing import Any
 
 from actors import plots
 from actors.report_world import EndState, read_metrics, read_summary
-from actors.sweep import FIGURES, shown
-from actors.sweep_cli import HEADLINE
+from actors.sweep import FIGURES, HEADLINE, shown
 from world.errors import RunFolderError
 from world.record import atomic_write, load_run_scenario
 

@@ -62,6 +62,10 @@ def shown(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+#: Figures a sweep's closing table and report headline show (runs.csv and stats.csv hold all).
+HEADLINE = ("cooperation_rate", "mean_trust", "betrayals", "forgiveness", "care_gifts")
+
+
 def figures_of(summary: dict[str, Any]) -> dict[str, float]:
     """A run's sweep figures, read from its summary.json."""
     return {name: summary[section][key] for name, (section, key, _) in FIGURES.items()}

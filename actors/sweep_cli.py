@@ -8,7 +8,7 @@
     runs/pNNN-rKK/  the run folder of grid point NNN, repeat KK (read it with `socius report`)
 
 Rows are written as runs finish, so Ctrl-C keeps every finished row (and writes stats.csv of
-them); the runs still going are cancelled.
+them); the runs still going are cancelled, and the same command with --resume runs them.
 """
 
 from __future__ import annotations
@@ -17,13 +17,17 @@ import argparse
 import csv
 import json
 import math
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from actors.sweep import (
     FIGURES,
+    HEADLINE,
     Job,
     Param,
     Point,
@@ -33,13 +37,11 @@ from actors.sweep import (
     shown,
     unpack_folder,
 )
+from actors.sweep_show import SweepProgress, print_table
 from actors.sweep_stats import CONFIDENCE, Estimate
 from world.errors import UserError
 from world.record import atomic_write, check_new_folder
-from world.scenario import Scenario, load_scenario
-
-#: Figures the closing table shows (runs.csv and stats.csv hold them all).
-HEADLINE = ("cooperation_rate", "mean_trust", "betrayals", "forgiveness", "care_gifts")
+from world.scenario import Scenario, load_scenario, parse_scenario
 
 SWEEP_EPILOG = """examples:
   socius sweep examples/village.yaml --param information.gossip=false,true --repeats 5
@@ -47,6 +49,10 @@ SWEEP_EPILOG = """examples:
       --param population.size=50,100 --repeats 3 --ticks 40 --out sweeps/noise
   socius sweep examples/studies/gossip.yaml --param information.gossip=false,true \\
       --param population.traits.honesty.mean=0.4,0.8 --repeats 4 --address auto
+  socius sweep examples/village.yaml --param noise.execution=0,0.05 \\
+      --param population.size=50,100 --repeats 3 --ticks 40 --out sweeps/noise --resume
+  socius sweep examples/studies/scarcity.yaml --param economy.abundance=0.4,1 \\
+      --show care_gifts,hungry,in_need
   socius report sweeps/noise
 
 Repeat r of every grid point runs with seed (scenario seed + r); re-run any row alone with
@@ -94,6 +100,18 @@ def add_sweep_parser(sub: Any, positive: Callable[[str], Callable[[str], Any]]) 
         help="Ray cluster to join: auto (the one started on this machine with `ray start`), "
         "ray://HOST:10001 or HOST:6379; default: start a local Ray instance",
     )
+    sw.add_argument(
+        "--resume",
+        action="store_true",
+        help="if --out already holds this same sweep (stopped with Ctrl-C, say), keep its "
+        "finished runs and run only the rest",
+    )
+    sw.add_argument(
+        "--show",
+        metavar="FIGURE[,...]",
+        help=f"figures the closing table shows (default: {','.join(HEADLINE)}); any of: "
+        f"{', '.join(FIGURES)}",
+    )
     sw.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
 
@@ -107,12 +125,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"no model (set population.minds without llm)"
         )
     params = [Param.parse(text) for text in args.param]
+    show = shown_figures(args.show)
     jobs = plan(base, params, args.repeats)  # every grid point validated before anything runs
     out = args.out or Path("sweeps") / f"{base.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    check_new_folder(out)
     sweep = Sweep(out.resolve(), base, params, args.repeats, jobs)
-    sweep.start(args.scenario)
-    return sweep.run(args.address, quiet=args.quiet)
+    if args.resume and (out / "sweep.json").is_file():
+        sweep.reopen()
+    else:
+        check_new_folder(out)
+        sweep.start(args.scenario)
+    return sweep.run(args.address, quiet=args.quiet, show=show)
+
+
+def shown_figures(text: str | None) -> tuple[str, ...]:
+    """The figures --show names (checked), or the headline ones."""
+    if text is None:
+        return HEADLINE
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    for name in names:
+        if name not in FIGURES:
+            raise UserError(f"--show: no figure {name!r}; figures: {', '.join(FIGURES)}")
+    return names or HEADLINE
 
 
 class Sweep:
@@ -132,6 +165,7 @@ class Sweep:
         self.repeats = repeats
         self.jobs = list(jobs)
         self.rows: list[dict[str, Any]] = []
+        self.todo = list(jobs)  # the runs still to do
         self.failures: list[str] = []
         self.columns = [
             "point",
@@ -161,7 +195,39 @@ class Sweep:
         with open(self.folder / "runs.csv", "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerow(self.columns)
 
-    def run(self, address: str | None, quiet: bool = False) -> int:
+    def reopen(self) -> None:
+        """Continue the sweep already in the folder: keep its finished rows (their run
+        folders), clear the folders of unfinished runs, and leave the rest to do."""
+        try:
+            spec = json.loads((self.folder / "sweep.json").read_text(encoding="utf-8"))
+            ran = parse_scenario(
+                yaml.safe_load((self.folder / "scenario.yaml").read_text(encoding="utf-8"))
+            )
+        except (OSError, ValueError, yaml.YAMLError, UserError):
+            raise UserError(
+                f"--resume: {self.folder} holds a damaged sweep (sweep.json, scenario.yaml); "
+                f"choose another --out"
+            ) from None
+        same = (
+            ran == self.base
+            and spec.get("params") == {p.name: list(p.values) for p in self.params}
+            and spec.get("repeats") == self.repeats
+        )
+        if not same:
+            raise UserError(
+                f"--resume: {self.folder} holds another sweep (its scenario, --ticks, --param "
+                f"or --repeats differ); give the same ones, or choose another --out"
+            )
+        with open(self.folder / "runs.csv", newline="", encoding="utf-8") as f:
+            finished = [r for r in csv.DictReader(f) if all(r.get(c) for c in self.columns)]
+        self.rows = [{**r, "point": int(r["point"]), "repeat": int(r["repeat"])} for r in finished]
+        done = {r["run"] for r in self.rows}
+        self.todo = [job for job in self.jobs if job.folder not in done]
+        for job in self.todo:
+            shutil.rmtree(self.folder / job.folder, ignore_errors=True)
+        atomic_write(self.folder / "runs.csv", _csv(self.columns, self.rows))
+
+    def run(self, address: str | None, quiet: bool = False, show: Sequence[str] = HEADLINE) -> int:
         import ray
 
         from actors.ray_runtime import connect
@@ -171,9 +237,9 @@ class Sweep:
         task = ray.remote(num_cpus=1, max_retries=1)(sweep_task)
         node = ray.get_runtime_context().get_node_id()
         pending = {
-            task.remote(job.scenario, str(self.folder / job.folder), node): job for job in self.jobs
+            task.remote(job.scenario, str(self.folder / job.folder), node): job for job in self.todo
         }
-        progress = SweepProgress(len(self.jobs), quiet)
+        progress = SweepProgress(len(self.jobs), quiet, done=len(self.rows))
         try:
             with progress:
                 while pending:
@@ -187,14 +253,14 @@ class Sweep:
             self.write_stats()
             print(
                 f"socius: sweep stopped; {self.folder} keeps the {len(self.rows)} finished runs "
-                f"of {len(self.jobs)} (runs.csv, stats.csv); folders under runs/ that are not in "
-                f"runs.csv are unfinished",
+                f"of {len(self.jobs)} (runs.csv, stats.csv); the same command with --resume "
+                f"runs the rest",
                 file=sys.stderr,
             )
             return 130
         self.write_stats()
         if not quiet:
-            print_table(self)
+            print_table(self.base.name, self.params, self.estimates(), show)
         print(f"sweep folder: {self.folder} ({len(self.rows)} runs)")
         if self.failures:
             print(
@@ -277,64 +343,3 @@ def _csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue().encode()
-
-
-class SweepProgress:
-    """A bar of finished runs, naming the last grid point that finished."""
-
-    def __init__(self, total: int, quiet: bool) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("[bold]runs"),
-            MofNCompleteColumn(),
-            BarColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[last]}"),
-            console=Console(stderr=True),
-            disable=quiet,
-        )
-        self._task = self._progress.add_task("sweep", total=total, last="")
-
-    def __enter__(self) -> SweepProgress:
-        self._progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._progress.__exit__(*exc)
-
-    def advance(self, label: str) -> None:
-        self._progress.update(self._task, advance=1, last=label)
-
-
-def print_table(sweep: Sweep) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(
-        title=f"{sweep.base.name}: mean ± 95% CI half-width over repeats",
-        header_style="bold",
-    )
-    for p in sweep.params:
-        table.add_column(p.name)
-    table.add_column("n", justify="right")
-    for figure in HEADLINE:
-        table.add_column(figure, justify="right")
-    for point, figures in sweep.estimates():
-        cells = [shown(v) for v in point.values]
-        cells.append(str(figures[HEADLINE[0]].n))
-        for figure in HEADLINE:
-            est = figures[figure]
-            half = "" if math.isnan(est.half_width) else f" ± {est.half_width:.3g}"
-            cells.append(f"{est.mean:.3g}{half}")
-        table.add_row(*cells)
-    Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160).print(table)

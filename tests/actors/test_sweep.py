@@ -8,6 +8,7 @@ import json
 import math
 import signal
 import statistics
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,16 @@ BAD = {
 }
 
 
+def one_line_error(proc: subprocess.CompletedProcess[str], start: str, words: list[str]) -> None:
+    """Exit 2 and one stderr line, starting with `start`, holding every word; no traceback."""
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(start), proc.stderr
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_params_are_one_line(case: str, tmp_path: Path) -> None:
     """A bad parameter name or value: exit 2, one line naming it and what is allowed, no
@@ -213,33 +224,30 @@ def test_bad_params_are_one_line(case: str, tmp_path: Path) -> None:
     proc = socius(
         "sweep", tiny(tmp_path), *(a for p in params for a in ("--param", p)), "--out", out
     )
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("socius: --param"), proc.stderr
-    for word in words:
-        assert word in lines[0], (word, lines[0])
+    one_line_error(proc, "socius: --param ", words)
     assert not out.exists()
 
 
-def test_ctrl_c_keeps_finished_rows(cluster: str, tmp_path: Path) -> None:
-    """Ctrl-C during a sweep exits 130 and keeps every finished run as a whole row, with
-    stats.csv of those rows."""
+def test_bad_show_is_one_line(tmp_path: Path) -> None:
+    """--show with a figure that does not exist names it and lists the figures."""
     out = tmp_path / "out"
-    scenario = tiny(tmp_path, ticks=60, **{"population.size": 150, "population.group_size": 25})
-    proc = popen_socius(
-        "sweep",
-        scenario,
-        "--param",
-        "noise.execution=0,0.02,0.05",
-        "--repeats",
-        3,
-        "--address",
-        cluster,
-        "--out",
-        out,
-        "--quiet",
+    proc = socius(
+        "sweep", tiny(tmp_path), "--param", "noise.execution=0", "--show", "trust", "--out", out
     )
+    one_line_error(proc, "socius: --show", ["'trust'", "mean_trust"])
+    assert not out.exists()
+
+
+def test_ctrl_c_keeps_finished_rows_and_resume_runs_the_rest(cluster: str, tmp_path: Path) -> None:
+    """Ctrl-C during a sweep exits 130 and keeps every finished run as a whole row, with
+    stats.csv of those rows; --resume keeps them and runs the rest, to the full grid."""
+    out = tmp_path / "out"
+    scenario = tiny(tmp_path, ticks=40, **{"population.size": 100, "population.group_size": 25})
+    command = [
+        "sweep", scenario, "--param", "noise.execution=0,0.02,0.05", "--repeats", 3,
+        "--address", cluster, "--out", out, "--quiet",
+    ]  # fmt: skip
+    proc = popen_socius(*command)
     try:
         for _ in range(600):
             if (out / "runs.csv").is_file() and len(read_csv(out / "runs.csv")) >= 1:
@@ -252,11 +260,30 @@ def test_ctrl_c_keeps_finished_rows(cluster: str, tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, err
-    assert "sweep stopped" in err and "Traceback" not in err
-    rows = read_csv(out / "runs.csv")
-    assert 1 <= len(rows) < 9
-    for row in rows:
+    assert "sweep stopped" in err and "--resume" in err and "Traceback" not in err
+    kept = read_csv(out / "runs.csv")
+    assert 1 <= len(kept) < 9
+    for row in kept:
         summary = json.loads((out / row["run"] / "summary.json").read_text())
         assert summary["state_digest"] == row["state_digest"]
     stats = read_csv(out / "stats.csv")
-    assert {s["point"] for s in stats} == {r["point"] for r in rows}
+    assert {s["point"] for s in stats} == {r["point"] for r in kept}
+
+    again = socius(*command, "--resume", timeout=300)
+    assert again.returncode == 0, again.stderr
+    rows = read_csv(out / "runs.csv")
+    assert [(r["point"], r["repeat"]) for r in rows] == [
+        (str(p), str(k)) for p in range(3) for k in range(3)
+    ]
+    assert all(r in rows for r in kept)
+    assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(
+        Path(r["run"]).name for r in rows
+    )
+    assert {int(s["n"]) for s in read_csv(out / "stats.csv")} == {3}
+
+
+def test_resume_refuses_another_sweep(sweep) -> None:
+    """--resume into a folder that holds a sweep of other parameters is one line, exit 2."""
+    base, out, _ = sweep
+    proc = socius("sweep", tiny(base), "--param", "noise.execution=0,0.1", "--out", out, "--resume")
+    one_line_error(proc, "socius: --resume", [str(out), "another sweep"])
