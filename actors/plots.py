@@ -221,6 +221,7 @@ def against_params(
                 label=label or None,
             )
         ax.set_xticks(x, values)
+        ax.set_xlim(-0.5, len(values) - 0.5)
         ax.set_xlabel(param)
         ax.set_ylabel(figure)
         ax.grid(alpha=0.3)
