@@ -6,8 +6,12 @@
 The flags are the ones socius' traffic needs from vLLM (see the README, "Thinking with a
 language model"): prefix caching on, per-request cached-token counts in `usage`, structured
 outputs by xgrammar without free whitespace (small models otherwise spend their tokens on it),
-and chunked prefill off, because vLLM's CPU build crashes on seeded requests whose prefill was
-split ("CPU Generator does not use offset").
+chunked prefill off, because vLLM's CPU build crashes on seeded requests whose prefill was
+split ("CPU Generator does not use offset"), and a stream interval of 16 tokens: the first token
+still goes out at once (time to first token is unchanged), later ones in groups, which spares the
+HTTP front end most of its per-token work (an answer is a short JSON object that nobody reads as
+it streams). With every token streamed, the front end of a 2-core machine fell tens of
+milliseconds behind the engine under load, time the server's own histograms do not see.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ def server_args(model: str, port: int, max_model_len: int = 2048) -> list[str]:
         "--no-enable-chunked-prefill",
         "--structured-outputs-config",
         '{"backend": "xgrammar", "disable_any_whitespace": true}',
+        "--stream-interval",
+        "16",
     ]
 
 

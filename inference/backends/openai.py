@@ -161,28 +161,35 @@ class OpenAIBackend(Backend):
                     latency=time.perf_counter() - t0,
                     started=started,
                 )
-            async for raw in r.content:
-                line = raw.strip()
-                if not line.startswith(b"data:"):
-                    continue
-                data = line[5:].strip()
-                if data == b"[DONE]":
-                    break
+            rest = b""
+            done = False
+            async for piece in r.content.iter_any():  # as it arrives, as vLLM's bench reads
                 now = time.perf_counter()
-                chunk = json.loads(data)
-                choices = chunk.get("choices")
-                if choices:
-                    if not ttft:
-                        ttft = now - t0
-                    else:
-                        itl.append(now - last)
-                    for choice in choices:
-                        piece = (choice.get("delta") or {}).get("content")
-                        if piece:
-                            text.append(piece)
-                if chunk.get("usage"):
-                    usage = chunk["usage"]
-                last = now
+                *events, rest = (rest + piece).split(b"\n\n")
+                for event in events:
+                    data = event.strip()
+                    if not data.startswith(b"data:"):
+                        continue
+                    data = data[5:].strip()
+                    if data == b"[DONE]":
+                        done = True
+                        break
+                    chunk = json.loads(data)
+                    choices = chunk.get("choices")
+                    if choices:
+                        if not ttft:
+                            ttft = now - t0
+                        else:
+                            itl.append(now - last)
+                        for choice in choices:
+                            content = (choice.get("delta") or {}).get("content")
+                            if content:
+                                text.append(content)
+                    if chunk.get("usage"):
+                        usage = chunk["usage"]
+                    last = now
+                if done:
+                    break
         prompt = int(usage.get("prompt_tokens") or 0)
         details = usage.get("prompt_tokens_details") or {}
         cached = details.get("cached_tokens")

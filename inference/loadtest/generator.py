@@ -46,12 +46,12 @@ class Generator:
         """Open loop: send each request at wall-clock time `start_at + offset` (at once if that
         has passed), never waiting for answers before the next send. Returns when all are
         answered; the count sent."""
-        sent: list[asyncio.Task[list[Answer]]] = []
+        sent: list[asyncio.Task[Answer]] = []
         for offset, request in schedule:
             delay = start_at + offset - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            sent.append(asyncio.ensure_future(self.gateway.ask([request])))
+            sent.append(asyncio.ensure_future(self.gateway.one(request)))
         await asyncio.gather(*sent)
         return len(sent)
 

@@ -10,7 +10,7 @@ it is a measurement of the client. Each answer is one valid socius answer, strea
 
 For tests of the tool's accounting it can also misbehave on purpose: `--fail-every N` answers
 every Nth request with HTTP 500, and `--stall-every N` never answers every Nth one (the client
-must time out).
+must time out). `GET /counts` tells what it received: requests, failed and stalled.
 """
 
 from __future__ import annotations
@@ -101,6 +101,10 @@ class InstantServer(asyncio.Protocol):
         method, path = request_line[0], request_line[1] if len(request_line) > 1 else ""
         if method == "GET" and path.startswith("/v1/models"):
             self.transport.write(self.models)
+            return
+        if method == "GET" and path.startswith("/counts"):
+            body = json.dumps(self.counts).encode()
+            self.transport.write(_response("200 OK", "application/json", body))
             return
         if method != "POST" or not path.startswith("/v1/chat/completions"):
             self.transport.write(_response("404 Not Found", "text/plain", b"not found"))
