@@ -225,7 +225,7 @@ def test_payoffs_are_what_the_gifts_made() -> None:
             "classic.players: unknown strategy 'Tit For Tat'; allowed: Discriminator, "
             "Cooperator, Defector",
         ),
-        ({"players": {"Defector": 1}}, "a donation game needs at least 2 players; got 1"),
+        ({"players": {"Defector": 1}}, "the game needs at least 2 players; got 1"),
         (
             {"players": {"Defector": 3}, "reputation": "secret"},
             "classic.reputation: Input should be 'public' or 'private'",

@@ -2,8 +2,9 @@
 
 A scenario with a `classic:` section (world/classic/config.py) runs on the same shards,
 runtimes, journal, checkpoints and per-character random streams as village life, but its
-characters play one classic game: the iterated prisoner's dilemma (ipd.py) or the donation
-game of indirect reciprocity (donation.py). `results.py` turns the run's counts into what the
+characters play one classic game: the iterated prisoner's dilemma (ipd.py), the donation
+game of indirect reciprocity (donation.py), the public goods game with or without punishment
+(public_goods.py) or the trust game (trust.py). `results.py` turns the run's counts into what the
 literature reports, for summary.json.
 """
 
@@ -18,6 +19,14 @@ def shard_class(game: Any) -> type:
         from world.classic.ipd import DilemmaShard
 
         return DilemmaShard
-    from world.classic.donation import DonationShard
+    if game.kind == "donation":
+        from world.classic.donation import DonationShard
 
-    return DonationShard
+        return DonationShard
+    if game.kind == "public_goods":
+        from world.classic.public_goods import PublicGoodsShard
+
+        return PublicGoodsShard
+    from world.classic.trust import TrustShard
+
+    return TrustShard

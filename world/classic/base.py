@@ -4,14 +4,13 @@ A `ClassicShard` is a `world.shard.Shard` whose characters play one game instead
 village life. It keeps the shard contract (the same placement of characters, canonical inbox,
 one batch per destination shard, state that round-trips, its share of the state digest), so
 every runtime steps it unchanged. A game implements `play` (one tick: settle what arrived,
-decide, return the envelopes to send), `rows` (each character's state as bytes, for the
-digest) and its state.
+decide, return the envelopes to send) and names its per-character arrays in `STATE`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -29,7 +28,7 @@ from world.shard import (
     row_hashes,
 )
 from world.stats import TickStats
-from world.vocab import Kind
+from world.vocab import Good, Kind
 from world.wire import Mail, canonical, concat, decode
 
 STATE_VERSION = 1
@@ -45,6 +44,7 @@ class ClassicShard(Shard):
             raise ValueError(f"shard index {index} is outside 0..{n_shards - 1}")
         assert scenario.classic is not None
         self.scenario = scenario
+        self.game: Any = scenario.classic
         self.index = index
         self.n_shards = n_shards
         self.minds = []
@@ -56,23 +56,34 @@ class ClassicShard(Shard):
         self.owed_to = Promises()
         self.sent = np.zeros(len(self.ids), np.uint32)  # each character's last seq
         self.outbox = Mail()
+        self.setup()
 
     # --- what a game implements -------------------------------------------------------------
+
+    def setup(self) -> None:
+        """The game's own state for the local characters `self.ids`."""
 
     def play(self, tick: int, inbox: Mail, stats: TickStats) -> Mail:
         """One tick of the game: settle the inbox, decide, and return the mail to send, in
         sender order (seq, kind and the rest of the columns but `seq` filled)."""
         raise NotImplementedError
 
+    #: The arrays a game keeps, one row per local character: saved, restored and hashed.
+    STATE: ClassVar[tuple[str, ...]] = ()
+
     def rows(self) -> np.ndarray:
         """Each local character's game state as bytes, (characters, width) uint8."""
-        raise NotImplementedError
+        m = len(self.ids)
+        cols = [np.ascontiguousarray(getattr(self, c)).reshape(m, -1) for c in self.STATE]
+        return np.concatenate([c.view(np.uint8) for c in cols], axis=1)
 
     def game_state(self) -> dict[str, Any]:
-        raise NotImplementedError
+        return {c: getattr(self, c).tobytes() for c in self.STATE}
 
     def set_game_state(self, state: dict[str, Any]) -> None:
-        raise NotImplementedError
+        for c in self.STATE:
+            now = getattr(self, c)
+            setattr(self, c, np.frombuffer(state[c], now.dtype).reshape(now.shape).copy())
 
     # --- the tick ---------------------------------------------------------------------------
 
@@ -151,6 +162,30 @@ class ClassicShard(Shard):
             "promises": [],
             **mail_digest_parts(self.outbox),
         }
+
+
+def share(part: float, whole: float) -> float:
+    """part / whole, rounded for the summary (0 when there is no whole)."""
+    return round(part / whole, 6) if whole else 0.0
+
+
+def roster(players: dict[str, int], names: tuple[str, ...]) -> np.ndarray:
+    """Each player's strategy, an index of `names`, in id order (counts as given, in turn)."""
+    parts = [np.full(count, names.index(name), np.int8) for name, count in players.items()]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int8)
+
+
+def transfers(
+    kind: Kind, sender: np.ndarray, recipient: np.ndarray, amount: np.ndarray | int
+) -> Mail:
+    """Envelopes of one kind carrying `amount` units (good COIN) from sender to recipient."""
+    mail = Mail(len(sender))
+    mail.sender[:] = sender
+    mail.recipient[:] = recipient
+    mail.kind[:] = kind
+    mail.good[:] = Good.COIN
+    mail.amount[:] = amount
+    return mail
 
 
 def moves_mail(

@@ -11,7 +11,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from world.classic.strategies import DONATION_STRATEGIES, STRATEGY_NAMES
+from world.classic.strategies import (
+    DONATION_STRATEGIES,
+    INVESTOR_STRATEGIES,
+    PUBLIC_GOODS_STRATEGIES,
+    STRATEGY_NAMES,
+    TRUSTEE_STRATEGIES,
+)
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -76,6 +82,18 @@ class IteratedDilemma(_Section):
         return self.turns + 1  # the last turn's moves arrive, and settle, a tick later
 
 
+def _roster(v: dict[str, int], allowed: tuple[str, ...], at_least: int) -> dict[str, int]:
+    """A count of players per strategy: known strategies, counts not negative, enough."""
+    for name, count in v.items():
+        if name not in allowed:
+            raise ValueError(f"unknown strategy {name!r}; allowed: {', '.join(allowed)}")
+        if count < 0:
+            raise ValueError(f"{name!r}: a count of players cannot be negative ({count})")
+    if sum(v.values()) < at_least:
+        raise ValueError(f"the game needs at least {at_least} players; got {sum(v.values())}")
+    return v
+
+
 class DonationGame(_Section):
     """Indirect reciprocity: each tick every character is a donor once, to a recipient drawn
     at random; giving costs it `cost` and brings the recipient `benefit`. Observers judge the
@@ -107,16 +125,7 @@ class DonationGame(_Section):
     @field_validator("players")
     @classmethod
     def _players(cls, v: dict[str, int]) -> dict[str, int]:
-        for name, count in v.items():
-            if name not in DONATION_STRATEGIES:
-                raise ValueError(
-                    f"unknown strategy {name!r}; allowed: {', '.join(DONATION_STRATEGIES)}"
-                )
-            if count < 0:
-                raise ValueError(f"{name!r}: a count of players cannot be negative ({count})")
-        if sum(v.values()) < 2:
-            raise ValueError(f"a donation game needs at least 2 players; got {sum(v.values())}")
-        return v
+        return _roster(v, DONATION_STRATEGIES, at_least=2)
 
     @model_validator(mode="after")
     def _dilemma(self) -> DonationGame:
@@ -134,5 +143,102 @@ class DonationGame(_Section):
         return self.rounds + 1
 
 
-Classic = Annotated[IteratedDilemma | DonationGame, Field(discriminator="kind")]
-KINDS: dict[str, type[_Section]] = {"ipd": IteratedDilemma, "donation": DonationGame}
+class Punishment(_Section):
+    """Costly punishment after each round (Fehr and Gächter 2000): a punisher gives a member
+    one point per unit that member contributed below the punisher, up to `points`."""
+
+    cost: float = Field(1.0, gt=0.0, description="what a point costs the punisher")
+    fine: float = Field(3.0, gt=0.0, description="what a point takes from the punished")
+    points: int = Field(10, ge=1, le=1000, description="most points for one member a round")
+
+
+class PublicGoodsGame(_Section):
+    """`groups` groups of the same make-up (`group`: members per strategy, ids contiguous);
+    each round every member puts part of its endowment into its group's pot, the pot is
+    multiplied by `multiplier` and shared equally among the members."""
+
+    kind: Literal["public_goods"]
+    group: dict[str, int] = Field(
+        description="members of each group per strategy: " + ", ".join(PUBLIC_GOODS_STRATEGIES)
+    )
+    groups: int = Field(1, ge=1, le=1_000_000, description="how many groups play")
+    endowment: int = Field(20, ge=1, le=1000, description="units each member has a round")
+    multiplier: float = Field(1.6, gt=1.0, description="r: the pot is multiplied by this")
+    rounds: int = Field(10, ge=1, le=10_000, description="rounds (one a tick)")
+    punishment: Punishment | None = Field(None, description="none: no punishment stage")
+
+    @field_validator("group")
+    @classmethod
+    def _group(cls, v: dict[str, int]) -> dict[str, int]:
+        return _roster(v, PUBLIC_GOODS_STRATEGIES, at_least=2)
+
+    @model_validator(mode="after")
+    def _dilemma(self) -> PublicGoodsGame:
+        if not self.multiplier < self.group_size():
+            raise ValueError(
+                f"a public goods dilemma needs 1 < multiplier < group size; got multiplier="
+                f"{self.multiplier:g} for groups of {self.group_size()}"
+            )
+        return self
+
+    def group_size(self) -> int:
+        return sum(self.group.values())
+
+    def characters(self) -> int:
+        return self.groups * self.group_size()
+
+    def ticks_needed(self) -> int:
+        return self.rounds + 2  # contributions settle a tick later, punishment one more
+
+
+class TrustGame(_Section):
+    """Investor i meets trustee i (ids: the investors first, then the trustees) every round:
+    the investor sends part of its endowment, it arrives multiplied, and the trustee returns
+    a part of what it holds. A round takes two ticks (send, then return)."""
+
+    kind: Literal["trust"]
+    investors: dict[str, int] = Field(
+        description="investors per strategy: " + ", ".join(INVESTOR_STRATEGIES)
+    )
+    trustees: dict[str, int] = Field(
+        description="trustees per strategy: " + ", ".join(TRUSTEE_STRATEGIES)
+    )
+    endowment: int = Field(10, ge=1, le=10_000, description="units an investor has a round")
+    multiplier: int = Field(3, ge=1, le=100, description="what the amount sent is multiplied by")
+    rounds: int = Field(10, ge=1, le=1_000_000, description="rounds (two ticks each)")
+
+    @field_validator("investors")
+    @classmethod
+    def _investors(cls, v: dict[str, int]) -> dict[str, int]:
+        return _roster(v, INVESTOR_STRATEGIES, at_least=1)
+
+    @field_validator("trustees")
+    @classmethod
+    def _trustees(cls, v: dict[str, int]) -> dict[str, int]:
+        return _roster(v, TRUSTEE_STRATEGIES, at_least=1)
+
+    @model_validator(mode="after")
+    def _pairs(self) -> TrustGame:
+        if sum(self.investors.values()) != sum(self.trustees.values()):
+            raise ValueError(
+                f"every investor meets one trustee: {sum(self.investors.values())} investors "
+                f"and {sum(self.trustees.values())} trustees"
+            )
+        return self
+
+    def characters(self) -> int:
+        return 2 * sum(self.investors.values())
+
+    def ticks_needed(self) -> int:
+        return 2 * self.rounds + 1
+
+
+Classic = Annotated[
+    IteratedDilemma | DonationGame | PublicGoodsGame | TrustGame, Field(discriminator="kind")
+]
+KINDS: dict[str, type[_Section]] = {
+    "ipd": IteratedDilemma,
+    "donation": DonationGame,
+    "public_goods": PublicGoodsGame,
+    "trust": TrustGame,
+}

@@ -28,41 +28,27 @@ from typing import Any
 
 import numpy as np
 
-from world.classic.base import ClassicShard, moves_mail
+from world.classic.base import ClassicShard, moves_mail, roster, share, transfers
 from world.classic.config import DonationGame
 from world.classic.strategies import DONATION_STRATEGIES
 from world.rng import Stream, below, uniform
-from world.scenario import Scenario
 from world.stats import SCALE, TickStats, fixed
-from world.vocab import NORM_NAMES, NORM_TABLE, Good, Kind
+from world.vocab import NORM_NAMES, NORM_TABLE, Kind
 from world.wire import Mail, concat
 
 DISCRIMINATOR, COOPERATOR, DEFECTOR = range(3)
 GOOD_CLAIM, BAD_CLAIM = 1, 2  # protos Claim GOOD, BAD
 
 
-def strategies_of(game: DonationGame) -> np.ndarray:
-    """Every character's strategy (an index of DONATION_STRATEGIES), in id order."""
-    return np.concatenate(
-        [
-            np.full(count, DONATION_STRATEGIES.index(name), np.int8)
-            for name, count in game.players.items()
-        ]
-    )
-
-
 class DonationShard(ClassicShard):
-    def __init__(
-        self, scenario: Scenario, index: int = 0, n_shards: int = 1, minds: Any = None
-    ) -> None:
-        super().__init__(scenario, index, n_shards, minds)
-        game = scenario.classic
-        assert isinstance(game, DonationGame)
-        self.game = game
+    game: DonationGame
+
+    def setup(self) -> None:
+        game = self.game
         self.n = game.characters()
-        self.strategy_of = strategies_of(game)
+        self.strategy_of = roster(game.players, DONATION_STRATEGIES)
         self.strategy = self.strategy_of[self.ids]
-        self.norm = NORM_TABLE[NORM_NAMES.index(scenario.norm)]
+        self.norm = NORM_TABLE[NORM_NAMES.index(self.scenario.norm)]
         self.payoff = np.zeros(len(self.ids), np.float64)
         self.views = np.ones((len(self.ids), self.n), np.uint8)  # 1: good in my eyes
         # who may observe each local donor's act: everyone (public: every copy of the record,
@@ -142,7 +128,7 @@ class DonationShard(ClassicShard):
         gave = intend & ~fails
         self.payoff[gave] -= game.cost
         self._count_acts(tick, gave, stats)
-        parts = [self._gifts(ids[gave], recipient[gave])]
+        parts = [transfers(Kind.GIFT, ids[gave], recipient[gave], 1)]  # one gift of b
         parts.append(self._observations(tick, recipient, gave))
         if game.reputation == "private" and game.gossip:
             parts.append(self._gossip(tick))
@@ -165,15 +151,6 @@ class DonationShard(ClassicShard):
             stats.results.update(counts)
             if g:
                 stats.results[f"payoff {s}"] -= fixed(np.full(g, self.game.cost))
-
-    def _gifts(self, donor: np.ndarray, recipient: np.ndarray) -> Mail:
-        mail = Mail(len(donor))
-        mail.sender[:] = donor
-        mail.recipient[:] = recipient
-        mail.kind[:] = Kind.GIFT
-        mail.good[:] = Good.COIN
-        mail.amount[:] = 1  # one gift of the game's benefit
-        return mail
 
     def _observations(self, tick: int, recipient: np.ndarray, gave: np.ndarray) -> Mail:
         """What each donor did, to its observers (private: those who happen to see it)."""
@@ -202,29 +179,10 @@ class DonationShard(ClassicShard):
         mail.flag[:] = np.where(view == 1, GOOD_CLAIM, BAD_CLAIM)
         return mail
 
-    # --- state ------------------------------------------------------------------------------
-
-    def rows(self) -> np.ndarray:
-        return np.concatenate(
-            [
-                self.payoff.reshape(-1, 1).view(np.uint8),
-                np.ascontiguousarray(self.views),
-            ],
-            axis=1,
-        )
-
-    def game_state(self) -> dict[str, Any]:
-        return {"payoff": self.payoff.tobytes(), "views": self.views.tobytes()}
-
-    def set_game_state(self, state: dict[str, Any]) -> None:
-        self.payoff = np.frombuffer(state["payoff"], np.float64).copy()
-        self.views = np.frombuffer(state["views"], np.uint8).reshape(len(self.ids), -1).copy()
+    STATE = ("payoff", "views")
 
 
 def donation_results(game: DonationGame, norm: str, counts: Counter[str]) -> dict[str, Any]:
-    def share(a: float, b: float) -> float:
-        return round(a / b, 6) if b else 0.0
-
     def total(name: str) -> int:
         return sum(counts.get(f"{name} {s}", 0) for s in range(len(DONATION_STRATEGIES)))
 

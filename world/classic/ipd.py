@@ -26,7 +26,6 @@ from world.classic.base import ClassicShard, moves_mail
 from world.classic.config import IteratedDilemma
 from world.classic.strategies import STRATEGY_NAMES, History, cooperate
 from world.rng import Stream, uniform
-from world.scenario import Scenario
 from world.stats import TickStats, fixed
 from world.wire import Mail
 
@@ -57,13 +56,10 @@ def payoff_table(game: IteratedDilemma) -> np.ndarray:
 
 
 class DilemmaShard(ClassicShard):
-    def __init__(
-        self, scenario: Scenario, index: int = 0, n_shards: int = 1, minds: Any = None
-    ) -> None:
-        super().__init__(scenario, index, n_shards, minds)
-        game = scenario.classic
-        assert isinstance(game, IteratedDilemma)
-        self.game = game
+    game: IteratedDilemma
+
+    def setup(self) -> None:
+        game = self.game
         self.table = payoff_table(game)
         n = game.characters()
         reps = game.repetitions

@@ -4,7 +4,8 @@ The iterated prisoner's dilemma reports what axelrod's tournaments report: each 
 payoff against the others (self-play excluded: no player meets itself), its mean payoff per
 turn and cooperation rate, the same per strategy, a ranking by total and the payoff matrix
 (the mean payoff per turn of row against column). The donation game's results are in
-donation.py: cooperation rate, the share in good standing, payoffs per strategy.
+donation.py (cooperation rate, the share in good standing, payoffs per strategy),
+public_goods.py (contributions per round) and trust.py (shares sent and returned).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from world.classic.config import DonationGame, IteratedDilemma
+from world.classic.base import share
+from world.classic.config import DonationGame, IteratedDilemma, PublicGoodsGame, TrustGame
 from world.stats import SCALE
 
 if TYPE_CHECKING:
@@ -26,14 +28,18 @@ def results_of(scenario: Scenario, counts: Counter[str]) -> dict[str, Any]:
     game = scenario.classic
     if isinstance(game, IteratedDilemma):
         return dilemma_results(game, counts)
-    from world.classic.donation import donation_results
+    if isinstance(game, DonationGame):
+        from world.classic.donation import donation_results
 
-    assert isinstance(game, DonationGame)
-    return donation_results(game, scenario.norm, counts)
+        return donation_results(game, scenario.norm, counts)
+    if isinstance(game, PublicGoodsGame):
+        from world.classic.public_goods import public_goods_results
 
+        return public_goods_results(game, counts)
+    from world.classic.trust import trust_results
 
-def _share(a: float, b: float) -> float:
-    return round(a / b, 6) if b else 0.0
+    assert isinstance(game, TrustGame)
+    return trust_results(game, counts)
 
 
 def pair_matrix(counts: Counter[str], name: str, n: int) -> np.ndarray:
@@ -57,8 +63,8 @@ def dilemma_results(game: IteratedDilemma, counts: Counter[str]) -> dict[str, An
             "strategy": game.players[i],
             "total": round(float(payoff[i].sum()), 6),
             "turns": int(turns[i].sum()),
-            "mean_per_turn": _share(float(payoff[i].sum()), float(turns[i].sum())),
-            "cooperation_rate": _share(float(coops[i]), float(moves[i])),
+            "mean_per_turn": share(float(payoff[i].sum()), float(turns[i].sum())),
+            "cooperation_rate": share(float(coops[i]), float(moves[i])),
         }
         for i in range(n)
     ]
@@ -70,8 +76,8 @@ def dilemma_results(game: IteratedDilemma, counts: Counter[str]) -> dict[str, An
         by_strategy[name] = {
             "players": len(mine),
             "total": round(total, 6),
-            "mean_per_turn": _share(total, played),
-            "cooperation_rate": _share(float(coops[mine].sum()), float(moves[mine].sum())),
+            "mean_per_turn": share(total, played),
+            "cooperation_rate": share(float(coops[mine].sum()), float(moves[mine].sum())),
         }
     return {
         "kind": "ipd",
@@ -84,7 +90,7 @@ def dilemma_results(game: IteratedDilemma, counts: Counter[str]) -> dict[str, An
         "by_strategy": by_strategy,
         "ranking": sorted(by_strategy, key=lambda s: -by_strategy[s]["total"]),
         "payoff_matrix": [
-            [_share(float(payoff[i, j]), float(turns[i, j])) for j in range(n)] for i in range(n)
+            [share(float(payoff[i, j]), float(turns[i, j])) for j in range(n)] for i in range(n)
         ],
-        "cooperation_rate": _share(float(coops.sum()), float(moves.sum())),
+        "cooperation_rate": share(float(coops.sum()), float(moves.sum())),
     }

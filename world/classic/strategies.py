@@ -14,6 +14,17 @@ import numpy as np
 
 #: Strategies of the donation game (world/classic/donation.py).
 DONATION_STRATEGIES: tuple[str, ...] = ("Discriminator", "Cooperator", "Defector")
+#: Strategies of the public goods game (world/classic/public_goods.py).
+PUBLIC_GOODS_STRATEGIES: tuple[str, ...] = (
+    "Cooperator",
+    "Defector",
+    "Conditional Cooperator",
+    "Punisher",
+    "Rational",
+)
+#: Strategies of the trust game's two roles (world/classic/trust.py).
+INVESTOR_STRATEGIES: tuple[str, ...] = ("Full Trust", "No Trust", "Trust Then Verify")
+TRUSTEE_STRATEGIES: tuple[str, ...] = ("Fair", "Selfish", "Reciprocal")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
