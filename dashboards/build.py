@@ -1,5 +1,6 @@
-"""Writes the Grafana dashboards (society.json, inference.json, runtime.json) from one list of
-panels each, so that every panel follows the same layout and datasource. Regenerate with
+"""Writes the Grafana dashboards (society.json, inference.json, runtime.json, loadtest.json)
+from one list of panels each, so that every panel follows the same layout and datasource.
+Regenerate with
 
     python dashboards/build.py
 
@@ -180,6 +181,44 @@ RUNTIME: list[Panel] = [
 ]
 
 
+# `socius loadtest --metrics-port P`: the load test's own figures, beside vLLM's
+LOADTEST: list[Panel] = [
+    (
+        "Requests by outcome",
+        "reqps",
+        [(f"sum by (outcome) (rate(socius_loadtest_requests_total{Q}))", "{{outcome}}")],
+    ),
+    (
+        "Tokens per second",
+        "ops",
+        [(f"sum by (kind) (rate(socius_loadtest_tokens_total{Q}))", "{{kind}}")],
+    ),
+    ("Time to first token", "s", _quantiles("socius_loadtest_ttft_seconds")),
+    ("Time per output token", "s", _quantiles("socius_loadtest_tpot_seconds")),
+    ("Inter-token latency", "s", _quantiles("socius_loadtest_itl_seconds")),
+    ("End-to-end latency", "s", _quantiles("socius_loadtest_e2e_seconds")),
+    (
+        "Load level and goodput",
+        "none",
+        [
+            ("socius_loadtest_level", "level (req/s or characters)"),
+            ("socius_loadtest_goodput", "goodput of the last level (req/s)"),
+        ],
+    ),
+    (
+        "Prefix-cache hit ratio (as the server reports it)",
+        "percentunit",
+        [
+            (
+                f"sum(rate(socius_loadtest_prefix_cache_hits_total{Q})) / "
+                f'sum(rate(socius_loadtest_tokens_total{{kind="input"}}{Q}))',
+                "hits / prompt tokens",
+            )
+        ],
+    ),
+]
+
+
 def dashboard(uid: str, title: str, panels: list[Panel]) -> dict:
     out = []
     for i, (name, unit, targets) in enumerate(panels):
@@ -229,6 +268,7 @@ DASHBOARDS = {
     "society.json": dashboard("socius-society", "socius: Society", SOCIETY),
     "inference.json": dashboard("socius-inference", "socius: Inference", INFERENCE),
     "runtime.json": dashboard("socius-runtime", "socius: Runtime", RUNTIME),
+    "loadtest.json": dashboard("socius-loadtest", "socius: Load test", LOADTEST),
 }
 
 

@@ -59,10 +59,14 @@ class LiveFigures:
             "Prompt tokens the server reports served from its prefix cache.",
             registry=r,
         )
-        self.ttft = self._histogram("ttft", "Time to first token.")
-        self.tpot = self._histogram("tpot", "Time per output token after the first.")
-        self.itl = self._histogram("itl", "Gap between consecutive streamed chunks.")
-        self.e2e = self._histogram("e2e", "End-to-end request latency.")
+        self.ttft = self._histogram("socius_loadtest_ttft_seconds", "Time to first token.")
+        self.tpot = self._histogram(
+            "socius_loadtest_tpot_seconds", "Time per output token after the first."
+        )
+        self.itl = self._histogram(
+            "socius_loadtest_itl_seconds", "Gap between consecutive streamed chunks."
+        )
+        self.e2e = self._histogram("socius_loadtest_e2e_seconds", "End-to-end request latency.")
         self.level = Gauge(
             "socius_loadtest_level",
             "The running sweep level (requests per second, open loop; characters, closed).",
@@ -83,9 +87,7 @@ class LiveFigures:
         self.port = int(self.server.server_address[1])
 
     def _histogram(self, name: str, doc: str) -> Histogram:
-        return Histogram(
-            f"socius_loadtest_{name}_seconds", doc, buckets=BUCKETS, registry=self.registry
-        )
+        return Histogram(name, doc, buckets=BUCKETS, registry=self.registry)
 
     def add(self, samples: Iterable[Sample]) -> None:
         for s in samples:

@@ -11,6 +11,7 @@ import yaml
 
 from inference.vllm_server import free_port
 from tests.commands import ROOT, popen_socius
+from tests.inference.test_loadtest import instant
 from tests.prometheus import prometheus
 
 DASHBOARDS = ROOT / "dashboards"
@@ -20,8 +21,11 @@ build = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build)
 
 
-def panels():
-    for name in build.DASHBOARDS:
+WORLD_BOARDS = ["society.json", "inference.json", "runtime.json"]  # a run's own figures
+
+
+def panels(boards=None):
+    for name in boards or build.DASHBOARDS:
         board = json.loads((DASHBOARDS / name).read_text())
         for panel in board["panels"]:
             for target in panel["targets"]:
@@ -85,7 +89,7 @@ def test_every_panel_returns_data_from_a_live_run(vllm_server, tmp_path):
             at = time.time() - 1
             empty = [
                 (board, title, expr)
-                for board, title, expr in panels()
+                for board, title, expr in panels(WORLD_BOARDS)
                 if not prom.query(expr, at=at)
             ]
             assert not empty, "panels without data:\n" + "\n".join(map(str, empty))
@@ -95,11 +99,50 @@ def test_every_panel_returns_data_from_a_live_run(vllm_server, tmp_path):
     assert run.returncode is not None
 
 
+def test_the_loadtest_board_shows_a_live_load_test(tmp_path):
+    port = free_port()
+    with instant() as url, prometheus(tmp_path, {"socius-loadtest": port}) as prom:
+        test = popen_socius(
+            "loadtest",
+            "--endpoint",
+            url,
+            "--characters",
+            "30",
+            "--ticks",
+            "100000",
+            "--generators",
+            "0",
+            "--metrics-port",
+            port,
+            "--out",
+            tmp_path / "lt",
+            "--quiet",
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                assert test.poll() is None, test.communicate()
+                sent = prom.query("sum(socius_loadtest_requests_total)")
+                if sent and float(sent[0]["value"][1]) > 0:
+                    break
+                time.sleep(1)
+            else:
+                raise AssertionError("no load test figures within 120 s")
+            time.sleep(3)
+            at = time.time() - 1
+            empty = [p for p in panels(["loadtest.json"]) if not prom.query(p[2], at=at)]
+            assert not empty, "panels without data:\n" + "\n".join(map(str, empty))
+        finally:
+            test.kill()
+            test.wait(timeout=60)
+
+
 def test_panels_use_only_metrics_the_code_exports():
-    """Every socius_ name a panel queries is one the exporter defines."""
+    """Every socius_ name a panel queries is one the exporters define."""
     import re
 
     source = (ROOT / "actors" / "exporter.py").read_text()
+    source += (ROOT / "inference" / "loadtest" / "live.py").read_text()
     for board, title, expr in panels():
         for name in re.findall(r"socius_[a-z_]+", expr):
             base = re.sub(r"_(bucket|count|sum)$", "", name)
