@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import itertools
+import shutil
 import tarfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -211,6 +212,7 @@ def sweep_task(scenario: Scenario, folder: str, driver_node: str) -> dict[str, A
     import ray
 
     if ray.get_runtime_context().get_node_id() == driver_node:
+        shutil.rmtree(folder, ignore_errors=True)  # what a failed first attempt left
         return {"summary": run_world(scenario, Path(folder))}
     with tempfile.TemporaryDirectory(prefix="socius-sweep-") as tmp:
         summary = run_world(scenario, Path(tmp) / "run")
