@@ -332,6 +332,8 @@ def drive(
         )
     else:
         print_figures(result, out)
+        if "results" in summary:
+            print_results(summary["results"])
     if result.stopped_early:
         print(
             f"socius: stopped at tick {result.ticks} of {sc.ticks}; the run folder {out} "
@@ -359,3 +361,36 @@ def interrupted_summary(runtime: Runtime) -> dict[str, Any]:
     summary["state_digest"] = None
     summary["interrupted"] = "inside a tick"
     return summary
+
+
+def print_results(results: dict[str, Any]) -> None:
+    """A classic game's results (summary.json's `results`) as tables: the game's own figures,
+    then one row per strategy (per role in the trust game)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    head = Table(title=f"{results['kind']} results", show_header=False)
+    head.add_column("figure")
+    head.add_column("value", justify="right")
+    for key, value in results.items():
+        if isinstance(value, float | int | str) and not isinstance(value, bool):
+            head.add_row(
+                key.replace("_", " "), f"{value:g}" if isinstance(value, float) else str(value)
+            )
+        elif isinstance(value, list) and value and isinstance(value[0], float):
+            head.add_row(key.replace("_", " "), " ".join(f"{v:.2f}" for v in value))
+    console.print(head)
+    for side in ("by_strategy", "investors", "trustees"):
+        rows: dict[str, dict[str, Any]] = results.get(side, {})
+        if not rows:
+            continue
+        order = results.get("ranking", list(rows)) if side == "by_strategy" else list(rows)
+        table = Table(title=side.replace("_", " "), header_style="bold")
+        columns = list(next(iter(rows.values())))
+        table.add_column("strategy")
+        for c in columns:
+            table.add_column(c.replace("_", " "), justify="right")
+        for name in order:
+            table.add_row(name, *(f"{rows[name][c]:g}" for c in columns))
+        console.print(table)

@@ -26,15 +26,16 @@ def test_one_example_per_kind() -> None:
 
 @pytest.mark.parametrize("name", sorted(KINDS))
 def test_example_validates_and_runs(name: str, tmp_path: Path) -> None:
-    """`socius validate` accepts the example; `socius run` (6 ticks, in process) writes a
-    summary whose results are of the example's kind, and a journal of its moves."""
+    """`socius validate` accepts the example; `socius run` (6 ticks, in process) shows the
+    game's results and writes them in summary.json, with a journal of its moves."""
     example = EXAMPLES / name
     check = socius("validate", example)
     assert check.returncode == 0, check.stderr
     assert f"{example}: valid." in check.stdout
     out = tmp_path / "run"
-    proc = socius("run", example, "--runtime", "local", "--ticks", 6, "--quiet", "--out", out)
+    proc = socius("run", example, "--runtime", "local", "--ticks", 6, "--out", out)
     assert proc.returncode == 0, proc.stderr
+    assert f"{KINDS[name]} results" in proc.stdout, proc.stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["ticks"] == 6
     assert summary["results"]["kind"] == KINDS[name]
