@@ -25,6 +25,7 @@ from world.classic.config import KINDS as CLASSIC_KINDS
 from world.classic.config import Classic
 from world.errors import ScenarioError
 from world.minds.registry import MIND_NAMES
+from world.seats import Players
 from world.vocab import BOUNDARY_NAMES, NORM_NAMES, ROLE_NAMES, TRAIT_NAMES, Good
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -258,6 +259,10 @@ class Scenario(Section):
         description="play a classic game of cooperation science instead of village life "
         "(kind: " + ", ".join(CLASSIC_KINDS) + "); population.size and ticks follow from it",
     )
+    players: Players | None = Field(
+        None,
+        description="characters people or outside programs may play over gRPC (socius serve)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -304,6 +309,19 @@ class Scenario(Section):
                 raise ValueError(problem)
         return self
 
+    @model_validator(mode="after")
+    def _seats_fit(self) -> Scenario:
+        if self.players is not None:
+            problem = self.players.problem(self.population.size)
+            if problem:
+                raise ValueError(problem)
+            if self.classic is not None:
+                raise ValueError(
+                    f"players: a classic {self.classic.kind} game cannot be played over gRPC "
+                    f"yet; drop the players section"
+                )
+        return self
+
     def thinks_with_model(self) -> bool:
         """Some characters have the `llm` mind."""
         return self.population.minds.get("llm", 0.0) > 0
@@ -342,6 +360,9 @@ def _describe(err: ValidationError, source: str) -> str:
             fields = getattr(model, "model_fields", None)
             if fields is not None and str(part) in fields:
                 model = fields[str(part)].annotation
+                optional = [t for t in typing.get_args(model) if t is not type(None)]
+                if len(optional) == 1 and hasattr(optional[0], "model_fields"):
+                    model = optional[0]  # an optional section (players)
             elif typing.get_origin(model) is dict:
                 model = typing.get_args(model)[1]
             elif str(part) in CLASSIC_KINDS:  # the classic section, by its kind
