@@ -66,6 +66,10 @@ COUNTS = (
     "llm_latency_us",  # summed request latency, microseconds
     "llm_ttft_us",  # summed time to first token, microseconds
     "shard_step_us",  # summed shard step time, microseconds
+    # players (people or outside programs playing characters over gRPC: socius serve)
+    "player_decisions",  # decisions put to a player
+    "player_answers",  # of those, answered by the player in time, and applied
+    "player_defaults",  # of those, decided by the character's own mind (no answer in time)
 )
 
 #: Upper bounds (seconds) of the LLM latency histograms' buckets; the last is +Inf.
@@ -191,6 +195,9 @@ class TickStats:
             "hungry": c["hungry"],
             "sick": c["sick"],
             **self.llm_figures(),
+            "player_decisions": c["player_decisions"],
+            "player_answers": c["player_answers"],
+            "player_defaults": c["player_defaults"],
         }
 
     def llm_figures(self) -> dict[str, float | int]:
