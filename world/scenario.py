@@ -292,6 +292,11 @@ class Scenario(Section):
                 f"player, {self.classic.characters()}, not {self.population.size}; leave "
                 f"population.size (and --characters) out"
             )
+        if self.classic is not None and self.thinks_with_model():
+            raise ValueError(
+                f"population.minds: the players of a classic {self.classic.kind} game decide by "
+                f"their strategies; drop the llm share"
+            )
         return self
 
     @field_validator("norm")

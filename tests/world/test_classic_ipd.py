@@ -109,6 +109,32 @@ def test_cooperation_rates_are_axelrods() -> None:
         ), name
 
 
+def test_journal_holds_every_move(tmp_path: Path) -> None:
+    """Each move travels as an OBSERVATION envelope from the player to its opponent, journaled
+    in the tick it was made: tit for tat against the defector cooperates once, then defects;
+    the defector never cooperates; 2 players x 1 match x 6 turns = 12 moves."""
+    from world.journal import read_journal
+    from world.record import RunRecord, journal_path
+    from world.vocab import Kind
+    from world.wire import from_batch
+
+    sc = ipd(["Tit For Tat", "Defector"], turns=6)
+    record = RunRecord(tmp_path / "run", sc, 2)
+    LocalRuntime(sc, 2, record).run()
+    record.close()
+    moves: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for shard in range(2):
+        for batch in read_journal(journal_path(tmp_path / "run", shard)):
+            mail = from_batch(batch)
+            for i in range(len(mail)):
+                assert mail.kind[i] == Kind.OBSERVATION
+                assert mail.subject[i] == mail.recipient[i]
+                key = (int(mail.sender[i]), int(mail.recipient[i]))
+                moves.setdefault(key, []).append((batch.tick, int(mail.flag[i])))
+    assert moves[0, 1] == [(1, 1), (2, 0), (3, 0), (4, 0), (5, 0), (6, 0)]
+    assert moves[1, 0] == [(t, 0) for t in range(1, 7)]
+
+
 def chancy(shards_seed: int = 5) -> Scenario:
     """Noise, a Random player and a continuation probability: every stream is used."""
     return ipd(
@@ -249,6 +275,18 @@ def test_population_follows_the_players() -> None:
     with pytest.raises(ScenarioError, match="one character per player, 3, not 10"):
         sc.with_overrides(**{"population.size": 10})
     assert sc.with_overrides(seed=4).population.size == 3
+
+
+def test_classic_players_do_not_think_with_a_model() -> None:
+    """A classic game with an llm share in population.minds is refused, naming the field."""
+    with pytest.raises(ScenarioError, match=r"population\.minds: the players of a classic ipd"):
+        parse_scenario(
+            {
+                "name": "ipd",
+                "population": {"minds": {"llm": 1.0}},
+                "classic": {"kind": "ipd", "players": ["Defector", "Cooperator"]},
+            }
+        )
 
 
 def test_bad_command_line_size_exits_2(tmp_path: Path) -> None:
