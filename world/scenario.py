@@ -332,8 +332,17 @@ class Scenario(Section):
         return self.population.minds.get("llm", 0.0) > 0
 
     def with_overrides(self, **changes: Any) -> Scenario:
-        """A copy with top-level or dotted ("population.size") fields replaced and re-validated."""
+        """A copy with top-level or dotted ("population.size") fields replaced and re-validated.
+
+        Changing a classic game (`classic.turns`, `classic.players` ...) derives its characters
+        again, and its ticks too where they were derived from the game."""
         data = self.model_dump()
+        given = {k for k, v in changes.items() if v is not None}
+        if self.classic is not None and any(k.split(".")[0] == "classic" for k in given):
+            if "population.size" not in given:
+                del data["population"]["size"]
+            if "ticks" not in given and self.ticks == self.classic.ticks_needed():
+                del data["ticks"]
         for key, value in changes.items():
             if value is None:
                 continue

@@ -277,6 +277,16 @@ def test_population_follows_the_players() -> None:
     assert sc.with_overrides(seed=4).population.size == 3
 
 
+def test_changing_the_game_derives_its_size_and_length() -> None:
+    """An override of the game (as a sweep makes) derives the characters and, where they were
+    derived, the ticks again; ticks given in the scenario stay."""
+    sc = ipd(["Defector", "Cooperator", "Grudger"], turns=7)
+    longer = sc.with_overrides(**{"classic.turns": 50, "classic.players": ["Defector"] * 4})
+    assert (longer.population.size, longer.ticks) == (4, 51)
+    fixed_length = sc.with_overrides(ticks=5).with_overrides(**{"classic.turns": 50})
+    assert fixed_length.ticks == 5
+
+
 def test_classic_players_do_not_think_with_a_model() -> None:
     """A classic game with an llm share in population.minds is refused, naming the field."""
     with pytest.raises(ScenarioError, match=r"population\.minds: the players of a classic ipd"):
