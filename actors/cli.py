@@ -9,6 +9,7 @@
     socius sweep SCENARIO      run a grid of scenario variants, repeated, as Ray tasks
     socius report RUN_OR_SWEEP write an HTML page with plots of a run or a sweep
     socius loadtest            load-test OpenAI-compatible LLM servers with a world's traffic
+    socius serve SCENARIO      run a world in real time that players join over gRPC
 
 Flags become a validated `Scenario` here and are read nowhere else. A user error prints one
 line naming what is wrong and how to fix it and exits with code 2; no traceback.
@@ -284,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     from actors.loadtest_cli import add_loadtest_parser
 
     add_loadtest_parser(sub, _number)
+    from actors.serve_cli import add_serve_parser
+
+    add_serve_parser(sub, _number)
     return parser
 
 
@@ -319,6 +323,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from actors.loadtest_cli import cmd_loadtest
 
             return cmd_loadtest(args)
+        if args.command == "serve":
+            from actors.serve_cli import cmd_serve
+
+            return cmd_serve(args)
     except UserError as err:
         print(f"socius: {err}", file=sys.stderr)
         return err.exit_code

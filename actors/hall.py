@@ -1,0 +1,242 @@
+"""The hall where players meet the world: sessions, what each played character perceives, the
+decisions waiting for players, and their answers.
+
+`Hall` is a decide hook of `LocalRuntime` (like the LLM mind): in a tick, every character's own
+mind answers first; then the decisions of characters someone has joined as wait for their
+players, up to `player_wait` seconds, and the answers that pass `world.players.check` replace
+the mind's. A player who stays quiet never stalls the world: when the wait is over, the
+character's own mind's answer stands (counted as `player_defaults`).
+
+One lock (`Hall.cond`) guards the world: the serving loop holds it while a tick runs, and the
+hook releases it while it waits for players, so the service's threads can take answers, read a
+character's state or queue perceptions.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import secrets
+import threading
+import time
+from collections.abc import Callable
+
+from protos import society_pb2 as pb
+from protos import world_service_pb2 as wpb
+from world.acts import ACTION_NAMES
+from world.players import Choice, ChoiceError, Waiting, apply, check, perceived_by, waiting_for
+from world.runtime import Decide
+from world.shard import Decisions, Pending, Shard
+
+#: Perceptions kept for a session that reads too slowly; older ones are dropped (and counted).
+QUEUE = 2000
+
+
+@dataclasses.dataclass(eq=False)
+class Session:
+    character: int
+    id: str = dataclasses.field(default_factory=lambda: secrets.token_hex(16))
+    queue: collections.deque[wpb.Perception] = dataclasses.field(
+        default_factory=lambda: collections.deque(maxlen=QUEUE)
+    )
+    streams: int = 0  # Perceive streams open
+    ended: bool = False
+    dropped: int = 0
+
+    def push(self, p: wpb.Perception) -> None:
+        if len(self.queue) == self.queue.maxlen:
+            self.dropped += 1
+        self.queue.append(p)
+
+
+class Hall:
+    def __init__(
+        self,
+        playable: list[int],
+        player_wait: float,
+        inner: Decide | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.cond = threading.Condition()  # an RLock: the loop holds it, the hook may wait
+        self.playable = frozenset(playable)
+        self.player_wait = player_wait
+        self.inner = inner
+        self.clock = clock
+        self.sessions: dict[int, Session] = {}  # character -> its current session
+        self.waiting: dict[str, Waiting] = {}
+        self.answers: dict[str, Choice] = {}
+        self.done: set[int] = set()  # characters that said they are done for now
+        self.work: dict[int, tuple[Shard, Pending]] = {}  # shard index -> its tick, while deciding
+        self.deadline = 0.0
+        self.ended = False
+        self.hurry = False  # stop waiting for players (the world is stopping)
+        self.tick = 0
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    def join(self, character: int) -> Session:
+        """A new session for `character`; an earlier one ends."""
+        with self.cond:
+            old = self.sessions.get(character)
+            if old is not None:
+                old.ended = True
+            s = self.sessions[character] = Session(character)
+            self.cond.notify_all()
+            return s
+
+    def session(self, character: int, session_id: str) -> Session:
+        s = self.sessions.get(character)
+        if s is None or s.ended or not secrets.compare_digest(s.id, session_id):
+            raise LookupError(
+                f"no open session {session_id!r} for character {character}; Join first (a "
+                f"later Join with the same token ends the earlier session)"
+            )
+        return s
+
+    def claimed(self) -> set[int]:
+        return {c for c, s in self.sessions.items() if not s.ended}
+
+    # --- the players' side ------------------------------------------------------------------
+
+    def answer(self, session: Session, choice: Choice) -> int:
+        """Take a player's answer (checked) for the tick being decided; returns the tick."""
+        with self.cond:
+            waiting = self.waiting.get(choice.decision)
+            if waiting is None:
+                raise ChoiceError(
+                    f"decision {choice.decision!r} is not waiting: unknown, or its tick is over "
+                    f"(now deciding tick {self.tick + 1 if self.work else self.tick})"
+                )
+            if waiting.character != session.character:
+                raise ChoiceError(
+                    f"decision {choice.decision!r} is not character {session.character}'s",
+                    denied=True,
+                )
+            if choice.decision in self.answers:
+                raise ChoiceError(f"decision {choice.decision!r} is answered already")
+            shard, pending = self.work[waiting.shard]
+            check(choice, waiting, shard, pending)
+            self.answers[choice.decision] = choice
+            self.cond.notify_all()
+            return waiting.tick
+
+    def finished(self, session: Session) -> None:
+        """The player has nothing more to say for now: the world need not wait for it."""
+        with self.cond:
+            self.done.add(session.character)
+            self.cond.notify_all()
+
+    # --- the world's side (the serving loop holds `cond`) -------------------------------------
+
+    def __call__(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
+        decided = self.inner(work) if self.inner is not None else [s.decide(p) for s, p in work]
+        with self.cond:
+            players = self.claimed()
+            self.done.clear()
+            tick = work[0][1].tick if work else self.tick + 1
+            for shard, pending in work:
+                for character, env, words in perceived_by(pending, players):
+                    self.sessions[character].push(
+                        wpb.Perception(tick=tick, envelope=env, words=words)
+                    )
+                waiting = waiting_for(shard, pending, players)
+                pending.stats.add("player_decisions", len(waiting))
+                for w in waiting:
+                    self.waiting[w.id] = w
+                self.work[shard.index] = (shard, pending)
+            for w in self.waiting.values():
+                self.sessions[w.character].push(
+                    wpb.Perception(tick=tick, decision=_decision(w, self.player_wait))
+                )
+            self.cond.notify_all()
+            self.deadline = self.clock() + self.player_wait
+            while not self._settled() and self.clock() < self.deadline and not self.hurry:
+                self.cond.wait(min(0.2, max(self.deadline - self.clock(), 0.001)))
+            by_shard: dict[int, list[tuple[Waiting, Choice]]] = collections.defaultdict(list)
+            for w in self.waiting.values():
+                choice = self.answers.get(w.id)
+                stats = self.work[w.shard][1].stats
+                if choice is not None:
+                    by_shard[w.shard].append((w, choice))
+                    stats.add("player_answers", 1)
+                else:
+                    stats.add("player_defaults", 1)
+            of_shard = {s.index: d for (s, _), d in zip(work, decided, strict=True)}
+            for (shard, pending), decisions in zip(work, decided, strict=True):
+                apply(pending, decisions, by_shard.get(shard.index, []))
+            for w in self.waiting.values():
+                action = ACTION_NAMES[int(of_shard[w.shard].actions[w.row])]
+                outcome = wpb.Outcome(decision=w.id, action=action, by_player=w.id in self.answers)
+                self.sessions[w.character].push(wpb.Perception(tick=tick, outcome=outcome))
+            self.waiting.clear()
+            self.answers.clear()
+            self.work.clear()
+            self.done.clear()
+            self.tick = tick
+        return decided
+
+    def _settled(self) -> bool:
+        """Every waiting decision is answered, or its player is done or gone."""
+        live = self.claimed()
+        return all(
+            w.id in self.answers or w.character in self.done or w.character not in live
+            for w in self.waiting.values()
+        )
+
+    def tick_ended(self, tick: int) -> None:
+        with self.cond:
+            self.tick = tick
+            self.done.clear()
+            for s in self.sessions.values():
+                s.push(wpb.Perception(tick=tick, tick_ended=wpb.TickEnded(tick=tick)))
+            self.cond.notify_all()
+
+    def all_ready(self) -> bool:
+        """Someone plays, and every player has said it is done since the last tick ended."""
+        live = self.claimed()
+        return bool(live) and live <= self.done
+
+    def end(self, reason: str) -> None:
+        with self.cond:
+            self.ended = self.hurry = True
+            for s in self.sessions.values():
+                s.push(wpb.Perception(tick=self.tick, world_ended=wpb.WorldEnded(reason=reason)))
+            self.cond.notify_all()
+
+    # --- LocalRuntime's optional hook methods, passed on to the inner mind --------------------
+
+    def stats(self) -> dict[str, float]:
+        inner = getattr(self.inner, "stats", None)
+        return inner() if inner is not None else {}
+
+    def restored(self, shard: Shard) -> None:
+        inner = getattr(self.inner, "restored", None)
+        if inner is not None:
+            inner(shard)
+
+    def close(self) -> None:
+        inner = getattr(self.inner, "close", None)
+        if inner is not None:
+            inner()
+
+
+def _decision(w: Waiting, seconds: float) -> wpb.Decision:
+    return wpb.Decision(
+        id=w.id,
+        situation=w.situation.name.lower(),
+        counterpart=w.counterpart,
+        options=[
+            wpb.Option(
+                action=o.action.name.lower(),
+                does=o.does,
+                cooperative=o.cooperative,
+                defecting=o.defecting,
+                terms=o.terms,
+            )
+            for o in w.options
+        ],
+        seconds_left=seconds,
+        goods=pb.Goods(good=w.good, amount=w.amount),  # type: ignore[arg-type]
+        goods2=pb.Goods(good=w.good2, amount=w.amount2),  # type: ignore[arg-type]
+        about=w.about,
+    )
