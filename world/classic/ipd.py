@@ -26,7 +26,7 @@ from world.classic.base import ClassicShard, moves_mail
 from world.classic.config import IteratedDilemma
 from world.classic.strategies import STRATEGY_NAMES, History, cooperate
 from world.rng import Stream, uniform
-from world.stats import TickStats, fixed
+from world.stats import SCALE, TickStats
 from world.wire import Mail
 
 
@@ -110,14 +110,20 @@ class DilemmaShard(ClassicShard):
             go_on = uniform(self.scenario.seed, Stream.CONTINUE, lo, hi, s.repetition[rows], turn)
             going &= go_on < w
         s.going[rows] = going
-        pair = s.player[rows].astype(np.int64) * self.game.characters() + s.opponent[rows]
-        pairs, at = np.unique(pair, return_inverse=True)
-        for name, values in (("payoff", payoff), ("turns", np.ones(n))):
-            sums = np.zeros(len(pairs), np.float64)
-            np.add.at(sums, at, values)
-            for p, v in zip(pairs.tolist(), sums.tolist(), strict=True):
-                key = f"{name} {p // self.game.characters()} {p % self.game.characters()}"
-                stats.results[key] += fixed(np.array([v])) if name == "payoff" else int(v)
+        self._count_pairs(s.player[rows], s.opponent[rows], payoff, stats)
+
+    def _count_pairs(
+        self, player: np.ndarray, opponent: np.ndarray, payoff: np.ndarray, stats: TickStats
+    ) -> None:
+        """Payoffs (fixed-point) and turns settled this tick, by player and opponent."""
+        n = self.game.characters()
+        pairs, at = np.unique(player.astype(np.int64) * n + opponent, return_inverse=True)
+        paid = np.bincount(at, weights=payoff, minlength=len(pairs))
+        played = np.bincount(at, minlength=len(pairs))
+        for p, v, k in zip(pairs.tolist(), paid.tolist(), played.tolist(), strict=True):
+            i, j = divmod(p, n)
+            stats.results[f"payoff {i} {j}"] += round(v * SCALE)
+            stats.results[f"turns {i} {j}"] += k
 
     def _move(self, tick: int, stats: TickStats) -> Mail:
         s = self.seats
