@@ -40,6 +40,7 @@ CHAT_TEMPLATE = (
 # Small enough to be a single file, and shaped for CPU attention kernels (head dimension 64:
 # vLLM's CPU kernels reject 16): 2 layers of 2 query heads and 1 KV head.
 HIDDEN_SIZE = 128
+LAYERS = 2
 HEAD_DIM = 64
 CONTEXT = 2048
 VOCAB_SIZE = 2048  # the BPE trainer's target; the model's vocabulary is what it reaches
@@ -171,14 +172,19 @@ def corpus() -> list[str]:
     return lines * 4
 
 
-def _stamp(seed: int) -> dict[str, object]:
-    return {"version": VERSION, "seed": seed}
+def _stamp(seed: int, hidden: int = HIDDEN_SIZE, layers: int = LAYERS) -> dict[str, object]:
+    shape = (
+        {} if (hidden, layers) == (HIDDEN_SIZE, LAYERS) else {"hidden": hidden, "layers": layers}
+    )
+    return {"version": VERSION, "seed": seed, **shape}
 
 
-def is_current(out_dir: Path, seed: int = 0) -> bool:
-    """Whether OUT_DIR already holds the model this version makes with this seed."""
+def is_current(
+    out_dir: Path, seed: int = 0, hidden: int = HIDDEN_SIZE, layers: int = LAYERS
+) -> bool:
+    """Whether OUT_DIR already holds the model this version makes with this seed and shape."""
     try:
-        return json.loads((out_dir / STAMP).read_text()) == _stamp(seed)
+        return json.loads((out_dir / STAMP).read_text()) == _stamp(seed, hidden, layers)
     except (OSError, ValueError):
         return False
 
@@ -211,11 +217,17 @@ def _train_tokenizer():  # -> PreTrainedTokenizerFast
     return fast
 
 
-def make_tiny_model(out_dir: Path, seed: int = 0) -> Path:
+def make_tiny_model(
+    out_dir: Path, seed: int = 0, hidden: int = HIDDEN_SIZE, layers: int = LAYERS
+) -> Path:
     """Write the tiny model (config, float32 safetensors, tokenizer, chat template) to OUT_DIR
-    and return it; a directory already stamped with this version and seed is left as it is."""
+    and return it; a directory already stamped with this version, seed and shape is left as it
+    is. `hidden` (a multiple of 64) and `layers` make it heavier, where a test needs the engine,
+    not the HTTP front end, to be what requests wait for."""
     out_dir = Path(out_dir)
-    if is_current(out_dir, seed):
+    if hidden % HEAD_DIM:
+        raise ValueError(f"hidden must be a multiple of {HEAD_DIM}, not {hidden}")
+    if is_current(out_dir, seed, hidden, layers):
         return out_dir
 
     import torch
@@ -227,10 +239,10 @@ def make_tiny_model(out_dir: Path, seed: int = 0) -> Path:
     tokenizer = _train_tokenizer()
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=HIDDEN_SIZE,
-        intermediate_size=2 * HIDDEN_SIZE,
-        num_hidden_layers=2,
-        num_attention_heads=HIDDEN_SIZE // HEAD_DIM,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=hidden // HEAD_DIM,
         num_key_value_heads=1,
         head_dim=HEAD_DIM,
         max_position_embeddings=CONTEXT,
@@ -256,7 +268,7 @@ def make_tiny_model(out_dir: Path, seed: int = 0) -> Path:
     model.save_pretrained(out_dir, safe_serialization=True)
     # save_jinja_files=False keeps the chat template inside tokenizer_config.json.
     tokenizer.save_pretrained(out_dir, save_jinja_files=False)
-    (out_dir / STAMP).write_text(json.dumps(_stamp(seed)) + "\n")
+    (out_dir / STAMP).write_text(json.dumps(_stamp(seed, hidden, layers)) + "\n")
     return out_dir
 
 

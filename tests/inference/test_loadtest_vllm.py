@@ -1,45 +1,53 @@
-"""Trust the numbers: `socius loadtest` against vLLM's real OpenAI server (CPU build, the tiny
-model) agrees with the server's own `/metrics` for the same requests: every request accounted
-for, the tokens, the prefix-cache hits, and mean TTFT and E2E within 10 percent.
+"""Trust the numbers: `socius loadtest` against vLLM's real OpenAI server (CPU build, a small
+random model made here) agrees with the server's own `/metrics` for the same requests: every
+request accounted for, the tokens, the prefix-cache hits, and mean TTFT and E2E within 10
+percent, closed loop and open loop.
 
 The server's histograms give exact means (sum / count) over the requests it served during the
 test, which are exactly the requests the tool sent (nothing else talks to this module's
 server), so means are what is compared; the tool's percentiles come from the same samples.
 
 What a client sees always includes time the server's histograms do not: vLLM starts its clock
-(`arrival_time`) once the HTTP front end has parsed the request, and stops it before the answer
-is written back. On this 2-core machine that front end shares a core with the engine's
-busy-polling scheduler, and the tiny model is so cheap that the front end, not the engine, is
-the slowest part: a burst of a hundred requests at once (a closed-loop tick) waits 100-200 ms in
-the front end before vLLM's clock starts. So the client's TTFT is never below the server's
-(checked everywhere), E2E agrees within 10 percent everywhere, and TTFT is held to 10 percent
-where the engine is what the requests wait for: the open loop offered a little above the
-engine's capacity (40 requests per second; the world's own pace is about 29), so they queue in
-the engine, where vLLM's clock runs. Measured there: 1.067 of the server's mean TTFT and 1.008
-of its E2E; in the closed-loop bursts 1.17-1.19 and 1.03."""
+(`arrival_time`) once its HTTP front end has parsed the request, and the answer is written back
+after it stops. On a real deployment that is milliseconds against an engine's hundreds; so the
+server here is made engine-bound too: the model is the tiny one widened to 512 and 4 layers
+(37 MB). With the 2-layer, 128-wide model the engine is so cheap that on this 2-core machine the
+front end (sharing a core with vLLM's busy-polling scheduler) is what requests wait for, and a
+client sees 15-20 percent more TTFT than the server's histograms, however well it measures.
+Measured with the wider model (50 characters, 292 requests): closed loop 1.020 of the server's
+mean TTFT and 1.006 of its E2E; open loop at 4 and 8 requests/s, 1.052 / 1.002 and 1.020 /
+1.001. The client's figures can never be below the server's, and that is checked too."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from inference.tiny_model import make_tiny_model
 from inference.vllm_server import VLLMServer
 from tests.commands import socius
 
 TOLERANCE = 0.10
 
 
+@pytest.fixture(scope="module")
+def engine_bound(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer]:
+    model = make_tiny_model(tmp_path_factory.mktemp("models") / "wider", hidden=512, layers=4)
+    log = tmp_path_factory.mktemp("vllm") / "server.log"
+    with VLLMServer(model, log=log) as server:
+        yield server
+
+
 def delta(before: dict[str, float], after: dict[str, float], name: str) -> float:
     return after.get(name, 0.0) - before.get(name, 0.0)
 
 
-def agrees(
-    level: dict[str, Any], before: dict[str, float], after: dict[str, float], ttft_within: bool
-) -> None:
-    assert level["requests"] > 30, level
+def agrees(level: dict[str, Any], before: dict[str, float], after: dict[str, float]) -> None:
+    assert level["requests"] > 40, level
     assert level["ok"] + level["error"] + level["timeout"] == level["requests"]
     assert level["error"] == level["timeout"] == 0, level
     # the server finished exactly the requests the tool saw answered, with the same tokens
@@ -61,57 +69,37 @@ def agrees(
         ours_ms = level[ours]["mean"]
         said = f"{ours}: socius {ours_ms:.1f} ms, vLLM {server_mean_ms:.1f} ms"
         assert ours_ms >= server_mean_ms, "a client cannot see less time than the server: " + said
-        if ours == "e2e_ms" or ttft_within:
-            assert ours_ms - server_mean_ms <= TOLERANCE * server_mean_ms, said
+        assert ours_ms - server_mean_ms <= TOLERANCE * server_mean_ms, said
+
+
+def measured(server: VLLMServer, out: Path, *args: object) -> tuple[dict[str, Any], ...]:
+    """One level of `socius loadtest` against `server`: its figures, and the server's own
+    metrics before and after."""
+    before = server.metrics()
+    proc = socius("loadtest", "--endpoint", server.url, *args, "--out", out, timeout=900)
+    after = server.metrics()
+    assert proc.returncode == 0, proc.stderr
+    (level,) = json.loads((out / "loadtest.json").read_text())["levels"]
+    return level, before, after
 
 
 def test_closed_then_open_loop_agree_with_the_server(
-    vllm_server: VLLMServer, tmp_path: Path
+    engine_bound: VLLMServer, tmp_path: Path
 ) -> None:
     closed = tmp_path / "closed"
-    before = vllm_server.metrics()
-    proc = socius(
-        "loadtest",
-        "--endpoint",
-        vllm_server.url,
-        "--characters",
-        "50",
-        "--ticks",
-        "3",
-        "--generators",
-        "1",
-        "--generator-cpus",
-        "0",
-        "--slo",
-        "ttft=60000",
-        "--out",
+    level, before, after = measured(
+        engine_bound,
         closed,
-        timeout=900,
+        *("--characters", 24, "--ticks", 2, "--max-tokens", 48),
+        *("--generators", 1, "--generator-cpus", 0),
     )
-    after = vllm_server.metrics()
-    assert proc.returncode == 0, proc.stderr
-    (level,) = json.loads((closed / "loadtest.json").read_text())["levels"]
-    agrees(level, before, after, ttft_within=False)
+    agrees(level, before, after)
     assert level["prefix_cache_hit_ratio"] > 0.5  # the world's prompts share their prefixes
 
-    opened = tmp_path / "open"
-    before = vllm_server.metrics()
-    proc = socius(
-        "loadtest",
-        "--endpoint",
-        vllm_server.url,
-        "--replay",
-        closed / "characters-50",
-        "--rates",
-        "40",
-        "--generators",
-        "0",
-        "--out",
-        opened,
-        timeout=900,
+    replayed, before, after = measured(
+        engine_bound,
+        tmp_path / "open",
+        *("--replay", closed / "characters-24", "--rates", 4, "--generators", 0),
     )
-    after = vllm_server.metrics()
-    assert proc.returncode == 0, proc.stderr
-    (replayed,) = json.loads((opened / "loadtest.json").read_text())["levels"]
     assert replayed["requests"] == level["requests"]  # the record, every request of it
-    agrees(replayed, before, after, ttft_within=True)
+    agrees(replayed, before, after)
