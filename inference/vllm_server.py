@@ -10,8 +10,7 @@ chunked prefill off, because vLLM's CPU build crashes on seeded requests whose p
 split ("CPU Generator does not use offset"), and a stream interval of 16 tokens: the first token
 still goes out at once (time to first token is unchanged), later ones in groups, which spares the
 HTTP front end most of its per-token work (an answer is a short JSON object that nobody reads as
-it streams). With every token streamed, the front end of a 2-core machine fell tens of
-milliseconds behind the engine under load, time the server's own histograms do not see.
+it streams).
 """
 
 from __future__ import annotations
