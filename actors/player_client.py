@@ -1,0 +1,85 @@
+"""The player's end of the WorldService: a channel with its token, for `socius play`, tests and
+programs that play a character."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from protos import world_service_pb2 as wpb
+from protos import world_service_pb2_grpc as wgrpc
+
+
+def channel(address: str, ca_cert: Path | None = None) -> grpc.Channel:
+    """A channel to `address` (HOST:PORT): TLS trusting `ca_cert` when given, else plain."""
+    if ca_cert is not None:
+        creds = grpc.ssl_channel_credentials(root_certificates=ca_cert.read_bytes())
+        return grpc.secure_channel(address, creds)
+    return grpc.insecure_channel(address)
+
+
+class Player:
+    """One character played through the service (join first)."""
+
+    def __init__(self, chan: grpc.Channel, token: str, timeout: float = 30.0) -> None:
+        self.stub = wgrpc.WorldServiceStub(chan)
+        self.metadata = (("authorization", f"Bearer {token}"),)
+        self.timeout = timeout
+        self.session = ""
+        self.joined: wpb.JoinReply | None = None
+
+    def join(self, character: int | None = None) -> wpb.JoinReply:
+        request = wpb.JoinRequest() if character is None else wpb.JoinRequest(character=character)
+        self.joined = self.stub.Join(request, metadata=self.metadata, timeout=self.timeout)
+        self.session = self.joined.session
+        return self.joined
+
+    def perceive(self) -> Iterator[wpb.Perception]:
+        """What the character perceives, until the session or the world ends (cancel() stops
+        it early)."""
+        return self.stub.Perceive(  # type: ignore[no-any-return]
+            wpb.PerceiveRequest(session=self.session), metadata=self.metadata
+        )
+
+    def act(self, decision: str, action: str, words: str = "", **terms: Any) -> wpb.ActReply:
+        """Answer `decision` with `action`; terms: give, want (Goods), gossip_subject,
+        gossip_claim, done."""
+        request = wpb.ActRequest(
+            session=self.session, decision=decision, action=action, words=words, **terms
+        )
+        return self.stub.Act(request, metadata=self.metadata, timeout=self.timeout)  # type: ignore[no-any-return]
+
+    def done(self) -> wpb.ActReply:
+        request = wpb.ActRequest(session=self.session, done=True)
+        return self.stub.Act(request, metadata=self.metadata, timeout=self.timeout)  # type: ignore[no-any-return]
+
+    def inspect(self) -> wpb.CharacterState:
+        return self.stub.Inspect(  # type: ignore[no-any-return]
+            wpb.InspectRequest(session=self.session), metadata=self.metadata, timeout=self.timeout
+        )
+
+
+class Operator:
+    """The operator's controls."""
+
+    def __init__(self, chan: grpc.Channel, token: str, timeout: float = 30.0) -> None:
+        self.stub = wgrpc.WorldServiceStub(chan)
+        self.metadata = (("authorization", f"Bearer {token}"),)
+        self.timeout = timeout
+
+    def status(self) -> wpb.WorldStatus:
+        return self.stub.Status(wpb.StatusRequest(), metadata=self.metadata, timeout=self.timeout)  # type: ignore[no-any-return]
+
+    def pause(self) -> wpb.WorldStatus:
+        return self.stub.Pause(wpb.ControlRequest(), metadata=self.metadata, timeout=self.timeout)  # type: ignore[no-any-return]
+
+    def resume(self) -> wpb.WorldStatus:
+        return self.stub.Resume(wpb.ControlRequest(), metadata=self.metadata, timeout=self.timeout)  # type: ignore[no-any-return]
+
+    def step(self, ticks: int = 1) -> wpb.WorldStatus:
+        return self.stub.Step(  # type: ignore[no-any-return]
+            wpb.StepRequest(ticks=ticks), metadata=self.metadata, timeout=self.timeout
+        )
