@@ -50,6 +50,9 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def generate(self, request: Request) -> Answer: ...
 
+    def prepare(self, requests: list[Request]) -> None:  # noqa: B027 - optional hook
+        """Get ready to send these requests soon (encode them ahead of time)."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections, engines and child processes."""
 

@@ -46,6 +46,7 @@ class Generator:
         """Open loop: send each request at wall-clock time `start_at + offset` (at once if that
         has passed), never waiting for answers before the next send. Returns when all are
         answered; the count sent."""
+        self.gateway.backend.prepare([r for _, r in schedule])
         sent: list[asyncio.Task[Answer]] = []
         for offset, request in schedule:
             delay = start_at + offset - time.time()
