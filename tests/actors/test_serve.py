@@ -331,3 +331,38 @@ def test_bad_serve_input_is_one_line(tmp_path: Path) -> None:
         r = socius("serve", _scenario(tmp_path), "--grpc-port", port, "--out", tmp_path / "c")
     assert r.returncode == 2 and f"--grpc-port {port}" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_ticks_advance_when_every_player_is_done(tmp_path: Path) -> None:
+    """With an hour between ticks and an hour of patience, a world whose only player says it is
+    done after each tick and at each decision still runs to its end; Step needs a pause."""
+    s = Served(
+        tmp_path, "--tick-interval", 3600, "--player-wait", 3600, "--ticks", 3,
+        "--checkpoint-every", 0,
+    )  # fmt: skip
+    try:
+        chan = channel(f"127.0.0.1:{s.port}")
+        op = Operator(chan, s.operator)
+        assert _code(lambda: op.step(1)) == grpc.StatusCode.FAILED_PRECONDITION
+        player = Player(chan, s.tokens[12])
+        player.join()
+        stream = Stream(player)
+        player.done()  # the first tick may be over already: nothing to wait for
+        ends = []
+        while True:
+            p = stream.next()
+            kind = p.WhichOneof("what")
+            if kind in ("decision", "tick_ended"):
+                player.done()
+            if kind == "tick_ended":
+                ends.append(p.tick_ended.tick)
+            if kind == "world_ended":
+                break
+        code, out, err = s.wait()
+    finally:
+        s.kill()
+    assert code == 0, err
+    assert ends[-1] == 3 and ends == sorted(ends)
+    players = json.loads((s.out / "players.json").read_text())
+    assert players["answers"] == 0 and players["defaults"] == players["decisions"]
+    assert "3 ticks" in out
