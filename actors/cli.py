@@ -10,6 +10,7 @@
     socius report RUN_OR_SWEEP write an HTML page with plots of a run or a sweep
     socius loadtest            load-test OpenAI-compatible LLM servers with a world's traffic
     socius serve SCENARIO      run a world in real time that players join over gRPC
+    socius play HOST:PORT      play a character of a served world from a terminal
 
 Flags become a validated `Scenario` here and are read nowhere else. A user error prints one
 line naming what is wrong and how to fix it and exits with code 2; no traceback.
@@ -45,6 +46,8 @@ EPILOG = """examples:
   socius report sweeps/scarcity --out scarcity.html
   socius loadtest --endpoint http://gpu-1:8000 --characters 50,100,200 --slo ttft=500,e2e=4000
   socius loadtest --endpoint http://gpu-1:8000 --replay runs/l1 --rates 5,10,20,40
+  socius serve examples/players.yaml --grpc-port 50051 --out runs/p1
+  socius play localhost:50051 --token TOKEN
 """
 
 
@@ -288,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     from actors.serve_cli import add_serve_parser
 
     add_serve_parser(sub, _number)
+    from actors.play_cli import add_play_parser
+
+    add_play_parser(sub)
     return parser
 
 
@@ -327,6 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from actors.serve_cli import cmd_serve
 
             return cmd_serve(args)
+        if args.command == "play":
+            from actors.play_cli import cmd_play
+
+            return cmd_play(args)
     except UserError as err:
         print(f"socius: {err}", file=sys.stderr)
         return err.exit_code
