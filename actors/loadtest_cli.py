@@ -132,6 +132,22 @@ def add_loadtest_parser(sub: Any, number: Callable[..., Callable[[str], Any]]) -
         help="episodes recalled into each prompt: the prompt's length (closed loop; default 3)",
     )
     shape.add_argument(
+        "--lore",
+        type=number("--lore", low=0, high=20_000),
+        default=0,
+        metavar="WORDS",
+        help="words of the world's lore in every prompt's rules: a longer prefix that all "
+        "requests share (closed loop; default 0)",
+    )
+    shape.add_argument(
+        "--history",
+        type=number("--history", low=0, high=20_000),
+        default=0,
+        metavar="WORDS",
+        help="words of each character's history in its prompt: a longer prefix per character "
+        "(closed loop; default 0)",
+    )
+    shape.add_argument(
         "--words",
         type=number("--words", low=0, high=1000),
         help="characters an utterance may have (default 120)",
@@ -198,8 +214,11 @@ def _check(args: argparse.Namespace) -> None:
                 "--characters and --scenario are for the closed loop; with --replay the "
                 "world is the recorded one (leave them out, or leave out --replay)"
             )
-        if args.memories is not None:
-            raise UserError("--memories shapes a live world's prompts: not with --replay")
+        if args.memories is not None or args.lore or args.history:
+            raise UserError(
+                "--memories, --lore and --history shape a live world's prompts; with --replay "
+                "the prompts are the recorded ones"
+            )
     out: Path | None = args.out
     if out is not None and (out / "loadtest.json").exists():
         raise UserError(f"--out {out}: it already holds a load test; choose another folder")
@@ -229,6 +248,8 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
         share=args.share,
         max_tokens=args.max_tokens or llm.max_tokens,
         memories=args.memories if args.memories is not None else llm.memories,
+        lore=args.lore,
+        history=args.history,
         words=args.words if args.words is not None else llm.words,
         structured=args.structured == "on",
     )
@@ -306,6 +327,8 @@ def _settings(args: argparse.Namespace, knobs: Any, slo: Any) -> dict[str, Any]:
         "share": knobs.share,
         "max_tokens": knobs.max_tokens,
         "memories": knobs.memories,
+        "lore": knobs.lore,
+        "history": knobs.history,
         "words": knobs.words,
         "structured": knobs.structured,
         "generators": args.generators,

@@ -65,12 +65,55 @@ NORM_WORDS = {
 def world_rules(scenario: Scenario) -> str:
     """The rules as this world has them: the same for every character and tick of a run."""
     values = ", ".join(f"{GOOD_NAMES[g]} {int(PRICE[g])}" for g in range(len(Good)))
+    lore = scenario.llm.lore
     return (
         f"{RULES}\nWhat goods are worth, in coin: {values}. Food keeps you from hunger (too "
         f"much of it spoils), medicine cures sickness, tools and cloth are made to be traded.\n"
         f"How people here judge what others do: {NORM_WORDS[scenario.norm]}. A good name "
         f"brings help and trade; a bad one, refusals.\n"
+        + (f"What everyone here knows: {told(LORE, lore, 0)}\n" if lore else "")
     )
+
+
+#: Sentences the world's lore (`llm.lore`) and characters' histories (`llm.history`) are told
+#: from, to lengthen prompts for load tests: fixed text, so prompts stay reproducible.
+LORE = (
+    "The river floods each spring and the lower fields are sown late.",
+    "Market day comes every seventh day, when the traders set out their stalls by the well.",
+    "The old mill burned in a dry summer and the village rebuilt it together.",
+    "A debt left unpaid through the winter is spoken of at every hearth.",
+    "The elders meet under the oak when a quarrel will not settle.",
+    "Salt comes from the coast and costs more each year.",
+    "Children learn the names of every household before they learn their letters.",
+    "A broken promise is remembered longer than a kept one.",
+    "The healer's garden grows the herbs for fever and the herbs for sleep.",
+    "When the harvest fails, the granary opens to those who gave to it.",
+)
+HISTORY = (
+    "{name} once lent seed grain to a neighbour and was repaid twice over.",
+    "{name} lost a season's work to a flood and was fed by strangers.",
+    "{name} carried a sick child to the healer through the snow.",
+    "{name} quarrelled with a cousin over a field and has not spoken of it since.",
+    "{name} kept a promise that cost dearly and tells no one.",
+    "{name} was cheated at the market once and counts coins twice now.",
+    "{name} taught a trade to an orphan who now has a household of their own.",
+    "{name} gave up a share of the feast so a widow's family could eat.",
+    "{name} walked to the coast for salt and came back with stories.",
+    "{name} stood by a friend accused of theft until the truth came out.",
+    "{name} broke a tool that was borrowed and paid for it with a month of work.",
+)
+
+
+def told(sentences: tuple[str, ...], words: int, start: int, **names: str) -> str:
+    """About `words` words of `sentences`, taken in turn from `start`, with names filled in."""
+    out: list[str] = []
+    count, i = 0, start
+    while count < words:
+        line = sentences[i % len(sentences)].format(**names)
+        out.append(line)
+        count += len(line.split())
+        i += 1
+    return " ".join(out)
 
 
 ASKS = {
@@ -168,9 +211,11 @@ class Cast:
             me = self_model(self.scenario, cid)
             traits = ", ".join(f"{k} {v:.1f}" for k, v in me.traits.items())
             held = "; ".join(b.replace("_", " ") for b in me.boundaries) or "none"
+            history = self.scenario.llm.history
+            past = told(HISTORY, history, cid, name=me.name.split()[0]) + "\n" if history else ""
             self._persona[cid] = (
                 f"You are {me.name}, a {me.role} of group {me.group}, among the {me.culture}.\n"
-                f"{me.backstory}\nYour nature (0 to 1): {traits}.\n"
+                f"{me.backstory}\n{past}Your nature (0 to 1): {traits}.\n"
                 f"Lines you never cross: {held}."
             )
         return self._persona[cid]

@@ -209,6 +209,20 @@ class Language(Section):
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     memories: int = Field(3, ge=0, le=32, description="episodes recalled into each prompt")
     words: int = Field(120, ge=0, le=1000, description="characters an utterance may have")
+    lore: int = Field(
+        0,
+        ge=0,
+        le=20_000,
+        description="words of the world's lore added to the rules: a longer prefix that every "
+        "prompt shares (load tests)",
+    )
+    history: int = Field(
+        0,
+        ge=0,
+        le=20_000,
+        description="words of each character's history added to who it is: a longer prefix "
+        "per character (load tests)",
+    )
     timeout: float = Field(60.0, gt=0.0, description="seconds a request may take")
     retries: int = Field(1, ge=0, le=5, description="resends of a request that failed in transit")
     outcome_ticks: int = Field(

@@ -35,6 +35,8 @@ class Knobs:
     share: float = 1.0  # of the llm characters' decisions sent to the model
     max_tokens: int = 96  # an answer's length limit
     memories: int = 3  # episodes recalled into each prompt (prompt length)
+    lore: int = 0  # words of lore every prompt shares (a longer shared prefix)
+    history: int = 0  # words of history per character (a longer per-character prefix)
     words: int = 120  # characters an utterance may have
     structured: bool = True  # the answer's JSON schema as structured output
 
@@ -62,6 +64,8 @@ def closed_world(
         "token_budget": 0,
         "max_tokens": knobs.max_tokens,
         "memories": knobs.memories,
+        "lore": knobs.lore,
+        "history": knobs.history,
         "words": knobs.words,
         "timeout": timeout,
         "retries": 0,

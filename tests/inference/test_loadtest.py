@@ -219,3 +219,19 @@ def test_mistakes_get_one_line(tmp_path: Path) -> None:
     proc = socius("loadtest", "--endpoint", "http://127.0.0.1:9", "--out", made)
     assert proc.returncode == 2 and "already holds" in proc.stderr
     assert (made / "loadtest.json").read_text() == "{}"
+
+
+def test_lore_and_history_lengthen_the_shared_and_the_personal_prefix() -> None:
+    from inference.prompt import Cast
+
+    plain = Cast(closed_world(20, Knobs(), seed=1, timeout=5.0))
+    long = Cast(closed_world(20, Knobs(lore=800, history=300), seed=1, timeout=5.0))
+    # the rules (the prefix every prompt shares) grow by the lore, the same for everyone
+    assert 800 <= len(long.rules.split()) - len(plain.rules.split()) < 830
+    assert long.rules.startswith(plain.rules.rstrip("\n"))
+    # each persona grows by its own history, and the histories differ
+    grown = [len(long.persona(c).split()) - len(plain.persona(c).split()) for c in range(5)]
+    assert all(300 <= g < 330 for g in grown), grown
+    assert len({long.persona(c) for c in range(5)}) == 5
+    first = long.persona(3).split()[2]  # "You are NAME ..." : the history names its character
+    assert long.persona(3).count(first) > plain.persona(3).count(first)
