@@ -3,6 +3,7 @@ the figures; quiet players never stall the world; the guard refuses what must no
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -366,3 +367,83 @@ def test_ticks_advance_when_every_player_is_done(tmp_path: Path) -> None:
     players = json.loads((s.out / "players.json").read_text())
     assert players["answers"] == 0 and players["defaults"] == players["decisions"]
     assert "3 ticks" in out
+
+
+class Terminal:
+    """`socius play` in a pseudo-terminal, read and typed into as a person would."""
+
+    def __init__(self, *args: object) -> None:
+        import pty
+        import subprocess
+        import sys
+
+        from tests.commands import ROOT
+
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "actors.cli", "play", *(str(a) for a in args)],
+            cwd=ROOT,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            close_fds=True,
+        )
+        os.close(slave)
+        self.screen = ""
+
+    def expect(self, pattern: str, timeout: float = 60) -> re.Match[str]:
+        import select
+        import time
+
+        end = time.monotonic() + timeout
+        while True:
+            m = re.search(pattern, self.screen, re.M)
+            if m:
+                self.screen = self.screen[m.end() :]
+                return m
+            left = end - time.monotonic()
+            assert left > 0, f"{pattern!r} never appeared; the screen: {self.screen[-2000:]!r}"
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.5))
+            if ready:
+                with contextlib.suppress(OSError):
+                    self.screen += os.read(self.master, 65536).decode(errors="replace")
+
+    def type(self, line: str) -> None:
+        os.write(self.master, (line + "\n").encode())
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        os.close(self.master)
+
+
+def test_socius_play_in_a_terminal(served: Served) -> None:
+    """A person joins with socius play, asks for help and their state, sees a decision with
+    its options as the tick reaches it, answers it, and sees that their answer was taken."""
+    term = Terminal(f"127.0.0.1:{served.port}", "--token", served.tokens[5])
+    try:
+        term.expect(r"you play 5, a \w+, at tick 0 of 5")
+        term.type("help")
+        term.expect(r"gift N AMOUNT GOOD")
+        term.type("me")
+        term.expect(r"you are 5, a \w+ of group \d+")
+        term.expect(r"goods: \d+ food, \d+ tools")
+        term.type("1 keep")
+        term.expect(r"no decision 1 is waiting")
+        op = Operator(channel(f"127.0.0.1:{served.port}"), served.operator)
+        for tick in range(1, 6):
+            op.step(1)
+            m = term.expect(rf"\[t{tick}\] (decision (\d+): .*|--- tick {tick} ended ---)")
+            if m.group(2):
+                option = term.expect(r"^\[t\d+\] {5}(\w+) ").group(1)
+                term.type(f"{m.group(2)} {option} hello there")
+                term.expect(rf"{option} taken for tick {tick}")
+                term.expect(rf"\[t{tick}\] {option} \(you\)")
+                break
+        else:
+            raise AssertionError("character 5 had no decision in 5 ticks")
+        term.type("quit")
+        assert term.proc.wait(timeout=30) == 0
+    finally:
+        term.close()
