@@ -65,7 +65,7 @@ class Hall:
         self.sessions: dict[int, Session] = {}  # character -> its current session
         self.waiting: dict[str, Waiting] = {}
         self.answers: dict[str, Choice] = {}
-        self.done: set[int] = set()  # characters that said they are done for now
+        self.done: dict[int, int] = {}  # character -> the tick it said it is done with
         self.work: dict[int, tuple[Shard, Pending]] = {}  # shard index -> its tick, while deciding
         self.deadline = 0.0
         self.ended = False
@@ -120,11 +120,16 @@ class Hall:
             self.cond.notify_all()
             return waiting.tick
 
-    def finished(self, session: Session) -> None:
-        """The player has nothing more to say for now: the world need not wait for it."""
+    def finished(self, session: Session, tick: int = 0) -> int:
+        """The player has nothing more to say up to `tick` (0: the tick being decided, or the
+        last completed): the world need not wait for it. Returns the tick."""
         with self.cond:
-            self.done.add(session.character)
+            if tick == 0:
+                tick = self.tick + 1 if self.work else self.tick
+            c = session.character
+            self.done[c] = max(self.done.get(c, 0), tick)
             self.cond.notify_all()
+            return tick
 
     # --- the world's side (the serving loop holds `cond`) -------------------------------------
 
@@ -132,7 +137,6 @@ class Hall:
         decided = self.inner(work) if self.inner is not None else [s.decide(p) for s, p in work]
         with self.cond:
             players = self.claimed()
-            self.done.clear()
             tick = work[0][1].tick if work else self.tick + 1
             for shard, pending in work:
                 for character, env, words in perceived_by(pending, players):
@@ -171,7 +175,6 @@ class Hall:
             self.waiting.clear()
             self.answers.clear()
             self.work.clear()
-            self.done.clear()
             self.tick = tick
         return decided
 
@@ -179,22 +182,23 @@ class Hall:
         """Every waiting decision is answered, or its player is done or gone."""
         live = self.claimed()
         return all(
-            w.id in self.answers or w.character in self.done or w.character not in live
+            w.id in self.answers
+            or self.done.get(w.character, 0) >= w.tick
+            or w.character not in live
             for w in self.waiting.values()
         )
 
     def tick_ended(self, tick: int) -> None:
         with self.cond:
             self.tick = tick
-            self.done.clear()
             for s in self.sessions.values():
                 s.push(wpb.Perception(tick=tick, tick_ended=wpb.TickEnded(tick=tick)))
             self.cond.notify_all()
 
     def all_ready(self) -> bool:
-        """Someone plays, and every player has said it is done since the last tick ended."""
+        """Someone plays, and every player has said it is done with the last tick."""
         live = self.claimed()
-        return bool(live) and live <= self.done
+        return bool(live) and all(self.done.get(c, 0) >= self.tick for c in live)
 
     def end(self, reason: str) -> None:
         with self.cond:

@@ -107,6 +107,7 @@ class Table:
         self.lock = threading.Lock()
         self.waiting: dict[int, wpb.Decision] = {}
         self.next = 1
+        self.tick = 0  # the tick of the last perception shown
 
     def add(self, d: wpb.Decision) -> int:
         with self.lock:
@@ -136,6 +137,7 @@ def decision_lines(n: int, d: wpb.Decision) -> list[str]:
 def show(p: wpb.Perception, table: Table, out: TextIO) -> bool:
     """Print one perception; False when the world has ended."""
     kind = p.WhichOneof("what")
+    table.tick = max(table.tick, p.tick)
     lines: list[str] = []
     if kind == "envelope":
         lines.append(envelope_line(p.envelope, p.words))
@@ -188,8 +190,7 @@ def command(line: str, player: Player, table: Table) -> str | None:
     if head == "me":
         return "\n".join(me_lines(player.inspect()))
     if head == "done":
-        player.done()
-        return "done for this tick"
+        return player.done(table.tick).note
     if head == "decisions":
         with table.lock:
             items = sorted(table.waiting.items())

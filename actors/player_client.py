@@ -52,8 +52,9 @@ class Player:
         )
         return self.stub.Act(request, metadata=self.metadata, timeout=self.timeout)  # type: ignore[no-any-return]
 
-    def done(self) -> wpb.ActReply:
-        request = wpb.ActRequest(session=self.session, done=True)
+    def done(self, tick: int = 0) -> wpb.ActReply:
+        """Nothing more from me up to `tick` (the tick of the perception reacted to)."""
+        request = wpb.ActRequest(session=self.session, done=True, tick=tick)
         return self.stub.Act(request, metadata=self.metadata, timeout=self.timeout)  # type: ignore[no-any-return]
 
     def inspect(self) -> wpb.CharacterState:

@@ -291,8 +291,8 @@ class WorldService:
         with self.hall.cond:
             session = self._session(who, request.session)
         if request.done and not request.decision:
-            self.hall.finished(session)
-            return wpb.ActReply(tick=self.hall.tick, note="done: the world will not wait for you")
+            tick = self.hall.finished(session, request.tick)
+            return wpb.ActReply(tick=tick, note=f"done with tick {tick}: the world will not wait")
         try:
             choice = _choice(request)
             tick = self.hall.answer(session, choice)
@@ -300,7 +300,7 @@ class WorldService:
             code = grpc.StatusCode.PERMISSION_DENIED if err.denied else None
             raise Refused(code or grpc.StatusCode.INVALID_ARGUMENT, str(err)) from None
         if request.done:
-            self.hall.finished(session)
+            self.hall.finished(session, tick)
         return wpb.ActReply(
             tick=tick, note=f"{request.action} taken for tick {tick}; the world settles it"
         )

@@ -116,7 +116,7 @@ class WorldEnded(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class ActRequest(_message.Message):
-    __slots__ = ("session", "decision", "action", "words", "give", "want", "gossip_subject", "gossip_claim", "done")
+    __slots__ = ("session", "decision", "action", "words", "give", "want", "gossip_subject", "gossip_claim", "done", "tick")
     SESSION_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
@@ -126,6 +126,7 @@ class ActRequest(_message.Message):
     GOSSIP_SUBJECT_FIELD_NUMBER: _ClassVar[int]
     GOSSIP_CLAIM_FIELD_NUMBER: _ClassVar[int]
     DONE_FIELD_NUMBER: _ClassVar[int]
+    TICK_FIELD_NUMBER: _ClassVar[int]
     session: str
     decision: str
     action: str
@@ -135,7 +136,8 @@ class ActRequest(_message.Message):
     gossip_subject: int
     gossip_claim: _society_pb2.Claim
     done: bool
-    def __init__(self, session: _Optional[str] = ..., decision: _Optional[str] = ..., action: _Optional[str] = ..., words: _Optional[str] = ..., give: _Optional[_Union[_society_pb2.Goods, _Mapping]] = ..., want: _Optional[_Union[_society_pb2.Goods, _Mapping]] = ..., gossip_subject: _Optional[int] = ..., gossip_claim: _Optional[_Union[_society_pb2.Claim, str]] = ..., done: _Optional[bool] = ...) -> None: ...
+    tick: int
+    def __init__(self, session: _Optional[str] = ..., decision: _Optional[str] = ..., action: _Optional[str] = ..., words: _Optional[str] = ..., give: _Optional[_Union[_society_pb2.Goods, _Mapping]] = ..., want: _Optional[_Union[_society_pb2.Goods, _Mapping]] = ..., gossip_subject: _Optional[int] = ..., gossip_claim: _Optional[_Union[_society_pb2.Claim, str]] = ..., done: _Optional[bool] = ..., tick: _Optional[int] = ...) -> None: ...
 
 class ActReply(_message.Message):
     __slots__ = ("tick", "note")

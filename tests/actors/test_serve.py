@@ -354,7 +354,7 @@ def test_ticks_advance_when_every_player_is_done(tmp_path: Path) -> None:
             p = stream.next()
             kind = p.WhichOneof("what")
             if kind in ("decision", "tick_ended"):
-                player.done()
+                player.done(p.tick)
             if kind == "tick_ended":
                 ends.append(p.tick_ended.tick)
             if kind == "world_ended":
@@ -447,3 +447,45 @@ def test_socius_play_in_a_terminal(served: Served) -> None:
         assert term.proc.wait(timeout=30) == 0
     finally:
         term.close()
+
+
+def test_the_outside_agent_example_plays_a_whole_world(served: Served) -> None:
+    """examples/outside_agent.py joins, answers every decision its character faces until the
+    world ends, and the run counts each of its answers."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.commands import ROOT
+
+    agent = subprocess.Popen(
+        [
+            sys.executable,
+            "examples/outside_agent.py",
+            f"127.0.0.1:{served.port}",
+            served.tokens[12],
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        op = Operator(channel(f"127.0.0.1:{served.port}"), served.operator)
+        for _ in range(600):
+            if any(s.claimed for s in op.status().seats if s.character == 12):
+                break
+            time.sleep(0.1)
+        op.resume()
+        out, err = agent.communicate(timeout=120)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+    assert agent.returncode == 0, err
+    assert out.startswith("playing character 12")
+    moves = [line for line in out.splitlines() if line.startswith("tick ")]
+    assert moves and "the world ended" in out
+    code, _, err = served.wait()
+    assert code == 0, err
+    players = json.loads((served.out / "players.json").read_text())
+    assert players["answers"] == players["decisions"] == len(moves)
