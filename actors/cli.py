@@ -354,6 +354,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     sc = load_scenario(args.scenario)
     shards = sc.shards if sc.shards is not None else "auto"
+    if sc.classic is not None:
+        from actors.report_classic import describe_game
+
+        print(
+            f"{args.scenario}: valid. {sc.name}: {describe_game(sc)}; {sc.ticks} ticks, seed "
+            f"{sc.seed}, shards {shards}"
+        )
+        return 0
     print(
         f"{args.scenario}: valid. {sc.name}: {sc.population.size} characters, {sc.ticks} "
         f"ticks, seed {sc.seed}, shards {shards}, norm {sc.norm}, minds "

@@ -25,13 +25,13 @@ ROLE_COLOURS = ("#4e9a06", "#555753", "#c4a000", "#3465a4", "#cc0000", "#75507b"
 MAX_NODES = 360  # the network shows whole groups up to about this many characters
 
 
-def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+def canvas(width: float, height: float) -> tuple[Figure, Axes]:
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
     return fig, fig.subplots()
 
 
-def _save(fig: Figure, path: Path) -> None:
+def save(fig: Figure, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=DPI, format="png")
 
@@ -51,29 +51,30 @@ def over_time(
     title: str,
     ylabel: str,
     ylim: tuple[float, float] | None = None,
+    xlabel: str = "tick",
 ) -> None:
-    """Lines of figures per tick; a faint line per tick and a running mean over it."""
-    fig, ax = _figure(8, 3.6)
+    """Lines of figures per tick (or round); a faint line per tick and a running mean over it."""
+    fig, ax = canvas(8, 3.6)
     width = max(1, len(ticks) // 15)
     for i, (label, y) in enumerate(series.items()):
         colour = f"C{i}"
         if width > 1:
             ax.plot(ticks, y, color=colour, alpha=0.25, linewidth=0.8)
-            label = f"{label} ({width}-tick mean)"
+            label = f"{label} ({width}-{xlabel} mean)"
         ax.plot(ticks, _smooth(y, width), color=colour, linewidth=2, label=label)
     ax.set_title(title)
-    ax.set_xlabel("tick")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
-    _save(fig, path)
+    save(fig, path)
 
 
 def trust_distribution(path: Path, end: EndState) -> None:
     """How much characters trust those they remember, at the end."""
-    fig, ax = _figure(6, 3.6)
+    fig, ax = canvas(6, 3.6)
     judged = end.evidence > 0
     ax.hist(end.trust[judged], bins=np.linspace(0, 1, 21).tolist(), color="C0", edgecolor="white")
     ax.axvline(0.5, color="grey", linestyle=":", linewidth=1)
@@ -89,12 +90,12 @@ def trust_distribution(path: Path, end: EndState) -> None:
         fontsize=8,
         va="top",
     )
-    _save(fig, path)
+    save(fig, path)
 
 
 def wealth_distribution(path: Path, end: EndState, gini: float | None) -> None:
     """Wealth at the end, stacked by role."""
-    fig, ax = _figure(6, 3.6)
+    fig, ax = canvas(6, 3.6)
     top = max(1, int(np.percentile(end.wealth, 99)))
     bins = np.linspace(0, top, 26).tolist()
     present = [r for r in range(len(ROLE_NAMES)) if (end.role == r).any()]
@@ -112,7 +113,7 @@ def wealth_distribution(path: Path, end: EndState, gini: float | None) -> None:
     ax.set_xlabel("wealth (goods at their price; the top 1% shown at the right edge)")
     ax.set_ylabel("characters")
     ax.legend(fontsize=7, ncol=2)
-    _save(fig, path)
+    save(fig, path)
 
 
 def group_circle(group: np.ndarray) -> np.ndarray:
@@ -150,7 +151,7 @@ def trust_network(path: Path, end: EndState) -> int:
     keep = np.isin(end.group, shown)
     xy = group_circle(end.group[keep])
     where = {int(c): i for i, c in enumerate(end.cid[keep])}
-    fig, ax = _figure(8, 8)
+    fig, ax = canvas(8, 8)
     n = int(keep.sum())
     for trusting, colour in ((True, "#3465a4"), (False, "#cc0000")):
         edges = strongest(end, keep, 2 * n if trusting else n // 2, trusting)
@@ -190,7 +191,7 @@ def trust_network(path: Path, end: EndState) -> int:
     ax.set_aspect("equal")
     ax.axis("off")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    _save(fig, path)
+    save(fig, path)
     return n
 
 
@@ -223,9 +224,9 @@ def against_params(
         ax.set_xticks(x, values)
         ax.set_xlim(-0.5, len(values) - 0.5)
         ax.set_xlabel(param)
-        ax.set_ylabel(figure)
+        ax.set_ylabel(figure.rsplit(".", 1)[-1])  # by_strategy.Defector.total: total
         ax.grid(alpha=0.3)
         if len(lines) > 1:
             ax.legend(fontsize=7)
     fig.suptitle(f"{figure}: {meaning} (mean and 95% CI over repeats)", fontsize=10)
-    _save(fig, path)
+    save(fig, path)

@@ -12,12 +12,17 @@ import csv
 import html
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from actors import plots
+from actors.report_classic import classic_report, game_headline
 from actors.report_world import EndState, read_metrics, read_summary
-from actors.sweep import FIGURES, HEADLINE, shown
+from actors.sweep import shown
+from actors.sweep_figures import FIGURES, HEADLINE
 from world.errors import RunFolderError
 from world.record import atomic_write, load_run_scenario
 
@@ -121,7 +126,8 @@ def run_report(folder: Path, out: Path) -> Path:
     if sc.description:
         page.text("p", sc.description)
     if summary is not None:
-        page.text("p", headline(summary), "headline")
+        words = headline(summary) if sc.classic is None else game_headline(sc, summary)
+        page.text("p", words, "headline")
         digest = summary.get("state_digest") or "none (stopped inside a tick)"
         page.text("p", f"State digest: {digest}. Runtime: {summary['runtime']}.")
     else:
@@ -131,6 +137,8 @@ def run_report(folder: Path, out: Path) -> Path:
             "figures below are the ticks it recorded.",
             "headline",
         )
+    if sc.classic is not None:
+        return _classic_page(page, summary, metrics)
     if not metrics:
         page.text("p", "metrics.csv has no ticks yet: nothing to plot.")
         return page.write()
@@ -193,6 +201,17 @@ def run_report(folder: Path, out: Path) -> Path:
     return page.write()
 
 
+def _classic_page(
+    page: Page, summary: dict[str, Any] | None, metrics: dict[str, np.ndarray]
+) -> Path:
+    """A classic game's page: the tables and plots of what its kind reports."""
+    if summary is not None and "results" in summary:
+        classic_report(page, summary["results"], metrics)
+    else:
+        page.text("p", "The game has no results yet: they are written when it ends.")
+    return page.write()
+
+
 # --- a sweep ------------------------------------------------------------------------------
 
 
@@ -211,6 +230,8 @@ def sweep_report(folder: Path, out: Path) -> Path:
     try:
         spec = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
         params = {name: [shown(v) for v in values] for name, values in spec["params"].items()}
+        meanings: dict[str, str] = dict(spec.get("figures") or _village_meanings())
+        headline = list(spec.get("headline") or HEADLINE)  # sweeps before classic figures
     except (ValueError, KeyError, AttributeError):
         raise RunFolderError(f"{str(folder / 'sweep.json')!r} is damaged") from None
     runs = _read_csv(folder / "runs.csv")
@@ -233,18 +254,18 @@ def sweep_report(folder: Path, out: Path) -> Path:
         f"runs/ (open one with socius report).",
     )
     page.table(["parameter", "values"], [[n, ", ".join(v)] for n, v in params.items()], left=2)
-    page.text("p", " ".join(_effects(runs, params)), "headline")
+    page.text("p", " ".join(_effects(runs, params, headline[:3])), "headline")
     page.text("h2", "Headline figures per grid point (mean [95% CI])")
     rows = []
     for key, figures in table.items():
         cells: list[Any] = [*key, count[key]]
-        for figure in HEADLINE:
+        for figure in headline:
             mean, half = figures.get(figure, (math.nan, math.nan))
             cells.append(_with_ci(mean, half))
         rows.append(cells)
-    page.table([*names, "n", *HEADLINE], rows, left=len(names))
+    page.table([*names, "n", *headline], rows, left=len(names))
     page.text("h2", "Each figure against each parameter")
-    for figure, (_, _, meaning) in FIGURES.items():
+    for figure, meaning in meanings.items():
         panels = []
         for p in names:
             others = [n for n in names if n != p]
@@ -258,7 +279,10 @@ def sweep_report(folder: Path, out: Path) -> Path:
                 means[at], halves[at] = table[key].get(figure, (math.nan, math.nan))
             panels.append((p, params[p], lines))
         plots.against_params(
-            page.image(f"sweep-{figure}.png", f"{figure}: {meaning}."), figure, meaning, panels
+            page.image(f"sweep-{file_name(figure)}.png", f"{figure}: {meaning}."),
+            figure,
+            meaning,
+            panels,
         )
     return page.write()
 
@@ -271,16 +295,28 @@ def _with_ci(mean: float, half: float) -> str:
     return f"{mean:.3g} [{mean - half:.3g}, {mean + half:.3g}]"
 
 
-def _effects(runs: list[dict[str, str]], params: dict[str, list[str]]) -> list[str]:
+def file_name(figure: str) -> str:
+    """A figure's name as part of a file name: `by_strategy.Tit For Tat.total` ->
+    `by_strategy.Tit_For_Tat.total`."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", figure)
+
+
+def _village_meanings() -> dict[str, str]:
+    return {name: meaning for name, (_, _, meaning) in FIGURES.items()}
+
+
+def _effects(
+    runs: list[dict[str, str]], params: dict[str, list[str]], figures: list[str]
+) -> list[str]:
     """A sentence per parameter: how the headline figures move across its values, averaged
     over every run with that value."""
     out = []
     for p, values in params.items():
         parts = []
-        for figure in HEADLINE[:3]:
+        for figure in figures:
             means = []
             for v in values:
-                xs = [_number(r[figure]) for r in runs if r[p] == v]
+                xs = [_number(r[figure]) for r in runs if r[p] == v and r.get(figure)]
                 means.append(f"{sum(xs) / len(xs):.3g}" if xs else "–")
             parts.append(f"{figure} {' → '.join(means)}")
         out.append(f"As {p} goes {' → '.join(values)}: " + "; ".join(parts) + ".")

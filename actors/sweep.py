@@ -33,43 +33,10 @@ from world.scenario import Scenario
 SEED_LIMIT = 2**63
 CHECKPOINT_EVERY = 10  # as `socius run`'s default: the report reads the last checkpoint
 
-#: The figures a sweep row keeps from a run's summary.json: name -> (section, key, meaning).
-#: "totals" are summed over every tick; "final" is the last tick's.
-FIGURES: dict[str, tuple[str, str, str]] = {
-    "cooperation_rate": ("totals", "cooperation_rate", "share of acts that were cooperative"),
-    "final_cooperation_rate": ("final", "cooperation_rate", "cooperation in the last tick"),
-    "mean_trust": ("final", "mean_trust", "mean trust at the end"),
-    "reputation_accuracy": ("final", "reputation_accuracy", "views of standing that are right"),
-    "wealth_gini": ("final", "wealth_gini", "wealth inequality at the end (Gini)"),
-    "promises_made": ("totals", "promises_made", "promises made"),
-    "promises_kept": ("totals", "promises_kept", "promises kept"),
-    "promises_broken": ("totals", "promises_broken", "promises broken"),
-    "betrayals": ("totals", "betrayals", "betrayals"),
-    "apologies": ("totals", "apologies", "apologies"),
-    "forgiveness": ("totals", "forgiveness", "acts of forgiveness"),
-    "trades": ("totals", "trades", "trades"),
-    "gifts": ("totals", "gifts", "gifts"),
-    "care_gifts": ("totals", "care_gifts", "gifts to the vulnerable"),
-    "gossip": ("totals", "gossip", "pieces of gossip"),
-    "contributions": ("totals", "contributions", "contributions to the group"),
-    "free_rides": ("totals", "free_rides", "free rides"),
-    "in_need": ("final", "in_need", "characters in need at the end"),
-    "hungry": ("final", "hungry", "hungry characters at the end"),
-}
-
 
 def shown(value: Any) -> str:
     """A parameter value as the command line takes it (true, not True)."""
     return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-#: Figures a sweep's closing table and report headline show (runs.csv and stats.csv hold all).
-HEADLINE = ("cooperation_rate", "mean_trust", "betrayals", "forgiveness", "care_gifts")
-
-
-def figures_of(summary: dict[str, Any]) -> dict[str, float]:
-    """A run's sweep figures, read from its summary.json."""
-    return {name: summary[section][key] for name, (section, key, _) in FIGURES.items()}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,7 +3,8 @@
     sweep.json      what was swept: scenario, parameters and values, repeats, the seed rule
     scenario.yaml   the base scenario (with --ticks applied)
     runs.csv        one row per finished run: grid point, repeat, seed, parameter values, its
-                    run folder, state digest and figures (actors.sweep.FIGURES)
+                    run folder, state digest and figures (actors.sweep_figures: a village's
+                    figures, or a classic game's results)
     stats.csv       one row per grid point and figure: n, mean, sd, 95% CI (t distribution)
     runs/pNNN-rKK/  the run folder of grid point NNN, repeat KK (read it with `socius report`)
 
@@ -25,18 +26,8 @@ from typing import Any
 
 import yaml
 
-from actors.sweep import (
-    FIGURES,
-    HEADLINE,
-    Job,
-    Param,
-    Point,
-    figures_of,
-    plan,
-    points,
-    shown,
-    unpack_folder,
-)
+from actors.sweep import Job, Param, Point, plan, points, shown, unpack_folder
+from actors.sweep_figures import FIGURES, HEADLINE, Figures, figures_for
 from actors.sweep_show import SweepProgress, print_table
 from actors.sweep_stats import CONFIDENCE, Estimate
 from world.errors import UserError
@@ -109,8 +100,10 @@ def add_sweep_parser(sub: Any, positive: Callable[[str], Callable[[str], Any]]) 
     sw.add_argument(
         "--show",
         metavar="FIGURE[,...]",
-        help=f"figures the closing table shows (default: {','.join(HEADLINE)}); any of: "
-        f"{', '.join(FIGURES)}",
+        help=f"figures the closing table shows (default: the headline ones; for a village "
+        f"{','.join(HEADLINE)}); any of runs.csv's: for a village {', '.join(FIGURES)}; "
+        f"for a classic game its results, named by their path in summary.json's results "
+        f"(good_fraction_late, 'by_strategy.Tit For Tat.total', contributions_last ...)",
     )
     sw.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
@@ -125,8 +118,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"no model (set population.minds without llm)"
         )
     params = [Param.parse(text) for text in args.param]
-    show = shown_figures(args.show)
     jobs = plan(base, params, args.repeats)  # every grid point validated before anything runs
+    show = figures_for(job.scenario for job in jobs).chosen(args.show)
     out = args.out or Path("sweeps") / f"{base.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     sweep = Sweep(out.resolve(), base, params, args.repeats, jobs)
     if args.resume and (out / "sweep.json").is_file():
@@ -135,17 +128,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         check_new_folder(out)
         sweep.start(args.scenario)
     return sweep.run(args.address, quiet=args.quiet, show=show)
-
-
-def shown_figures(text: str | None) -> tuple[str, ...]:
-    """The figures --show names (checked), or the headline ones."""
-    if text is None:
-        return HEADLINE
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    for name in names:
-        if name not in FIGURES:
-            raise UserError(f"--show: no figure {name!r}; figures: {', '.join(FIGURES)}")
-    return names or HEADLINE
 
 
 class Sweep:
@@ -167,6 +149,7 @@ class Sweep:
         self.rows: list[dict[str, Any]] = []
         self.todo = list(jobs)  # the runs still to do
         self.failures: list[str] = []
+        self.figures: Figures = figures_for(job.scenario for job in jobs)
         self.columns = [
             "point",
             "repeat",
@@ -174,7 +157,7 @@ class Sweep:
             *(p.name for p in params),
             "run",
             "state_digest",
-            *FIGURES,
+            *self.figures.names,
         ]
 
     def start(self, source: str) -> None:
@@ -189,7 +172,8 @@ class Sweep:
             "seed_rule": f"repeat r runs with seed ({self.base.seed} + r) mod 2**63 at every "
             f"grid point",
             "confidence": CONFIDENCE,
-            "figures": {name: meaning for name, (_, _, meaning) in FIGURES.items()},
+            "figures": self.figures.meanings,
+            "headline": list(self.figures.headline),
         }
         atomic_write(self.folder / "sweep.json", json.dumps(spec, indent=2).encode())
         with open(self.folder / "runs.csv", "w", newline="", encoding="utf-8") as f:
@@ -219,7 +203,7 @@ class Sweep:
                 f"or --repeats differ); give the same ones, or choose another --out"
             )
         with open(self.folder / "runs.csv", newline="", encoding="utf-8") as f:
-            finished = [r for r in csv.DictReader(f) if all(r.get(c) for c in self.columns)]
+            finished = [r for r in csv.DictReader(f) if self._whole(r)]
         self.rows = [{**r, "point": int(r["point"]), "repeat": int(r["repeat"])} for r in finished]
         done = {r["run"] for r in self.rows}
         self.todo = [job for job in self.jobs if job.folder not in done]
@@ -227,7 +211,13 @@ class Sweep:
             shutil.rmtree(self.folder / job.folder, ignore_errors=True)
         atomic_write(self.folder / "runs.csv", _csv(self.columns, self.rows))
 
-    def run(self, address: str | None, quiet: bool = False, show: Sequence[str] = HEADLINE) -> int:
+    def _whole(self, row: dict[str, Any]) -> bool:
+        """A row written whole: every column there, every one but a figure filled (a figure
+        is empty where its run has no such number: a strategy no one played)."""
+        figures = set(self.figures.names)
+        return all(row.get(c) is not None and (c in figures or row[c] != "") for c in self.columns)
+
+    def run(self, address: str | None, quiet: bool = False, show: Sequence[str] = ()) -> int:
         import ray
 
         from actors.ray_runtime import connect
@@ -260,7 +250,9 @@ class Sweep:
             return 130
         self.write_stats()
         if not quiet:
-            print_table(self.base.name, self.params, self.estimates(), show)
+            print_table(
+                self.base.name, self.params, self.estimates(), show or self.figures.headline
+            )
         print(f"sweep folder: {self.folder} ({len(self.rows)} runs)")
         if self.failures:
             print(
@@ -288,7 +280,7 @@ class Sweep:
             **{p.name: shown(v) for p, v in zip(self.params, job.point.values, strict=True)},
             "run": job.folder,
             "state_digest": summary["state_digest"],
-            **figures_of(summary),
+            **self.figures.of(summary),
         }
         self.rows.append(row)
         with open(self.folder / "runs.csv", "a", newline="", encoding="utf-8") as f:
@@ -300,7 +292,7 @@ class Sweep:
         for point in points(self.jobs):
             rows = [r for r in self.rows if r["point"] == point.index]
             if rows:
-                out.append((point, {f: Estimate.of([float(r[f]) for r in rows]) for f in FIGURES}))
+                out.append((point, {f: Estimate.of(_values(rows, f)) for f in self.figures.names}))
         return out
 
     def write_stats(self) -> None:
@@ -320,6 +312,11 @@ class Sweep:
             for figure, est in figures.items()
         ]
         atomic_write(self.folder / "stats.csv", _csv(columns, rows))
+
+
+def _values(rows: Sequence[dict[str, Any]], figure: str) -> list[float]:
+    """A figure's values in these rows (a cell is empty where a run has no such number)."""
+    return [float(r[figure]) for r in rows if r.get(figure) not in (None, "")]
 
 
 def estimate_cells(est: Estimate) -> dict[str, Any]:

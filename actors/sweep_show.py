@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from actors.sweep import HEADLINE, Param, Point, shown
+from actors.sweep import Param, Point, shown
 from actors.sweep_stats import Estimate
 
 
@@ -52,7 +52,7 @@ def print_table(
     name: str,
     params: Sequence[Param],
     estimates: Sequence[tuple[Point, dict[str, Estimate]]],
-    show: Sequence[str] = HEADLINE,
+    show: Sequence[str],
 ) -> None:
     """A row per grid point: its parameter values and each figure's mean ± CI half-width."""
     from rich.console import Console
@@ -63,13 +63,13 @@ def print_table(
         header_style="bold",
     )
     for p in params:
-        table.add_column(p.name)
+        table.add_column(p.name, overflow="fold")
     table.add_column("n", justify="right")
     for figure in show:
-        table.add_column(figure, justify="right")
+        table.add_column(figure, justify="right", overflow="fold")
     for point, figures in estimates:
         cells = [shown(v) for v in point.values]
-        cells.append(str(figures[show[0]].n))
+        cells.append(str(max(figures[f].n for f in show)))
         for figure in show:
             est = figures[figure]
             half = "" if math.isnan(est.half_width) else f" ± {est.half_width:.3g}"

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from actors.report_world import EndState
-from actors.sweep import FIGURES
+from actors.sweep_figures import FIGURES
 from tests.commands import socius
 from world.stats import gini
 

@@ -18,7 +18,8 @@ import ray
 import yaml
 from ray.cluster_utils import Cluster
 
-from actors.sweep import FIGURES, figures_of, pack_folder, unpack_folder
+from actors.sweep import pack_folder, unpack_folder
+from actors.sweep_figures import FIGURES, figures_of
 from actors.sweep_stats import Estimate, t_quantile
 from tests.commands import popen_socius, socius
 
