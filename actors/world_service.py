@@ -27,6 +27,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from actors.hall import Hall, Session
+from actors.tokens import OPERATOR
 from protos import world_service_pb2 as wpb
 from world.acts import ACTION_NAMES, Action
 from world.players import WORDS_LIMIT, Choice, ChoiceError
@@ -37,7 +38,6 @@ SERVICE = "socius.WorldService"
 MAX_REQUEST = 4096
 #: Largest message the transport accepts at all (RESOURCE_EXHAUSTED beyond, from gRPC itself).
 MAX_MESSAGE = 1 << 20
-OPERATOR = -1
 
 
 class Refused(Exception):

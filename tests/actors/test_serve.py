@@ -438,8 +438,10 @@ def test_socius_play_in_a_terminal(served: Served) -> None:
             if m.group(2):
                 option = term.expect(r"^\[t\d+\] {5}(\w+) ").group(1)
                 term.type(f"{m.group(2)} {option} hello there")
-                term.expect(rf"{option} taken for tick {tick}")
-                term.expect(rf"\[t{tick}\] {option} \(you\)")
+                # the reply and the outcome (from the stream) may print in either order
+                taken, mine = rf"{option} taken for tick {tick}", rf"\[t{tick}\] {option} \(you\)"
+                first = term.expect(rf"{taken}|{mine}").group(0)
+                term.expect(mine if re.fullmatch(taken, first) else taken)
                 break
         else:
             raise AssertionError("character 5 had no decision in 5 ticks")

@@ -1,0 +1,211 @@
+"""A served world: the in-process runtime with the hall as its decide hook, the WorldService in
+front of it, and the clock that starts ticks (on an interval, when every player is done, or
+when the operator steps a paused world).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from actors.hall import Hall
+from actors.tokens import read_tokens, write_tokens
+from actors.world_service import Control, Guard, WorldService, start_server
+from protos import world_service_pb2 as wpb
+from world.errors import UserError
+from world.record import RunRecord, check_new_folder
+from world.runtime import LocalRuntime, RunResult
+from world.scenario import Scenario
+from world.self_view import self_view
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Serving:
+    """How a world is served (the flags of `socius serve`)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    tick_interval: float = 2.0
+    player_wait: float = 30.0
+    tokens: Path | None = None  # read if it exists, else written (default: OUT/tokens.json)
+    tls: tuple[bytes, bytes] | None = None  # (certificate, key), PEM
+    rate_limit: float = 20.0
+    checkpoint_every: int = 10
+    paused: bool = False
+
+    def __post_init__(self) -> None:
+        if self.tick_interval < 0 or self.player_wait < 0:
+            raise ValueError("tick_interval and player_wait are 0 or more seconds")
+        if self.rate_limit <= 0:
+            raise ValueError(f"rate_limit must be above 0, not {self.rate_limit}")
+
+
+class Clock:
+    """The serving loop: when ticks start, and the operator's pause, resume and step."""
+
+    def __init__(self, runtime: LocalRuntime, hall: Hall, interval: float, target: int) -> None:
+        self.runtime = runtime
+        self.hall = hall
+        self.interval = interval
+        self.target = target
+        self.paused = False
+        self.steps = 0  # ticks to run while paused
+        self.stop = False
+        self.guard: Guard | None = None
+
+    def pause(self) -> None:
+        with self.hall.cond:
+            self.paused = True
+            self.hall.cond.notify_all()
+
+    def resume(self) -> None:
+        with self.hall.cond:
+            self.paused = False
+            self.hall.cond.notify_all()
+
+    def step(self, ticks: int) -> None:
+        with self.hall.cond:
+            if not self.paused:
+                raise RuntimeError("Step runs ticks of a paused world; Pause first")
+            self.steps += ticks
+            self.hall.cond.notify_all()
+
+    def status(self) -> wpb.WorldStatus:
+        with self.hall.cond:
+            rt, hall = self.runtime, self.hall
+            claimed = hall.claimed()
+            return wpb.WorldStatus(
+                scenario=rt.scenario.name,
+                tick=rt.completed,
+                ticks=self.target,
+                paused=self.paused,
+                ended=hall.ended,
+                characters=rt.scenario.population.size,
+                seats=[
+                    wpb.Seat(
+                        character=c,
+                        claimed=c in claimed,
+                        connected=c in claimed and hall.sessions[c].streams > 0,
+                    )
+                    for c in sorted(hall.playable)
+                ],
+                figures={k: float(v) for k, v in rt.last.figures().items()},
+                requests=dict(self.guard.counts) if self.guard else {},
+            )
+
+    def _may_start(self, since: float) -> bool:
+        if self.stop:
+            return True
+        if self.paused:
+            return self.steps > 0
+        return time.monotonic() - since >= self.interval or self.hall.all_ready()
+
+    def run(self) -> None:
+        """Tick until the target, a stop or Ctrl-C; the hall's lock is held while a tick runs."""
+        hall = self.hall
+        since = time.monotonic() - self.interval
+        with hall.cond:
+            while self.runtime.completed < self.target and not self.stop:
+                while not self._may_start(since):
+                    hall.cond.wait(0.05)
+                if self.stop:
+                    break
+                if self.paused:
+                    self.steps -= 1
+                since = time.monotonic()
+                self.runtime.step()
+                hall.tick_ended(self.runtime.completed)
+
+
+class ServedWorld:
+    """A world open to players: `open`, then `run` (until its ticks are done or `stop`), then
+    `close` (which writes the run folder's summary and players.json)."""
+
+    def __init__(self, sc: Scenario, out: Path, how: Serving) -> None:
+        if sc.players is None:
+            raise UserError(
+                f"scenario {sc.name} has no players section, so nobody can join; add one, "
+                f"e.g. `players: {{playable: 3}}` or `players: {{playable: [0, 12]}}`"
+            )
+        if sc.thinks_with_model():
+            raise UserError(
+                "socius serve does not run llm minds yet; give population.minds no llm share"
+            )
+        self.scenario, self.out, self.how = sc, out, how
+        playable = sc.players.ids(sc.population.size)
+        check_new_folder(out)
+        self.token_file = how.tokens or out / "tokens.json"
+        supplied = how.tokens is not None and self.token_file.exists()
+        tokens = read_tokens(self.token_file, playable) if supplied else {}
+        n = self.n = sc.shards or 1
+        self.record = RunRecord(out, sc, n)
+        if not supplied:
+            tokens = write_tokens(self.token_file, playable)
+        held = set(tokens.values())
+        self.hall = Hall([c for c in playable if c in held], how.player_wait)
+        self.runtime = LocalRuntime(sc, n, self.record, how.checkpoint_every, decide=self.hall)
+        self.runtime.options = {"runtime": "local", "llm": None, "serve": True}
+        self.guard = Guard(tokens, how.rate_limit)
+        self.clock = Clock(self.runtime, self.hall, how.tick_interval, sc.ticks)
+        self.clock.paused = how.paused
+        self.clock.guard = self.guard
+        service = WorldService(
+            self.hall,
+            self.guard,
+            Control(self.clock.status, self.clock.pause, self.clock.resume, self.clock.step),
+            self._info,
+            lambda c: self_view(self.runtime.shards[c % n], c),
+            sc.population.size,
+            sc.ticks,
+            how.tick_interval,
+        )
+        try:
+            self.server, self.port = start_server(
+                service, how.host, how.port, how.tls, workers=max(16, 2 * len(playable) + 8)
+            )
+        except RuntimeError as err:
+            self.record.close()
+            raise UserError(
+                f"--grpc-port {how.port}: cannot listen on {how.host}:{how.port} ({err}); "
+                f"choose a free port, or 0 for any"
+            ) from None
+
+    def _info(self, character: int) -> tuple[int, int]:
+        shard = self.runtime.shards[character % self.n]
+        lo = character // self.n
+        return int(shard.chars.role[lo]), int(shard.chars.group[lo])
+
+    def run(self) -> None:
+        if self.how.checkpoint_every:
+            self.runtime.checkpoint()
+        self.clock.run()
+        self.runtime.final_checkpoint()
+
+    def stop(self) -> None:
+        """Stop after the current tick, without waiting further for players."""
+        self.clock.stop = self.hall.hurry = True
+
+    def close(self) -> dict[str, Any]:
+        """End the streams, stop serving, write the summary; returns it."""
+        self.hall.end("the world stopped" if self.clock.stop else "the world ran all its ticks")
+        time.sleep(0.3)  # let the streams deliver the end
+        self.server.stop(grace=1.0).wait()
+        rt = self.runtime
+        result = RunResult(rt.completed, rt.digest(), rt.totals, rt.last, 0.0, self.clock.stop)
+        summary = result.summary(self.scenario, self.n, "local")
+        summary["players"] = {
+            "playable": sorted(self.hall.playable),
+            "decisions": rt.totals.c["player_decisions"],
+            "answers": rt.totals.c["player_answers"],
+            "defaults": rt.totals.c["player_defaults"],
+            "requests": dict(sorted(self.guard.counts.items())),
+        }
+        self.record.summary(summary)
+        text = json.dumps(summary["players"], indent=1) + "\n"
+        (self.out / "players.json").write_text(text, encoding="utf-8")
+        self.record.close()
+        rt.close()
+        return summary

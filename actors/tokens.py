@@ -1,0 +1,61 @@
+"""Tokens of a served world: one for the operator, one per playable character.
+
+Generated at start into a file only its owner can read (mode 0600), or read from such a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from world.errors import UserError
+
+#: The character an operator's token stands for (it plays none).
+OPERATOR = -1
+
+
+def read_tokens(path: Path, playable: list[int]) -> dict[str, int]:
+    """The tokens file as token -> character (OPERATOR for the operator's), checked."""
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UserError(
+            f"--tokens {path}: others can read it (mode {stat.S_IMODE(mode):o}); "
+            f"run chmod 600 {path}"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        tokens = {str(data["operator"]): OPERATOR}
+        for cid, token in dict(data.get("characters", {})).items():
+            tokens[str(token)] = int(cid)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise UserError(
+            f"--tokens {path}: not a tokens file; expected JSON "
+            f'{{"operator": "TOKEN", "characters": {{"ID": "TOKEN", ...}}}}'
+        ) from None
+    if len(tokens) != 1 + len(dict(data.get("characters", {}))):
+        raise UserError(f"--tokens {path}: a token is used twice; give each one its own")
+    if any(len(t) < 16 for t in tokens):
+        raise UserError(f"--tokens {path}: tokens must be at least 16 characters long")
+    stray = sorted(c for c in tokens.values() if c != OPERATOR and c not in playable)
+    if stray:
+        raise UserError(
+            f"--tokens {path}: character {stray[0]} is not playable in this scenario; "
+            f"playable: {', '.join(map(str, playable[:20]))}"
+        )
+    return tokens
+
+
+def write_tokens(path: Path, playable: list[int]) -> dict[str, int]:
+    """New tokens for the operator and every playable character, in a file only its owner
+    can read."""
+    operator = secrets.token_urlsafe(24)
+    characters = {str(c): secrets.token_urlsafe(24) for c in playable}
+    data = {"operator": operator, "characters": characters}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)
+    return {operator: OPERATOR, **{t: int(c) for c, t in characters.items()}}
