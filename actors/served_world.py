@@ -144,6 +144,7 @@ class ServedWorld:
         self.record = RunRecord(out, sc, n)
         if not supplied:
             tokens = write_tokens(self.token_file, playable)
+        self.tokens = tokens  # token -> character (OPERATOR for the operator's)
         held = set(tokens.values())
         self.hall = Hall([c for c in playable if c in held], how.player_wait)
         self.runtime = LocalRuntime(sc, n, self.record, how.checkpoint_every, decide=self.hall)
