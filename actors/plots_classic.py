@@ -44,14 +44,17 @@ def grouped_bars(
 ) -> None:
     """A cluster of bars per group (a strategy), one bar per measure, each labelled."""
     measures = list(dict.fromkeys(m for values in groups.values() for m in values))
-    fig, ax = canvas(max(6.0, 1.6 + 1.3 * len(groups)), 3.8)
+    fig, ax = canvas(min(10.0, max(6.0, 1.6 + 1.3 * len(groups))), 3.8)
     x = np.arange(len(groups))
     width = 0.8 / max(1, len(measures))
     for i, measure in enumerate(measures):
         heights = [values.get(measure, np.nan) for values in groups.values()]
         bars = ax.bar(x - 0.4 + width * (i + 0.5), heights, width, label=measure, color=f"C{i}")
         ax.bar_label(bars, labels=[f"{h:.3g}" for h in heights], padding=2, fontsize=7)
-    ax.set_xticks(x, [name.replace(" ", "\n", 1) for name in groups], fontsize=8)
+    if len(groups) > 6:  # many strategies: slanted names
+        ax.set_xticks(x, list(groups), fontsize=8, rotation=30, ha="right")
+    else:
+        ax.set_xticks(x, [name.replace(" ", "\n", 1) for name in groups], fontsize=8)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     if ylim is not None:

@@ -1,7 +1,8 @@
 """The report page of a run or a sweep: one HTML file and a folder of PNGs beside it.
 
 A run's page says what happened in a few sentences, then shows cooperation, trust and
-betrayals over time, trust and wealth at the end and the trust network at the end. A sweep's
+betrayals over time, trust and wealth at the end and the trust network at the end; a classic
+game's run shows what the game reports instead (report_classic.py). A sweep's
 page says what was swept and how each parameter moved the headline figures, then shows every
 figure against every parameter with 95% confidence intervals.
 """

@@ -131,13 +131,18 @@ def classic_report(page: Page, results: dict[str, Any], metrics: dict[str, np.nd
     PLOTS[results["kind"]](page, results, metrics)
 
 
-def _cooperation_over_time(page: Page, metrics: dict[str, np.ndarray], each: str) -> None:
+def _cooperation_over_time(
+    page: Page, metrics: dict[str, np.ndarray], each: str, last: int
+) -> None:
+    """Cooperation per tick, a tick a round (or turn) up to the `last`: the tick after it only
+    settles the last moves."""
     if not metrics:
         return
+    played = metrics["tick"] <= last
     plots.over_time(
         page.image("cooperation.png", f"Share of moves that cooperated, each {each}."),
-        metrics["tick"],
-        {"cooperation rate": metrics["cooperation_rate"]},
+        metrics["tick"][played],
+        {"cooperation rate": metrics["cooperation_rate"][played]},
         "Cooperation",
         "share of moves cooperative",
         (0, 1.02),
@@ -185,7 +190,7 @@ def _dilemma(page: Page, r: dict[str, Any], metrics: Any) -> None:
         "share of moves cooperative",
         (0, 1.1),
     )
-    _cooperation_over_time(page, metrics, "turn")
+    _cooperation_over_time(page, metrics, "turn", r["turns"])
 
 
 def _donation(page: Page, r: dict[str, Any], metrics: Any) -> None:
@@ -212,7 +217,7 @@ def _donation(page: Page, r: dict[str, Any], metrics: Any) -> None:
         r["by_strategy"],
         f"benefit received minus cost paid (b={r['benefit']:g}, c={r['cost']:g})",
     )
-    _cooperation_over_time(page, metrics, "round")
+    _cooperation_over_time(page, metrics, "round", r["rounds"])
 
 
 def _public_goods(page: Page, r: dict[str, Any], metrics: Any) -> None:

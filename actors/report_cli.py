@@ -22,8 +22,9 @@ def add_report_parser(sub: Any) -> None:
         help="write an HTML page with plots of a run or a sweep",
         description="Write one HTML page with PNG plots. For a run: cooperation, trust and "
         "betrayals over time, trust and wealth at the end, and the trust network at the end "
-        "coloured by role. For a sweep: each figure against each parameter, with 95% "
-        "confidence intervals.",
+        "coloured by role; for a classic game (a scenario with classic:), what the game "
+        "reports: its results and plots of its kind. For a sweep: each figure against each "
+        "parameter, with 95% confidence intervals.",
         epilog=REPORT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

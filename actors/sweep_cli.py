@@ -44,6 +44,8 @@ SWEEP_EPILOG = """examples:
       --param population.size=50,100 --repeats 3 --ticks 40 --out sweeps/noise --resume
   socius sweep examples/studies/scarcity.yaml --param economy.abundance=0.4,1 \\
       --show care_gifts,hungry,in_need
+  socius sweep examples/classic/donation.yaml --param classic.reputation=public,private \
+      --param classic.rounds=60 --repeats 2 --show good_fraction_late,cooperation_rate
   socius report sweeps/noise
 
 Repeat r of every grid point runs with seed (scenario seed + r); re-run any row alone with
