@@ -153,7 +153,7 @@ class ServedWorld:
         self.clock = Clock(self.runtime, self.hall, how.tick_interval, sc.ticks)
         self.clock.paused = how.paused
         self.clock.guard = self.guard
-        service = WorldService(
+        self.service = service = WorldService(
             self.hall,
             self.guard,
             Control(self.clock.status, self.clock.pause, self.clock.resume, self.clock.step),
@@ -192,6 +192,7 @@ class ServedWorld:
     def close(self) -> dict[str, Any]:
         """End the streams, stop serving, write the summary; returns it."""
         self.hall.end("the world stopped" if self.clock.stop else "the world ran all its ticks")
+        self.service.closing()
         time.sleep(0.3)  # let the streams deliver the end
         self.server.stop(grace=1.0).wait()
         rt = self.runtime

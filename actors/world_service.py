@@ -143,6 +143,12 @@ class WorldService:
         self.size = size
         self.ticks = ticks
         self.tick_interval = tick_interval
+        self.health: health.HealthServicer | None = None  # set when served
+
+    def closing(self) -> None:
+        """Tell health checkers the service is going away."""
+        if self.health is not None:
+            self.health.enter_graceful_shutdown()
 
     # --- the door ---------------------------------------------------------------------------
 
@@ -280,7 +286,14 @@ class WorldService:
                     items = list(session.queue)
                     session.queue.clear()
                     over = session.ended or (hall.ended and not items)
+                    replaced = session.ended and not hall.ended
                 yield from items
+                if replaced:
+                    context.abort(
+                        grpc.StatusCode.ABORTED,
+                        f"character {session.character} joined again elsewhere; this session "
+                        f"is over",
+                    )
                 if over:
                     return
         finally:
@@ -420,5 +433,5 @@ def start_server(
     server.start()
     checker.set(SERVICE, health_pb2.HealthCheckResponse.SERVING)
     checker.set("", health_pb2.HealthCheckResponse.SERVING)
-    service.health = checker  # type: ignore[attr-defined]
+    service.health = checker
     return server, bound

@@ -77,6 +77,7 @@ class Stream:
 
     def __init__(self, player: Player) -> None:
         self.items: queue.Queue[wpb.Perception] = queue.Queue()
+        self.error: grpc.StatusCode | None = None
         self.call = player.perceive()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
@@ -85,8 +86,8 @@ class Stream:
         try:
             for p in self.call:
                 self.items.put(p)
-        except grpc.RpcError:
-            pass
+        except grpc.RpcError as err:
+            self.error = err.code()
 
     def next(self) -> wpb.Perception:
         return self.items.get(timeout=60)
@@ -491,3 +492,18 @@ def test_the_outside_agent_example_plays_a_whole_world(served: Served) -> None:
     assert code == 0, err
     players = json.loads((served.out / "players.json").read_text())
     assert players["answers"] == players["decisions"] == len(moves)
+
+
+def test_joining_again_ends_the_earlier_session(served: Served) -> None:
+    """A second Join with the same token ends the first session: its stream stops with ABORTED
+    and its session can no longer act; the new one can."""
+    chan = channel(f"127.0.0.1:{served.port}")
+    first = Player(chan, served.tokens[5])
+    first.join()
+    stream = Stream(first)
+    second = Player(chan, served.tokens[5])
+    second.join()
+    stream.thread.join(timeout=30)
+    assert stream.error == grpc.StatusCode.ABORTED
+    assert _code(first.inspect) == grpc.StatusCode.FAILED_PRECONDITION
+    assert second.inspect().character == 5
