@@ -129,6 +129,27 @@ def test_the_closing_table_shows_the_chosen_figures(sweep: tuple[Path, Any]) -> 
     assert "good_fraction_late" in header and "mean_trust" not in proc.stdout
 
 
+def test_resume_keeps_rows_without_a_strategy(sweep: tuple[Path, Any]) -> None:
+    """--resume of the finished sweep counts every row as finished, those with the empty
+    figures of a strategy no one played too: nothing runs again, runs.csv is unchanged."""
+    out, _ = sweep
+    before = (out / "runs.csv").read_text()
+    absent = next(r for r in read_csv(out / "runs.csv") if r["classic.players.Defector"] == "0")
+    marker = out / absent["run"] / "kept.txt"  # a run done again starts from an empty folder
+    marker.write_text("kept")
+    spec = json.loads((out / "sweep.json").read_text())
+    proc = socius(
+        "sweep", spec["source"], "--param", "classic.players.Defector=0,3",
+        "--param", "classic.reputation=public,private", "--repeats", REPEATS,
+        "--out", out, "--resume", "--quiet",
+        timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "runs.csv").read_text() == before
+    assert marker.is_file()
+    assert f"({4 * REPEATS} runs)" in proc.stdout
+
+
 def test_show_of_a_village_figure_is_refused(tmp_path: Path) -> None:
     """--show mean_trust on a classic game: one line naming it and listing the game's figures."""
     out = tmp_path / "out"
