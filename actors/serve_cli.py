@@ -18,7 +18,8 @@ from typing import Any
 
 from actors.served_world import ServedWorld, Serving
 from world.errors import UserError
-from world.scenario import load_scenario
+from world.record import check_new_folder
+from world.scenario import Scenario, load_scenario
 
 
 def add_serve_parser(sub: Any, number: Any) -> None:
@@ -88,8 +89,46 @@ def add_serve_parser(sub: Any, number: Any) -> None:
         metavar="K",
         help="snapshot every K ticks (default 10; 0: off)",
     )
+    llm = p.add_mutually_exclusive_group()
+    llm.add_argument(
+        "--llm-endpoint",
+        metavar="URL[,URL...]",
+        help="OpenAI-compatible servers that answer for characters with the llm mind",
+    )
+    llm.add_argument("--llm-engine", metavar="MODEL_DIR", help="vLLM's engine on this model")
+    llm.add_argument(
+        "--llm-replay", metavar="RUN", type=Path, help="answer from an earlier run's LLM traces"
+    )
+    p.add_argument("--llm-model", help="model name to ask the endpoints for")
+    p.add_argument(
+        "--llm-concurrency",
+        type=number("--llm-concurrency"),
+        default=64,
+        help="requests kept in flight (default 64)",
+    )
     p.add_argument("--paused", action="store_true", help="start paused (the operator resumes)")
     p.add_argument("--quiet", action="store_true", help="print only the start and the end")
+
+
+def llm_mind(args: argparse.Namespace, sc: Scenario, out: Path) -> Any:
+    """The LLM mind the --llm-... flags ask for (inference.connect.InProcessModel), or None."""
+    llm: dict[str, Any] | None = None
+    if args.llm_endpoint:
+        llm = {"kind": "openai", "where": [u for u in args.llm_endpoint.split(",") if u.strip()]}
+    elif args.llm_engine:
+        llm = {"kind": "engine", "where": [str(Path(args.llm_engine).resolve())]}
+    elif args.llm_replay:
+        llm = {"kind": "replay", "where": [str(args.llm_replay.resolve())]}
+    if llm is not None:
+        llm.update(model=args.llm_model, concurrency=args.llm_concurrency)
+    from actors.run_cli import llm_target
+
+    target = llm_target(sc, llm)
+    if target is None:
+        return None
+    from inference.connect import InProcessModel
+
+    return InProcessModel.of(sc, target, sc.shards or 1, out)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -118,7 +157,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         paused=args.paused,
     )
-    world = ServedWorld(sc, out, how)
+    check_new_folder(out)
+    mind = llm_mind(args, sc, out)
+    try:
+        world = ServedWorld(sc, out, how, mind)
+    except BaseException:
+        if mind is not None:
+            mind.close()
+        raise
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         world.stop()

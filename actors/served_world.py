@@ -17,7 +17,7 @@ from actors.world_service import Control, Guard, WorldService, start_server
 from protos import world_service_pb2 as wpb
 from world.errors import UserError
 from world.record import RunRecord, check_new_folder
-from world.runtime import LocalRuntime, RunResult
+from world.runtime import Decide, LocalRuntime, RunResult
 from world.scenario import Scenario
 from world.self_view import self_view
 
@@ -124,15 +124,18 @@ class ServedWorld:
     """A world open to players: `open`, then `run` (until its ticks are done or `stop`), then
     `close` (which writes the run folder's summary and players.json)."""
 
-    def __init__(self, sc: Scenario, out: Path, how: Serving) -> None:
+    def __init__(self, sc: Scenario, out: Path, how: Serving, mind: Decide | None = None) -> None:
+        """`mind` decides for every character first (the LLM mind: inference.connect's
+        InProcessModel); without one, each shard's own minds do."""
         if sc.players is None:
             raise UserError(
                 f"scenario {sc.name} has no players section, so nobody can join; add one, "
                 f"e.g. `players: {{playable: 3}}` or `players: {{playable: [0, 12]}}`"
             )
-        if sc.thinks_with_model():
+        if sc.thinks_with_model() and mind is None:
             raise UserError(
-                "socius serve does not run llm minds yet; give population.minds no llm share"
+                f"scenario {sc.name} gives characters the llm mind; say where the model is: "
+                f"--llm-endpoint URL[,URL...], --llm-engine MODEL_DIR or --llm-replay RUN"
             )
         self.scenario, self.out, self.how = sc, out, how
         playable = sc.players.ids(sc.population.size)
@@ -146,9 +149,9 @@ class ServedWorld:
             tokens = write_tokens(self.token_file, playable)
         self.tokens = tokens  # token -> character (OPERATOR for the operator's)
         held = set(tokens.values())
-        self.hall = Hall([c for c in playable if c in held], how.player_wait)
+        self.hall = Hall([c for c in playable if c in held], how.player_wait, inner=mind)
         self.runtime = LocalRuntime(sc, n, self.record, how.checkpoint_every, decide=self.hall)
-        self.runtime.options = {"runtime": "local", "llm": None, "serve": True}
+        self.runtime.options = {"runtime": "local", "serve": True}
         self.guard = Guard(tokens, how.rate_limit)
         self.clock = Clock(self.runtime, self.hall, how.tick_interval, sc.ticks)
         self.clock.paused = how.paused
@@ -169,6 +172,7 @@ class ServedWorld:
             )
         except RuntimeError as err:
             self.record.close()
+            self.hall.close()
             raise UserError(
                 f"--grpc-port {how.port}: cannot listen on {how.host}:{how.port} ({err}); "
                 f"choose a free port, or 0 for any"
