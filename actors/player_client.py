@@ -1,8 +1,10 @@
-"""The player's end of the WorldService: a channel with its token, for `socius play`, tests and
-programs that play a character."""
+"""The player's end of the WorldService: a channel with its token, for `socius play`, tests,
+benchmarks and programs that play a character."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,3 +86,43 @@ class Operator:
         return self.stub.Step(  # type: ignore[no-any-return]
             wpb.StepRequest(ticks=ticks), metadata=self.metadata, timeout=self.timeout
         )
+
+
+class Bot:
+    """A player that answers every decision with its first option that needs no terms and says
+    it is done after each tick, on its own thread; it times each Act from sending to the
+    world's acknowledgement (for load tests and benchmarks)."""
+
+    def __init__(self, chan: grpc.Channel, token: str, words: str = "") -> None:
+        self.player = Player(chan, token)
+        self.words = words
+        self.latencies: list[float] = []  # seconds, Act sent -> ActReply
+        self.answered = 0
+        self.errors: list[str] = []
+        self.ended = threading.Event()
+        self.thread = threading.Thread(target=self._play, daemon=True)
+
+    def start(self) -> Bot:
+        self.player.join()
+        self.thread.start()
+        return self
+
+    def _play(self) -> None:
+        try:
+            for p in self.player.perceive():
+                kind = p.WhichOneof("what")
+                if kind == "decision":
+                    d = p.decision
+                    action = next(o.action for o in d.options if not o.terms)
+                    t0 = time.perf_counter()
+                    self.player.act(d.id, action, self.words)
+                    self.latencies.append(time.perf_counter() - t0)
+                    self.answered += 1
+                elif kind == "tick_ended":
+                    self.player.done(p.tick)
+                elif kind == "world_ended":
+                    break
+        except grpc.RpcError as err:
+            self.errors.append(f"{err.code().name}: {err.details()}")
+        finally:
+            self.ended.set()
