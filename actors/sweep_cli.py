@@ -44,7 +44,7 @@ SWEEP_EPILOG = """examples:
       --param population.size=50,100 --repeats 3 --ticks 40 --out sweeps/noise --resume
   socius sweep examples/studies/scarcity.yaml --param economy.abundance=0.4,1 \\
       --show care_gifts,hungry,in_need
-  socius sweep examples/classic/donation.yaml --param classic.reputation=public,private \
+  socius sweep examples/classic/donation.yaml --param classic.reputation=public,private \\
       --param classic.rounds=60 --repeats 2 --show good_fraction_late,cooperation_rate
   socius report sweeps/noise
 
@@ -121,9 +121,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     params = [Param.parse(text) for text in args.param]
     jobs = plan(base, params, args.repeats)  # every grid point validated before anything runs
-    show = figures_for(job.scenario for job in jobs).chosen(args.show)
     out = args.out or Path("sweeps") / f"{base.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     sweep = Sweep(out.resolve(), base, params, args.repeats, jobs)
+    show = sweep.figures.chosen(args.show)  # checked before the folder is made
     if args.resume and (out / "sweep.json").is_file():
         sweep.reopen()
     else:
@@ -151,7 +151,7 @@ class Sweep:
         self.rows: list[dict[str, Any]] = []
         self.todo = list(jobs)  # the runs still to do
         self.failures: list[str] = []
-        self.figures: Figures = figures_for(job.scenario for job in jobs)
+        self.figures: Figures = figures_for(job.scenario for job in jobs if job.repeat == 0)
         self.columns = [
             "point",
             "repeat",
