@@ -43,10 +43,27 @@ class Session:
     ended: bool = False
     dropped: int = 0
 
+    wake: threading.Event = dataclasses.field(default_factory=threading.Event)
+
     def push(self, p: wpb.Perception) -> None:
         if len(self.queue) == self.queue.maxlen:
             self.dropped += 1
         self.queue.append(p)
+        self.wake.set()
+
+    def end(self) -> None:
+        self.ended = True
+        self.wake.set()
+
+    def drain(self, timeout: float) -> list[wpb.Perception]:
+        """What has come since the last drain, waiting up to `timeout` for something (only
+        this session's stream waits here: pushing wakes one reader, not every player's)."""
+        self.wake.wait(timeout)
+        self.wake.clear()
+        items = []
+        while self.queue:
+            items.append(self.queue.popleft())
+        return items
 
 
 class Hall:
@@ -79,7 +96,7 @@ class Hall:
         with self.cond:
             old = self.sessions.get(character)
             if old is not None:
-                old.ended = True
+                old.end()
             s = self.sessions[character] = Session(character)
             self.cond.notify_all()
             return s
@@ -202,9 +219,9 @@ class Hall:
 
     def end(self, reason: str) -> None:
         with self.cond:
-            self.ended = self.hurry = True
             for s in self.sessions.values():
                 s.push(wpb.Perception(tick=self.tick, world_ended=wpb.WorldEnded(reason=reason)))
+            self.ended = self.hurry = True
             self.cond.notify_all()
 
     # --- LocalRuntime's optional hook methods, passed on to the inner mind --------------------

@@ -280,13 +280,9 @@ class WorldService:
         hall = self.hall
         try:
             while context.is_active():
-                with hall.cond:
-                    if not session.queue and not session.ended and not hall.ended:
-                        hall.cond.wait(0.25)
-                    items = list(session.queue)
-                    session.queue.clear()
-                    over = session.ended or (hall.ended and not items)
-                    replaced = session.ended and not hall.ended
+                items = session.drain(0.25)
+                over = session.ended or (hall.ended and not items)
+                replaced = session.ended and not hall.ended
                 yield from items
                 if replaced:
                     context.abort(
