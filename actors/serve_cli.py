@@ -106,6 +106,12 @@ def add_serve_parser(sub: Any, number: Any) -> None:
         default=64,
         help="requests kept in flight (default 64)",
     )
+    p.add_argument(
+        "--metrics-port",
+        type=number("--metrics-port", low=0, high=65535),
+        metavar="PORT",
+        help="serve the run's Prometheus metrics on this port (0 picks a free one)",
+    )
     p.add_argument("--paused", action="store_true", help="start paused (the operator resumes)")
     p.add_argument("--quiet", action="store_true", help="print only the start and the end")
 
@@ -156,6 +162,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit,
         checkpoint_every=args.checkpoint_every,
         paused=args.paused,
+        metrics_port=args.metrics_port,
+        metrics_host=args.host,
     )
     check_new_folder(out)
     mind = llm_mind(args, sc, out)
@@ -173,7 +181,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(
         f"serving {sc.name} ({sc.population.size} characters, {len(world.hall.playable)} "
         f"playable) on {args.host}:{world.port}{' with TLS' if tls else ''}; tokens in "
-        f"{world.token_file}; run folder {out}{'; paused' if args.paused else ''}",
+        f"{world.token_file}; run folder {out}{'; paused' if args.paused else ''}"
+        + (f"; metrics on :{world.exporter.port}" if world.exporter is not None else ""),
         flush=True,
     )
     try:

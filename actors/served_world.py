@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ class Serving:
     rate_limit: float = 20.0
     checkpoint_every: int = 10
     paused: bool = False
+    metrics_port: int | None = None  # serve the run's Prometheus metrics here (0: any port)
+    metrics_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         if self.tick_interval < 0 or self.player_wait < 0:
@@ -55,6 +58,7 @@ class Clock:
         self.steps = 0  # ticks to run while paused
         self.stop = False
         self.guard: Guard | None = None
+        self.after_tick: Callable[[float], None] | None = None  # called with the tick's seconds
 
     def pause(self) -> None:
         with self.hall.cond:
@@ -116,8 +120,11 @@ class Clock:
                 if self.paused:
                     self.steps -= 1
                 since = time.monotonic()
+                t0 = time.perf_counter()
                 self.runtime.step()
                 hall.tick_ended(self.runtime.completed)
+                if self.after_tick is not None:
+                    self.after_tick(time.perf_counter() - t0)
 
 
 class ServedWorld:
@@ -156,6 +163,16 @@ class ServedWorld:
         self.clock = Clock(self.runtime, self.hall, how.tick_interval, sc.ticks)
         self.clock.paused = how.paused
         self.clock.guard = self.guard
+        self.exporter: Any = None
+        if how.metrics_port is not None:
+            from actors.exporter import RunExporter
+
+            try:
+                self.exporter = RunExporter(how.metrics_port, how.metrics_host, "local")
+            except BaseException:
+                self.record.close()
+                raise
+            self.clock.after_tick = self._export
         self.service = service = WorldService(
             self.hall,
             self.guard,
@@ -183,6 +200,12 @@ class ServedWorld:
         lo = character // self.n
         return int(shard.chars.role[lo]), int(shard.chars.group[lo])
 
+    def _export(self, seconds: float) -> None:
+        rt = self.runtime
+        self.exporter.update(
+            rt.completed, rt.totals, rt.last, seconds, rt.checkpoints, 0, rt.inference_stats()
+        )
+
     def run(self) -> None:
         if self.how.checkpoint_every:
             self.runtime.checkpoint()
@@ -199,6 +222,8 @@ class ServedWorld:
         self.service.closing()
         time.sleep(0.3)  # let the streams deliver the end
         self.server.stop(grace=1.0).wait()
+        if self.exporter is not None:
+            self.exporter.close()
         rt = self.runtime
         result = RunResult(rt.completed, rt.digest(), rt.totals, rt.last, 0.0, self.clock.stop)
         summary = result.summary(self.scenario, self.n, "local")

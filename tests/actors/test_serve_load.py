@@ -3,7 +3,9 @@ thousand characters: every decision put to them is theirs, nothing is refused or
 
 from __future__ import annotations
 
+import re
 import threading
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,7 @@ from world.wire import concat, decode
 
 def test_a_hundred_players_in_a_world_of_a_thousand(tmp_path: Path) -> None:
     """100 concurrent clients answer every decision of 5 ticks; the figures count each answer,
-    no client sees an error, and goods are conserved."""
+    Prometheus sees the run's figures, no client sees an error, and goods are conserved."""
     sc = parse_scenario(
         {
             "name": "crowd",
@@ -27,7 +29,14 @@ def test_a_hundred_players_in_a_world_of_a_thousand(tmp_path: Path) -> None:
             "players": {"playable": 100},
         }
     )
-    how = Serving(tick_interval=0, player_wait=300, paused=True, checkpoint_every=0, rate_limit=1e6)
+    how = Serving(
+        tick_interval=0,
+        player_wait=300,
+        paused=True,
+        checkpoint_every=0,
+        rate_limit=1e6,
+        metrics_port=0,
+    )
     world = ServedWorld(sc, tmp_path / "run", how)
     rt = world.runtime
     start = sum(s.chars.goods.sum(axis=0).astype(np.int64) for s in rt.shards)
@@ -46,6 +55,10 @@ def test_a_hundred_players_in_a_world_of_a_thousand(tmp_path: Path) -> None:
         op.resume()
         runner.join(timeout=600)
         assert not runner.is_alive()
+        with urllib.request.urlopen(f"http://127.0.0.1:{world.exporter.port}/metrics") as r:
+            scraped = r.read().decode()
+        gifts = int(float(re.search(r"^socius_gifts_total (\S+)$", scraped, re.M).group(1)))
+        assert gifts == rt.totals.c["gifts"]
     finally:
         world.stop()
         runner.join(timeout=60)
