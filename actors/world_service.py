@@ -30,6 +30,7 @@ from actors.hall import Hall, Session
 from actors.tokens import OPERATOR
 from protos import world_service_pb2 as wpb
 from world.acts import ACTION_NAMES, Action
+from world.errors import SociusError
 from world.players import WORDS_LIMIT, Choice, ChoiceError
 from world.vocab import ROLE_NAMES
 
@@ -40,7 +41,9 @@ MAX_REQUEST = 4096
 MAX_MESSAGE = 1 << 20
 
 
-class Refused(Exception):
+class Refused(SociusError):
+    """A request the guard turns away, with the gRPC status to answer."""
+
     def __init__(self, code: grpc.StatusCode, message: str) -> None:
         super().__init__(message)
         self.code = code

@@ -19,9 +19,10 @@ import numpy as np
 from protos import society_pb2 as pb
 from world.acts import ACTION_NAMES, COOPERATION, Action, Situation
 from world.errors import SociusError
+from world.minds.base import DecisionBatch
 from world.phrases import render
 from world.shard import Decisions, Pending, Shard
-from world.situations import PROMISE_DELAY
+from world.situations import PROMISE_DELAY, Plans
 from world.vocab import Boundary, Good, Kind
 from world.wire import to_envelope
 
@@ -207,7 +208,7 @@ def _open_with_terms(shard: Shard, pending: Pending, r: int) -> set[int]:
     return out
 
 
-def _about(sit: Situation, cp: int, b, plans, r: int, local: int) -> str:  # type: ignore[no-untyped-def]
+def _about(sit: Situation, cp: int, b: DecisionBatch, plans: Plans, r: int, local: int) -> str:
     g1, g2 = _goods(int(b.good[r]), int(b.amount[r])), _goods(int(b.good2[r]), int(b.amount2[r]))
     return {
         Situation.PROMISE_DUE: f"your promise of {g1} to {cp} falls due now",
