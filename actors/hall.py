@@ -7,9 +7,11 @@ players, up to `player_wait` seconds, and the answers that pass `world.players.c
 the mind's. A player who stays quiet never stalls the world: when the wait is over, the
 character's own mind's answer stands (counted as `player_defaults`).
 
-One lock (`Hall.cond`) guards the world: the serving loop holds it while a tick runs, and the
-hook releases it while it waits for players, so the service's threads can take answers, read a
-character's state or queue perceptions.
+Two locks. `Hall.world` guards the shards' state: the serving loop holds it while a tick runs
+(`Hall.run_tick`), and the hook lends it out while the minds think and the players answer, when
+nothing changes the state, so a player can read its character (Inspect) at any time but never
+half-way through a settlement. `Hall.cond` guards the hall's own books (sessions, waiting
+decisions, answers) for short moments, and wakes whoever waits on them.
 """
 
 from __future__ import annotations
@@ -74,7 +76,9 @@ class Hall:
         inner: Decide | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.cond = threading.Condition()  # an RLock: the loop holds it, the hook may wait
+        self.cond = threading.Condition()  # the hall's books
+        self.world = threading.Lock()  # the shards' state, held by the loop while a tick runs
+        self._ticking: int | None = None  # the thread running a tick under `world`
         self.playable = frozenset(playable)
         self.player_wait = player_wait
         self.inner = inner
@@ -85,6 +89,7 @@ class Hall:
         self.done: dict[int, int] = {}  # character -> the tick it said it is done with
         self.work: dict[int, tuple[Shard, Pending]] = {}  # shard index -> its tick, while deciding
         self.deadline = 0.0
+        self.deciding = False  # players' decisions of a tick are open for answers
         self.ended = False
         self.hurry = False  # stop waiting for players (the world is stopping)
         self.tick = 0
@@ -118,7 +123,7 @@ class Hall:
     def answer(self, session: Session, choice: Choice) -> int:
         """Take a player's answer (checked) for the tick being decided; returns the tick."""
         with self.cond:
-            waiting = self.waiting.get(choice.decision)
+            waiting = self.waiting.get(choice.decision) if self.deciding else None
             if waiting is None:
                 raise ChoiceError(
                     f"decision {choice.decision!r} is not waiting: unknown, or its tick is over "
@@ -150,7 +155,31 @@ class Hall:
 
     # --- the world's side (the serving loop holds `cond`) -------------------------------------
 
+    def run_tick(self, step: Callable[[], object]) -> None:
+        """Run `step` (a runtime's tick) holding `world`, which the hook lends out while the
+        minds and players decide."""
+        with self.world:
+            self._ticking = threading.get_ident()
+            try:
+                step()
+            finally:
+                self._ticking = None
+
     def __call__(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
+        lend = self._ticking == threading.get_ident()
+        if lend:
+            self.world.release()  # nothing changes the shards' state while they decide
+        try:
+            decided = self._decide(work)
+        finally:
+            if lend:
+                self.world.acquire()
+        with self.cond:
+            self._settle(work, decided)
+        return decided
+
+    def _decide(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
+        """The minds' answers, then the players' decisions published and waited for."""
         decided = self.inner(work) if self.inner is not None else [s.decide(p) for s, p in work]
         with self.cond:
             players = self.claimed()
@@ -165,6 +194,7 @@ class Hall:
                 for w in waiting:
                     self.waiting[w.id] = w
                 self.work[shard.index] = (shard, pending)
+            self.deciding = True
             for w in self.waiting.values():
                 self.sessions[w.character].push(
                     wpb.Perception(tick=tick, decision=_decision(w, self.player_wait))
@@ -173,27 +203,32 @@ class Hall:
             self.deadline = self.clock() + self.player_wait
             while not self._settled() and self.clock() < self.deadline and not self.hurry:
                 self.cond.wait(min(0.2, max(self.deadline - self.clock(), 0.001)))
-            by_shard: dict[int, list[tuple[Waiting, Choice]]] = collections.defaultdict(list)
-            for w in self.waiting.values():
-                choice = self.answers.get(w.id)
-                stats = self.work[w.shard][1].stats
-                if choice is not None:
-                    by_shard[w.shard].append((w, choice))
-                    stats.add("player_answers", 1)
-                else:
-                    stats.add("player_defaults", 1)
-            of_shard = {s.index: d for (s, _), d in zip(work, decided, strict=True)}
-            for (shard, pending), decisions in zip(work, decided, strict=True):
-                apply(pending, decisions, by_shard.get(shard.index, []))
-            for w in self.waiting.values():
-                action = ACTION_NAMES[int(of_shard[w.shard].actions[w.row])]
-                outcome = wpb.Outcome(decision=w.id, action=action, by_player=w.id in self.answers)
-                self.sessions[w.character].push(wpb.Perception(tick=tick, outcome=outcome))
-            self.waiting.clear()
-            self.answers.clear()
-            self.work.clear()
-            self.tick = tick
+            self.deciding = False  # later answers are refused: the tick settles what it has
         return decided
+
+    def _settle(self, work: list[tuple[Shard, Pending]], decided: list[Decisions]) -> None:
+        """Lay the answers over the minds' (the world lock held again, and `cond`)."""
+        tick = work[0][1].tick if work else self.tick + 1
+        by_shard: dict[int, list[tuple[Waiting, Choice]]] = collections.defaultdict(list)
+        for w in self.waiting.values():
+            choice = self.answers.get(w.id)
+            stats = self.work[w.shard][1].stats
+            if choice is not None:
+                by_shard[w.shard].append((w, choice))
+                stats.add("player_answers", 1)
+            else:
+                stats.add("player_defaults", 1)
+        of_shard = {s.index: d for (s, _), d in zip(work, decided, strict=True)}
+        for (shard, pending), decisions in zip(work, decided, strict=True):
+            apply(pending, decisions, by_shard.get(shard.index, []))
+        for w in self.waiting.values():
+            action = ACTION_NAMES[int(of_shard[w.shard].actions[w.row])]
+            outcome = wpb.Outcome(decision=w.id, action=action, by_player=w.id in self.answers)
+            self.sessions[w.character].push(wpb.Perception(tick=tick, outcome=outcome))
+        self.waiting.clear()
+        self.answers.clear()
+        self.work.clear()
+        self.tick = tick
 
     def _settled(self) -> bool:
         """Every waiting decision is answered, or its player is done or gone."""

@@ -108,23 +108,23 @@ class Clock:
         return time.monotonic() - since >= self.interval or self.hall.all_ready()
 
     def run(self) -> None:
-        """Tick until the target, a stop or Ctrl-C; the hall's lock is held while a tick runs."""
+        """Tick until the target, a stop or Ctrl-C (a tick runs under the hall's world lock)."""
         hall = self.hall
         since = time.monotonic() - self.interval
-        with hall.cond:
-            while self.runtime.completed < self.target and not self.stop:
+        while self.runtime.completed < self.target and not self.stop:
+            with hall.cond:
                 while not self._may_start(since):
                     hall.cond.wait(0.05)
                 if self.stop:
                     break
                 if self.paused:
                     self.steps -= 1
-                since = time.monotonic()
-                t0 = time.perf_counter()
-                self.runtime.step()
-                hall.tick_ended(self.runtime.completed)
-                if self.after_tick is not None:
-                    self.after_tick(time.perf_counter() - t0)
+            since = time.monotonic()
+            t0 = time.perf_counter()
+            hall.run_tick(self.runtime.step)
+            hall.tick_ended(self.runtime.completed)
+            if self.after_tick is not None:
+                self.after_tick(time.perf_counter() - t0)
 
 
 class ServedWorld:

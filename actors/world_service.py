@@ -142,7 +142,7 @@ class WorldService:
         self.guard = guard
         self.control = control
         self.character_info = character_info  # character -> (role, group)
-        self.view = view  # character -> its state as it knows it (the hall's lock held)
+        self.view = view  # character -> its state as it knows it (the world lock held)
         self.size = size
         self.ticks = ticks
         self.tick_interval = tick_interval
@@ -320,6 +320,7 @@ class WorldService:
     def inspect(self, request: wpb.InspectRequest, who: int) -> wpb.CharacterState:
         with self.hall.cond:
             session = self._session(who, request.session)
+        with self.hall.world:  # never half-way through a settlement
             return self.view(session.character)
 
     # --- the operator -----------------------------------------------------------------------

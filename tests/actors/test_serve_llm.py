@@ -118,3 +118,46 @@ def test_adversarial_words_to_llm_characters_move_nothing_the_rules_forbid(tmp_p
     assert rt.totals.c["llm_invalid"] > 0 and rt.totals.c["llm_answers"] > 0
     saved = json.loads((tmp_path / "run" / "players.json").read_text())
     assert saved["answers"] == summary["players"]["answers"]
+
+
+def test_players_are_served_while_the_model_thinks(tmp_path: Path) -> None:
+    """While a tick waits for the model, players can still join, read their character and see
+    the world's status: the tick lends the world out while minds decide."""
+    sc = parse_scenario(
+        {
+            "name": "slow",
+            "seed": 2,
+            "ticks": 5,
+            "population": {"size": 12, "minds": {"llm": 1.0}},
+            "llm": {"decisions": "all"},
+            "encounters": {"rate": 1.0},
+            "players": {"playable": [3]},
+        }
+    )
+    asked, gate = threading.Event(), threading.Event()
+
+    def slow(request: Request) -> str:
+        asked.set()
+        gate.wait(60)
+        return good_answer(legal_of(request)[0])
+
+    mind = InProcessModel(sc, Scripted(slow), 1, tmp_path / "run")
+    how = Serving(tick_interval=0, player_wait=600, paused=True, checkpoint_every=0)
+    world = ServedWorld(sc, tmp_path / "run", how, mind)
+    runner = threading.Thread(target=world.run, daemon=True)
+    runner.start()
+    try:
+        world.clock.step(1)
+        assert asked.wait(60), "the model was asked"
+        chan = channel(f"127.0.0.1:{world.port}")
+        token = next(t for t, c in world.tokens.items() if c == 3)
+        player = Player(chan, token, timeout=20)
+        assert player.join().tick == 0
+        assert player.inspect().character == 3
+        assert world.clock.status().tick == 0  # the tick is still being decided
+    finally:
+        gate.set()
+        world.stop()
+        runner.join(timeout=120)
+        world.close()
+    assert world.runtime.completed == 1

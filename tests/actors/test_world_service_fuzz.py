@@ -169,7 +169,7 @@ def test_after_the_attack_the_world_goes_on_with_its_goods_conserved(live: Live)
     while ended < 3:  # this tick and two more
         if live.items.get(timeout=60).WhichOneof("what") == "tick_ended":
             ended += 1
-    with live.world.hall.cond:
+    with live.world.hall.world:
         totals = live.world.runtime.totals
         expected = live.start + totals.produced - totals.consumed
         assert live.goods().tolist() == expected.tolist()
