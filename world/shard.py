@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -114,6 +114,9 @@ class Shard:
         self.owed = Promises()  # promises my characters made
         self.owed_to = Promises()  # promises made to my characters
         self.outbox = Mail()  # sent in the last tick, not yet delivered
+        #: Encounters sought from outside (players who seek someone out): called in `prepare`
+        #: with (shard, tick, calls) to add ENCOUNTER calls; None: only the world's encounters.
+        self.visits: Callable[[Shard, int, situations.Calls], None] | None = None
 
     # --- the tick -------------------------------------------------------------------------
 
@@ -138,6 +141,8 @@ class Shard:
         self._promises_due(tick, calls)
         self._collection(tick, calls)
         situations.encounters(chars, sc, sc.population.size, tick, calls)
+        if self.visits is not None:
+            self.visits(self, tick, calls)
         open_out = np.bincount(
             (self.owed.promisor[: len(self.owed)] // self.n_shards).astype(np.int64),
             minlength=len(chars),
