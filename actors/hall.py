@@ -23,12 +23,15 @@ import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
-from world.acts import ACTION_NAMES
+from world.acts import ACTION_NAMES, Situation
 from world.players import Choice, ChoiceError, Waiting, apply, check, perceived_by, waiting_for
 from world.runtime import Decide
 from world.shard import Decisions, Pending, Shard
+from world.situations import Calls
 
 #: Perceptions kept for a session that reads too slowly; older ones are dropped (and counted).
 QUEUE = 2000
@@ -87,6 +90,7 @@ class Hall:
         self.waiting: dict[str, Waiting] = {}
         self.answers: dict[str, Choice] = {}
         self.done: dict[int, int] = {}  # character -> the tick it said it is done with
+        self.seeks: dict[int, int] = {}  # character -> whom it seeks out in the next tick
         self.work: dict[int, tuple[Shard, Pending]] = {}  # shard index -> its tick, while deciding
         self.deadline = 0.0
         self.deciding = False  # players' decisions of a tick are open for answers
@@ -152,6 +156,21 @@ class Hall:
             self.done[c] = max(self.done.get(c, 0), tick)
             self.cond.notify_all()
             return tick
+
+    def seek(self, session: Session, other: int) -> int:
+        """The character meets `other` in the next tick prepared; returns that tick."""
+        with self.cond:
+            self.seeks[session.character] = other
+            return self.tick + (2 if self.work else 1)
+
+    def visits(self, shard: Shard, tick: int, calls: Calls) -> None:
+        """Shard.visits: the encounters this shard's played characters sought out."""
+        with self.cond:
+            mine = sorted(c for c in self.seeks if c % shard.n_shards == shard.index)
+            others = [self.seeks.pop(c) for c in mine]
+        if mine:
+            local = np.array(mine, np.int64) // shard.n_shards
+            calls.add(Situation.ENCOUNTER, local, np.array(others, np.int64))
 
     # --- the world's side (the serving loop holds `cond`) -------------------------------------
 

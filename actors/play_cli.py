@@ -28,6 +28,7 @@ HELP = """commands (N is a decision's number, as printed):
   ask N AMOUNT GOOD [WORDS]    ask for goods, e.g. `ask 1 2 food`
   gossip N ID good|bad|betrayed [WORDS]
                                tell about character ID, e.g. `gossip 1 17 betrayed`
+  seek ID                      meet character ID in the next tick
   decisions                    the decisions waiting for you
   me                           your goods, needs, promises and relationships
   done                         nothing more from you this tick (the world need not wait)
@@ -191,6 +192,8 @@ def command(line: str, player: Player, table: Table) -> str | None:
         return "\n".join(me_lines(player.inspect()))
     if head == "done":
         return player.done(table.tick).note
+    if head == "seek" and len(words) == 2 and words[1].isdigit():
+        return player.seek(int(words[1])).note
     if head == "decisions":
         with table.lock:
             items = sorted(table.waiting.items())

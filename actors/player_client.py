@@ -59,6 +59,11 @@ class Player:
         request = wpb.ActRequest(session=self.session, done=True, tick=tick)
         return self.stub.Act(request, metadata=self.metadata, timeout=self.timeout)  # type: ignore[no-any-return]
 
+    def seek(self, other: int) -> wpb.ActReply:
+        """Meet `other` in the next tick."""
+        request = wpb.ActRequest(session=self.session, seek=other)
+        return self.stub.Act(request, metadata=self.metadata, timeout=self.timeout)  # type: ignore[no-any-return]
+
     def inspect(self) -> wpb.CharacterState:
         return self.stub.Inspect(  # type: ignore[no-any-return]
             wpb.InspectRequest(session=self.session), metadata=self.metadata, timeout=self.timeout

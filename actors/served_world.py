@@ -159,6 +159,8 @@ class ServedWorld:
         self.hall = Hall([c for c in playable if c in held], how.player_wait, inner=mind)
         self.runtime = LocalRuntime(sc, n, self.record, how.checkpoint_every, decide=self.hall)
         self.runtime.options = {"runtime": "local", "serve": True}
+        for shard in self.runtime.shards:
+            shard.visits = self.hall.visits  # players who seek someone out
         self.guard = Guard(tokens, how.rate_limit)
         self.clock = Clock(self.runtime, self.hall, how.tick_interval, sc.ticks)
         self.clock.paused = how.paused

@@ -302,6 +302,8 @@ class WorldService:
     def act(self, request: wpb.ActRequest, who: int) -> wpb.ActReply:
         with self.hall.cond:
             session = self._session(who, request.session)
+        if request.HasField("seek"):
+            return self._seek(session, request)
         if request.done and not request.decision:
             tick = self.hall.finished(session, request.tick)
             return wpb.ActReply(tick=tick, note=f"done with tick {tick}: the world will not wait")
@@ -316,6 +318,23 @@ class WorldService:
         return wpb.ActReply(
             tick=tick, note=f"{request.action} taken for tick {tick}; the world settles it"
         )
+
+    def _seek(self, session: Session, request: wpb.ActRequest) -> wpb.ActReply:
+        other = request.seek
+        if request.decision or request.action or request.done:
+            raise Refused(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "seek goes alone: no decision, action or done in the same request",
+            )
+        if other >= self.size:
+            raise Refused(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"seek: character {other} does not exist (0..{self.size - 1})",
+            )
+        if other == session.character:
+            raise Refused(grpc.StatusCode.INVALID_ARGUMENT, "seek: you cannot seek yourself")
+        tick = self.hall.seek(session, other)
+        return wpb.ActReply(tick=tick, note=f"you will meet {other} in tick {tick}")
 
     def inspect(self, request: wpb.InspectRequest, who: int) -> wpb.CharacterState:
         with self.hall.cond:

@@ -116,7 +116,7 @@ class WorldEnded(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class ActRequest(_message.Message):
-    __slots__ = ("session", "decision", "action", "words", "give", "want", "gossip_subject", "gossip_claim", "done", "tick")
+    __slots__ = ("session", "decision", "action", "words", "give", "want", "gossip_subject", "gossip_claim", "done", "tick", "seek")
     SESSION_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
@@ -127,6 +127,7 @@ class ActRequest(_message.Message):
     GOSSIP_CLAIM_FIELD_NUMBER: _ClassVar[int]
     DONE_FIELD_NUMBER: _ClassVar[int]
     TICK_FIELD_NUMBER: _ClassVar[int]
+    SEEK_FIELD_NUMBER: _ClassVar[int]
     session: str
     decision: str
     action: str
@@ -137,7 +138,8 @@ class ActRequest(_message.Message):
     gossip_claim: _society_pb2.Claim
     done: bool
     tick: int
-    def __init__(self, session: _Optional[str] = ..., decision: _Optional[str] = ..., action: _Optional[str] = ..., words: _Optional[str] = ..., give: _Optional[_Union[_society_pb2.Goods, _Mapping]] = ..., want: _Optional[_Union[_society_pb2.Goods, _Mapping]] = ..., gossip_subject: _Optional[int] = ..., gossip_claim: _Optional[_Union[_society_pb2.Claim, str]] = ..., done: _Optional[bool] = ..., tick: _Optional[int] = ...) -> None: ...
+    seek: int
+    def __init__(self, session: _Optional[str] = ..., decision: _Optional[str] = ..., action: _Optional[str] = ..., words: _Optional[str] = ..., give: _Optional[_Union[_society_pb2.Goods, _Mapping]] = ..., want: _Optional[_Union[_society_pb2.Goods, _Mapping]] = ..., gossip_subject: _Optional[int] = ..., gossip_claim: _Optional[_Union[_society_pb2.Claim, str]] = ..., done: _Optional[bool] = ..., tick: _Optional[int] = ..., seek: _Optional[int] = ...) -> None: ...
 
 class ActReply(_message.Message):
     __slots__ = ("tick", "note")

@@ -94,7 +94,7 @@ class WorldServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Act(self, request, context):
-        """Answer a waiting decision (or say you are done for this tick).
+        """Answer a waiting decision, seek someone out, or say you are done for this tick.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

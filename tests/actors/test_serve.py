@@ -520,3 +520,38 @@ def test_joining_again_ends_the_earlier_session(served: Served) -> None:
     assert stream.error == grpc.StatusCode.ABORTED
     assert _code(first.inspect) == grpc.StatusCode.FAILED_PRECONDITION
     assert second.inspect().character == 5
+
+
+def test_a_player_seeks_someone_out(served: Served) -> None:
+    """Seeking character 30 gives the player an encounter with 30 in the next tick, whose chat
+    and words reach 30 through the journal; seeking oneself or no one is refused."""
+    chan = channel(f"127.0.0.1:{served.port}")
+    player = Player(chan, served.tokens[5])
+    player.join()
+    stream = Stream(player)
+    assert _code(lambda: player.seek(5)) == grpc.StatusCode.INVALID_ARGUMENT
+    assert _code(lambda: player.seek(4000)) == grpc.StatusCode.INVALID_ARGUMENT
+    assert player.seek(30).tick == 1
+    Operator(chan, served.operator).step(1)
+    met = None
+    while True:
+        p = stream.next()
+        kind = p.WhichOneof("what")
+        if kind == "decision":
+            d = p.decision
+            if d.situation == "encounter" and d.counterpart == 30 and met is None:
+                met = d
+                player.act(d.id, "chat", "I came to see you, 30")
+            else:
+                player.act(d.id, next(o.action for o in d.options if not o.terms))
+        if kind == "tick_ended":
+            break
+    assert met is not None, "the encounter sought came"
+    said = [
+        (int(m.sender[i]), int(m.recipient[i]), m.text_of(i))
+        for b in read_journal(journal_path(served.out, 0))
+        for m in [from_batch(b)]
+        for i in range(len(m))
+        if m.text[i] >= 0
+    ]
+    assert (5, 30, "I came to see you, 30") in said
