@@ -113,7 +113,6 @@ def add_serve_parser(sub: Any, number: Any) -> None:
         help="serve the run's Prometheus metrics on this port (0 picks a free one)",
     )
     p.add_argument("--paused", action="store_true", help="start paused (the operator resumes)")
-    p.add_argument("--quiet", action="store_true", help="print only the start and the end")
 
 
 def llm_mind(args: argparse.Namespace, sc: Scenario, out: Path) -> Any:
