@@ -206,6 +206,9 @@ class WorldService:
             except Refused as err:
                 self._refuse(name, err, context)
                 raise AssertionError("unreachable") from None  # context.abort raised
+            except Exception:
+                self.guard.count("internal")  # a bug: counted, and gRPC logs it (UNKNOWN)
+                raise
             self.guard.count(f"{name}:ok")
             return reply
 
