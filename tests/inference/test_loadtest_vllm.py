@@ -14,9 +14,11 @@ server here is made engine-bound too: the model is the tiny one widened to 512 a
 (37 MB). With the 2-layer, 128-wide model the engine is so cheap that on this 2-core machine the
 front end (sharing a core with vLLM's busy-polling scheduler) is what requests wait for, and a
 client sees 15-20 percent more TTFT than the server's histograms, however well it measures.
-Measured with the wider model (50 characters, 292 requests): closed loop 1.020 of the server's
-mean TTFT and 1.006 of its E2E; open loop at 4 and 8 requests/s, 1.052 / 1.002 and 1.020 /
-1.001. The client's figures can never be below the server's, and that is checked too."""
+Measured with the wider model, as this test runs it (24 characters, 2 ticks, then the record
+replayed at 8 requests/s, where the engine runs large batches and an answer takes ~5 s):
+closed loop 1.013 of the server's mean TTFT and 1.006 of its E2E, open loop 1.035 and 1.001;
+elsewhere during development, 1.07 at most. The client's figures can never be below the
+server's, and that is checked too."""
 
 from __future__ import annotations
 
@@ -90,7 +92,7 @@ def test_closed_then_open_loop_agree_with_the_server(
     level, before, after = measured(
         engine_bound,
         closed,
-        *("--characters", 24, "--ticks", 2, "--max-tokens", 48),
+        *("--characters", 24, "--ticks", 2),
         *("--generators", 1, "--generator-cpus", 0),
     )
     agrees(level, before, after)
@@ -99,7 +101,7 @@ def test_closed_then_open_loop_agree_with_the_server(
     replayed, before, after = measured(
         engine_bound,
         tmp_path / "open",
-        *("--replay", closed / "characters-24", "--rates", 4, "--generators", 0),
+        *("--replay", closed / "characters-24", "--rates", 8, "--generators", 0),
     )
     assert replayed["requests"] == level["requests"]  # the record, every request of it
     agrees(replayed, before, after)
