@@ -53,6 +53,18 @@ def parse_resources(text: str | None) -> dict[str, float]:
     return out
 
 
+def llm_flags(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Where the model is, as --llm-endpoint, --llm-engine or --llm-replay say (paths resolved
+    where `socius` runs), or None."""
+    if args.llm_endpoint:
+        return {"kind": "openai", "where": [u for u in args.llm_endpoint.split(",") if u.strip()]}
+    if args.llm_engine:
+        return {"kind": "engine", "where": [str(Path(args.llm_engine).resolve())]}
+    if args.llm_replay:
+        return {"kind": "replay", "where": [str(args.llm_replay.resolve())]}
+    return None
+
+
 def runtime_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[str, Any]:
     """Where and how shards run: the flags, else what the run used before (resume), else the
     defaults. Saved in every checkpoint's manifest."""
@@ -61,13 +73,7 @@ def runtime_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> d
     def pick(flag: Any, name: str, default: Any) -> Any:
         return flag if flag is not None else saved.get(name, default)
 
-    llm = saved.get("llm")
-    if args.llm_endpoint:
-        llm = {"kind": "openai", "where": [u for u in args.llm_endpoint.split(",") if u.strip()]}
-    elif args.llm_engine:
-        llm = {"kind": "engine", "where": [str(Path(args.llm_engine).resolve())]}
-    elif args.llm_replay:
-        llm = {"kind": "replay", "where": [str(args.llm_replay.resolve())]}
+    llm = llm_flags(args) or saved.get("llm")
     if llm is not None:
         llm = {
             **llm,

@@ -117,16 +117,11 @@ def add_serve_parser(sub: Any, number: Any) -> None:
 
 def llm_mind(args: argparse.Namespace, sc: Scenario, out: Path) -> Any:
     """The LLM mind the --llm-... flags ask for (inference.connect.InProcessModel), or None."""
-    llm: dict[str, Any] | None = None
-    if args.llm_endpoint:
-        llm = {"kind": "openai", "where": [u for u in args.llm_endpoint.split(",") if u.strip()]}
-    elif args.llm_engine:
-        llm = {"kind": "engine", "where": [str(Path(args.llm_engine).resolve())]}
-    elif args.llm_replay:
-        llm = {"kind": "replay", "where": [str(args.llm_replay.resolve())]}
+    from actors.run_cli import llm_flags, llm_target
+
+    llm = llm_flags(args)
     if llm is not None:
         llm.update(model=args.llm_model, concurrency=args.llm_concurrency)
-    from actors.run_cli import llm_target
 
     target = llm_target(sc, llm)
     if target is None:
