@@ -40,7 +40,7 @@ EPILOG = """examples:
   socius run examples/village-llm.yaml --llm-replay runs/l1 --out runs/l1-again
   socius traces export runs/l1 --out l1.jsonl
   socius sweep examples/village.yaml --param information.gossip=false,true --repeats 5
-  socius sweep examples/village.yaml --param economy.abundance=0.5,1,2 \
+  socius sweep examples/village.yaml --param economy.abundance=0.5,1,2 \\
       --param population.size=100,200 --repeats 3 --ticks 60 --out sweeps/scarcity
   socius report runs/v7
   socius report sweeps/scarcity --out scarcity.html
