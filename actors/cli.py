@@ -85,6 +85,45 @@ def _fraction(name: str) -> Callable[[str], Any]:
     return _number(name, float, low=0, strict=True)
 
 
+def add_llm_flags(p: argparse.ArgumentParser, replicas: bool) -> None:
+    """Where the model is (--llm-endpoint, --llm-engine, --llm-replay) and how it is asked;
+    `replicas`: the runtime has gateway replicas (Ray)."""
+    llm = p.add_mutually_exclusive_group()
+    llm.add_argument(
+        "--llm-endpoint",
+        metavar="URL[,URL...]",
+        help="OpenAI-compatible servers (vLLM, Ray Serve LLM ...) that answer for characters "
+        "with the llm mind, e.g. http://gpu-1:8000; each character keeps to one of them",
+    )
+    llm.add_argument(
+        "--llm-engine",
+        metavar="MODEL_DIR",
+        help="run vLLM's engine inside the gateway, on the model in this folder",
+    )
+    llm.add_argument(
+        "--llm-replay",
+        metavar="RUN",
+        type=Path,
+        help="answer from the LLM traces of an earlier run: the same run again, no model",
+    )
+    p.add_argument(
+        "--llm-model",
+        help="model name to ask the endpoints for (default: the first they list at /v1/models)",
+    )
+    if replicas:
+        p.add_argument(
+            "--llm-replicas",
+            type=_positive("--llm-replicas"),
+            help="gateway replicas on Ray (default 1; with --llm-engine on a cluster with GPUs, "
+            "one per GPU, each holding one)",
+        )
+    p.add_argument(
+        "--llm-concurrency",
+        type=_positive("--llm-concurrency"),
+        help="requests each gateway replica keeps in flight (default 64)",
+    )
+
+
 def add_runtime_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--runtime",
@@ -115,39 +154,7 @@ def add_runtime_flags(p: argparse.ArgumentParser) -> None:
         metavar="NAME=AMOUNT[,...]",
         help="custom Ray resources each shard actor needs, e.g. socius_worker=1",
     )
-    llm = p.add_mutually_exclusive_group()
-    llm.add_argument(
-        "--llm-endpoint",
-        metavar="URL[,URL...]",
-        help="OpenAI-compatible servers (vLLM, Ray Serve LLM ...) that answer for characters "
-        "with the llm mind, e.g. http://gpu-1:8000; each character keeps to one of them",
-    )
-    llm.add_argument(
-        "--llm-engine",
-        metavar="MODEL_DIR",
-        help="run vLLM's engine inside the gateway, on the model in this folder",
-    )
-    llm.add_argument(
-        "--llm-replay",
-        metavar="RUN",
-        type=Path,
-        help="answer from the LLM traces of an earlier run: the same run again, no model",
-    )
-    p.add_argument(
-        "--llm-model",
-        help="model name to ask the endpoints for (default: the first they list at /v1/models)",
-    )
-    p.add_argument(
-        "--llm-replicas",
-        type=_positive("--llm-replicas"),
-        help="gateway replicas on Ray (default 1; with --llm-engine on a cluster with GPUs, one "
-        "per GPU, each holding one)",
-    )
-    p.add_argument(
-        "--llm-concurrency",
-        type=_positive("--llm-concurrency"),
-        help="requests each gateway replica keeps in flight (default 64)",
-    )
+    add_llm_flags(p, replicas=True)
     p.add_argument(
         "--metrics-port",
         type=_natural("--metrics-port"),

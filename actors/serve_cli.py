@@ -89,23 +89,9 @@ def add_serve_parser(sub: Any, number: Any) -> None:
         metavar="K",
         help="snapshot every K ticks (default 10; 0: off)",
     )
-    llm = p.add_mutually_exclusive_group()
-    llm.add_argument(
-        "--llm-endpoint",
-        metavar="URL[,URL...]",
-        help="OpenAI-compatible servers that answer for characters with the llm mind",
-    )
-    llm.add_argument("--llm-engine", metavar="MODEL_DIR", help="vLLM's engine on this model")
-    llm.add_argument(
-        "--llm-replay", metavar="RUN", type=Path, help="answer from an earlier run's LLM traces"
-    )
-    p.add_argument("--llm-model", help="model name to ask the endpoints for")
-    p.add_argument(
-        "--llm-concurrency",
-        type=number("--llm-concurrency"),
-        default=64,
-        help="requests kept in flight (default 64)",
-    )
+    from actors.cli import add_llm_flags
+
+    add_llm_flags(p, replicas=False)  # the model is asked from this process: no replicas
     p.add_argument(
         "--metrics-port",
         type=number("--metrics-port", low=0, high=65535),
@@ -121,7 +107,7 @@ def llm_mind(args: argparse.Namespace, sc: Scenario, out: Path) -> Any:
 
     llm = llm_flags(args)
     if llm is not None:
-        llm.update(model=args.llm_model, concurrency=args.llm_concurrency)
+        llm.update(model=args.llm_model, concurrency=args.llm_concurrency or 64)
 
     target = llm_target(sc, llm)
     if target is None:
