@@ -48,6 +48,7 @@ EPILOG = """examples:
   socius loadtest --endpoint http://gpu-1:8000 --replay runs/l1 --rates 5,10,20,40
   socius serve examples/players.yaml --grpc-port 50051 --out runs/p1
   socius play localhost:50051 --token TOKEN
+  socius run runs/p1/scenario.yaml --players-replay runs/p1 --out runs/p1-again
 """
 
 
@@ -233,6 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
         "0 turns checkpoints off (default: 10)",
     )
 
+    run.add_argument(
+        "--players-replay",
+        metavar="RUN",
+        type=Path,
+        help="the players of a run served with `socius serve` act again as they did there "
+        "(its players.jsonl), on the in-process runtime: the served run again, to its digest; "
+        "run RUN/scenario.yaml, with --llm-replay RUN if its characters thought with a model",
+    )
     run.add_argument(
         "--resume-if-exists",
         action="store_true",

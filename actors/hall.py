@@ -23,11 +23,10 @@ import threading
 import time
 from collections.abc import Callable
 
-import numpy as np
-
 from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
-from world.acts import ACTION_NAMES, Situation
+from world.acts import ACTION_NAMES
+from world.player_record import Overlay, PlayerLog, add_seeks
 from world.players import Choice, ChoiceError, Waiting, apply, check, perceived_by, waiting_for
 from world.runtime import Decide
 from world.shard import Decisions, Pending, Shard
@@ -71,20 +70,22 @@ class Session:
         return items
 
 
-class Hall:
+class Hall(Overlay):
     def __init__(
         self,
         playable: list[int],
         player_wait: float,
         inner: Decide | None = None,
         clock: Callable[[], float] = time.monotonic,
+        log: PlayerLog | None = None,
     ) -> None:
+        super().__init__(inner)
+        self.log = log  # what the players did, for replay (world.player_record)
         self.cond = threading.Condition()  # the hall's books
         self.world = threading.Lock()  # the shards' state, held by the loop while a tick runs
         self._ticking: int | None = None  # the thread running a tick under `world`
         self.playable = frozenset(playable)
         self.player_wait = player_wait
-        self.inner = inner
         self.clock = clock
         self.sessions: dict[int, Session] = {}  # character -> its current session
         self.waiting: dict[str, Waiting] = {}
@@ -92,6 +93,7 @@ class Hall:
         self.done: dict[int, int] = {}  # character -> the tick it said it is done with
         self.seeks: dict[int, int] = {}  # character -> whom it seeks out in the next tick
         self.work: dict[int, tuple[Shard, Pending]] = {}  # shard index -> its tick, while deciding
+        self.players: set[int] = set()  # the characters played in the tick being decided
         self.deadline = 0.0
         self.deciding = False  # players' decisions of a tick are open for answers
         self.ended = False
@@ -166,11 +168,11 @@ class Hall:
     def visits(self, shard: Shard, tick: int, calls: Calls) -> None:
         """Shard.visits: the encounters this shard's played characters sought out."""
         with self.cond:
-            mine = sorted(c for c in self.seeks if c % shard.n_shards == shard.index)
-            others = [self.seeks.pop(c) for c in mine]
-        if mine:
-            local = np.array(mine, np.int64) // shard.n_shards
-            calls.add(Situation.ENCOUNTER, local, np.array(others, np.int64))
+            added = add_seeks(shard, calls, list(self.seeks.items()))
+            for c, _ in added:
+                del self.seeks[c]
+            if added and self.log is not None:
+                self.log.seeks(tick, added)
 
     # --- the world's side (the serving loop holds `cond`) -------------------------------------
 
@@ -199,9 +201,9 @@ class Hall:
 
     def _decide(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
         """The minds' answers, then the players' decisions published and waited for."""
-        decided = self.inner(work) if self.inner is not None else [s.decide(p) for s, p in work]
+        decided = self.decide_inner(work)
         with self.cond:
-            players = self.claimed()
+            players = self.players = self.claimed()
             tick = work[0][1].tick if work else self.tick + 1
             for shard, pending in work:
                 for character, env, words in perceived_by(pending, players):
@@ -240,6 +242,9 @@ class Hall:
         of_shard = {s.index: d for (s, _), d in zip(work, decided, strict=True)}
         for (shard, pending), decisions in zip(work, decided, strict=True):
             apply(pending, decisions, by_shard.get(shard.index, []))
+        if self.log is not None and self.players:
+            answered = [c for s, _ in work for _, c in by_shard.get(s.index, [])]
+            self.log.answers(tick, self.players, answered)
         for w in self.waiting.values():
             action = ACTION_NAMES[int(of_shard[w.shard].actions[w.row])]
             outcome = wpb.Outcome(decision=w.id, action=action, by_player=w.id in self.answers)
@@ -278,21 +283,10 @@ class Hall:
             self.ended = self.hurry = True
             self.cond.notify_all()
 
-    # --- LocalRuntime's optional hook methods, passed on to the inner mind --------------------
-
-    def stats(self) -> dict[str, float]:
-        inner = getattr(self.inner, "stats", None)
-        return inner() if inner is not None else {}
-
-    def restored(self, shard: Shard) -> None:
-        inner = getattr(self.inner, "restored", None)
-        if inner is not None:
-            inner(shard)
-
     def close(self) -> None:
-        inner = getattr(self.inner, "close", None)
-        if inner is not None:
-            inner()
+        super().close()
+        if self.log is not None:
+            self.log.close()
 
 
 def _decision(w: Waiting, seconds: float) -> wpb.Decision:

@@ -83,9 +83,18 @@ def runtime_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> d
                 args.llm_concurrency, "llm_concurrency", llm.get("concurrency", 64)
             ),
         }
+    players = getattr(args, "players_replay", None)
+    players = str(players.resolve()) if players is not None else saved.get("players_replay")
+    runtime = pick(args.runtime, "runtime", "local" if players else "ray")
+    if players and runtime != "local":
+        raise UserError(
+            "--players-replay runs on the in-process runtime (as `socius serve` does); drop "
+            "--runtime ray or say --runtime local"
+        )
     return {
         "llm": llm,
-        "runtime": pick(args.runtime, "runtime", "ray"),
+        "players_replay": players,
+        "runtime": runtime,
         "placement": pick(args.placement, "placement", "pack"),
         "actor_cpus": pick(args.actor_cpus, "actor_cpus", None),
         "actor_resources": parse_resources(args.actor_resources)
@@ -113,8 +122,16 @@ def build_runtime(
             from inference.connect import InProcessModel
 
             model = InProcessModel.of(sc, target, n, folder)
+        decide: Any = model
+        if options["players_replay"]:
+            from world.player_record import RecordedPlayers
+
+            decide = RecordedPlayers(Path(options["players_replay"]), inner=model)
         record = RunRecord(folder, sc, n, resume=resume)
-        runtime = LocalRuntime(sc, n, record, checkpoint_every, decide=model)
+        runtime = local = LocalRuntime(sc, n, record, checkpoint_every, decide=decide)
+        if options["players_replay"]:
+            for shard in local.shards:
+                shard.visits = decide.visits
     else:
         from actors.ray_runtime import Gateways, Placement, RayRuntime, auto_shards, connect
 

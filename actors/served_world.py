@@ -17,6 +17,7 @@ from actors.tokens import read_tokens, write_tokens
 from actors.world_service import Control, Guard, WorldService, start_server
 from protos import world_service_pb2 as wpb
 from world.errors import UserError
+from world.player_record import PlayerLog
 from world.record import RunRecord, check_new_folder
 from world.runtime import Decide, LocalRuntime, RunResult
 from world.scenario import Scenario
@@ -156,7 +157,9 @@ class ServedWorld:
             tokens = write_tokens(self.token_file, playable)
         self.tokens = tokens  # token -> character (OPERATOR for the operator's)
         held = set(tokens.values())
-        self.hall = Hall([c for c in playable if c in held], how.player_wait, inner=mind)
+        self.hall = Hall(
+            [c for c in playable if c in held], how.player_wait, inner=mind, log=PlayerLog(out)
+        )
         self.runtime = LocalRuntime(sc, n, self.record, how.checkpoint_every, decide=self.hall)
         self.runtime.options = {"runtime": "local", "serve": True}
         for shard in self.runtime.shards:

@@ -18,6 +18,7 @@ from inference.backends.base import Request
 from inference.connect import InProcessModel
 from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
+from tests.commands import socius
 from tests.inference.scripted import Scripted, good_answer, legal_of
 from world.scenario import parse_scenario
 from world.wire import concat, decode
@@ -118,6 +119,14 @@ def test_adversarial_words_to_llm_characters_move_nothing_the_rules_forbid(tmp_p
     assert rt.totals.c["llm_invalid"] > 0 and rt.totals.c["llm_answers"] > 0
     saved = json.loads((tmp_path / "run" / "players.json").read_text())
     assert saved["answers"] == summary["players"]["answers"]
+    # the model's recorded answers and the player's, replayed: the same world again
+    run, again = tmp_path / "run", tmp_path / "again"
+    proc = socius(
+        "run", run / "scenario.yaml", "--ticks", summary["ticks"], "--llm-replay", run,
+        "--players-replay", run, "--out", again, "--quiet",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((again / "summary.json").read_text())["state_digest"] == rt.digest()
 
 
 def test_players_are_served_while_the_model_thinks(tmp_path: Path) -> None:
