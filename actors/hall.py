@@ -1,11 +1,14 @@
 """The hall where players meet the world: sessions, what each played character perceives, the
 decisions waiting for players, and their answers.
 
-`Hall` is a decide hook of `LocalRuntime` (like the LLM mind): in a tick, every character's own
-mind answers first; then the decisions of characters someone has joined as wait for their
-players, up to `player_wait` seconds, and the answers that pass `world.players.check` replace
-the mind's. A player who stays quiet never stalls the world: when the wait is over, the
-character's own mind's answer stands (counted as `player_defaults`).
+`Hall` is a decide hook of `LocalRuntime` (like the LLM mind): in a tick, the decisions of
+characters someone has joined as go out to their players first; every character's own mind
+answers meanwhile (a model is not asked about the played decisions yet); the players have up
+to `player_wait` seconds, and the answers that pass `world.players.check` replace the mind's.
+A player who stays quiet never stalls the world: when the wait is over, the character's own
+mind answers (counted as `player_defaults`; a model is asked now, for those decisions only).
+What the players did is written to the run's `players.jsonl` (`world.player_record`), so the
+run can be replayed.
 
 Two locks. `Hall.world` guards the shards' state: the serving loop holds it while a tick runs
 (`Hall.run_tick`), and the hook lends it out while the minds think and the players answer, when
@@ -22,6 +25,9 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
@@ -200,8 +206,9 @@ class Hall(Overlay):
         return decided
 
     def _decide(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
-        """The minds' answers, then the players' decisions published and waited for."""
-        decided = self.decide_inner(work)
+        """The players' decisions published, then the minds' answers while the players think,
+        then the wait for the players. A model (an inner mind that can be asked `again`) is not
+        asked for the played decisions until their players have left them to it."""
         with self.cond:
             players = self.players = self.claimed()
             tick = work[0][1].tick if work else self.tick + 1
@@ -222,10 +229,30 @@ class Hall(Overlay):
                 )
             self.cond.notify_all()
             self.deadline = self.clock() + self.player_wait
+            played = self._rows(work, lambda w: True)
+        model: Any = self.inner  # inference.connect.InProcessModel, when characters think with one
+        again = getattr(model, "again", None)
+        decided = model(work, played) if again is not None else self.decide_inner(work)
+        with self.cond:
             while not self._settled() and self.clock() < self.deadline and not self.hurry:
                 self.cond.wait(min(0.2, max(self.deadline - self.clock(), 0.001)))
             self.deciding = False  # later answers are refused: the tick settles what it has
+            left = self._rows(work, lambda w: w.id not in self.answers)
+        if again is not None and any(len(rows) for rows in left):
+            again(work, decided, left)  # the character's own mind answers for a quiet player
         return decided
+
+    def _rows(
+        self, work: list[tuple[Shard, Pending]], which: Callable[[Waiting], bool]
+    ) -> list[np.ndarray]:
+        """Each shard's rows of the waiting decisions `which` picks (`cond` held)."""
+        return [
+            np.array(
+                [w.row for w in self.waiting.values() if w.shard == s.index and which(w)],
+                np.int64,
+            )
+            for s, _ in work
+        ]
 
     def _settle(self, work: list[tuple[Shard, Pending]], decided: list[Decisions]) -> None:
         """Lay the answers over the minds' (the world lock held again, and `cond`)."""

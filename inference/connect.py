@@ -8,6 +8,8 @@ import dataclasses
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from inference.backends.base import Answer, Backend, BackendUnavailable, Request
 from inference.backends.replay import ReplayBackend
 from inference.gateway import Gateway, LoopThread
@@ -122,11 +124,33 @@ class InProcessModel:
     async def _ask(self, requests: list[Request]) -> list[Answer]:
         return await self.gateway.ask(requests)
 
-    async def _all(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
-        return list(await asyncio.gather(*(self.thinker.think(s, p) for s, p in work)))
+    async def _all(
+        self, work: list[tuple[Shard, Pending]], skip: list[np.ndarray] | None
+    ) -> list[Decisions]:
+        skips = skip if skip is not None else [None] * len(work)
+        thoughts = (self.thinker.think(s, p, k) for (s, p), k in zip(work, skips, strict=True))
+        return list(await asyncio.gather(*thoughts))
 
-    def __call__(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
-        return self.loop.run(self._all(work))
+    def __call__(
+        self, work: list[tuple[Shard, Pending]], skip: list[np.ndarray] | None = None
+    ) -> list[Decisions]:
+        """Every shard's decisions; the model is not asked for each shard's `skip` rows."""
+        return self.loop.run(self._all(work, skip))
+
+    def again(
+        self, work: list[tuple[Shard, Pending]], decided: list[Decisions], rows: list[np.ndarray]
+    ) -> None:
+        """The model decides each shard's `rows` as well (rows skipped before), over `decided`."""
+
+        async def each() -> None:
+            await asyncio.gather(
+                *(
+                    self.thinker.again(s, p, d, r)
+                    for (s, p), d, r in zip(work, decided, rows, strict=True)
+                )
+            )
+
+        self.loop.run(each())
 
     def stats(self) -> dict[str, float]:
         return self.gateway.stats()

@@ -68,6 +68,7 @@ class Thinker:
         self._writers: dict[int, TraceWriter] = {}
         # decisions waiting for their outcome record: tick -> [(shard, key, local, other)]
         self._outcomes: dict[int, list[tuple[int, str, int, int]]] = collections.defaultdict(list)
+        self._budget: dict[int, int | None] = {}  # shard -> tokens left in its tick (None: no cap)
 
     # --- selection ------------------------------------------------------------------------
 
@@ -146,16 +147,39 @@ class Thinker:
         )
         return int(h[0] >> np.uint64(33))
 
-    async def think(self, shard: Shard, pending: Pending) -> Decisions:
+    async def think(
+        self, shard: Shard, pending: Pending, skip: np.ndarray | None = None
+    ) -> Decisions:
+        """The tick's decisions: each mind's, then the model's for the rows it is sent, except
+        `skip` (rows someone else answers first: players; `again` asks for those they leave)."""
         decided = shard.decide(pending)
-        stats = pending.stats
         self._record_outcomes(shard, pending.tick)
         rows = self.candidates(shard, pending)
+        if skip is not None and len(skip):
+            rows = rows[~np.isin(rows, skip)]
+        self._budget[shard.index] = (
+            self.llm.token_budget // self.n_shards if self.llm.token_budget else None
+        )
+        await self._model(shard, pending, decided, rows)
+        return decided
+
+    async def again(
+        self, shard: Shard, pending: Pending, decided: Decisions, want: np.ndarray
+    ) -> None:
+        """The model decides the rows of `want` it would have been sent, over `decided`,
+        within what is left of the tick's budget: rows `think` skipped that still need it."""
+        rows = self.candidates(shard, pending)
+        await self._model(shard, pending, decided, rows[np.isin(rows, want)])
+
+    async def _model(
+        self, shard: Shard, pending: Pending, decided: Decisions, rows: np.ndarray
+    ) -> None:
+        """Ask the model for `rows` and lay its valid answers over `decided`."""
         if not len(rows):
-            return decided
-        b = pending.batch
+            return
+        b, stats = pending.batch, pending.stats
         scene = Scene(self.cast, shard.chars, b, pending.plans, pending.inbox, pending.tick)
-        budget = self.llm.token_budget // self.n_shards if self.llm.token_budget else None
+        budget = self._budget.get(shard.index)
         room = self.context_length - self.llm.max_tokens - 8
         jobs: list[dict[str, Any]] = []
         for r in rows.tolist():
@@ -170,6 +194,7 @@ class Thinker:
                 if budget is not None:
                     budget -= int(cost)
             jobs.append({"row": r, "legal": legal, "prompt": prompt, "asked": []})
+        self._budget[shard.index] = budget
         stats.add("llm_decisions", len(jobs))
         pending_jobs = jobs
         for attempt in (0, 1):
@@ -190,7 +215,6 @@ class Thinker:
             pending_jobs = retry
         self._apply(shard, pending, jobs, decided)
         self._flush(shard)
-        return decided
 
     def _request(self, pending: Pending, job: dict[str, Any], attempt: int) -> Request:
         r = job["row"]
