@@ -239,8 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN",
         type=Path,
         help="the players of a run served with `socius serve` act again as they did there "
-        "(its players.jsonl), on the in-process runtime: the served run again, to its digest; "
-        "run RUN/scenario.yaml, with --llm-replay RUN if its characters thought with a model",
+        "(its players.jsonl): the served run again, to its digest, on any runtime; run "
+        "RUN/scenario.yaml, with --llm-replay RUN if its characters thought with a model",
     )
     run.add_argument(
         "--resume-if-exists",

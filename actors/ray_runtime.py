@@ -16,6 +16,7 @@ import logging
 import math
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import ray
@@ -224,8 +225,11 @@ class RayRuntime(Runtime):
         checkpoint_every: int = 0,
         placement: Placement | None = None,
         llm: Gateways | None = None,
+        players: Path | None = None,
     ) -> None:
+        """`players`: a served run whose players act again (--players-replay)."""
         super().__init__(scenario, shards, record, checkpoint_every)
+        self.players = str(players.resolve()) if players is not None else None
         if not ray.is_initialized():
             connect()
         self.placement = placement or Placement()
@@ -261,7 +265,7 @@ class RayRuntime(Runtime):
             opts["resources"] = dict(self.placement.resources)
         self.actors = [
             ShardActor.options(**opts).remote(  # type: ignore[attr-defined]
-                data, i, self.n_shards, folder, self.llm
+                data, i, self.n_shards, folder, self.llm, self.players
             )
             for i in range(self.n_shards)
         ]

@@ -84,17 +84,10 @@ def runtime_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> d
             ),
         }
     players = getattr(args, "players_replay", None)
-    players = str(players.resolve()) if players is not None else saved.get("players_replay")
-    runtime = pick(args.runtime, "runtime", "local" if players else "ray")
-    if players and runtime != "local":
-        raise UserError(
-            "--players-replay runs on the in-process runtime (as `socius serve` does); drop "
-            "--runtime ray or say --runtime local"
-        )
     return {
         "llm": llm,
-        "players_replay": players,
-        "runtime": runtime,
+        "players_replay": str(players.resolve()) if players else saved.get("players_replay"),
+        "runtime": pick(args.runtime, "runtime", "ray"),
         "placement": pick(args.placement, "placement", "pack"),
         "actor_cpus": pick(args.actor_cpus, "actor_cpus", None),
         "actor_resources": parse_resources(args.actor_resources)
@@ -114,6 +107,11 @@ def build_runtime(
     """The runtime the flags ask for, with its run record (created, or reopened to resume)."""
     options = runtime_options(args, saved)
     target = llm_target(sc, options["llm"])
+    players = Path(options["players_replay"]) if options["players_replay"] else None
+    if players is not None:
+        from world.player_record import read_players
+
+        read_players(players)  # a record that is missing or damaged stops here, before Ray
     runtime: Runtime
     if options["runtime"] == "local":
         n = shards or sc.shards or 1
@@ -123,13 +121,13 @@ def build_runtime(
 
             model = InProcessModel.of(sc, target, n, folder)
         decide: Any = model
-        if options["players_replay"]:
+        if players is not None:
             from world.player_record import RecordedPlayers
 
-            decide = RecordedPlayers(Path(options["players_replay"]), inner=model)
+            decide = RecordedPlayers(players, inner=model)
         record = RunRecord(folder, sc, n, resume=resume)
         runtime = local = LocalRuntime(sc, n, record, checkpoint_every, decide=decide)
-        if options["players_replay"]:
+        if players is not None:
             for shard in local.shards:
                 shard.visits = decide.visits
     else:
@@ -154,6 +152,7 @@ def build_runtime(
                 checkpoint_every,
                 placement,
                 llm=gateways,
+                players=players,
             )
         except BaseException:
             record.close()

@@ -23,6 +23,7 @@ from inference.connect import Target
 from inference.gateway import Gateway
 from inference.think import Thinker
 from world.journal import JournalWriter
+from world.player_record import RecordedPlayers
 from world.record import journal_path, read_shard_snapshot, write_shard_snapshot
 from world.scenario import parse_scenario
 from world.shard import Shard
@@ -37,9 +38,13 @@ class ShardActor:
         n_shards: int,
         folder: str | None,
         llm: dict[str, Any] | None = None,
+        players: str | None = None,
     ) -> None:
         sc = parse_scenario(scenario, source="coordinator")
         self.shard = Shard(sc, index, n_shards)
+        self.players = RecordedPlayers(Path(players)) if players else None  # --players-replay
+        if self.players is not None:
+            self.shard.visits = self.players.visits
         self.index = index
         self.folder = Path(folder) if folder else None
         self.journal = JournalWriter(journal_path(self.folder, index)) if self.folder else None
@@ -90,13 +95,19 @@ class ShardActor:
             )
         inbox = self.inbox.pop(tick - 1, [])
         t0 = time.perf_counter()
-        if self.thinker is None:
+        if self.thinker is None and self.players is None:
             result = self.shard.step(inbox)
         else:
             if self._replay_gateway is not None and self._replay_gateway._slots is None:
                 await self._replay_gateway.start()
             pending = self.shard.prepare(inbox)
-            result = self.shard.finish(pending, await self.thinker.think(self.shard, pending))
+            if self.thinker is not None:
+                decided = await self.thinker.think(self.shard, pending)
+            else:
+                decided = self.shard.decide(pending)
+            if self.players is not None:
+                self.players.lay(self.shard, pending, decided)
+            result = self.shard.finish(pending, decided)
         result.stats.observe_step(time.perf_counter() - t0)
         sends = []
         for dest, payload in result.batches.items():

@@ -170,7 +170,8 @@ def _character(choice: Choice) -> int:
 
 class RecordedPlayers(Overlay):
     """The players of a recorded served run, acting again as they did (`socius run
-    --players-replay RUN`). Set `visits` as each shard's `visits` hook."""
+    --players-replay RUN`). In process it is the runtime's decide hook; a Ray shard actor
+    `lay`s its own shard's answers. Either way set `visits` as each shard's `visits` hook."""
 
     def __init__(self, folder: Path, inner: Decide | None = None) -> None:
         super().__init__(inner)
@@ -185,27 +186,31 @@ class RecordedPlayers(Overlay):
     def __call__(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
         decided = self.decide_inner(work)
         for (shard, pending), decisions in zip(work, decided, strict=True):
-            played = self.ticks.get(pending.tick)
-            if played is None:
-                continue
-            waiting = {w.id: w for w in waiting_for(shard, pending, played.claimed)}
-            answered: list[tuple[Waiting, Choice]] = []
-            for choice in played.answers:
-                w = waiting.get(choice.decision)
-                if w is None:
-                    if _character(choice) % shard.n_shards == shard.index:
-                        self._unfit(pending.tick, choice, "no such decision in this world")
-                    continue  # another shard's character
-                try:
-                    check(choice, w, shard, pending)
-                except ChoiceError as err:
-                    self._unfit(pending.tick, choice, str(err))
-                answered.append((w, choice))
-            apply(pending, decisions, answered)
-            pending.stats.add("player_decisions", len(waiting))
-            pending.stats.add("player_answers", len(answered))
-            pending.stats.add("player_defaults", len(waiting) - len(answered))
+            self.lay(shard, pending, decisions)
         return decided
+
+    def lay(self, shard: Shard, pending: Pending, decisions: Decisions) -> None:
+        """The recorded answers of this shard's played characters, over `decisions`."""
+        played = self.ticks.get(pending.tick)
+        if played is None:
+            return
+        waiting = {w.id: w for w in waiting_for(shard, pending, played.claimed)}
+        answered: list[tuple[Waiting, Choice]] = []
+        for choice in played.answers:
+            w = waiting.get(choice.decision)
+            if w is None:
+                if _character(choice) % shard.n_shards == shard.index:
+                    self._unfit(pending.tick, choice, "no such decision in this world")
+                continue  # another shard's character
+            try:
+                check(choice, w, shard, pending)
+            except ChoiceError as err:
+                self._unfit(pending.tick, choice, str(err))
+            answered.append((w, choice))
+        apply(pending, decisions, answered)
+        pending.stats.add("player_decisions", len(waiting))
+        pending.stats.add("player_answers", len(answered))
+        pending.stats.add("player_defaults", len(waiting) - len(answered))
 
     def _unfit(self, tick: int, choice: Choice, why: str) -> None:
         raise RunFolderError(

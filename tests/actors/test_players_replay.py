@@ -1,6 +1,7 @@
 """A run with players is recorded like an LLM run is: `players.jsonl` holds what they did, and
-`socius run --players-replay RUN` lets them do it again, to the served run's digest, with any
-number of shards; a record that does not fit the world is refused in one line."""
+`socius run --players-replay RUN` lets them do it again, to the served run's digest, in
+process or on Ray, with any number of shards; a record that does not fit the world is refused
+in one line."""
 
 from __future__ import annotations
 
@@ -126,12 +127,16 @@ def test_a_served_run_replays_to_its_digest(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         return json.loads((out / "summary.json").read_text())  # type: ignore[no-any-return]
 
-    again = replay(tmp_path / "again")
+    again = replay(tmp_path / "again", "--runtime", "local")
     assert again["state_digest"] == summary["state_digest"]
     assert again["totals"] == summary["totals"]
     # tick by tick, the same figures, players' decisions, answers and defaults included
     assert _figures(tmp_path / "again") == _figures(run)
-    assert replay(tmp_path / "three", "--shards", 3)["state_digest"] == summary["state_digest"]
+    for flags in (("--runtime", "local", "--shards", 3), ("--runtime", "ray", "--shards", 3)):
+        out = tmp_path / "-".join(map(str, flags))
+        got = replay(out, *flags)
+        assert got["state_digest"] == summary["state_digest"], flags
+        assert got["totals"] == summary["totals"] and _figures(out) == _figures(run), flags
 
     plain = socius("run", run / "scenario.yaml", "--runtime", "local", "--out", tmp_path / "p")
     assert plain.returncode == 0, plain.stderr
@@ -154,8 +159,9 @@ def test_a_served_run_replays_to_its_digest(tmp_path: Path) -> None:
     lines[i] = json.dumps(row)
     (damaged / "players.jsonl").write_text("\n".join(lines) + "\n")
     bad = socius(
-        "run", run / "scenario.yaml", "--players-replay", damaged, "--out", tmp_path / "bad"
-    )
+        "run", run / "scenario.yaml", "--players-replay", damaged, "--out", tmp_path / "bad",
+        "--runtime", "local",
+    )  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert f"tick {row['tick']}, decision {row['answers'][j]['decision']}" in bad.stderr
     assert "is not an option" in bad.stderr
@@ -165,9 +171,5 @@ def test_a_served_run_replays_to_its_digest(tmp_path: Path) -> None:
     ]
     (damaged / "players.jsonl").write_text("{not json\n")
     bad = socius("run", run / "scenario.yaml", "--players-replay", damaged, "--out", tmp_path / "b")
+    assert not (tmp_path / "b").exists()
     assert bad.returncode == 2 and "players.jsonl line 1" in bad.stderr
-    ray = socius(
-        "run", run / "scenario.yaml", "--players-replay", run, "--runtime", "ray", "--out",
-        tmp_path / "ray",
-    )  # fmt: skip
-    assert ray.returncode == 2 and "in-process runtime" in ray.stderr

@@ -124,7 +124,7 @@ def test_adversarial_words_to_llm_characters_move_nothing_the_rules_forbid(tmp_p
     run, again = tmp_path / "run", tmp_path / "again"
     proc = socius(
         "run", run / "scenario.yaml", "--ticks", summary["ticks"], "--llm-replay", run,
-        "--players-replay", run, "--out", again, "--quiet",
+        "--players-replay", run, "--runtime", "local", "--out", again, "--quiet",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads((again / "summary.json").read_text())["state_digest"] == rt.digest()
