@@ -158,16 +158,25 @@ def test_digest_does_not_depend_on_the_shards() -> None:
     assert LocalRuntime(chancy(6), 2).run().state_digest != runs[1].state_digest
 
 
-def test_ray_run_gives_the_in_process_digest(tmp_path: Path) -> None:
-    """`socius run` of the example tournament on Ray (3 shard actors) ends in the digest and
-    results of the in-process runtime."""
+@pytest.mark.parametrize(
+    ("example", "ticks"),
+    [("ipd-tournament", None), ("donation", 30), ("public-goods", 10), ("trust-game", 10)],
+)
+def test_ray_run_gives_the_in_process_digest(
+    tmp_path: Path, example: str, ticks: int | None
+) -> None:
+    """`socius run` of each classic example on Ray (3 shard actors) ends in the digest and
+    results of the in-process runtime (the longer games cut to `ticks`)."""
+    path = EXAMPLE.parent / f"{example}.yaml"
     out = tmp_path / "ray"
+    cut = ("--ticks", ticks) if ticks else ()
     proc = socius(
-        "run", EXAMPLE, "--runtime", "ray", "--shards", 3, "--quiet", "--out", out, timeout=300
-    )
+        "run", path, "--runtime", "ray", "--shards", 3, "--quiet", "--out", out, *cut,
+        timeout=300,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
-    sc = load_scenario(EXAMPLE)
+    sc = load_scenario(path).with_overrides(ticks=ticks)
     local = LocalRuntime(sc, 1).run()
     assert (summary["runtime"], summary["shards"]) == ("ray", 3)
     assert summary["state_digest"] == local.state_digest
