@@ -34,6 +34,7 @@ from protos import world_service_pb2 as wpb
 from world.acts import ACTION_NAMES
 from world.player_record import Overlay, PlayerLog, add_seeks
 from world.players import Choice, ChoiceError, Waiting, apply, check, perceived_by, waiting_for
+from world.population import known_as
 from world.runtime import Decide
 from world.shard import Decisions, Pending, Shard
 from world.situations import Calls
@@ -100,6 +101,7 @@ class Hall(Overlay):
         self.seeks: dict[int, int] = {}  # character -> whom it seeks out in the next tick
         self.work: dict[int, tuple[Shard, Pending]] = {}  # shard index -> its tick, while deciding
         self.players: set[int] = set()  # the characters played in the tick being decided
+        self._names: dict[int, str] = {}  # character -> how others name it
         self.deadline = 0.0
         self.deciding = False  # players' decisions of a tick are open for answers
         self.ended = False
@@ -214,8 +216,9 @@ class Hall(Overlay):
             tick = work[0][1].tick if work else self.tick + 1
             for shard, pending in work:
                 for character, env, words in perceived_by(pending, players):
+                    who = self._who(shard, env.sender)
                     self.sessions[character].push(
-                        wpb.Perception(tick=tick, envelope=env, words=words)
+                        wpb.Perception(tick=tick, envelope=env, words=words, who=who)
                     )
                 waiting = waiting_for(shard, pending, players)
                 pending.stats.add("player_decisions", len(waiting))
@@ -224,8 +227,13 @@ class Hall(Overlay):
                 self.work[shard.index] = (shard, pending)
             self.deciding = True
             for w in self.waiting.values():
+                shard = self.work[w.shard][0]
                 self.sessions[w.character].push(
-                    wpb.Perception(tick=tick, decision=_decision(w, self.player_wait))
+                    wpb.Perception(
+                        tick=tick,
+                        decision=_decision(w, self.player_wait),
+                        who=self._who(shard, w.counterpart),
+                    )
                 )
             self.cond.notify_all()
             self.deadline = self.clock() + self.player_wait
@@ -241,6 +249,11 @@ class Hall(Overlay):
         if again is not None and any(len(rows) for rows in left):
             again(work, decided, left)  # the character's own mind answers for a quiet player
         return decided
+
+    def _who(self, shard: Shard, cid: int) -> str:
+        if cid not in self._names:
+            self._names[cid] = known_as(shard.scenario, cid)
+        return self._names[cid]
 
     def _rows(
         self, work: list[tuple[Shard, Pending]], which: Callable[[Waiting], bool]

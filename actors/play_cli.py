@@ -68,7 +68,7 @@ def shown(s: pb.Signal) -> str:
     return f" (shows {', '.join(strong[:2])})" if strong else ""
 
 
-def envelope_line(env: pb.Envelope, words: str) -> str:
+def envelope_line(env: pb.Envelope, words: str, who: str = "") -> str:
     body = env.WhichOneof("body") or "act"
     what = body.replace("_", " ")
     if body == "gift":
@@ -98,7 +98,8 @@ def envelope_line(env: pb.Envelope, words: str) -> str:
     signal = env.utterance.shown if body == "utterance" else pb.Signal()
     feeling = shown(env.said.shown if env.HasField("said") else signal)
     said = f' "{words}"' if words else ""
-    return f"{env.sender} {what}{said}{feeling}"
+    sender = f"{who} [{env.sender}]" if who else str(env.sender)
+    return f"{sender} {what}{said}{feeling}"
 
 
 class Table:
@@ -128,8 +129,9 @@ class Table:
             return self.waiting[n]
 
 
-def decision_lines(n: int, d: wpb.Decision) -> list[str]:
-    lines = [f"decision {n}: {d.about} ({d.seconds_left:g} s to answer)"]
+def decision_lines(n: int, d: wpb.Decision, who: str = "") -> list[str]:
+    named = f"{d.counterpart} is {who}; " if who and d.counterpart >= 0 else ""
+    lines = [f"decision {n}: {d.about} ({named}{d.seconds_left:g} s to answer)"]
     for o in d.options:
         lines.append(f"    {o.action:<12} {o.does}")
     return lines
@@ -141,9 +143,9 @@ def show(p: wpb.Perception, table: Table, out: TextIO) -> bool:
     table.tick = max(table.tick, p.tick)
     lines: list[str] = []
     if kind == "envelope":
-        lines.append(envelope_line(p.envelope, p.words))
+        lines.append(envelope_line(p.envelope, p.words, p.who))
     elif kind == "decision":
-        lines += decision_lines(table.add(p.decision), p.decision)
+        lines += decision_lines(table.add(p.decision), p.decision, p.who)
     elif kind == "outcome":
         o = p.outcome
         who = "you" if o.by_player else "your character's own mind (no answer in time)"

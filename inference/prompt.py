@@ -21,7 +21,7 @@ from world import memory
 from world.acts import ACTION_NAMES, Action, Situation
 from world.characters import Characters
 from world.minds.base import DecisionBatch
-from world.population import self_model
+from world.population import known_as, self_model
 from world.scenario import Scenario
 from world.situations import Plans
 from world.vocab import EMOTION_NAMES, PRICE, Good, Kind
@@ -221,11 +221,8 @@ class Cast:
         return self._persona[cid]
 
     def name(self, cid: int) -> str:
-        if cid < 0:
-            return "your group"
         if cid not in self._names:
-            me = self_model(self.scenario, cid)
-            self._names[cid] = f"{me.name} ({me.role})"
+            self._names[cid] = known_as(self.scenario, cid)
         return self._names[cid]
 
 

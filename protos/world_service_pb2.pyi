@@ -42,7 +42,7 @@ class PerceiveRequest(_message.Message):
     def __init__(self, session: _Optional[str] = ...) -> None: ...
 
 class Perception(_message.Message):
-    __slots__ = ("tick", "envelope", "decision", "outcome", "tick_ended", "world_ended", "words")
+    __slots__ = ("tick", "envelope", "decision", "outcome", "tick_ended", "world_ended", "words", "who")
     TICK_FIELD_NUMBER: _ClassVar[int]
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +50,7 @@ class Perception(_message.Message):
     TICK_ENDED_FIELD_NUMBER: _ClassVar[int]
     WORLD_ENDED_FIELD_NUMBER: _ClassVar[int]
     WORDS_FIELD_NUMBER: _ClassVar[int]
+    WHO_FIELD_NUMBER: _ClassVar[int]
     tick: int
     envelope: _society_pb2.Envelope
     decision: Decision
@@ -57,7 +58,8 @@ class Perception(_message.Message):
     tick_ended: TickEnded
     world_ended: WorldEnded
     words: str
-    def __init__(self, tick: _Optional[int] = ..., envelope: _Optional[_Union[_society_pb2.Envelope, _Mapping]] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., outcome: _Optional[_Union[Outcome, _Mapping]] = ..., tick_ended: _Optional[_Union[TickEnded, _Mapping]] = ..., world_ended: _Optional[_Union[WorldEnded, _Mapping]] = ..., words: _Optional[str] = ...) -> None: ...
+    who: str
+    def __init__(self, tick: _Optional[int] = ..., envelope: _Optional[_Union[_society_pb2.Envelope, _Mapping]] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., outcome: _Optional[_Union[Outcome, _Mapping]] = ..., tick_ended: _Optional[_Union[TickEnded, _Mapping]] = ..., world_ended: _Optional[_Union[WorldEnded, _Mapping]] = ..., words: _Optional[str] = ..., who: _Optional[str] = ...) -> None: ...
 
 class Decision(_message.Message):
     __slots__ = ("id", "situation", "counterpart", "options", "seconds_left", "goods", "goods2", "about")

@@ -150,6 +150,14 @@ class SelfModel:
     mind: str
 
 
+def known_as(scenario: Scenario, cid: int) -> str:
+    """How others name character `cid`: "Name (role)"; a negative id is the group."""
+    if cid < 0:
+        return "your group"
+    me = self_model(scenario, cid)
+    return f"{me.name} ({me.role})"
+
+
 def self_model(scenario: Scenario, cid: int) -> SelfModel:
     ids = np.array([cid], np.int64)
     role = Role(int(roles_of(scenario, ids)[0]))

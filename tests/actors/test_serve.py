@@ -449,6 +449,8 @@ def test_socius_play_in_a_terminal(served: Served) -> None:
         for tick in range(1, 6):
             op.step(1)
             m = term.expect(rf"\[t{tick}\] (decision (\d+): .*|--- tick {tick} ended ---)")
+            if m.group(2) and "your group" not in m.group(1):  # the other one, by name
+                assert re.search(r"\(\d+ is [A-Z][a-z]+ [A-Z][a-z]+ \([a-z]+\); ", m.group(1))
             if m.group(2):
                 option = term.expect(r"^\[t\d+\] {5}(\w+) ").group(1)
                 term.type(f"{m.group(2)} {option} hello there")
