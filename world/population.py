@@ -151,11 +151,23 @@ class SelfModel:
 
 
 def known_as(scenario: Scenario, cid: int) -> str:
-    """How others name character `cid`: "Name (role)"; a negative id is the group."""
+    """How others name character `cid`: "Name (role)"; a negative id is the group. (Cheap:
+    only the name and role of `self_model`, for what players and prompts show of others.)"""
     if cid < 0:
         return "your group"
-    me = self_model(scenario, cid)
-    return f"{me.name} ({me.role})"
+    ids = np.array([cid], np.int64)
+    role = Role(int(roles_of(scenario, ids)[0]))
+    group = int(groups_of(scenario, ids)[0])
+    return f"{_full_name(_name_draws(scenario, cid), group)} ({role.name.lower()})"
+
+
+def _name_draws(scenario: Scenario, cid: int) -> list[int]:
+    return [int(x) for x in below(scenario.seed, Stream.NAME, 1 << 30, cid, np.arange(4))]
+
+
+def _full_name(k: list[int], group: int) -> str:
+    first = (_FIRST[k[0] % len(_FIRST)] + _MIDDLE[k[1] % len(_MIDDLE)]).capitalize()
+    return f"{first} {_FAMILY[(group * 7 + k[2] % 3) % len(_FAMILY)]}"
 
 
 def self_model(scenario: Scenario, cid: int) -> SelfModel:
@@ -169,9 +181,8 @@ def self_model(scenario: Scenario, cid: int) -> SelfModel:
     }
     mask = int(boundaries_of(scenario, ids)[0])
     held = tuple(n for b, n in enumerate(BOUNDARY_NAMES) if mask >> b & 1)
-    k = [int(x) for x in below(scenario.seed, Stream.NAME, 1 << 30, cid, np.arange(4))]
-    first = (_FIRST[k[0] % len(_FIRST)] + _MIDDLE[k[1] % len(_MIDDLE)]).capitalize()
-    name = f"{first} {_FAMILY[(group * 7 + k[2] % 3) % len(_FAMILY)]}"
+    k = _name_draws(scenario, cid)
+    name = _full_name(k, group)
     return SelfModel(
         id=cid,
         name=name,

@@ -8,6 +8,7 @@ import pytest
 from protos import society_pb2 as pb
 from world.acts import Action, Situation
 from world.players import Choice, ChoiceError, apply, check, perceived_by, waiting_for
+from world.population import known_as, self_model
 from world.scenario import parse_scenario
 from world.self_view import self_view
 from world.shard import Shard
@@ -122,3 +123,14 @@ def test_players_perceive_only_what_is_addressed_to_them() -> None:
         assert c in (3, 7) and env.recipient == c
         assert env.tick == pending.tick - 1
         assert isinstance(words, str)
+
+
+def test_players_see_the_others_by_the_names_the_prompts_use() -> None:
+    """`known_as` (what a player is shown of another character) is the name and role of that
+    character's self-model, which LLM characters are told; the group is "your group"."""
+    sc = parse_scenario({"name": "names", "seed": 9, "population": {"size": 300}})
+    for cid in range(0, 300, 7):
+        me = self_model(sc, cid)
+        assert known_as(sc, cid) == f"{me.name} ({me.role})"
+    assert known_as(sc, -1) == "your group"
+    assert len({known_as(sc, c) for c in range(300)}) > 200  # names tell characters apart
