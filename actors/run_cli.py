@@ -108,10 +108,11 @@ def build_runtime(
     options = runtime_options(args, saved)
     target = llm_target(sc, options["llm"])
     players = Path(options["players_replay"]) if options["players_replay"] else None
+    played = None
     if players is not None:
         from world.player_record import read_players
 
-        read_players(players)  # a record that is missing or damaged stops here, before Ray
+        played = read_players(players)  # a missing or damaged record stops here, before Ray
     runtime: Runtime
     if options["runtime"] == "local":
         n = shards or sc.shards or 1
@@ -124,7 +125,7 @@ def build_runtime(
         if players is not None:
             from world.player_record import RecordedPlayers
 
-            decide = RecordedPlayers(players, inner=model)
+            decide = RecordedPlayers(players, inner=model, ticks=played)
         record = RunRecord(folder, sc, n, resume=resume)
         runtime = local = LocalRuntime(sc, n, record, checkpoint_every, decide=decide)
         if players is not None:

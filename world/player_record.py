@@ -48,6 +48,9 @@ def choice_row(choice: Choice) -> dict[str, Any]:
 
 
 def choice_of(row: dict[str, Any]) -> Choice:
+    """A record line's entry as the answer it was (ValueError, KeyError ... if it is not one)."""
+    _, character, k = str(row["decision"]).split("-")  # tick-character-k, as the hall names it
+    int(character), int(k)
     gossip = row.get("gossip")
     return Choice(
         decision=str(row["decision"]),
@@ -116,9 +119,6 @@ def read_players(folder: Path) -> dict[int, PlayedTick]:
                 t.seeks.extend((int(c), int(o)) for c, o in data.get("seeks", []))
                 t.claimed.update(int(c) for c in data.get("claimed", []))
                 t.answers.extend(choice_of(a) for a in data.get("answers", []))
-                for a in t.answers:
-                    _, actor, k = a.decision.split("-")  # tick-character-k
-                    int(actor), int(k)
             except (ValueError, KeyError, TypeError, IndexError, ChoiceError) as err:
                 if not line.endswith("\n"):
                     break  # the last line of a world killed while writing it: not played
@@ -173,10 +173,16 @@ class RecordedPlayers(Overlay):
     --players-replay RUN`). In process it is the runtime's decide hook; a Ray shard actor
     `lay`s its own shard's answers. Either way set `visits` as each shard's `visits` hook."""
 
-    def __init__(self, folder: Path, inner: Decide | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        inner: Decide | None = None,
+        ticks: dict[int, PlayedTick] | None = None,
+    ) -> None:
+        """`ticks`: the record of `folder`, if already read."""
         super().__init__(inner)
         self.folder = folder
-        self.ticks = read_players(folder)
+        self.ticks = ticks if ticks is not None else read_players(folder)
 
     def visits(self, shard: Shard, tick: int, calls: Calls) -> None:
         played = self.ticks.get(tick)
