@@ -77,7 +77,7 @@ def local(size: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
 
 
 def on_ray(size: int, shards: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
-    from actors.ray_runtime import RayRuntime
+    from actors.cluster.coordinator import RayRuntime
 
     start = time.perf_counter()
     rt = RayRuntime(scenario(size, seed), shards)
@@ -122,7 +122,7 @@ def main() -> int:
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args()
 
-    from actors.ray_runtime import connect
+    from actors.cluster.connect import connect
 
     cpus = int(connect()["CPU"])
     print(

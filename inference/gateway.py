@@ -7,7 +7,7 @@ with the reason, and the shard falls back to the heuristic mind. It keeps the fi
 engineer asks for: batch sizes, queue depth, latency and time to first token.
 
 `Gateway` is plain asyncio. `LoopThread` runs one on its own event loop for the in-process
-runtime; on Ray, `actors.gateway_actor.GatewayActor` hosts one per replica.
+runtime; on Ray, `actors.cluster.gateway_actor.GatewayActor` hosts one per replica.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from actors.report import file_name
-from actors.sweep_figures import FIGURES, figures_for
+from actors.lab.report import file_name
+from actors.lab.sweep_figures import FIGURES, figures_for
 from tests.actors.test_report import images_of
 from tests.commands import socius
 from world.scenario import load_scenario

@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 
-from actors.player_client import Operator, Player, channel
+from actors.served.player_client import Operator, Player, channel
 from protos import society_pb2 as pb
 from tests.actors.test_serve import Served
 from tests.commands import socius

@@ -9,7 +9,8 @@ import pytest
 import ray
 from ray.cluster_utils import Cluster
 
-from actors.ray_runtime import Placement, RayRuntime
+from actors.cluster.connect import Placement
+from actors.cluster.coordinator import RayRuntime
 from world.record import RunRecord
 from world.runtime import LocalRuntime
 from world.scenario import parse_scenario

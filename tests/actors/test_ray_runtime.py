@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import ray
 
-from actors.ray_runtime import RayRuntime, RunFault, connect
+from actors.cluster.connect import connect
+from actors.cluster.coordinator import RayRuntime, RunFault
 from world.errors import RunFolderError
 from world.record import RunRecord
 from world.runtime import LocalRuntime

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import yaml
 
-from actors.report_world import EndState
-from actors.sweep_figures import FIGURES
+from actors.lab.report_world import EndState
+from actors.lab.sweep_figures import FIGURES
 from tests.commands import socius
 from world.stats import gini
 

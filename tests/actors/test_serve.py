@@ -21,7 +21,7 @@ import yaml
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from actors.player_client import Operator, Player, channel
+from actors.served.player_client import Operator, Player, channel
 from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
 from tests.commands import popen_socius, socius

@@ -12,8 +12,8 @@ from pathlib import Path
 import grpc
 import numpy as np
 
-from actors.player_client import Player, channel
-from actors.served_world import ServedWorld, Serving
+from actors.served.player_client import Player, channel
+from actors.served.serving import ServedWorld, Serving
 from inference.backends.base import Request
 from inference.connect import InProcessModel
 from inference.traces import read_traces

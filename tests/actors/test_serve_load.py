@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from actors.player_client import Bot, Operator, channel
-from actors.served_world import ServedWorld, Serving
-from actors.tokens import OPERATOR
+from actors.served.player_client import Bot, Operator, channel
+from actors.served.serving import ServedWorld, Serving
+from actors.served.tokens import OPERATOR
 from world.scenario import parse_scenario
 from world.wire import concat, decode
 

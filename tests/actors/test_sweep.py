@@ -18,9 +18,9 @@ import ray
 import yaml
 from ray.cluster_utils import Cluster
 
-from actors.sweep import pack_folder, unpack_folder
-from actors.sweep_figures import FIGURES, figures_of
-from actors.sweep_stats import Estimate, t_quantile
+from actors.lab.stats import Estimate, t_quantile
+from actors.lab.sweep import pack_folder, unpack_folder
+from actors.lab.sweep_figures import FIGURES, figures_of
 from tests.commands import popen_socius, socius
 
 ROOT = Path(__file__).resolve().parents[2]

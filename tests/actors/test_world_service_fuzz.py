@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actors.player_client import Player, channel
-from actors.served_world import ServedWorld, Serving
+from actors.served.player_client import Player, channel
+from actors.served.serving import ServedWorld, Serving
 from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
 from world.acts import ACTION_NAMES

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from actors.cli import build_parser
-from actors.run_cli import parse_resources, runtime_options
+from actors.cli.main import build_parser
+from actors.cli.run import parse_resources, runtime_options
 from world.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from actors.cli import build_parser
+from actors.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from actors.sweep import Param, Point, shown
-from actors.sweep_stats import Estimate
+from actors.lab.stats import Estimate
+from actors.lab.sweep import Param, Point, shown
 
 
 class SweepProgress:

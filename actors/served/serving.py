@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from actors.hall import Hall
-from actors.tokens import read_tokens, write_tokens
-from actors.world_service import Control, Guard, WorldService, start_server
+from actors.served.hall import Hall
+from actors.served.service import Control, Guard, WorldService, start_server
+from actors.served.tokens import read_tokens, write_tokens
 from protos import world_service_pb2 as wpb
 from world.errors import UserError
 from world.player_record import PlayerLog
@@ -170,7 +170,7 @@ class ServedWorld:
         self.clock.guard = self.guard
         self.exporter: Any = None
         if how.metrics_port is not None:
-            from actors.exporter import RunExporter
+            from actors.drive.exporter import RunExporter
 
             try:
                 self.exporter = RunExporter(how.metrics_port, how.metrics_host, "local")

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from actors.served_world import ServedWorld, Serving
+from actors.served.serving import ServedWorld, Serving
 from world.errors import UserError
 from world.record import check_new_folder
 from world.scenario import Scenario, load_scenario
@@ -89,7 +89,7 @@ def add_serve_parser(sub: Any, number: Any) -> None:
         metavar="K",
         help="snapshot every K ticks (default 10; 0: off)",
     )
-    from actors.cli import add_llm_flags
+    from actors.cli.main import add_llm_flags
 
     add_llm_flags(p, replicas=False)  # the model is asked from this process: no replicas
     p.add_argument(
@@ -103,7 +103,7 @@ def add_serve_parser(sub: Any, number: Any) -> None:
 
 def llm_mind(args: argparse.Namespace, sc: Scenario, out: Path) -> Any:
     """The LLM mind the --llm-... flags ask for (inference.connect.InProcessModel), or None."""
-    from actors.run_cli import llm_flags, llm_target
+    from actors.cli.run import llm_flags, llm_target
 
     llm = llm_flags(args)
     if llm is not None:

@@ -26,8 +26,8 @@ from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from actors.hall import Hall, Session
-from actors.tokens import OPERATOR
+from actors.served.hall import Hall, Session
+from actors.served.tokens import OPERATOR
 from protos import world_service_pb2 as wpb
 from world.acts import ACTION_NAMES, Action
 from world.errors import SociusError

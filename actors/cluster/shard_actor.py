@@ -17,7 +17,7 @@ from typing import Any
 
 import ray
 
-from actors.gateway_actor import Replicas
+from actors.cluster.gateway_actor import Replicas
 from inference.backends.replay import ReplayBackend
 from inference.connect import Target
 from inference.gateway import Gateway

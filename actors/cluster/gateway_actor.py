@@ -9,15 +9,18 @@ and those decisions fall back to the heuristic mind, counted.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
 import ray
 from ray import exceptions as rex
 
+from actors.cluster.lifecycle import close_actors, start_replicas
 from inference.backends.base import Answer, Request
 from inference.connect import Target, make_backend
 from inference.gateway import Gateway, by_affinity
+from world.scenario import Scenario
 
 
 @ray.remote
@@ -63,3 +66,43 @@ class Replicas:
         except rex.RayError as err:
             why = f"gateway replica {k} failed: {type(err).__name__}"
             return [Answer(text=None, error=why) for _ in requests]
+
+
+@dataclasses.dataclass
+class Gateways:
+    """The LLM gateway replicas of a run (none for a replay: each shard reads the record)."""
+
+    target: Target
+    handles: list[Any]
+    context_length: int
+
+    @classmethod
+    def start(cls, scenario: Scenario, target: Target, replicas: int | None = None) -> Gateways:
+        """Start the replicas and wait until each has its backend (a model loaded, or an
+        endpoint answering); a backend that cannot start is a user error, named. An engine
+        replica takes a GPU where the cluster has them, one replica per GPU by default."""
+        if target.kind == "replay":
+            return cls(target, [], 1 << 30)
+        llm = scenario.llm
+        gpus = int(ray.cluster_resources().get("GPU", 0)) if target.kind == "engine" else 0
+        opts: dict[str, Any] = {"num_cpus": 0, "max_restarts": 0}
+        if gpus:
+            opts["num_gpus"] = 1
+        handles = [
+            GatewayActor.options(**opts).remote(  # type: ignore[attr-defined]
+                target, llm.timeout, llm.retries
+            )
+            for _ in range(replicas or max(1, gpus))
+        ]
+        return cls(target, handles, start_replicas(handles))
+
+    def for_shards(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "gateways": self.handles,
+            "context_length": self.context_length,
+        }
+
+    def stop(self) -> None:
+        close_actors(self.handles, timeout=60)
+        self.handles = []

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from actors.report_world import EndState
+from actors.lab.report_world import EndState
 from world.vocab import ROLE_NAMES
 
 DPI = 100

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from actors import plots, plots_classic
+from actors.lab import plots, plots_classic
 from world.classic.config import DonationGame, IteratedDilemma, PublicGoodsGame, TrustGame
 
 if TYPE_CHECKING:
-    from actors.report import Page
+    from actors.lab.report import Page
     from world.scenario import Scenario
 
 #: The tables of strategies a game's results hold: key in `results` -> heading.

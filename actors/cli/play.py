@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import grpc
 
-from actors.player_client import Player, channel
+from actors.served.player_client import Player, channel
 from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
 from world.errors import UserError

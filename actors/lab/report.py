@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from actors import plots
-from actors.report_classic import classic_report, game_headline
-from actors.report_world import EndState, read_metrics, read_summary
-from actors.sweep import shown
-from actors.sweep_figures import FIGURES, HEADLINE
+from actors.lab import plots
+from actors.lab.report_classic import classic_report, game_headline
+from actors.lab.report_world import EndState, read_metrics, read_summary
+from actors.lab.sweep import shown
+from actors.lab.sweep_figures import FIGURES, HEADLINE
 from world.errors import RunFolderError
 from world.record import atomic_write, load_run_scenario
 

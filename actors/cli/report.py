@@ -49,7 +49,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"{str(folder)!r} is neither a run folder (scenario.yaml, metrics.csv: `socius "
             f"run` writes one) nor a sweep folder (sweep.json: `socius sweep` writes one)"
         )
-    from actors.report import write_report
+    from actors.lab.report import write_report
 
     page = write_report(folder, kind, args.out)
     print(f"report: {page}")

@@ -309,8 +309,8 @@ def _pool(args: argparse.Namespace, target: Any) -> Any:
         from inference.loadtest.pool import LocalPool
 
         return LocalPool(target, args.timeout)
-    from actors.loadtest import RayPool
-    from actors.ray_runtime import connect
+    from actors.cluster.connect import connect
+    from actors.cluster.loadgen import RayPool
 
     connect(args.address)
     return RayPool(target, args.timeout, args.generators, args.generator_cpus)

@@ -132,7 +132,9 @@ def build_runtime(
             for shard in local.shards:
                 shard.visits = decide.visits
     else:
-        from actors.ray_runtime import Gateways, Placement, RayRuntime, auto_shards, connect
+        from actors.cluster.connect import Placement, auto_shards, connect
+        from actors.cluster.coordinator import RayRuntime
+        from actors.cluster.gateway_actor import Gateways
 
         placement = Placement(
             strategy=options["placement"].upper(),
@@ -255,7 +257,7 @@ def start_exporter(args: argparse.Namespace, runtime: Runtime) -> Any:
     """The run's Prometheus exporter, if --metrics-port asks for one (None otherwise)."""
     if args.metrics_port is None:
         return None
-    from actors.exporter import RunExporter
+    from actors.drive.exporter import RunExporter
 
     exporter = RunExporter(args.metrics_port, args.metrics_host, runtime.name)
     exporter.update(runtime.completed, runtime.totals, runtime.last, None, runtime.checkpoints, 0)
@@ -265,7 +267,7 @@ def start_exporter(args: argparse.Namespace, runtime: Runtime) -> Any:
 def drive(
     runtime: Runtime, record: RunRecord, sc: Scenario, out: Path, args: argparse.Namespace
 ) -> int:
-    from actors.progress import RunProgress, print_figures
+    from actors.cli.progress import RunProgress, print_figures
 
     quiet = args.quiet
     try:

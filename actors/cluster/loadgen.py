@@ -11,7 +11,7 @@ from typing import Any
 
 import ray
 
-from actors.ray_runtime import close_actors, start_replicas
+from actors.cluster.lifecycle import close_actors, start_replicas
 from inference.backends.base import Answer, Request
 from inference.connect import Target
 from inference.gateway import by_affinity

@@ -3,7 +3,7 @@
     sweep.json      what was swept: scenario, parameters and values, repeats, the seed rule
     scenario.yaml   the base scenario (with --ticks applied)
     runs.csv        one row per finished run: grid point, repeat, seed, parameter values, its
-                    run folder, state digest and figures (actors.sweep_figures: a village's
+                    run folder, state digest and figures (actors.lab.sweep_figures: a village's
                     figures, or a classic game's results)
     stats.csv       one row per grid point and figure: n, mean, sd, 95% CI (t distribution)
     runs/pNNN-rKK/  the run folder of grid point NNN, repeat KK (read it with `socius report`)
@@ -26,10 +26,10 @@ from typing import Any
 
 import yaml
 
-from actors.sweep import Job, Param, Point, plan, points, shown, unpack_folder
-from actors.sweep_figures import FIGURES, HEADLINE, Figures, figures_for
-from actors.sweep_show import SweepProgress, print_table
-from actors.sweep_stats import CONFIDENCE, Estimate
+from actors.cli.sweep_show import SweepProgress, print_table
+from actors.lab.stats import CONFIDENCE, Estimate
+from actors.lab.sweep import Job, Param, Point, plan, points, shown, unpack_folder
+from actors.lab.sweep_figures import FIGURES, HEADLINE, Figures, figures_for
 from world.errors import UserError
 from world.record import atomic_write, check_new_folder
 from world.scenario import Scenario, load_scenario, parse_scenario
@@ -222,8 +222,8 @@ class Sweep:
     def run(self, address: str | None, quiet: bool = False, show: Sequence[str] = ()) -> int:
         import ray
 
-        from actors.ray_runtime import connect
-        from actors.sweep import sweep_task
+        from actors.cluster.connect import connect
+        from actors.lab.sweep import sweep_task
 
         connect(address)
         task = ray.remote(num_cpus=1, max_retries=1)(sweep_task)

@@ -296,18 +296,18 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("run", metavar="RUN", type=Path, help="run folder")
     exp.add_argument("--out", type=Path, help="file to write (default: stdout)")
 
-    from actors.report_cli import add_report_parser
-    from actors.sweep_cli import add_sweep_parser
+    from actors.cli.report import add_report_parser
+    from actors.cli.sweep import add_sweep_parser
 
     add_sweep_parser(sub, _positive)
     add_report_parser(sub)
-    from actors.loadtest_cli import add_loadtest_parser
+    from actors.cli.loadtest import add_loadtest_parser
 
     add_loadtest_parser(sub, _number)
-    from actors.serve_cli import add_serve_parser
+    from actors.cli.serve import add_serve_parser
 
     add_serve_parser(sub, _number)
-    from actors.play_cli import add_play_parser
+    from actors.cli.play import add_play_parser
 
     add_play_parser(sub)
     return parser
@@ -318,39 +318,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
-            from actors.run_cli import cmd_run
+            from actors.cli.run import cmd_run
 
             return cmd_run(args)
         if args.command == "resume":
-            from actors.run_cli import cmd_resume
+            from actors.cli.run import cmd_resume
 
             return cmd_resume(args)
         if args.command == "validate":
             return cmd_validate(args)
         if args.command == "journal":
-            from actors.journal_cli import cmd_journal
+            from actors.cli.journal import cmd_journal
 
             return cmd_journal(args)
         if args.command == "traces":
             return cmd_traces(args)
         if args.command == "sweep":
-            from actors.sweep_cli import cmd_sweep
+            from actors.cli.sweep import cmd_sweep
 
             return cmd_sweep(args)
         if args.command == "report":
-            from actors.report_cli import cmd_report
+            from actors.cli.report import cmd_report
 
             return cmd_report(args)
         if args.command == "loadtest":
-            from actors.loadtest_cli import cmd_loadtest
+            from actors.cli.loadtest import cmd_loadtest
 
             return cmd_loadtest(args)
         if args.command == "serve":
-            from actors.serve_cli import cmd_serve
+            from actors.cli.serve import cmd_serve
 
             return cmd_serve(args)
         if args.command == "play":
-            from actors.play_cli import cmd_play
+            from actors.cli.play import cmd_play
 
             return cmd_play(args)
     except UserError as err:
@@ -371,7 +371,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
     shards = sc.shards if sc.shards is not None else "auto"
     if sc.classic is not None:
-        from actors.report_classic import describe_game
+        from actors.lab.report_classic import describe_game
 
         print(
             f"{args.scenario}: valid. {sc.name}: {describe_game(sc)}; {sc.ticks} ticks, seed "

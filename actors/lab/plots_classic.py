@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from actors.plots import canvas, save
+from actors.lab.plots import canvas, save
 
 
 def _amount(value: float) -> str:

@@ -1,0 +1,1 @@
+"""The `socius` command line: one module per command, shared flags, dispatch."""

@@ -1,0 +1,1 @@
+"""The Ray runtime: coordinator, shard and gateway actors, load generators, placement."""

@@ -1,0 +1,177 @@
+"""The Ray runtime: shards as Ray actors on one machine or a cluster, surviving faults.
+
+The coordinator (this object, in the driver) makes one `step` call per shard per tick and
+aggregates their statistics; mail goes from shard actor to shard actor. Every K ticks each
+shard writes a snapshot and the coordinator a manifest. When a shard actor or its node dies,
+the coordinator replaces every shard actor (on whatever nodes are alive), restores them from
+the last complete checkpoint, and replays from there: the final digest is the one the
+uninterrupted run would have had, and the run's figures count the recovery.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray import exceptions as rex
+
+from actors.cluster.connect import Placement, actor_cpus, connect
+from actors.cluster.gateway_actor import Gateways
+from actors.cluster.lifecycle import close_actors, is_fault, root_cause
+from actors.cluster.shard_actor import ShardActor
+from world.digest import state_digest
+from world.errors import SociusError
+from world.record import RunRecord
+from world.runtime import Runtime
+from world.scenario import Scenario
+from world.stats import TickStats
+
+MAX_RECOVERIES_PER_TICK = 3
+
+
+class RunFault(SociusError):
+    """A fault the run cannot recover from; the run folder keeps every whole tick."""
+
+    exit_code = 1
+
+
+class RayRuntime(Runtime):
+    name = "ray"
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        shards: int,
+        record: RunRecord | None = None,
+        checkpoint_every: int = 0,
+        placement: Placement | None = None,
+        llm: Gateways | None = None,
+        players: Path | None = None,
+    ) -> None:
+        """`players`: a served run whose players act again (--players-replay)."""
+        super().__init__(scenario, shards, record, checkpoint_every)
+        self.players = str(players.resolve()) if players is not None else None
+        if not ray.is_initialized():
+            connect()
+        self.placement = placement or Placement()
+        self.actors: list[Any] = []
+        self._failures: dict[int, int] = {}  # faults per tick, over the whole run
+        self.gateways = llm
+        self.llm = llm.for_shards() if llm is not None else None
+        self._spawn()
+
+    def inference_stats(self) -> dict[str, float]:
+        """The gateway replicas' figures, summed (batches, queue peak, prefix cache ...)."""
+        out: dict[str, float] = {}
+        handles = self.gateways.handles if self.gateways is not None else []
+        for part in self._get([g.stats.remote() for g in handles]):
+            for k, v in part.items():
+                out[k] = (
+                    max(out.get(k, 0), v) if k.endswith(("_max", "_peak")) else out.get(k, 0) + v
+                )
+        return out
+
+    # --- actors -----------------------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        data = self.scenario.model_dump()
+        folder = str(self.record.folder.resolve()) if self.record is not None else None
+        cpus = actor_cpus(self.placement, self.n_shards, ray.cluster_resources().get("CPU", 1))
+        opts: dict[str, Any] = {
+            "num_cpus": cpus,
+            "scheduling_strategy": "SPREAD" if self.placement.strategy == "SPREAD" else "DEFAULT",
+            "max_restarts": 0,
+        }
+        if self.placement.resources:
+            opts["resources"] = dict(self.placement.resources)
+        self.actors = [
+            ShardActor.options(**opts).remote(  # type: ignore[attr-defined]
+                data, i, self.n_shards, folder, self.llm, self.players
+            )
+            for i in range(self.n_shards)
+        ]
+        self._get([a.set_peers.remote(self.actors) for a in self.actors])
+
+    def where(self) -> list[dict[str, Any]]:
+        """Each shard actor's process and node."""
+        return self._get([a.ready.remote() for a in self.actors])
+
+    def _get(self, refs: list[Any]) -> list[Any]:
+        return ray.get(refs, timeout=self.placement.tick_timeout)
+
+    def close(self) -> None:
+        close_actors(self.actors, timeout=30)
+        self.actors = []
+        if self.gateways is not None:
+            self.gateways.stop()
+
+    # --- Runtime ----------------------------------------------------------------------------
+
+    def _step_shards(self, tick: int) -> list[TickStats]:
+        results = self._get([a.step.remote(tick) for a in self.actors])
+        return [TickStats.from_dict(r) for r in results]
+
+    def _save_shards(self, tick: int) -> list[int]:
+        return self._get([a.checkpoint.remote(tick) for a in self.actors])
+
+    def _load_shards(self, manifest: dict[str, Any]) -> None:
+        tick = int(manifest["tick"])
+        sizes = manifest.get("journal_sizes") or [0] * self.n_shards
+        try:
+            self._get(
+                [a.restore.remote(tick, int(s)) for a, s in zip(self.actors, sizes, strict=True)]
+            )
+        except rex.RayTaskError as err:
+            cause = root_cause(err)
+            if isinstance(cause, SociusError):
+                raise cause from None
+            raise
+        self._get([a.redeliver.remote() for a in self.actors])
+
+    def digest(self) -> str:
+        return state_digest(self._get([a.digest_parts.remote() for a in self.actors]))
+
+    def step(self) -> TickStats:
+        """One tick; if a shard actor or its node dies, recover from the last checkpoint and
+        go on (the tick returned is then the first one replayed)."""
+        failures = self._failures
+        while True:
+            try:
+                return super().step()
+            except rex.RayError as err:
+                if not is_fault(err):
+                    cause = root_cause(err)
+                    if isinstance(cause, SociusError):
+                        raise cause from None
+                    raise
+                tick = self.completed + 1
+                failures[tick] = failures.get(tick, 0) + 1
+                if failures[tick] > MAX_RECOVERIES_PER_TICK:
+                    raise RunFault(
+                        f"tick {tick} failed {MAX_RECOVERIES_PER_TICK} times in a row "
+                        f"({type(root_cause(err)).__name__}); giving up. The run folder holds "
+                        f"ticks 1..{self.completed}; `socius resume` continues from its last "
+                        f"checkpoint"
+                    ) from None
+                self.recover(err)
+
+    def recover(self, err: BaseException) -> None:
+        """Replace every shard actor and restore the last checkpoint."""
+        if self.last_checkpoint is None or self.record is None:
+            raise RunFault(
+                f"a shard failed at tick {self.completed + 1} ({type(root_cause(err)).__name__})"
+                f" and there is no checkpoint to recover from (checkpoints are off: use "
+                f"--checkpoint-every K). The run folder holds ticks 1..{self.completed}"
+            ) from None
+        for a in self.actors:
+            with contextlib.suppress(rex.RayError):
+                ray.kill(a, no_restart=True)
+        time.sleep(0.1)
+        self._spawn()
+        self.recoveries += 1
+        recoveries = self.recoveries
+        self.restore(self.last_checkpoint)
+        self.recoveries = recoveries

@@ -1,0 +1,1 @@
+"""Studying worlds: sweeps, statistics, reports and plots."""
