@@ -4,6 +4,9 @@ Goods arrive, feelings are appraised, trust and reputation move, promises are re
 whatever calls for an answer (an offer, a request, an accusation, an apology) becomes a call for
 a decision. Rows are handled in the canonical inbox order; updates that are not simple sums are
 applied in rounds so that two envelopes between the same pair act one after the other.
+
+`perceive` is the list of rules, one function per kind of envelope, applied in a fixed order
+(the order of their updates is part of the world's state, and of its digest).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from world import emotion as emo
 from world import memory
 from world.acts import PromiseState, Situation
 from world.characters import Characters
+from world.delivery import Delivery
 from world.economy import need as need_of
 from world.ledger import Promises
 from world.outbox import Outgoing
@@ -92,302 +96,311 @@ def perceive(
     n = len(inbox)
     if n == 0:
         return np.zeros(0, np.int64)
-    info = scenario.information
-    kind = inbox.kind[:n]
-    me = (inbox.recipient[:n] // n_shards).astype(np.int64)
-    sender = inbox.sender[:n].astype(np.int64)
-    good = inbox.good[:n].astype(np.int64)
-    amount = inbox.amount[:n].astype(np.int64)
-    flag = inbox.flag[:n].astype(np.int64)
-    ref = inbox.ref[:n].astype(np.int64)
-    em = chars.emotion
-    traits = chars.traits
+    d = Delivery.of(chars, scenario, n_shards, tick, inbox, owed_to, out, calls, stats)
+    meet_the_sender(d)
+    goods_arrive(d)
+    gifts(d)
+    promises_made_to_me(d)
+    promises_kept_to_me(d)
+    accused_of_breaking(d)
+    trade_offers(d)
+    trade_replies(d)
+    gossip(d)
+    apologies(d)
+    forgiveness(d)
+    words(d)
+    requests(d)
+    shares(d)
+    contributions(d)
+    observations(d)
+    return d.slot
 
-    # everyone who addressed me is someone I now know (bar the group's bookkeeping)
-    personal = ~BOOKKEEPING[kind]
-    slot = np.full(n, -1, np.int64)
-    rows = np.flatnonzero(personal)
-    # how right was my view of the sender's standing, when it came to dealing with them?
+
+def meet_the_sender(d: Delivery) -> None:
+    """Whoever wrote to me (bar bookkeeping) I now know; was my view of their standing right?"""
+    chars, me, sender = d.chars, d.me, d.sender
+    rows = np.flatnonzero(~BOOKKEEPING[d.kind])
     before = memory.find(chars, me[rows], sender[rows])
     judged = before >= 0
     judged[judged] = chars.rel_rep_n[me[rows][judged], before[judged]] > 0
     view_good = chars.rel_rep[me[rows][judged], before[judged]] >= 0
-    stats.add("reputation_judged", int(judged.sum()))
-    stats.add(
-        "reputation_right", int((view_good == (inbox.true_standing[:n][rows][judged] > 0)).sum())
+    d.stats.add("reputation_judged", int(judged.sum()))
+    d.stats.add("reputation_right", int((view_good == (d.true_standing[rows][judged] > 0)).sum()))
+    d.slot[rows] = memory.ensure(chars, me[rows], sender[rows], d.tick, found=before)
+    np.add.at(chars.rel_meetings, (me[rows], d.slot[rows]), 1)
+    chars.rel_seen[me[rows], d.slot[rows]] = d.tick
+
+
+def goods_arrive(d: Delivery) -> None:
+    """Goods carried by gifts, kept promises, trade replies and shares become mine."""
+    rows = np.flatnonzero(BRINGS_GOODS[d.kind])
+    np.add.at(d.chars.goods, (d.me[rows], d.good[rows]), d.amount[rows].astype(np.int32))
+
+
+def gifts(d: Delivery) -> None:
+    """A gift gladdens (the more, if I am in need), warms, indebts me, and counts as cooperation."""
+    rows = np.flatnonzero(d.kind == Kind.GIFT)
+    if len(rows) == 0:
+        return
+    chars, em = d.chars, d.chars.emotion
+    lo, sl = d.me[rows], d.slot[rows]
+    needy = need_of(chars, lo).astype(np.float32)
+    emo.appraise(em, lo, Emotion.GRATITUDE, 0.25 + 0.25 * needy)
+    emo.appraise(em, lo, Emotion.JOY, 0.15)
+    np.add.at(chars.rel_gifts, (lo, sl), 1)
+    np.add.at(chars.rel_aff, (lo, sl), np.float32(0.1))
+    price = (d.amount[rows] * PRICE[d.good[rows]]).astype(np.int32)
+    np.add.at(chars.rel_balance, (lo, sl), -price)
+    care = (d.flag[rows] & CARE) > 0
+    np.add.at(chars.rel_att, (lo[care], sl[care]), np.float32(0.15))
+    weight = d.scenario.information.observation_weight
+    record_act(chars, lo, sl, np.ones(len(rows), bool), weight, 1.0)
+    memory.remember(chars, lo, Kind.GIFT, d.sender[rows], 0.3 + 0.4 * needy, 1.0, d.tick)
+    loans_owed_back(d, rows[(d.flag[rows] & LOAN) > 0])
+
+
+def loans_owed_back(d: Delivery, loans: np.ndarray) -> None:
+    """A borrower promises to repay a loan by its agreed tick (at the earliest, the next one)."""
+    if len(loans) == 0:
+        return
+    me, sender, good, amount = d.me[loans], d.sender[loans], d.good[loans], d.amount[loans]
+    due = np.maximum(d.due[loans].astype(np.int64), d.tick + 1)
+    h = d.out.add(
+        Kind.PROMISE,
+        me,
+        sender,
+        good=good,
+        amount=amount,
+        due=due,
+        ref=d.seq[loans],
+        flag=1,
     )
-    slot[rows] = memory.ensure(chars, me[rows], sender[rows], tick, found=before)
-    np.add.at(chars.rel_meetings, (me[rows], slot[rows]), 1)
-    chars.rel_seen[me[rows], slot[rows]] = tick
+    d.out.promise(h, me, sender, good, amount, due, d.tick, 1)
+    d.stats.add("promises_made", len(loans))
+    np.add.at(d.chars.rel_open_out, (me, d.slot[loans]), 1)
 
-    # goods that arrive: gifts, kept promises, trade replies, shares
-    arrive = BRINGS_GOODS[kind]
-    rows = np.flatnonzero(arrive)
-    np.add.at(chars.goods, (me[rows], good[rows]), amount[rows].astype(np.int32))
 
-    # gifts
-    rows = np.flatnonzero(kind == Kind.GIFT)
-    if len(rows):
-        lo, sl = me[rows], slot[rows]
-        needy = need_of(chars, lo).astype(np.float32)
-        emo.appraise(em, lo, Emotion.GRATITUDE, 0.25 + 0.25 * needy)
-        emo.appraise(em, lo, Emotion.JOY, 0.15)
-        np.add.at(chars.rel_gifts, (lo, sl), 1)
-        np.add.at(chars.rel_aff, (lo, sl), np.float32(0.1))
-        np.add.at(chars.rel_balance, (lo, sl), -(amount[rows] * PRICE[good[rows]]).astype(np.int32))
-        care = (flag[rows] & CARE) > 0
-        np.add.at(chars.rel_att, (lo[care], sl[care]), np.float32(0.15))
-        record_act(chars, lo, sl, np.ones(len(rows), bool), info.observation_weight, 1.0)
-        memory.remember(chars, lo, Kind.GIFT, sender[rows], 0.3 + 0.4 * needy, 1.0, tick)
-        # a loan is owed back: the borrower promises repayment by the agreed tick
-        loans = rows[(flag[rows] & LOAN) > 0]
-        if len(loans):
-            due = np.maximum(inbox.due[:n][loans].astype(np.int64), tick + 1)
-            h = out.add(
-                Kind.PROMISE,
-                me[loans],
-                sender[loans],
-                good=good[loans],
-                amount=amount[loans],
-                due=due,
-                ref=inbox.seq[:n][loans],
-                flag=1,
-            )
-            out.promise(h, me[loans], sender[loans], good[loans], amount[loans], due, tick, 1)
-            stats.add("promises_made", len(loans))
-            np.add.at(chars.rel_open_out, (me[loans], slot[loans]), 1)
+def promises_made_to_me(d: Delivery) -> None:
+    """A promise made to me goes into my ledger as open, to be kept or broken by its due tick."""
+    rows = np.flatnonzero(d.kind == Kind.PROMISE)
+    if len(rows) == 0:
+        return
+    d.owed_to.append(
+        promisor=d.sender[rows],
+        seq=d.seq[rows],
+        promisee=d.chars.cid[d.me[rows]],
+        good=d.good[rows],
+        amount=d.amount[rows],
+        due=d.due[rows].astype(np.int64),
+        made=d.tick - 1,
+        state=PromiseState.OPEN,
+        repayment=d.flag[rows] & 1,
+    )
+    np.add.at(d.chars.rel_open_in, (d.me[rows], d.slot[rows]), 1)
 
-    # promises made to me
-    rows = np.flatnonzero(kind == Kind.PROMISE)
-    if len(rows):
-        owed_to.append(
-            promisor=sender[rows],
-            seq=inbox.seq[:n][rows],
-            promisee=chars.cid[me[rows]],
-            good=good[rows],
-            amount=amount[rows],
-            due=inbox.due[:n][rows].astype(np.int64),
-            made=tick - 1,
-            state=PromiseState.OPEN,
-            repayment=flag[rows] & 1,
-        )
-        np.add.at(chars.rel_open_in, (me[rows], slot[rows]), 1)
 
-    # promises kept to me
-    rows = np.flatnonzero(kind == Kind.PROMISE_KEPT)
-    if len(rows):
-        lo, sl = me[rows], slot[rows]
-        found = owed_to.find(sender[rows], ref[rows])
-        hit = found >= 0
-        owed_to.move(found[hit], PromiseState.KEPT)
-        np.add.at(chars.rel_open_in, (lo[hit], sl[hit]), -1)
-        np.add.at(chars.rel_kept, (lo, sl), 1)
-        emo.appraise(em, lo, Emotion.JOY, 0.15)
-        emo.appraise(em, lo, Emotion.GRATITUDE, 0.1)
-        record_act(chars, lo, sl, np.ones(len(rows), bool), info.observation_weight, 1.5)
-        memory.remember(chars, lo, Kind.PROMISE_KEPT, sender[rows], 0.4, 1.0, tick)
+def promises_kept_to_me(d: Delivery) -> None:
+    """A promise kept to me closes it in my ledger, gladdens me, and counts as cooperation."""
+    rows = np.flatnonzero(d.kind == Kind.PROMISE_KEPT)
+    if len(rows) == 0:
+        return
+    chars, em = d.chars, d.chars.emotion
+    lo, sl = d.me[rows], d.slot[rows]
+    found = d.owed_to.find(d.sender[rows], d.ref[rows])
+    hit = found >= 0
+    d.owed_to.move(found[hit], PromiseState.KEPT)
+    np.add.at(chars.rel_open_in, (lo[hit], sl[hit]), -1)
+    np.add.at(chars.rel_kept, (lo, sl), 1)
+    emo.appraise(em, lo, Emotion.JOY, 0.15)
+    emo.appraise(em, lo, Emotion.GRATITUDE, 0.1)
+    weight = d.scenario.information.observation_weight
+    record_act(chars, lo, sl, np.ones(len(rows), bool), weight, 1.5)
+    memory.remember(chars, lo, Kind.PROMISE_KEPT, d.sender[rows], 0.4, 1.0, d.tick)
 
-    # told that I broke a promise: I must decide whether to apologize
-    rows = np.flatnonzero(kind == Kind.PROMISE_BROKEN)
-    if len(rows):
-        emo.appraise(em, me[rows], Emotion.SADNESS, 0.1 * traits[me[rows], Trait.AGREEABLENESS])
-        calls.add(
-            Situation.ACCUSED,
-            me[rows],
-            sender[rows],
-            ref=ref[rows],
-            good=good[rows],
-            amount=amount[rows],
-        )
 
-    # trade offers wait for my answer; their goods are held in escrow until I give it
-    rows = np.flatnonzero(kind == Kind.TRADE_OFFER)
-    calls.add(
+def accused_of_breaking(d: Delivery) -> None:
+    """Told I broke a promise, I am saddened (if agreeable) and must decide whether to apologize."""
+    rows = np.flatnonzero(d.kind == Kind.PROMISE_BROKEN)
+    if len(rows) == 0:
+        return
+    lo = d.me[rows]
+    emo.appraise(
+        d.chars.emotion, lo, Emotion.SADNESS, 0.1 * d.chars.traits[lo, Trait.AGREEABLENESS]
+    )
+    d.calls.add(
+        Situation.ACCUSED,
+        lo,
+        d.sender[rows],
+        ref=d.ref[rows],
+        good=d.good[rows],
+        amount=d.amount[rows],
+    )
+
+
+def trade_offers(d: Delivery) -> None:
+    """A trade offer waits for my answer; its goods are held in escrow until I give it."""
+    rows = np.flatnonzero(d.kind == Kind.TRADE_OFFER)
+    d.calls.add(
         Situation.OFFER,
-        me[rows],
-        sender[rows],
-        ref=inbox.seq[:n][rows],
-        good=good[rows],
-        amount=amount[rows],
-        good2=inbox.good2[:n][rows],
-        amount2=inbox.amount2[:n][rows],
+        d.me[rows],
+        d.sender[rows],
+        ref=d.seq[rows],
+        good=d.good[rows],
+        amount=d.amount[rows],
+        good2=d.good2[rows],
+        amount2=d.amount2[rows],
     )
 
-    # answers to my offers and counters
-    rows = np.flatnonzero(kind == Kind.TRADE_REPLY)
-    if len(rows):
-        status = flag[rows] & 3
-        lo, sl = me[rows], slot[rows]
-        acc = status == pb.ACCEPT
-        a = rows[acc]
-        if len(a):
-            np.add.at(chars.rel_trades, (lo[acc], sl[acc]), 1)
-            got = amount[a] * PRICE[good[a]]
-            gave = inbox.amount2[:n][a].astype(np.int64) * PRICE[inbox.good2[:n][a]]
-            fair = got * 4 >= gave * 3
-            emo.appraise(em, lo[acc], Emotion.JOY, np.where(fair, 0.1, 0.0).astype(np.float32))
-            emo.appraise(em, lo[acc], Emotion.ANGER, np.where(fair, 0.0, 0.15).astype(np.float32))
-            record_act(chars, lo[acc], sl[acc], fair, info.observation_weight * 0.5)
-            np.add.at(chars.rel_balance, (lo[acc], sl[acc]), (gave - got).astype(np.int32))
-        rej = status == pb.REJECT
-        emo.appraise(em, lo[rej], Emotion.SADNESS, 0.05)
-        ctr = rows[(status == pb.COUNTER) & ((flag[rows] & ANSWERS_COUNTER) == 0)]
-        calls.add(
-            Situation.COUNTER,
-            me[ctr],
-            sender[ctr],
-            ref=inbox.seq[:n][ctr],
-            good=inbox.good2[:n][ctr],
-            amount=inbox.amount2[:n][ctr],
-            good2=good[ctr],
-            amount2=amount[ctr],
-        )
 
-    # gossip: a claim about a third character, weighed by how much I trust the teller
-    rows = np.flatnonzero(kind == Kind.GOSSIP)
-    subject = inbox.subject[:n].astype(np.int64)
-    rows = rows[subject[rows] != chars.cid[me[rows]]]
-    if len(rows):
-        lo = me[rows]
-        trust = trust_at(chars, lo, slot[rows])
-        about = memory.ensure(chars, lo, subject[rows], tick)
-        verdict = np.where(flag[rows] == pb.GOOD, 1.0, -1.0)
-        judge(
-            chars,
-            lo,
-            about,
-            verdict,
-            info.gossip_weight * trust,
-            inbox.source[:n][rows].astype(np.int64),
-        )
-
-    # apologies wait for my answer; they soften anger already
-    rows = np.flatnonzero(kind == Kind.APOLOGY)
-    if len(rows):
-        emo.soothe(em, me[rows], Emotion.ANGER, 0.7)
-        calls.add(Situation.APOLOGY, me[rows], sender[rows], ref=ref[rows])
-
-    # forgiveness received
-    rows = np.flatnonzero(kind == Kind.FORGIVENESS)
-    if len(rows):
-        emo.appraise(em, me[rows], Emotion.JOY, 0.2)
-        emo.soothe(em, me[rows], Emotion.SADNESS, 0.7)
-        np.add.at(chars.rel_aff, (me[rows], slot[rows]), np.float32(0.15))
-        record_act(chars, me[rows], slot[rows], np.ones(len(rows), bool), info.observation_weight)
-
-    # words: a friendly word warms, a refusal stings
-    rows = np.flatnonzero(kind == Kind.UTTERANCE)
-    if len(rows):
-        declined = rows[(flag[rows] & 1) > 0]
-        chatted = rows[(flag[rows] & 1) == 0]
-        shown_joy = emo.unquantize(inbox.shown[:n][chatted, Emotion.JOY])
-        np.add.at(chars.rel_aff, (me[chatted], slot[chatted]), 0.03 + 0.05 * shown_joy)
-        emo.appraise(em, me[declined], Emotion.SADNESS, 0.1)
-        emo.appraise(em, me[declined], Emotion.ANGER, 0.05)
-        record_act(
-            chars,
-            me[declined],
-            slot[declined],
-            np.zeros(len(declined), bool),
-            info.observation_weight,
-        )
-
-    # requests wait for my answer; the asker is in need
-    rows = np.flatnonzero(kind == Kind.REQUEST)
-    if len(rows):
-        chars.rel_needy[me[rows], slot[rows]] = np.where(inbox.due[:n][rows] == 0, tick, -1000)
-        calls.add(
-            Situation.REQUEST,
-            me[rows],
-            sender[rows],
-            ref=inbox.seq[:n][rows],
-            good=good[rows],
-            amount=amount[rows],
-            due=inbox.due[:n][rows],
-        )
-
-    # shares of the common project tell me how many contributed
-    rows = np.flatnonzero(kind == Kind.SHARE)
-    if len(rows):
-        lo = me[rows]
-        members = np.maximum(inbox.source[:n][rows], 1).astype(np.float32)
-        rate = inbox.subject[:n][rows].astype(np.float32) / members
-        chars.pg_expect[lo] = 0.7 * chars.pg_expect[lo] + 0.3 * rate
-        cheated = (chars.contributed[lo] > 0) & (rate < 0.5)
-        emo.appraise(em, lo[cheated], Emotion.ANGER, 0.1)
-
-    # the group's collector pays each member a share of the multiplied pot
-    rows = np.flatnonzero(kind == Kind.CONTRIBUTION)
-    if len(rows):
-        _pay_shares(chars, scenario, tick, me[rows], amount[rows], ref[rows], out, stats)
-
-    # bystanders judge what they saw, under the norm, with their view of the recipient
-    rows = np.flatnonzero(kind == Kind.OBSERVATION)
-    if len(rows):
-        lo = me[rows]
-        recipient = inbox.subject[:n][rows].astype(np.int64)
-        rslot = memory.find(chars, lo, recipient)
-        rview = np.zeros(len(rows), np.float32)
-        known = rslot >= 0
-        rview[known] = chars.rel_rep[lo[known], rslot[known]]
-        rgood = (rview >= 0).astype(np.int64)
-        coop = (flag[rows] & 1).astype(np.int64)
-        norm = NORM_NAMES.index(scenario.norm)
-        verdict = NORM_TABLE[norm, coop, rgood].astype(np.int64)
-        err = (
-            uniform(
-                scenario.seed,
-                Stream.ASSESSMENT,
-                chars.cid[lo],
-                tick,
-                sender[rows],
-                inbox.seq[:n][rows],
-            )
-            < scenario.noise.assessment
-        )
-        verdict = np.where(err, 1 - verdict, verdict)
-        judge(
-            chars,
-            lo,
-            slot[rows],
-            np.where(verdict == 1, 1.0, -1.0),
-            info.observation_weight,
-            chars.cid[lo],
-        )
-    stats.add("observations", len(rows))
-    return slot
+def trade_replies(d: Delivery) -> None:
+    """My offer accepted is a trade, rejected it saddens; a counter-offer awaits my answer."""
+    rows = np.flatnonzero(d.kind == Kind.TRADE_REPLY)
+    if len(rows) == 0:
+        return
+    status = d.flag[rows] & 3
+    lo, sl = d.me[rows], d.slot[rows]
+    acc = status == pb.ACCEPT
+    trade_accepted(d, rows[acc], lo[acc], sl[acc])
+    rej = status == pb.REJECT
+    emo.appraise(d.chars.emotion, lo[rej], Emotion.SADNESS, 0.05)
+    ctr = rows[(status == pb.COUNTER) & ((d.flag[rows] & ANSWERS_COUNTER) == 0)]
+    d.calls.add(
+        Situation.COUNTER,
+        d.me[ctr],
+        d.sender[ctr],
+        ref=d.seq[ctr],
+        good=d.good2[ctr],
+        amount=d.amount2[ctr],
+        good2=d.good[ctr],
+        amount2=d.amount[ctr],
+    )
 
 
-def _pay_shares(
-    chars: Characters,
-    scenario: Scenario,
-    tick: int,
-    collector: np.ndarray,
-    amount: np.ndarray,
-    round_: np.ndarray,
-    out: Outgoing,
-    stats: TickStats,
-) -> None:
-    """Each collector sums its pot, multiplies it, and splits it evenly over its group (the
-    first members, in id order, get the indivisible remainder)."""
-    pg = scenario.public_goods
-    size = scenario.population.group_size
-    n_total = scenario.population.size
+def trade_accepted(d: Delivery, rows: np.ndarray, lo: np.ndarray, sl: np.ndarray) -> None:
+    """A fair trade (got >= 3/4 of what I gave) is cooperation and gladdens; unfair, it angers."""
+    if len(rows) == 0:
+        return
+    chars, em = d.chars, d.chars.emotion
+    np.add.at(chars.rel_trades, (lo, sl), 1)
+    got = d.amount[rows] * PRICE[d.good[rows]]
+    gave = d.amount2[rows].astype(np.int64) * PRICE[d.good2[rows]]
+    fair = got * 4 >= gave * 3
+    emo.appraise(em, lo, Emotion.JOY, np.where(fair, 0.1, 0.0).astype(np.float32))
+    emo.appraise(em, lo, Emotion.ANGER, np.where(fair, 0.0, 0.15).astype(np.float32))
+    record_act(chars, lo, sl, fair, d.scenario.information.observation_weight * 0.5)
+    np.add.at(chars.rel_balance, (lo, sl), (gave - got).astype(np.int32))
+
+
+def gossip(d: Delivery) -> None:
+    """A claim about someone else moves my view of them, weighed by my trust in the teller."""
+    rows = np.flatnonzero(d.kind == Kind.GOSSIP)
+    subject = d.subject.astype(np.int64)
+    rows = rows[subject[rows] != d.chars.cid[d.me[rows]]]  # what is said of me is not weighed
+    if len(rows) == 0:
+        return
+    lo = d.me[rows]
+    trust = trust_at(d.chars, lo, d.slot[rows])
+    about = memory.ensure(d.chars, lo, subject[rows], d.tick)
+    verdict = np.where(d.flag[rows] == pb.GOOD, 1.0, -1.0)
+    weight = d.scenario.information.gossip_weight * trust
+    judge(d.chars, lo, about, verdict, weight, d.source[rows].astype(np.int64))
+
+
+def apologies(d: Delivery) -> None:
+    """An apology softens my anger already, and waits for my answer."""
+    rows = np.flatnonzero(d.kind == Kind.APOLOGY)
+    if len(rows) == 0:
+        return
+    emo.soothe(d.chars.emotion, d.me[rows], Emotion.ANGER, 0.7)
+    d.calls.add(Situation.APOLOGY, d.me[rows], d.sender[rows], ref=d.ref[rows])
+
+
+def forgiveness(d: Delivery) -> None:
+    """Forgiveness gladdens, eases sadness, warms me to the forgiver and counts as cooperation."""
+    rows = np.flatnonzero(d.kind == Kind.FORGIVENESS)
+    if len(rows) == 0:
+        return
+    chars, em, lo, sl = d.chars, d.chars.emotion, d.me[rows], d.slot[rows]
+    emo.appraise(em, lo, Emotion.JOY, 0.2)
+    emo.soothe(em, lo, Emotion.SADNESS, 0.7)
+    np.add.at(chars.rel_aff, (lo, sl), np.float32(0.15))
+    record_act(chars, lo, sl, np.ones(len(rows), bool), d.scenario.information.observation_weight)
+
+
+def words(d: Delivery) -> None:
+    """A friendly word warms (the more joy shown, the more); a refusal stings, as a defection."""
+    rows = np.flatnonzero(d.kind == Kind.UTTERANCE)
+    if len(rows) == 0:
+        return
+    chars, em = d.chars, d.chars.emotion
+    declined = rows[(d.flag[rows] & 1) > 0]
+    chatted = rows[(d.flag[rows] & 1) == 0]
+    shown_joy = emo.unquantize(d.shown[chatted, Emotion.JOY])
+    np.add.at(chars.rel_aff, (d.me[chatted], d.slot[chatted]), 0.03 + 0.05 * shown_joy)
+    emo.appraise(em, d.me[declined], Emotion.SADNESS, 0.1)
+    emo.appraise(em, d.me[declined], Emotion.ANGER, 0.05)
+    record_act(
+        chars,
+        d.me[declined],
+        d.slot[declined],
+        np.zeros(len(declined), bool),
+        d.scenario.information.observation_weight,
+    )
+
+
+def requests(d: Delivery) -> None:
+    """A request waits for my answer; a plea (nothing to repay) marks the asker as in need."""
+    rows = np.flatnonzero(d.kind == Kind.REQUEST)
+    if len(rows) == 0:
+        return
+    d.chars.rel_needy[d.me[rows], d.slot[rows]] = np.where(d.due[rows] == 0, d.tick, -1000)
+    d.calls.add(
+        Situation.REQUEST,
+        d.me[rows],
+        d.sender[rows],
+        ref=d.seq[rows],
+        good=d.good[rows],
+        amount=d.amount[rows],
+        due=d.due[rows],
+    )
+
+
+def shares(d: Delivery) -> None:
+    """A share tells how many gave: my expectation follows; if I gave and few did, I am angered."""
+    rows = np.flatnonzero(d.kind == Kind.SHARE)
+    if len(rows) == 0:
+        return
+    chars, lo = d.chars, d.me[rows]
+    members = np.maximum(d.source[rows], 1).astype(np.float32)
+    rate = d.subject[rows].astype(np.float32) / members
+    chars.pg_expect[lo] = 0.7 * chars.pg_expect[lo] + 0.3 * rate
+    cheated = (chars.contributed[lo] > 0) & (rate < 0.5)
+    emo.appraise(chars.emotion, lo[cheated], Emotion.ANGER, 0.1)
+
+
+def contributions(d: Delivery) -> None:
+    """A collector multiplies its pot and splits it evenly over its group."""
+    rows = np.flatnonzero(d.kind == Kind.CONTRIBUTION)
+    if len(rows) == 0:
+        return
+    pg, population = d.scenario.public_goods, d.scenario.population
+    size = population.group_size
     good = int(getattr(pb, pg.good.upper()))
-    collectors, where = np.unique(collector, return_inverse=True)
-    pot = np.bincount(where, weights=amount).astype(np.int64)
+    collectors, where = np.unique(d.me[rows], return_inverse=True)
+    pot = np.bincount(where, weights=d.amount[rows]).astype(np.int64)
     count = np.bincount(where).astype(np.int64)
     rnd = np.zeros(len(collectors), np.int64)
-    rnd[where] = round_
-    cid = chars.cid[collectors].astype(np.int64)
+    rnd[where] = d.ref[rows]
+    cid = d.chars.cid[collectors].astype(np.int64)
     first = cid - cid % size
-    members = np.minimum(size, n_total - first)
+    members = np.minimum(size, population.size - first)
     total = np.floor(pot * pg.multiplier).astype(np.int64)
-    stats.produced[good] += int((total - pot).sum())
+    d.stats.produced[good] += int((total - pot).sum())
     row = np.repeat(np.arange(len(collectors)), members)
     offset = np.arange(len(row)) - np.repeat(np.cumsum(members) - members, members)
+    # the first members, in id order, get the indivisible remainder
     each = total[row] // members[row] + (offset < total[row] % members[row])
-    out.add(
+    d.out.add(
         Kind.SHARE,
         collectors[row],
         first[row] + offset,
@@ -397,3 +410,30 @@ def _pay_shares(
         subject=count[row],
         source=members[row],
     )
+
+
+def observations(d: Delivery) -> None:
+    """A bystander judges what it saw under the norm, by the act and its view of the recipient."""
+    rows = np.flatnonzero(d.kind == Kind.OBSERVATION)
+    if len(rows):
+        chars, scenario, lo = d.chars, d.scenario, d.me[rows]
+        recipient = d.subject[rows].astype(np.int64)
+        rslot = memory.find(chars, lo, recipient)
+        rview = np.zeros(len(rows), np.float32)
+        known = rslot >= 0
+        rview[known] = chars.rel_rep[lo[known], rslot[known]]
+        rgood = (rview >= 0).astype(np.int64)
+        coop = (d.flag[rows] & 1).astype(np.int64)
+        norm = NORM_NAMES.index(scenario.norm)
+        verdict = NORM_TABLE[norm, coop, rgood].astype(np.int64)
+        # now and then a bystander misjudges (assessment noise)
+        err = (
+            uniform(
+                scenario.seed, Stream.ASSESSMENT, chars.cid[lo], d.tick, d.sender[rows], d.seq[rows]
+            )
+            < scenario.noise.assessment
+        )
+        verdict = np.where(err, 1 - verdict, verdict)
+        weight = scenario.information.observation_weight
+        judge(chars, lo, d.slot[rows], np.where(verdict == 1, 1.0, -1.0), weight, chars.cid[lo])
+    d.stats.add("observations", len(rows))

@@ -3,8 +3,11 @@
 An action outside the legal set is never applied (it is counted, and the row falls back to its
 first legal non-paying action). Intended cooperation may fail (execution noise). Anything that
 pays goods is funded from what the actor holds, in canonical order: once its goods run out,
-its later paying acts fail into their non-paying counterparts. Then the acts go out as mail and
-the actor's own memory records what it did.
+its later paying acts fail into their non-paying counterparts (world/settlement.py). Then the
+acts go out as mail and the actor's own memory records what it did.
+
+`settle` is the list of rules, one function per kind of act, applied in a fixed order (the
+order of the envelopes and updates is part of the world's state, and of its digest).
 """
 
 from __future__ import annotations
@@ -13,21 +16,14 @@ import numpy as np
 
 from protos import society_pb2 as pb
 from world import memory
-from world.acts import (
-    COOPERATION,
-    FAILS_INTO,
-    N_ACTIONS,
-    PAYS,
-    Action,
-    PromiseState,
-    Situation,
-)
+from world.acts import N_ACTIONS, Action, PromiseState, Situation
 from world.characters import Characters
 from world.ledger import Promises
 from world.minds.base import DecisionBatch
 from world.outbox import Outgoing
 from world.rng import Stream, below, uniform
 from world.scenario import Scenario
+from world.settlement import Settlement
 from world.situations import PROMISE_DELAY, Plans
 from world.stats import TickStats
 from world.vocab import PRICE, Emotion, Kind, among
@@ -35,65 +31,14 @@ from world.wire import ANSWERS_COUNTER, CARE, LOAN
 
 #: Acts a bystander may see, and so judge.
 VISIBLE = among(N_ACTIONS, Action.GIVE, Action.DECLINE, Action.GIFT, Action.KEEP, Action.BREAK)
-
-
-def sanitize(batch: DecisionBatch, chosen: np.ndarray, stats: TickStats) -> np.ndarray:
-    """The chosen actions, with anything illegal replaced by the row's first legal action
-    that pays nothing (counted as invalid)."""
-    chosen = np.asarray(chosen, np.int64)
-    ok = (chosen >= 0) & (chosen < batch.legal.shape[1])
-    ok[ok] = batch.legal[np.flatnonzero(ok), chosen[ok]]
-    if (~ok).any():
-        bad = np.flatnonzero(~ok)
-        safe = batch.legal[bad] & ~PAYS[None, :]
-        fallback = np.where(safe.any(axis=1), safe.argmax(axis=1), batch.legal[bad].argmax(axis=1))
-        chosen = chosen.copy()
-        chosen[bad] = fallback
-        stats.add("invalid_actions", len(bad))
-    return chosen
-
-
-def price_of(
-    batch: DecisionBatch, plans: Plans, action: np.ndarray, pg_good: int, pg_amount: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(good, amount) each row's action pays out of the actor's holdings (amount 0: none)."""
-    m = len(batch)
-    good = np.zeros(m, np.int64)
-    amount = np.zeros(m, np.int64)
-    sit = batch.situation
-
-    def put(mask: np.ndarray, g: np.ndarray | int, a: np.ndarray | int) -> None:
-        good[mask] = np.broadcast_to(g, (m,))[mask]
-        amount[mask] = np.broadcast_to(a, (m,))[mask]
-
-    put(action == Action.KEEP, batch.good, batch.amount)
-    put((action == Action.ACCEPT) & (sit == Situation.OFFER), batch.good2, batch.amount2)
-    put((action == Action.ACCEPT) & (sit == Situation.COUNTER), batch.good2, batch.amount2)
-    put(action == Action.COUNTER, batch.good2, plans.counter_amount)
-    put(action == Action.GIVE, batch.good, batch.amount)
-    put(action == Action.CONTRIBUTE, pg_good, pg_amount)
-    put(action == Action.GIFT, plans.gift_good, plans.gift_amount)
-    put(action == Action.OFFER_TRADE, plans.give_good, plans.give_amount)
-    return good, amount
-
-
-def fund(chars: Characters, local: np.ndarray, good: np.ndarray, amount: np.ndarray) -> np.ndarray:
-    """Which payments the actors can make, in row (canonical) order."""
-    m = len(local)
-    if m == 0:
-        return np.zeros(0, bool)
-    key = local * 8 + good
-    order = np.argsort(key, kind="stable")
-    sk = key[order]
-    cum = np.cumsum(amount[order])
-    start = np.ones(m, bool)
-    start[1:] = sk[1:] != sk[:-1]
-    first = np.maximum.accumulate(np.where(start, np.arange(m), 0))
-    before = np.where(first > 0, cum[first - 1], 0)
-    spent = cum - before
-    ok = np.empty(m, bool)
-    ok[order] = spent <= chars.goods[local[order], good[order]]
-    return ok | (amount == 0)
+#: The kind of act a witness is told it saw.
+SEEN_AS = {
+    Action.GIVE: Kind.GIFT,
+    Action.GIFT: Kind.GIFT,
+    Action.DECLINE: Kind.REQUEST,
+    Action.KEEP: Kind.PROMISE_KEPT,
+    Action.BREAK: Kind.PROMISE_BROKEN,
+}
 
 
 def settle(
@@ -108,144 +53,133 @@ def settle(
     out: Outgoing,
     stats: TickStats,
 ) -> None:
+    """Apply the chosen actions, rule by rule, in this order."""
     m = len(batch)
     stats.add("decisions", m)
     if m == 0:
         return
-    seed = scenario.seed
-    action = sanitize(batch, chosen, stats)
-    local, cp, sit = batch.local, batch.counterpart, batch.situation
-    # intended cooperation sometimes fails
-    coop_intent = COOPERATION[action] > 0
-    slip = coop_intent & (
-        uniform(seed, Stream.EXECUTION, batch.actor, tick, sit, cp, batch.ref)
-        < scenario.noise.execution
-    )
-    action = np.where(slip, FAILS_INTO[action], action)
-    # paying acts are funded in canonical order
-    pg_good = int(getattr(pb, scenario.public_goods.good.upper()))
-    pay_good, pay_amount = price_of(batch, plans, action, pg_good, scenario.public_goods.amount)
-    funded = fund(chars, local, pay_good, pay_amount)
-    action = np.where(funded, action, FAILS_INTO[action])
-    pay_amount = np.where(funded, pay_amount, 0)
-    np.subtract.at(chars.goods, (local, pay_good), pay_amount.astype(np.int32))
-    # whoever I deal with is someone I now know
-    slot = np.full(m, -1, np.int64)
-    personal = np.flatnonzero((cp >= 0) & (sit != Situation.GROUP_CALL))
-    slot[personal] = memory.ensure(
-        chars, local[personal], cp[personal], tick, found=batch.slot[personal]
-    )
+    s = Settlement.of(chars, scenario, tick, batch, chosen, plans, owed, owed_to, out, stats)
+    promises_fall_due(s)
+    accept_trades(s)
+    reject_trades(s)
+    counter_trades(s)
+    give_on_request(s)
+    make_promises(s)
+    decline_requests(s)
+    apologize(s)
+    forgive(s)
+    collect_for_the_group(s)
+    chat(s)
+    give_gifts(s)
+    offer_trades(s)
+    ask(s)
+    gossip(s)
+    remember_my_acts(s)
+    standing(s)
+    bystanders_see(s)
 
-    def rows(*acts: Action, situation: Situation | None = None) -> np.ndarray:
-        mask = among(N_ACTIONS, *acts)[action]
-        if situation is not None:
-            mask &= sit == situation
-        return np.flatnonzero(mask)
 
-    # promises falling due: kept (paid) or broken; either way the promisor's copy is done
-    r = rows(Action.KEEP)
-    out.add(
+def promises_fall_due(s: Settlement) -> None:
+    """A promise due is kept (its goods go out) or broken; either way my copy of it is done."""
+    batch, local = s.batch, s.local
+    r = s.rows(Action.KEEP)
+    s.out.add(
         Kind.PROMISE_KEPT,
         local[r],
-        cp[r],
+        s.cp[r],
         decision=r,
         good=batch.good[r],
         amount=batch.amount[r],
         ref=batch.ref[r],
     )
-    stats.add("promises_kept", len(r))
-    r = rows(Action.KEEP, Action.BREAK)
-    found = owed.find(chars.cid[local[r]], batch.ref[r])
-    done = np.zeros(len(owed), bool)
+    s.stats.add("promises_kept", len(r))
+    r = s.rows(Action.KEEP, Action.BREAK)
+    found = s.owed.find(s.chars.cid[local[r]], batch.ref[r])
+    done = np.zeros(len(s.owed), bool)
     done[found[found >= 0]] = True
-    owed.keep(~done)
-    np.add.at(chars.rel_open_out, (local[r], slot[r]), -1)
+    s.owed.keep(~done)
+    np.add.at(s.chars.rel_open_out, (local[r], s.slot[r]), -1)
 
-    # trade offers and counters
-    r = rows(Action.ACCEPT, situation=Situation.OFFER)
-    out.add(
+
+def accept_trades(s: Settlement) -> None:
+    """Accepting an offer, or a counter-offer to mine, trades: the goods held for me are mine."""
+    accepts = (Situation.OFFER, pb.ACCEPT), (Situation.COUNTER, pb.ACCEPT | ANSWERS_COUNTER)
+    batch, local = s.batch, s.local
+    for situation, flag in accepts:
+        r = s.rows(Action.ACCEPT, situation=situation)
+        s.out.add(
+            Kind.TRADE_REPLY,
+            local[r],
+            s.cp[r],
+            decision=r,
+            good=batch.good2[r],
+            amount=batch.amount2[r],
+            good2=batch.good[r],
+            amount2=batch.amount[r],
+            ref=batch.ref[r],
+            flag=flag,
+        )
+        np.add.at(s.chars.goods, (local[r], batch.good[r]), batch.amount[r].astype(np.int32))
+        traded(s, r)
+
+
+def reject_trades(s: Settlement) -> None:
+    """Rejecting an offer or a counter-offer sends its goods back."""
+    batch, r = s.batch, s.rows(Action.REJECT)
+    answers = np.where(batch.situation[r] == Situation.COUNTER, ANSWERS_COUNTER, 0)
+    s.out.add(
         Kind.TRADE_REPLY,
-        local[r],
-        cp[r],
-        decision=r,
-        good=batch.good2[r],
-        amount=batch.amount2[r],
-        good2=batch.good[r],
-        amount2=batch.amount[r],
-        ref=batch.ref[r],
-        flag=pb.ACCEPT,
-    )
-    np.add.at(chars.goods, (local[r], batch.good[r]), batch.amount[r].astype(np.int32))
-    _traded(chars, local[r], slot[r], batch, r, stats)
-    r = rows(Action.ACCEPT, situation=Situation.COUNTER)
-    out.add(
-        Kind.TRADE_REPLY,
-        local[r],
-        cp[r],
-        decision=r,
-        good=batch.good2[r],
-        amount=batch.amount2[r],
-        good2=batch.good[r],
-        amount2=batch.amount[r],
-        ref=batch.ref[r],
-        flag=pb.ACCEPT | ANSWERS_COUNTER,
-    )
-    np.add.at(chars.goods, (local[r], batch.good[r]), batch.amount[r].astype(np.int32))
-    _traded(chars, local[r], slot[r], batch, r, stats)
-    r = rows(Action.REJECT)
-    answers = np.where(sit[r] == Situation.COUNTER, ANSWERS_COUNTER, 0)
-    out.add(
-        Kind.TRADE_REPLY,
-        local[r],
-        cp[r],
+        s.local[r],
+        s.cp[r],
         decision=r,
         good=batch.good[r],
         amount=batch.amount[r],
         ref=batch.ref[r],
         flag=pb.REJECT | answers,
     )
-    r = rows(Action.COUNTER)
-    out.add(
+
+
+def counter_trades(s: Settlement) -> None:
+    """A counter-offer sends the offer's goods back with mine, wanting theirs for them."""
+    batch, r = s.batch, s.rows(Action.COUNTER)
+    s.out.add(
         Kind.TRADE_REPLY,
-        local[r],
-        cp[r],
+        s.local[r],
+        s.cp[r],
         decision=r,
         good=batch.good[r],
         amount=batch.amount[r],
         good2=batch.good2[r],
-        amount2=plans.counter_amount[r],
+        amount2=s.plans.counter_amount[r],
         ref=batch.ref[r],
         flag=pb.COUNTER,
     )
 
-    # requests
-    r = rows(Action.GIVE)
+
+def give_on_request(s: Settlement) -> None:
+    """Giving what was asked: a loan if it is to be repaid, else a gift (caring, if in need)."""
+    batch, r = s.batch, s.rows(Action.GIVE)
     loan = batch.loan[r]
     flags = np.where(loan, LOAN, CARE * batch.vulnerable[r])
-    out.add(
+    s.out.add(
         Kind.GIFT,
-        local[r],
-        cp[r],
+        s.local[r],
+        s.cp[r],
         decision=r,
         good=batch.good[r],
         amount=batch.amount[r],
         ref=batch.ref[r],
-        due=np.where(loan, plans.due[r], 0),
+        due=np.where(loan, s.plans.due[r], 0),
         flag=flags,
     )
-    _gave(
-        chars,
-        local[r],
-        slot[r],
-        batch.good[r],
-        batch.amount[r],
-        stats,
-        care=(flags & CARE) > 0,
-        loans=loan,
-    )
-    r = rows(Action.PROMISE)
-    due = np.full(len(r), tick + PROMISE_DELAY)
-    h = out.add(
+    gave(s, r, batch.good[r], batch.amount[r], care=(flags & CARE) > 0, loans=loan)
+
+
+def make_promises(s: Settlement) -> None:
+    """A promise to give what was asked, later: it goes out, and into my ledger once sealed."""
+    batch, local, cp, r = s.batch, s.local, s.cp, s.rows(Action.PROMISE)
+    due = np.full(len(r), s.tick + PROMISE_DELAY)
+    h = s.out.add(
         Kind.PROMISE,
         local[r],
         cp[r],
@@ -255,207 +189,211 @@ def settle(
         due=due,
         ref=batch.ref[r],
     )
-    out.promise(h, local[r], cp[r], batch.good[r], batch.amount[r], due, tick, 0)
-    stats.add("promises_made", len(r))
-    r = rows(Action.DECLINE)
-    out.add(Kind.UTTERANCE, local[r], cp[r], ref=batch.ref[r], flag=1, decision=r)
+    s.out.promise(h, local[r], cp[r], batch.good[r], batch.amount[r], due, s.tick, 0)
+    s.stats.add("promises_made", len(r))
 
-    # broken promises: apologies, and forgiveness
-    r = rows(Action.APOLOGIZE)
-    out.add(Kind.APOLOGY, local[r], cp[r], ref=batch.ref[r], decision=r)
-    stats.add("apologies", len(r))
-    r = rows(Action.FORGIVE)
-    out.add(Kind.FORGIVENESS, local[r], cp[r], ref=batch.ref[r], decision=r)
-    stats.add("forgiveness", len(r))
-    found = owed_to.find(cp[r], batch.ref[r])
+
+def decline_requests(s: Settlement) -> None:
+    """Declining a request is said in words."""
+    r = s.rows(Action.DECLINE)
+    s.out.add(Kind.UTTERANCE, s.local[r], s.cp[r], ref=s.batch.ref[r], flag=1, decision=r)
+
+
+def apologize(s: Settlement) -> None:
+    """An apology for a broken promise goes to the one it was made to."""
+    r = s.rows(Action.APOLOGIZE)
+    s.out.add(Kind.APOLOGY, s.local[r], s.cp[r], ref=s.batch.ref[r], decision=r)
+    s.stats.add("apologies", len(r))
+
+
+def forgive(s: Settlement) -> None:
+    """Forgiving a broken promise marks it forgiven, and halves my grudge and my anger."""
+    chars, local, cp, ref, r = s.chars, s.local, s.cp, s.batch.ref, s.rows(Action.FORGIVE)
+    s.out.add(Kind.FORGIVENESS, local[r], cp[r], ref=ref[r], decision=r)
+    s.stats.add("forgiveness", len(r))
+    found = s.owed_to.find(cp[r], ref[r])
     hit = found >= 0
-    hit[hit] = owed_to.state[found[hit]] == PromiseState.BROKEN
-    owed_to.move(found[hit], PromiseState.FORGIVEN)
-    sl = slot[r]
-    chars.rel_neg[local[r], sl] *= np.float32(0.5)
+    hit[hit] = s.owed_to.state[found[hit]] == PromiseState.BROKEN
+    s.owed_to.move(found[hit], PromiseState.FORGIVEN)
+    chars.rel_neg[local[r], s.slot[r]] *= np.float32(0.5)
     chars.emotion[local[r], Emotion.ANGER] *= np.float32(0.5)
 
-    # the group's collection
-    r = rows(Action.CONTRIBUTE)
-    out.add(
+
+def collect_for_the_group(s: Settlement) -> None:
+    """At the group's collection I contribute (what I paid goes to the collector) or ride free."""
+    chars, local, r = s.chars, s.local, s.rows(Action.CONTRIBUTE)
+    s.out.add(
         Kind.CONTRIBUTION,
         local[r],
-        cp[r],
-        good=pg_good,
-        amount=pay_amount[r],
-        ref=batch.ref[r],
+        s.cp[r],
+        good=s.pg_good,
+        amount=s.pay_amount[r],
+        ref=s.batch.ref[r],
         decision=r,
     )
-    stats.add("contributions", len(r))
-    chars.contributed[local[rows(Action.CONTRIBUTE, Action.FREE_RIDE)]] = 0
+    s.stats.add("contributions", len(r))
+    chars.contributed[local[s.rows(Action.CONTRIBUTE, Action.FREE_RIDE)]] = 0
     chars.contributed[local[r]] = 1
-    stats.add("free_rides", len(rows(Action.FREE_RIDE)))
+    s.stats.add("free_rides", len(s.rows(Action.FREE_RIDE)))
 
-    # encounters
-    r = rows(Action.CHAT)
-    out.add(Kind.UTTERANCE, local[r], cp[r], decision=r)
-    stats.add("chats", len(r))
-    r = rows(Action.GIFT)
+
+def chat(s: Settlement) -> None:
+    """A chat is a friendly word."""
+    r = s.rows(Action.CHAT)
+    s.out.add(Kind.UTTERANCE, s.local[r], s.cp[r], decision=r)
+    s.stats.add("chats", len(r))
+
+
+def give_gifts(s: Settlement) -> None:
+    """An unasked gift of the planned goods (caring, where the plan says so)."""
+    plans, r = s.plans, s.rows(Action.GIFT)
     care = plans.care[r]
-    out.add(
+    s.out.add(
         Kind.GIFT,
-        local[r],
-        cp[r],
+        s.local[r],
+        s.cp[r],
         decision=r,
         good=plans.gift_good[r],
         amount=plans.gift_amount[r],
         flag=CARE * care,
     )
-    _gave(
-        chars,
-        local[r],
-        slot[r],
-        plans.gift_good[r],
-        plans.gift_amount[r],
-        stats,
-        care=care,
-        loans=np.zeros(len(r), bool),
-    )
-    r = rows(Action.OFFER_TRADE)
-    out.add(
+    gave(s, r, plans.gift_good[r], plans.gift_amount[r], care=care, loans=np.zeros(len(r), bool))
+
+
+def offer_trades(s: Settlement) -> None:
+    """A trade offer: the goods I give travel with it (held until answered), for goods I want."""
+    plans, r = s.plans, s.rows(Action.OFFER_TRADE)
+    s.out.add(
         Kind.TRADE_OFFER,
-        local[r],
-        cp[r],
+        s.local[r],
+        s.cp[r],
         decision=r,
         good=plans.give_good[r],
         amount=plans.give_amount[r],
         good2=plans.want_good[r],
         amount2=plans.want_amount[r],
     )
-    stats.add("trade_offers", len(r))
-    r = rows(Action.ASK)
-    out.add(
+    s.stats.add("trade_offers", len(r))
+
+
+def ask(s: Settlement) -> None:
+    """A request for goods I need, to be repaid by a tick (or not at all: a plea)."""
+    plans, r = s.plans, s.rows(Action.ASK)
+    s.out.add(
         Kind.REQUEST,
-        local[r],
-        cp[r],
+        s.local[r],
+        s.cp[r],
         decision=r,
         good=plans.ask_good[r],
         amount=plans.ask_amount[r],
         due=plans.repay_by[r],
     )
-    stats.add("requests", len(r))
-    r = rows(Action.GOSSIP)
-    out.add(
+    s.stats.add("requests", len(r))
+
+
+def gossip(s: Settlement) -> None:
+    """Gossip passes on a claim about a third character, naming where it came from."""
+    plans, r = s.plans, s.rows(Action.GOSSIP)
+    s.out.add(
         Kind.GOSSIP,
-        local[r],
-        cp[r],
+        s.local[r],
+        s.cp[r],
         decision=r,
         subject=plans.gossip_subject[r],
         source=plans.gossip_source[r],
         flag=plans.gossip_claim[r],
     )
-    stats.add("gossip", len(r))
+    s.stats.add("gossip", len(r))
 
-    # what I did, to whom: my own memory, my standing, and what bystanders saw
-    coop = COOPERATION[action]
-    judged = np.flatnonzero((coop != 0) & (cp >= 0) & (sit != Situation.GROUP_CALL))
-    sl = slot[judged]
-    chars.rel_mine[local[judged], sl] = (coop[judged] > 0).astype(np.int8)
+
+def remember_my_acts(s: Settlement) -> None:
+    """I remember whether I cooperated with whom I dealt in person; the acts are counted."""
+    chars, local, coop, stats = s.chars, s.local, s.coop, s.stats
+    sit = s.batch.situation
+    judged = np.flatnonzero((coop != 0) & (s.cp >= 0) & (sit != Situation.GROUP_CALL))
+    chars.rel_mine[local[judged], s.slot[judged]] = (coop[judged] > 0).astype(np.int8)
     stats.add("cooperative", int((coop > 0).sum()))
     stats.add("defecting", int((coop < 0).sum()))
     role = chars.role[local].astype(np.int64)
     stats.by_role[0] += np.bincount(role[coop > 0], minlength=stats.by_role.shape[1])
     stats.by_role[1] += np.bincount(role[coop < 0], minlength=stats.by_role.shape[1])
-    acted = np.flatnonzero(coop != 0)
-    for rnd in memory.rounds(local[acted]):
-        lo = local[acted[rnd]]
-        chars.standing[lo] = 0.9 * chars.standing[lo] + 0.1 * (coop[acted[rnd]] > 0)
-    seen = np.flatnonzero(VISIBLE[action] & (cp >= 0))
-    if len(seen):
-        seen = seen[
-            uniform(
-                seed, Stream.OBSERVE, batch.actor[seen], tick, sit[seen], cp[seen], batch.ref[seen]
-            )
-            < scenario.information.observation_rate
-        ]
-        _observed(chars, scenario, tick, batch, seen, action, out)
 
 
-def _gave(
-    chars: Characters,
-    local: np.ndarray,
-    slot: np.ndarray,
+def standing(s: Settlement) -> None:
+    """My standing moves a tenth of the way towards how I acted (1 cooperating, 0 not)."""
+    acted = np.flatnonzero(s.coop != 0)
+    for rnd in memory.rounds(s.local[acted]):
+        lo = s.local[acted[rnd]]
+        s.chars.standing[lo] = 0.9 * s.chars.standing[lo] + 0.1 * (s.coop[acted[rnd]] > 0)
+
+
+def bystanders_see(s: Settlement) -> None:
+    """A visible act towards someone is seen, at the observation rate, by one of my group."""
+    batch, scenario = s.batch, s.scenario
+    seen = np.flatnonzero(VISIBLE[s.action] & (s.cp >= 0))
+    if len(seen) == 0:
+        return
+    draw = uniform(
+        scenario.seed,
+        Stream.OBSERVE,
+        batch.actor[seen],
+        s.tick,
+        batch.situation[seen],
+        s.cp[seen],
+        batch.ref[seen],
+    )
+    witnesses_tell(s, seen[draw < scenario.information.observation_rate])
+
+
+def witnesses_tell(s: Settlement, seen: np.ndarray) -> None:
+    """One of the actor's group, drawn at random, is told what it saw (unless it is a party)."""
+    if len(seen) == 0:
+        return
+    batch, population = s.batch, s.scenario.population
+    size = population.group_size
+    actor, cp = batch.actor[seen], s.cp[seen]
+    first = (actor // size) * size
+    members = np.minimum(size, population.size - first)
+    draw = below(s.scenario.seed, Stream.OBSERVE, members, actor, s.tick, batch.ref[seen], cp, 1)
+    witness = first + draw
+    ok = (witness != actor) & (witness != cp)
+    r = seen[ok]
+    act_kind = np.zeros(len(r), np.int64)
+    for a, k in SEEN_AS.items():
+        act_kind[s.action[r] == a] = k
+    s.out.add(
+        Kind.OBSERVATION,
+        s.local[r],
+        witness[ok],
+        subject=s.cp[r],
+        ref=act_kind,
+        flag=(s.coop[r] > 0).astype(np.int64),
+    )
+
+
+def gave(
+    s: Settlement,
+    r: np.ndarray,
     good: np.ndarray,
     amount: np.ndarray,
-    stats: TickStats,
     care: np.ndarray,
     loans: np.ndarray,
 ) -> None:
-    np.add.at(chars.rel_balance, (local, slot), (amount * PRICE[good]).astype(np.int32))
-    np.add.at(chars.rel_att, (local[care], slot[care]), np.float32(0.05))
-    stats.add("gifts", len(local))
-    stats.add("care_gifts", int(care.sum()))
-    stats.add("loans", int(loans.sum()))
+    """What I gave puts the other in my debt; a caring gift draws me closer. Gifts are counted."""
+    local, slot = s.local[r], s.slot[r]
+    np.add.at(s.chars.rel_balance, (local, slot), (amount * PRICE[good]).astype(np.int32))
+    np.add.at(s.chars.rel_att, (local[care], slot[care]), np.float32(0.05))
+    s.stats.add("gifts", len(local))
+    s.stats.add("care_gifts", int(care.sum()))
+    s.stats.add("loans", int(loans.sum()))
 
 
-def _traded(
-    chars: Characters,
-    local: np.ndarray,
-    sl: np.ndarray,
-    batch: DecisionBatch,
-    r: np.ndarray,
-    stats: TickStats,
-) -> None:
-    np.add.at(chars.rel_trades, (local, sl), 1)
-    stats.add("trades", len(r))
-    stats.add(
-        "trade_volume",
-        int(
-            (batch.amount[r] * PRICE[batch.good[r]]).sum()
-            + (batch.amount2[r] * PRICE[batch.good2[r]]).sum()
-        ),
-    )
-
-
-def _observed(
-    chars: Characters,
-    scenario: Scenario,
-    tick: int,
-    batch: DecisionBatch,
-    seen: np.ndarray,
-    action: np.ndarray,
-    out: Outgoing,
-) -> None:
-    """A bystander from the actor's group sees the act."""
-    if len(seen) == 0:
-        return
-    size = scenario.population.group_size
-    n_total = scenario.population.size
-    actor = batch.actor[seen]
-    first = (actor // size) * size
-    members = np.minimum(size, n_total - first)
-    witness = first + below(
-        scenario.seed,
-        Stream.OBSERVE,
-        members,
-        actor,
-        tick,
-        batch.ref[seen],
-        batch.counterpart[seen],
-        1,
-    )
-    ok = (witness != actor) & (witness != batch.counterpart[seen])
-    s = seen[ok]
-    kind_of = {
-        Action.GIVE: Kind.GIFT,
-        Action.GIFT: Kind.GIFT,
-        Action.DECLINE: Kind.REQUEST,
-        Action.KEEP: Kind.PROMISE_KEPT,
-        Action.BREAK: Kind.PROMISE_BROKEN,
-    }
-    act_kind = np.zeros(len(s), np.int64)
-    for a, k in kind_of.items():
-        act_kind[action[s] == a] = k
-    out.add(
-        Kind.OBSERVATION,
-        batch.local[s],
-        witness[ok],
-        subject=batch.counterpart[s],
-        ref=act_kind,
-        flag=(COOPERATION[action[s]] > 0).astype(np.int64),
-    )
+def traded(s: Settlement, r: np.ndarray) -> None:
+    """A trade made with someone is remembered and counted, with both sides' worth."""
+    batch = s.batch
+    np.add.at(s.chars.rel_trades, (s.local[r], s.slot[r]), 1)
+    s.stats.add("trades", len(r))
+    worth = (batch.amount[r] * PRICE[batch.good[r]]).sum() + (
+        batch.amount2[r] * PRICE[batch.good2[r]]
+    ).sum()
+    s.stats.add("trade_volume", int(worth))
