@@ -28,6 +28,7 @@ import numpy as np
 from inference.answer import Parsed, answer_schema, legal_names, parse
 from inference.backends.base import Answer, Request
 from inference.backends.replay import ReplayBackend
+from inference.figures import observe_answer
 from inference.prompt import Cast, Prompt, Scene, fit, trade_worth
 from inference.traces import TraceWriter, key_of
 from world.acts import ACTION_NAMES, SITUATION_NAMES, Situation
@@ -247,7 +248,7 @@ class Thinker:
         if ans.text is None:
             stats.add("llm_errors", 1)
         else:
-            stats.observe(ans.latency, ans.ttft)
+            observe_answer(stats, ans.latency, ans.ttft)
             if isinstance(result, str):
                 stats.add("llm_invalid", 1)
         stats.add("llm_tokens_in", ans.prompt_tokens)

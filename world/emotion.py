@@ -4,19 +4,15 @@ Every character has a true emotional state (joy, gratitude, anger, sadness, fear
 only the world sees. What it *shows* when it speaks is that state blended towards a polite mask,
 the more so the less expressive it is and the less close it feels to the listener ("No worries,
 I'll handle it myself" over real disappointment). Readers guess the hidden state from what is
-shown and from what they know of the situation; the world scores the guess against the truth.
+shown and from what they know of the situation (world/minds/base.py: `read_feelings`); the
+world scores the guess against the truth.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from world.vocab import N_EMOTIONS, N_KINDS, Emotion, Kind, Trait
-
-if TYPE_CHECKING:
-    from world.minds.base import ReadingBatch
 
 #: The face a masking character puts on: mild pleasantness, nothing negative.
 MASK = np.array([0.35, 0.2, 0.0, 0.0, 0.0], np.float32)
@@ -73,28 +69,6 @@ def quantize(x: np.ndarray) -> np.ndarray:
 
 def unquantize(q: np.ndarray) -> np.ndarray:
     return q.astype(np.float32) * np.float32(1.0 / 255.0)
-
-
-def read_feelings(batch: ReadingBatch) -> np.ndarray:
-    """The heuristic reader: trust what is shown, corrected towards what the situation implies
-    in proportion to the reader's empathy and how well it knows the speaker."""
-    chars = batch.chars
-    empathy = chars.traits[batch.local, Trait.EMPATHY].astype(np.float32)
-    meetings = np.zeros(len(batch), np.float32)
-    known = batch.slot >= 0
-    meetings[known] = chars.rel_meetings[batch.local[known], batch.slot[known]]
-    familiarity = meetings / (meetings + 4.0)
-    weight = (empathy * (0.35 + 0.65 * familiarity))[:, None]
-    expected = EXPECTED[batch.kind].copy()
-    # what I did to them last colours what I expect them to feel
-    mine = np.full(len(batch), -1, np.int8)
-    mine[known] = chars.rel_mine[batch.local[known], batch.slot[known]]
-    hurt = mine == 0
-    expected[hurt, Emotion.ANGER] = np.maximum(expected[hurt, Emotion.ANGER], 0.45)
-    expected[hurt, Emotion.SADNESS] = np.maximum(expected[hurt, Emotion.SADNESS], 0.45)
-    helped = mine == 1
-    expected[helped, Emotion.GRATITUDE] = np.maximum(expected[helped, Emotion.GRATITUDE], 0.3)
-    return (batch.shown + weight * (expected - batch.shown)).astype(np.float32)
 
 
 def accuracy(guess: np.ndarray, truth: np.ndarray) -> np.ndarray:

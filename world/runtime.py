@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from world.classic.games import results_of, shard_class
 from world.digest import state_digest
 from world.errors import ScenarioError
 from world.record import (
@@ -23,7 +24,8 @@ from world.record import (
 )
 from world.scenario import Scenario, shards_problem
 from world.shard import Decisions, Pending, Shard
-from world.stats import TickStats
+from world.shard_base import BaseShard
+from world.stats import Figures, TickStats
 
 
 @dataclasses.dataclass
@@ -36,6 +38,7 @@ class RunResult:
     stopped_early: bool = False
     recoveries: int = 0
     checkpoints: int = 0
+    figures: Figures = TickStats.figures  # what the record shows of a tick
 
     def summary(self, scenario: Scenario, n_shards: int, runtime: str) -> dict[str, Any]:
         t = self.totals.c
@@ -80,7 +83,7 @@ class RunResult:
                 "produced": self.totals.produced.tolist(),
                 "consumed": self.totals.consumed.tolist(),
             },
-            "final": self.last.figures(),
+            "final": self.figures(self.last),
             **self._results(scenario),
         }
 
@@ -88,9 +91,15 @@ class RunResult:
         """A classic game's results (world/classic/results.py); nothing for village life."""
         if scenario.classic is None:
             return {}
-        from world.classic.results import results_of
-
         return {"results": results_of(scenario, self.totals.results)}
+
+
+def make_shard(scenario: Scenario, index: int = 0, n_shards: int = 1) -> BaseShard:
+    """Shard `index` of `n_shards` of the scenario's world: a village's, or the shard that plays
+    its classic game."""
+    if scenario.classic is not None:
+        return shard_class(scenario.classic)(scenario, index, n_shards)
+    return Shard(scenario, index, n_shards)
 
 
 TickHook = Callable[[int, TickStats, float], None]
@@ -110,7 +119,10 @@ class Runtime:
         n_shards: int,
         record: RunRecord | None = None,
         checkpoint_every: int = 0,
+        figures: Figures = TickStats.figures,
     ) -> None:
+        """`figures`: a tick's row of metrics.csv (and the summary's `final`): the world's
+        figures, or more (a layer above adds its own: inference/figures.py)."""
         problem = shards_problem(n_shards, scenario.population.size)
         if problem:
             raise ScenarioError(problem)
@@ -118,6 +130,7 @@ class Runtime:
         self.n_shards = n_shards
         self.record = record
         self.checkpoint_every = checkpoint_every
+        self.figures = figures
         self.totals = TickStats()
         self.last = TickStats()
         self.completed = 0  # ticks every shard has finished (and the record holds)
@@ -164,7 +177,7 @@ class Runtime:
         self.totals.merge(merged)
         self.last = merged
         if self.record is not None:
-            self.record.metrics_row({"tick": tick, **merged.figures()})
+            self.record.metrics_row({"tick": tick, **self.figures(merged)})
             self.record.flush()
         if self.checkpoint_every and tick % self.checkpoint_every == 0:
             self.checkpoint()
@@ -199,6 +212,7 @@ class Runtime:
             stopped,
             self.recoveries,
             self.checkpoints,
+            self.figures,
         )
 
     # --- checkpoints ------------------------------------------------------------------------
@@ -264,9 +278,22 @@ class LocalRuntime(Runtime):
     ) -> None:
         n = shards if shards is not None else (scenario.shards or 1)
         super().__init__(scenario, n, record, checkpoint_every)
-        self.shards = [Shard(scenario, i, n) for i in range(n)]
+        if decide is not None and scenario.classic is not None:
+            raise ScenarioError(
+                f"scenario {scenario.name} plays a classic game: its characters decide by their "
+                f"strategies, so nothing else decides for them (no model, no players)"
+            )
+        self.shards: list[BaseShard] = [make_shard(scenario, i, n) for i in range(n)]
         self.inboxes: list[list[bytes]] = [[] for _ in range(n)]
         self.decide = decide
+
+    @property
+    def villages(self) -> list[Shard]:
+        """The shards, as the village shards they are (not for a classic game)."""
+        villages = [s for s in self.shards if isinstance(s, Shard)]
+        if len(villages) != len(self.shards):
+            raise TypeError(f"scenario {self.scenario.name} plays a classic game, not a village")
+        return villages
 
     def _step_shards(self, tick: int) -> list[TickStats]:
         nxt: list[list[bytes]] = [[] for _ in range(self.n_shards)]
@@ -278,7 +305,7 @@ class LocalRuntime(Runtime):
                 results[-1].stats.observe_step(time.perf_counter() - t0)
         else:  # shards decide together; a shard's step time is then its share of the tick
             t0 = time.perf_counter()
-            work = [(shard, shard.prepare(self.inboxes[shard.index])) for shard in self.shards]
+            work = [(shard, shard.prepare(self.inboxes[shard.index])) for shard in self.villages]
             decided = self.decide(work)
             results = [s.finish(p, d) for (s, p), d in zip(work, decided, strict=True)]
             share = (time.perf_counter() - t0) / len(results)
@@ -312,11 +339,12 @@ class LocalRuntime(Runtime):
         assert self.record is not None
         tick = int(manifest["tick"])
         self.inboxes = [[] for _ in range(self.n_shards)]
-        restored = getattr(self.decide, "restored", None)
         for shard in self.shards:
             shard.set_state(read_shard_snapshot(self.record.folder, tick, shard.index))
-            if restored is not None:
-                restored(shard)
+        restored = getattr(self.decide, "restored", None)
+        if restored is not None:
+            for village in self.villages:
+                restored(village)
         for shard in self.shards:
             for dest, payload in shard.pending_mail().items():
                 self.inboxes[dest].append(payload)

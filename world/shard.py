@@ -1,6 +1,7 @@
 """A shard: a slice of the world's characters that steps one tick from inbox to outbox.
 
-Characters live in shard `id % n_shards`, at row `id // n_shards`. In tick t a shard takes the
+Characters live in shard `id % n_shards`, at row `id // n_shards` (world/shard_base.py: what
+every shard shares). In tick t a village shard takes the
 envelopes sent to its characters in tick t-1 (in canonical order), lets them perceive, live
 (work, eat, fall sick), notice broken promises, decide in batches, and settles the decisions
 under the world's rules; it returns one serialized protobuf batch per destination shard and a
@@ -14,7 +15,6 @@ runtime whose minds answer asynchronously (an LLM gateway).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -38,9 +38,18 @@ from world.population import (
     traits_of,
 )
 from world.scenario import Scenario
+from world.settle import settle
+from world.shard_base import (
+    BaseShard,
+    StepResult,
+    mail_digest_parts,
+    outbox_from_state,
+    outbox_state,
+    row_hashes,
+)
 from world.stats import SCALE, TickStats, fixed
 from world.vocab import N_EMOTIONS, PRICE, Emotion, Kind, Trait
-from world.wire import Mail, canonical, concat, decode, encode
+from world.wire import Mail
 
 STATE_VERSION = 1
 
@@ -69,39 +78,26 @@ class Decisions:
     words: dict[int, str] = dataclasses.field(default_factory=dict)
 
 
-@dataclasses.dataclass
-class StepResult:
-    tick: int
-    batches: dict[int, bytes]  # destination shard -> serialized Batch
-    stats: TickStats
-
-
 def reading_rows(mail: Mail) -> np.ndarray:
     """The envelopes whose speaker showed a feeling (a phrase or free words) to be read."""
     n = len(mail)
     return np.flatnonzero((mail.phrase[:n] > 0) | (mail.text[:n] >= 0))
 
 
-class Shard:
-    def __new__(cls, scenario: Scenario, *args: Any, **kwargs: Any) -> Shard:
-        """A classic scenario's shard plays its game (world/classic) instead of village life."""
-        if cls is Shard and scenario.classic is not None:
-            from world.classic import shard_class
-
-            cls = shard_class(scenario.classic)
-        return super().__new__(cls)
+class Shard(BaseShard):
+    """A slice of a village: characters who live, perceive, decide and settle."""
 
     def __init__(
         self, scenario: Scenario, index: int = 0, n_shards: int = 1, minds: list[Mind] | None = None
     ) -> None:
-        if not 0 <= index < n_shards:
-            raise ValueError(f"shard index {index} is outside 0..{n_shards - 1}")
-        self.scenario = scenario
-        self.index = index
-        self.n_shards = n_shards
+        if scenario.classic is not None:
+            raise ValueError(
+                f"scenario {scenario.name} plays a classic game; its shards are "
+                f"world.classic's (world.runtime.make_shard picks the right one)"
+            )
+        super().__init__(scenario, index, n_shards)
         self.minds = minds if minds is not None else make_minds()
-        self.tick = 0  # ticks completed
-        ids = np.arange(index, scenario.population.size, n_shards, dtype=np.int64)
+        ids = self.ids
         c = Characters(len(ids), scenario.memory.relationships, scenario.memory.episodes)
         c.cid[:] = ids
         c.role[:] = roles_of(scenario, ids)
@@ -113,7 +109,6 @@ class Shard:
         self.chars = c
         self.owed = Promises()  # promises my characters made
         self.owed_to = Promises()  # promises made to my characters
-        self.outbox = Mail()  # sent in the last tick, not yet delivered
         #: Encounters sought from outside (players who seek someone out): called in `prepare`
         #: with (shard, tick, calls) to add ENCOUNTER calls; None: only the world's encounters.
         self.visits: Callable[[Shard, int, situations.Calls], None] | None = None
@@ -126,9 +121,7 @@ class Shard:
 
     def prepare(self, inbox: Iterable[bytes] | Mail = ()) -> Pending:
         tick = self.tick + 1
-        mail = inbox if isinstance(inbox, Mail) else concat(decode(b)[1] for b in inbox)
-        mail = canonical(mail)
-        self._check_inbox(mail)
+        mail = self.take_inbox(inbox)
         chars, sc = self.chars, self.scenario
         stats = TickStats()
         out = Outgoing()
@@ -168,8 +161,6 @@ class Shard:
         return Decisions(actions, guesses)
 
     def finish(self, pending: Pending, decisions: Decisions) -> StepResult:
-        from world.settle import settle
-
         tick, chars, stats, out = pending.tick, self.chars, pending.stats, pending.out
         guesses = decisions.guesses
         # how well did readers see through what was shown?
@@ -208,32 +199,6 @@ class Shard:
         self.outbox = mail
         self.tick = tick
         return StepResult(tick, self.route(mail, tick), stats)
-
-    def route(self, mail: Mail, tick: int) -> dict[int, bytes]:
-        """The mail split by destination shard, each part serialized as one Batch."""
-        n = len(mail)
-        dest = (mail.recipient[:n] % self.n_shards).astype(np.int64)
-        order = np.argsort(dest, kind="stable")
-        bounds = np.searchsorted(dest[order], np.arange(self.n_shards + 1))
-        out = {}
-        for d in range(self.n_shards):
-            rows = order[bounds[d] : bounds[d + 1]]
-            if len(rows):
-                out[d] = encode(mail.take(rows), tick, self.index, d)
-        return out
-
-    # --- parts of the tick ----------------------------------------------------------------
-
-    def _check_inbox(self, mail: Mail) -> None:
-        n = len(mail)
-        wrong = (mail.recipient[:n] % self.n_shards) != self.index
-        wrong |= mail.recipient[:n] >= self.scenario.population.size
-        if wrong.any():
-            r = int(mail.recipient[np.flatnonzero(wrong)[0]])
-            raise ValueError(
-                f"shard {self.index} of {self.n_shards} was sent mail for "
-                f"character {r}, which does not live here"
-            )
 
     def _notice_breaches(self, tick: int, out: Outgoing, stats: TickStats) -> None:
         """Promises to my characters that fell due last tick and were not kept are betrayals."""
@@ -372,18 +337,6 @@ class Shard:
         self.owed_to = Promises.from_state(state["owed_to"])  # type: ignore[assignment]
         self.outbox = outbox_from_state(state["outbox"])
 
-    def check_placement(self, state: dict[str, Any]) -> None:
-        """A shard loads only its own state (same index, same number of shards)."""
-        if (state["index"], state["n_shards"]) != (self.index, self.n_shards):
-            raise ValueError(
-                f"state of shard {state['index']}/{state['n_shards']} cannot be "
-                f"loaded into shard {self.index}/{self.n_shards}"
-            )
-
-    def pending_mail(self) -> dict[int, bytes]:
-        """The last tick's mail, routed again (what a restored shard must redeliver)."""
-        return self.route(self.outbox, self.tick)
-
     def digest_parts(self) -> dict[str, Any]:
         """This shard's share of the run's state digest (see world.digest)."""
         chars = self.chars
@@ -406,43 +359,3 @@ class Shard:
             "promises": [r.tobytes() for r in promises],
             **mail_digest_parts(self.outbox),
         }
-
-
-def outbox_state(outbox: Mail) -> dict[str, Any]:
-    return {**outbox.get_state(), "texts": list(outbox.texts)}
-
-
-def outbox_from_state(state: dict[str, Any]) -> Mail:
-    outbox = Mail()
-    outbox.set_state(state)
-    outbox.texts = list(state["texts"])
-    return outbox
-
-
-def row_hashes(rows: np.ndarray) -> bytes:
-    """A 16-byte hash of each row of a (rows, width) uint8 matrix, concatenated."""
-    return b"".join(
-        hashlib.blake2b(rows[i].tobytes(), digest_size=16).digest() for i in range(len(rows))
-    )
-
-
-def mail_digest_parts(outbox: Mail) -> dict[str, Any]:
-    """The mail in flight, as the digest takes it: each envelope's bytes, and the texts."""
-    mail = canonical(outbox)
-    m = len(mail)
-    cols = [c for c in Mail.COLUMNS if c != "text"]
-    mail_rows = (
-        np.concatenate(
-            [
-                np.ascontiguousarray(getattr(mail, c)[:m]).view(np.uint8).reshape(m, -1)
-                for c in cols
-            ],
-            axis=1,
-        )
-        if m
-        else np.zeros((0, 1), np.uint8)
-    )
-    return {
-        "mail": [r.tobytes() for r in mail_rows],
-        "texts": [mail.text_of(i) for i in range(m) if mail.text[i] >= 0],
-    }

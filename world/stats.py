@@ -2,11 +2,16 @@
 
 Everything is an integer (fractions are kept as fixed-point sums) so that the figures of a tick
 are the same however the characters are split into shards.
+
+The layers above the world add counts and duration histograms of their own under their own
+names (the language model's requests, tokens and latencies: inference/figures.py); they travel,
+merge and checkpoint with the rest, and the world never reads them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -50,61 +55,54 @@ COUNTS = (
     "reading_sum",
     "reading_n",
     "wealth_total",
-    # language-model minds (inference/)
-    "llm_decisions",  # decisions given to the model
-    "llm_requests",  # requests sent (first answers and retries)
-    "llm_answers",  # answers that passed validation and were used
-    "llm_invalid",  # answers that failed validation
-    "llm_retries",  # second requests, after an invalid answer
-    "llm_fallbacks",  # decisions given to the model that the heuristic mind made in the end
-    "llm_errors",  # requests with no answer (backend down, time-out, refused)
-    "llm_skipped",  # decisions kept from the model by the token budget or the context
-    "llm_tokens_in",
-    "llm_tokens_out",
-    "llm_prefix_queries",  # prompt tokens of answers whose prefix-cache use is known
-    "llm_prefix_hits",  # of those, tokens served from the prefix cache
-    "llm_latency_us",  # summed request latency, microseconds
-    "llm_ttft_us",  # summed time to first token, microseconds
-    "shard_step_us",  # summed shard step time, microseconds
     # players (people or outside programs playing characters over gRPC: socius serve)
     "player_decisions",  # decisions put to a player
     "player_answers",  # of those, answered by the player in time, and applied
     "player_defaults",  # of those, decided by the character's own mind (no answer in time)
 )
 
-#: Upper bounds (seconds) of the LLM latency histograms' buckets; the last is +Inf.
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+#: Upper bounds (seconds) of every duration histogram's buckets (a shard's step, and what the
+#: layers above time); the last bucket is +Inf.
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+#: The figures about players, last in a row of figures (after any the layers above add).
+PLAYER_FIGURES = ("player_decisions", "player_answers", "player_defaults")
 
 
 class TickStats:
     """Counts for one tick (of one shard, or summed over shards)."""
 
     def __init__(self) -> None:
-        self.c: dict[str, int] = dict.fromkeys(COUNTS, 0)
+        #: counts by name: the world's (COUNTS), and any a layer above adds
+        self.c: Counter[str] = Counter(dict.fromkeys(COUNTS, 0))
         self.kinds = np.zeros(max(Kind) + 1, np.int64)
         self.produced = np.zeros(N_GOODS, np.int64)
         self.consumed = np.zeros(N_GOODS, np.int64)
         self.wealth: Counter[int] = Counter()
-        self.latency = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # LLM request latency
-        self.ttft = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # LLM time to first token
-        self.step = np.zeros(len(LATENCY_BUCKETS) + 1, np.int64)  # shard step time
+        #: duration histograms by name, over DURATION_BUCKETS (their sums are in `c` as
+        #: NAME_us): the world keeps "shard_step"
+        self.durations: dict[str, np.ndarray] = {}
         # by the actor's role: cooperative and defecting acts; trust (fixed-point sum, count)
         self.by_role = np.zeros((4, N_ROLES), np.int64)
         # a classic game's own counts, by name (world/classic/results.py reads them)
         self.results: Counter[str] = Counter()
 
-    def observe(self, latency: float, ttft: float) -> None:
-        """One LLM request's timings, into the histograms and sums."""
-        self.latency[np.searchsorted(LATENCY_BUCKETS, latency)] += 1
-        self.c["llm_latency_us"] += round(latency * 1e6)
-        if ttft > 0:
-            self.ttft[np.searchsorted(LATENCY_BUCKETS, ttft)] += 1
-            self.c["llm_ttft_us"] += round(ttft * 1e6)
+    def observe(self, name: str, seconds: float) -> None:
+        """One duration (wall clock: a figure, never part of the state) into the histogram
+        `name` and the sum `c[name + "_us"]`, in microseconds."""
+        hist = self.durations.get(name)
+        if hist is None:
+            hist = self.durations[name] = np.zeros(len(DURATION_BUCKETS) + 1, np.int64)
+        hist[np.searchsorted(DURATION_BUCKETS, seconds)] += 1
+        self.c[f"{name}_us"] += round(seconds * 1e6)
 
     def observe_step(self, seconds: float) -> None:
-        """One shard's step time (wall clock: a figure, never part of the state)."""
-        self.step[np.searchsorted(LATENCY_BUCKETS, seconds)] += 1
-        self.c["shard_step_us"] += round(seconds * 1e6)
+        """One shard's step time."""
+        self.observe("shard_step", seconds)
+
+    def histogram(self, name: str) -> np.ndarray:
+        """The duration histogram `name` (all zero if nothing was observed)."""
+        hist = self.durations.get(name)
+        return hist if hist is not None else np.zeros(len(DURATION_BUCKETS) + 1, np.int64)
 
     def by_role_rows(self) -> dict[str, np.ndarray]:
         """The per-role figures, each an array indexed by Role."""
@@ -120,15 +118,13 @@ class TickStats:
         self.c[name] += int(value)
 
     def merge(self, other: TickStats) -> None:
-        for k, v in other.c.items():
-            self.c[k] += v
+        self.c.update(other.c)
         self.kinds += other.kinds
         self.produced += other.produced
         self.consumed += other.consumed
         self.wealth.update(other.wealth)
-        self.latency += other.latency
-        self.ttft += other.ttft
-        self.step += other.step
+        for name, hist in other.durations.items():
+            self.durations[name] = self.histogram(name) + hist
         self.by_role += other.by_role
         self.results.update(other.results)
 
@@ -139,9 +135,7 @@ class TickStats:
             "produced": self.produced.tolist(),
             "consumed": self.consumed.tolist(),
             "wealth": [[int(k), int(v)] for k, v in sorted(self.wealth.items())],
-            "latency": self.latency.tolist(),
-            "ttft": self.ttft.tolist(),
-            "step": self.step.tolist(),
+            "durations": {k: v.tolist() for k, v in sorted(self.durations.items())},
             "by_role": self.by_role.tolist(),
             "results": dict(self.results),
         }
@@ -154,11 +148,13 @@ class TickStats:
         s.produced = np.array(d["produced"], np.int64)
         s.consumed = np.array(d["consumed"], np.int64)
         s.wealth = Counter({int(k): int(v) for k, v in d["wealth"]})
-        if "latency" in d:
-            s.latency = np.array(d["latency"], np.int64)
-            s.ttft = np.array(d["ttft"], np.int64)
-        if "step" in d:
-            s.step = np.array(d["step"], np.int64)
+        durations = dict(d.get("durations", {}))
+        # checkpoints written before durations had names: three fixed histograms
+        for old, name in (("latency", "llm_latency"), ("ttft", "llm_ttft"), ("step", "shard_step")):
+            if old in d and any(d[old]):
+                durations[name] = d[old]
+        s.durations = {k: np.array(v, np.int64) for k, v in durations.items()}
+        if "by_role" in d:
             s.by_role = np.array(d["by_role"], np.int64)
         s.results = Counter({str(k): int(v) for k, v in d.get("results", {}).items()})
         return s
@@ -166,13 +162,14 @@ class TickStats:
     # --- figures -------------------------------------------------------------------------
 
     def figures(self) -> dict[str, float | int]:
-        """The per-tick figures of metrics.csv (and, later, the Prometheus exporter)."""
+        """The world's per-tick figures (metrics.csv's, with those a layer above adds before
+        the players' figures: inference/figures.py)."""
         c = self.c
         acts = c["cooperative"] + c["defecting"]
         return {
             "characters": c["characters"],
             "envelopes": c["envelopes"],
-            "cooperation_rate": _ratio(c["cooperative"], acts),
+            "cooperation_rate": ratio(c["cooperative"], acts),
             "promises_made": c["promises_made"],
             "promises_kept": c["promises_kept"],
             "promises_broken": c["promises_broken"],
@@ -187,42 +184,25 @@ class TickStats:
             "gossip": c["gossip"],
             "contributions": c["contributions"],
             "free_rides": c["free_rides"],
-            "mean_trust": _ratio(c["trust_sum"], c["trust_n"] * SCALE),
-            "reputation_accuracy": _ratio(c["reputation_right"], c["reputation_judged"]),
-            "emotion_inference_accuracy": _ratio(c["reading_sum"], c["reading_n"] * SCALE),
+            "mean_trust": ratio(c["trust_sum"], c["trust_n"] * SCALE),
+            "reputation_accuracy": ratio(c["reputation_right"], c["reputation_judged"]),
+            "emotion_inference_accuracy": ratio(c["reading_sum"], c["reading_n"] * SCALE),
             "wealth_gini": round(gini(self.wealth), 6),
             "in_need": c["in_need"],
             "hungry": c["hungry"],
             "sick": c["sick"],
-            **self.llm_figures(),
             "player_decisions": c["player_decisions"],
             "player_answers": c["player_answers"],
             "player_defaults": c["player_defaults"],
         }
 
-    def llm_figures(self) -> dict[str, float | int]:
-        """The language model's share of the tick (all zero in a world without one)."""
-        c = self.c
-        answered = int(self.latency.sum())
-        timed = int(self.ttft.sum())
-        return {
-            "llm_decisions": c["llm_decisions"],
-            "llm_requests": c["llm_requests"],
-            "llm_answers": c["llm_answers"],
-            "llm_invalid": c["llm_invalid"],
-            "llm_retries": c["llm_retries"],
-            "llm_fallbacks": c["llm_fallbacks"],
-            "llm_errors": c["llm_errors"],
-            "llm_skipped": c["llm_skipped"],
-            "llm_tokens_in": c["llm_tokens_in"],
-            "llm_tokens_out": c["llm_tokens_out"],
-            "llm_latency_mean": _ratio(c["llm_latency_us"], answered * 1_000_000),
-            "llm_ttft_mean": _ratio(c["llm_ttft_us"], timed * 1_000_000),
-            "llm_prefix_hit_ratio": _ratio(c["llm_prefix_hits"], c["llm_prefix_queries"]),
-        }
+
+#: A row of figures from a tick's statistics (TickStats.figures, or more).
+Figures = Callable[[TickStats], dict[str, float | int]]
 
 
-def _ratio(a: int, b: int) -> float:
+def ratio(a: int, b: int) -> float:
+    """a / b, rounded for the record (0 when there is no b)."""
     return round(a / b, 6) if b else 0.0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from google.protobuf.json_format import MessageToDict
 
+from actors.cli import flags
 from protos import society_pb2 as pb
 from world.errors import RunFolderError, UserError
 from world.journal import Scan, read_journal
@@ -19,6 +20,23 @@ from world.vocab import EMOTION_NAMES, Kind
 from world.wire import canonical, concat, from_batch, to_envelope
 
 KIND_NAMES = {k.name.lower(): k for k in Kind}
+
+HELP = "read a run's journal"
+DESCRIPTION = "Read the envelopes a run recorded."
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    cat = sub.add_parser("cat", help="print envelopes, one a line")
+    cat.add_argument("run", metavar="RUN", type=Path, help="run folder")
+    cat.add_argument("--tick", type=int, help="only this tick (when sent)")
+    cat.add_argument("--character", type=int, help="only envelopes from or to this character")
+    cat.add_argument("--kind", help="only this kind (gift, promise, gossip ...)")
+    cat.add_argument("--limit", type=flags.positive("--limit"), help="stop after this many")
+    cat.add_argument("--json", action="store_true", help="one JSON object a line")
+    stats = sub.add_parser("stats", help="count envelopes by kind and tick")
+    stats.add_argument("run", metavar="RUN", type=Path, help="run folder")
+    p.set_defaults(func=cmd_journal)
 
 
 def journal_files(run: Path) -> list[Path]:

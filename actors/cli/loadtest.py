@@ -17,8 +17,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from world.errors import UserError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from actors.cli import flags
+from actors.cli.flags import number
+from actors.cluster.connect import connect
+from actors.cluster.loadgen import RayPool
+from inference.connect import Target
+from inference.loadtest.drive import Measurement
+from inference.loadtest.figures import Slo
+from inference.loadtest.live import LiveFigures
+from inference.loadtest.pool import LocalPool
+from inference.loadtest.report import plot, print_table, write_json
+from inference.loadtest.workload import Knobs, closed_world, recorded, schedule
+from world.errors import UserError
+from world.scenario import Language, load_scenario
+
+HELP = "load-test OpenAI-compatible LLM servers with the traffic of a living world"
+
+DESCRIPTION = __doc__
 EPILOG = """examples:
   socius loadtest --endpoint http://localhost:8000
   socius loadtest --endpoint http://gpu-1:8000,http://gpu-2:8000 --characters 50,100,200,400 \\
@@ -34,38 +52,37 @@ recorded run: replay it open loop with --replay OUT/characters-N.
 """
 
 
-def _levels(name: str, kind: type, low: float) -> Callable[[str], list[Any]]:
-    def parse(text: str) -> list[Any]:
-        out = []
-        for part in text.split(","):
-            try:
-                v = kind(part.strip())
-            except ValueError:
-                raise argparse.ArgumentTypeError(
-                    f"{name} takes a comma-separated list of numbers, like 10,20,40; "
-                    f"{part.strip()!r} is not one"
-                ) from None
-            if not v >= low or (isinstance(v, float) and not math.isfinite(v)):
-                raise argparse.ArgumentTypeError(f"{name}: each level must be at least {low}")
-            out.append(v)
-        if len(set(out)) != len(out):
-            raise argparse.ArgumentTypeError(f"{name}: a level is given twice")
-        return sorted(out)
+def _level(name: str, kind: type, low: float) -> Callable[[str], Any]:
+    """One level of a sweep: a finite number of at least `low`."""
+
+    def parse(text: str) -> Any:
+        v = kind(text)  # a ValueError names the item (flags.comma_list)
+        if not v >= low or (isinstance(v, float) and not math.isfinite(v)):
+            raise argparse.ArgumentTypeError(f"{name}: each level must be at least {low}")
+        return v
 
     return parse
 
 
-def add_loadtest_parser(sub: Any, number: Callable[..., Callable[[str], Any]]) -> None:
-    p = sub.add_parser(
-        "loadtest",
-        help="load-test OpenAI-compatible LLM servers with the traffic of a living world",
-        description=__doc__,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def _levels(name: str, kind: type, low: float) -> Callable[[str], list[Any]]:
+    """Levels separated by commas (each once), in increasing order."""
+    items = flags.comma_list(name, _level(name, kind, low), "10,20,40")
+
+    def parse(text: str) -> list[Any]:
+        return sorted(items(text))
+
+    return parse
+
+
+def parents() -> list[argparse.ArgumentParser]:
+    return [flags.quiet_flag("no progress bar")]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--endpoint",
         required=True,
+        type=flags.comma_list("--endpoint", str, "http://gpu-1:8000,http://gpu-2:8000"),
         metavar="URL[,URL...]",
         help="OpenAI-compatible servers (vLLM ...); each character's requests go to one of them",
     )
@@ -92,9 +109,7 @@ def add_loadtest_parser(sub: Any, number: Callable[..., Callable[[str], Any]]) -
         default=1.0,
         help="share of the characters' decisions sent to the model (default 1: all)",
     )
-    closed.add_argument(
-        "--seed", type=number("--seed", low=0, high=2**63 - 1), default=1, help="default 1"
-    )
+    closed.add_argument("--seed", type=flags.seed(), default=1, help="default 1")
     opened = p.add_argument_group("open loop: a recorded run's requests at a chosen rate")
     opened.add_argument(
         "--replay",
@@ -195,11 +210,11 @@ def add_loadtest_parser(sub: Any, number: Callable[..., Callable[[str], Any]]) -
     out.add_argument("--out", type=Path, help="output folder (default loadtests/<time>)")
     out.add_argument(
         "--metrics-port",
-        type=number("--metrics-port", low=0, high=65535),
+        type=flags.port("--metrics-port"),
         help="serve the live figures for Prometheus on this port",
     )
     out.add_argument("--metrics-host", default="0.0.0.0", help="default 0.0.0.0")
-    out.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_loadtest)
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -225,16 +240,9 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def cmd_loadtest(args: argparse.Namespace) -> int:
-    from inference.connect import Target
-    from inference.loadtest.drive import Measurement
-    from inference.loadtest.figures import Slo
-    from inference.loadtest.report import plot, print_table, write_json
-    from inference.loadtest.workload import Knobs, closed_world, recorded, schedule
-    from world.scenario import Language, load_scenario
-
     _check(args)
     slo = Slo.parse(args.slo)
-    urls = tuple(u.strip() for u in args.endpoint.split(",") if u.strip())
+    urls = tuple(args.endpoint)
     base = load_scenario(args.scenario) if args.scenario else None
     records: list[dict[str, Any]] = []
     if args.replay is not None:
@@ -271,8 +279,6 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
         context = pool.start()
         out.mkdir(parents=True, exist_ok=True)
         if args.metrics_port is not None:
-            from inference.loadtest.live import LiveFigures
-
             live = LiveFigures(args.metrics_port, args.metrics_host)
         with _Bar(args.quiet) as bar:
             m = Measurement(pool, out, slo, live, bar.update)
@@ -306,19 +312,14 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
 
 def _pool(args: argparse.Namespace, target: Any) -> Any:
     if args.generators == 0:
-        from inference.loadtest.pool import LocalPool
-
         return LocalPool(target, args.timeout)
-    from actors.cluster.connect import connect
-    from actors.cluster.loadgen import RayPool
-
     connect(args.address)
     return RayPool(target, args.timeout, args.generators, args.generator_cpus)
 
 
 def _settings(args: argparse.Namespace, knobs: Any, slo: Any) -> dict[str, Any]:
     return {
-        "endpoints": args.endpoint.split(","),
+        "endpoints": list(args.endpoint),
         "model": args.model,
         "mode": "open" if args.replay is not None else "closed",
         "replay": None if args.replay is None else str(args.replay),
@@ -344,9 +345,6 @@ class _Bar:
     """A progress bar per level: ticks (closed loop) or requests answered (open loop)."""
 
     def __init__(self, quiet: bool) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

@@ -40,13 +40,14 @@ GOODS = {g.lower(): v for g, v in pb.Good.items()}
 CLAIMS = {"good": pb.GOOD, "bad": pb.BAD, "betrayed": pb.BETRAYED}
 
 
-def add_play_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "play",
-        help="play a character of a world served by `socius serve`",
-        description="Join a served world as the character your token plays, see what it "
-        "perceives as it happens, and act with short commands (type help).",
-    )
+HELP = "play a character of a world served by `socius serve`"
+DESCRIPTION = (
+    "Join a served world as the character your token plays, see what it perceives as it "
+    "happens, and act with short commands (type help)."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("address", metavar="HOST:PORT", help="where `socius serve` listens")
     p.add_argument("--token", required=True, help="your character's token (from the operator)")
     p.add_argument(
@@ -55,6 +56,7 @@ def add_play_parser(sub: Any) -> None:
         metavar="PEM",
         help="connect with TLS, trusting this certificate (the server's, or its CA's)",
     )
+    p.set_defaults(func=cmd_play)
 
 
 def goods(g: pb.Goods) -> str:

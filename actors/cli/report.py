@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
+from actors.lab.report import write_report
 from world.errors import UserError
 
-REPORT_EPILOG = """examples:
+HELP = "write an HTML page with plots of a run or a sweep"
+DESCRIPTION = (
+    "Write one HTML page with PNG plots. For a run: cooperation, trust and betrayals over time, "
+    "trust and wealth at the end, and the trust network at the end coloured by role; for a "
+    "classic game (a scenario with classic:), what the game reports: its results and plots of "
+    "its kind. For a sweep: each figure against each parameter, with 95% confidence intervals."
+)
+EPILOG = """examples:
   socius report runs/v7                      writes runs/v7/report.html and runs/v7/report_files/
   socius report sweeps/gossip --out gossip.html   writes gossip.html and gossip_files/
 
@@ -16,24 +23,14 @@ The page and its PNGs form one folder-relative set: copy them together.
 """
 
 
-def add_report_parser(sub: Any) -> None:
-    rp = sub.add_parser(
-        "report",
-        help="write an HTML page with plots of a run or a sweep",
-        description="Write one HTML page with PNG plots. For a run: cooperation, trust and "
-        "betrayals over time, trust and wealth at the end, and the trust network at the end "
-        "coloured by role; for a classic game (a scenario with classic:), what the game "
-        "reports: its results and plots of its kind. For a sweep: each figure against each "
-        "parameter, with 95% confidence intervals.",
-        epilog=REPORT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(rp: argparse.ArgumentParser) -> None:
     rp.add_argument("folder", metavar="RUN_OR_SWEEP", type=Path, help="run or sweep folder")
     rp.add_argument(
         "--out",
         type=Path,
         help="HTML file to write (default: FOLDER/report.html); the plots go in a folder beside it",
     )
+    rp.set_defaults(func=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -49,8 +46,6 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"{str(folder)!r} is neither a run folder (scenario.yaml, metrics.csv: `socius "
             f"run` writes one) nor a sweep folder (sweep.json: `socius sweep` writes one)"
         )
-    from actors.lab.report import write_report
-
     page = write_report(folder, kind, args.out)
     print(f"report: {page}")
     return 0

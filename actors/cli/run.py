@@ -1,4 +1,5 @@
-"""`socius run` and `socius resume`: build a runtime from the flags and drive it to the end.
+"""`socius run SCENARIO` and `socius resume RUN`: build a runtime from the flags and drive it to
+the end.
 
 Without --quiet a run shows a progress bar and ends with a table; with it, one line on stdout.
 
@@ -11,69 +12,96 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import signal
 import sys
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
+from actors.cli import flags
+from actors.cli.progress import RunProgress, print_figures
+from actors.drive.driver import Driver
+from actors.drive.exporter import RunExporter
+from actors.drive.launch import Launch, build_runtime, model_options
 from world.errors import RunFolderError, UserError
 from world.record import RunRecord, check_new_folder, latest_checkpoint, load_run_scenario
-from world.runtime import LocalRuntime, RunResult, Runtime
-from world.scenario import Scenario, load_scenario
-from world.stats import LATENCY_BUCKETS, TickStats
+from world.runtime import Runtime
+from world.scenario import load_scenario
+
+HELP = "run a world and write its run folder"
+DESCRIPTION = (
+    "Run a scenario and write its run folder (scenario.yaml, summary.json, metrics.csv, "
+    "journal/, checkpoints/)."
+)
 
 
-class _Stop:
-    """Ctrl-C asks the run to stop after the current tick; a second Ctrl-C stops at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-
-def parse_resources(text: str | None) -> dict[str, float]:
-    if not text:
-        return {}
-    out = {}
-    for part in text.split(","):
-        name, _, amount = part.partition("=")
-        try:
-            out[name.strip()] = float(amount)
-        except ValueError:
-            raise UserError(
-                f"--actor-resources: {part!r} is not NAME=AMOUNT (e.g. socius_worker=1)"
-            ) from None
-        if not name.strip() or out[name.strip()] <= 0:
-            raise UserError(f"--actor-resources: {part!r} needs a name and an amount above 0")
-    return out
+def runtime_parents(replicas: bool = True) -> list[argparse.ArgumentParser]:
+    """The flags of every command that runs a world on a runtime: where, with which model,
+    with which metrics, how loudly."""
+    return [
+        flags.runtime_flags(),
+        flags.address_flag(),
+        flags.llm_flags(replicas=replicas),
+        flags.metrics_flags(),
+        flags.quiet_flag(
+            "no progress bar or table: one line at the end (run folder, ticks, digest)"
+        ),
+    ]
 
 
-def llm_flags(args: argparse.Namespace) -> dict[str, Any] | None:
-    """Where the model is, as --llm-endpoint, --llm-engine or --llm-replay say (paths resolved
-    where `socius` runs), or None."""
-    if args.llm_endpoint:
-        return {"kind": "openai", "where": [u for u in args.llm_endpoint.split(",") if u.strip()]}
-    if args.llm_engine:
-        return {"kind": "engine", "where": [str(Path(args.llm_engine).resolve())]}
-    if args.llm_replay:
-        return {"kind": "replay", "where": [str(args.llm_replay.resolve())]}
-    return None
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--out", type=Path, help="run folder (default: runs/NAME-seedS-TIME)")
+    p.add_argument(
+        "--characters-per-actor",
+        type=flags.positive("--characters-per-actor"),
+        help="pack this many characters per shard actor (1: one actor per character); "
+        "instead of --shards",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=flags.natural("--checkpoint-every"),
+        default=10,
+        metavar="K",
+        help="snapshot every shard each K ticks (and at tick 0) for resume and recovery; "
+        "0 turns checkpoints off (default: 10)",
+    )
+    p.add_argument(
+        "--players-replay",
+        metavar="RUN",
+        type=Path,
+        help="the players of a run served with `socius serve` act again as they did there "
+        "(its players.jsonl): the served run again, to its digest, on any runtime; run "
+        "RUN/scenario.yaml, with --llm-replay RUN if its characters thought with a model",
+    )
+    p.add_argument(
+        "--resume-if-exists",
+        action="store_true",
+        help="if --out already holds a run of this same scenario, resume it from its last "
+        "checkpoint instead of refusing (for jobs that may be started again)",
+    )
+    p.set_defaults(func=run)
 
 
-def runtime_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[str, Any]:
-    """Where and how shards run: the flags, else what the run used before (resume), else the
-    defaults. Saved in every checkpoint's manifest."""
+def parents() -> list[argparse.ArgumentParser]:
+    return [flags.world_flags(), *runtime_parents()]
+
+
+def launch_of(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> Launch:
+    """How to start the run: the flags, else what the run used before (resume), else the
+    defaults."""
     saved = saved or {}
 
     def pick(flag: Any, name: str, default: Any) -> Any:
         return flag if flag is not None else saved.get(name, default)
 
-    llm = llm_flags(args) or saved.get("llm")
+    llm = model_options(
+        args.llm_endpoint, args.llm_engine, args.llm_replay, None, None, None
+    ) or saved.get("llm")
     if llm is not None:
         llm = {
             **llm,
@@ -84,114 +112,18 @@ def runtime_options(args: argparse.Namespace, saved: dict[str, Any] | None) -> d
             ),
         }
     players = getattr(args, "players_replay", None)
-    return {
-        "llm": llm,
-        "players_replay": str(players.resolve()) if players else saved.get("players_replay"),
-        "runtime": pick(args.runtime, "runtime", "ray"),
-        "placement": pick(args.placement, "placement", "pack"),
-        "actor_cpus": pick(args.actor_cpus, "actor_cpus", None),
-        "actor_resources": parse_resources(args.actor_resources)
-        or saved.get("actor_resources", {}),
-    }
-
-
-def build_runtime(
-    args: argparse.Namespace,
-    sc: Scenario,
-    folder: Path,
-    shards: int | None,
-    checkpoint_every: int,
-    resume: bool,
-    saved: dict[str, Any] | None = None,
-) -> tuple[Runtime, RunRecord]:
-    """The runtime the flags ask for, with its run record (created, or reopened to resume)."""
-    options = runtime_options(args, saved)
-    target = llm_target(sc, options["llm"])
-    players = Path(options["players_replay"]) if options["players_replay"] else None
-    played = None
-    if players is not None:
-        from world.player_record import read_players
-
-        played = read_players(players)  # a missing or damaged record stops here, before Ray
-    runtime: Runtime
-    if options["runtime"] == "local":
-        n = shards or sc.shards or 1
-        model = None
-        if target is not None:  # before the run folder: a model that cannot start leaves none
-            from inference.connect import InProcessModel
-
-            model = InProcessModel.of(sc, target, n, folder)
-        decide: Any = model
-        if players is not None:
-            from world.player_record import RecordedPlayers
-
-            decide = RecordedPlayers(players, inner=model, ticks=played)
-        record = RunRecord(folder, sc, n, resume=resume)
-        runtime = local = LocalRuntime(sc, n, record, checkpoint_every, decide=decide)
-        if players is not None:
-            for shard in local.shards:
-                shard.visits = decide.visits
-    else:
-        from actors.cluster.connect import Placement, auto_shards, connect
-        from actors.cluster.coordinator import RayRuntime
-        from actors.cluster.gateway_actor import Gateways
-
-        placement = Placement(
-            strategy=options["placement"].upper(),
-            cpus=options["actor_cpus"],
-            resources=options["actor_resources"],
-        )
-        resources = connect(args.address)
-        n = shards or sc.shards or auto_shards(sc, resources.get("CPU", 1), placement)
-        gateways = None
-        if target is not None:
-            gateways = Gateways.start(sc, target, options["llm"]["replicas"])
-        record = RunRecord(folder, sc, n, resume=resume, journals=False)
-        try:
-            runtime = RayRuntime(
-                sc,
-                n,
-                record,
-                checkpoint_every,
-                placement,
-                llm=gateways,
-                players=players,
-            )
-        except BaseException:
-            record.close()
-            if gateways is not None:
-                gateways.stop()
-            raise
-    runtime.options = options
-    return runtime, record
-
-
-def llm_target(sc: Scenario, llm: dict[str, Any] | None) -> Any:
-    """Where the model is (an `inference.connect.Target`), checked against the scenario."""
-    if llm is None:
-        if sc.thinks_with_model():
-            raise UserError(
-                f"scenario {sc.name} gives characters the llm mind; say where the model is: "
-                f"--llm-endpoint URL[,URL...], --llm-engine MODEL_DIR or --llm-replay RUN"
-            )
-        return None
-    if not sc.thinks_with_model():
-        raise UserError(
-            f"no character of scenario {sc.name} thinks with a model (population.minds has no "
-            f"llm share); drop the --llm-... flag or give the llm mind a share"
-        )
-    from inference.connect import Target
-
-    if llm["kind"] == "replay":
-        from inference.traces import check_traces
-
-        check_traces(Path(llm["where"][0]))
-    return Target(
-        llm["kind"], tuple(llm["where"]), model=llm.get("model"), concurrency=llm["concurrency"]
+    return Launch(
+        runtime=pick(args.runtime, "runtime", "ray"),
+        address=args.address,
+        placement=pick(args.placement, "placement", "pack"),
+        actor_cpus=pick(args.actor_cpus, "actor_cpus", None),
+        actor_resources=args.actor_resources or saved.get("actor_resources", {}),
+        llm=llm,
+        players_replay=str(players.resolve()) if players else saved.get("players_replay"),
     )
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
     sc = sc.with_overrides(
         ticks=args.ticks,
@@ -203,9 +135,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.characters_per_actor is not None:
         if args.shards is not None:
             raise UserError("give --shards or --characters-per-actor, not both")
-        from math import ceil
-
-        shards = ceil(sc.population.size / args.characters_per_actor)
+        shards = math.ceil(sc.population.size / args.characters_per_actor)
     out = args.out or Path("runs") / (
         f"{sc.name}-seed{sc.seed}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     )
@@ -218,12 +148,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         return resume_folder(args, out)
     check_new_folder(out)  # before starting Ray
-    runtime, record = build_runtime(args, sc, out, shards, args.checkpoint_every, resume=False)
-    return drive(runtime, record, sc, out, args)
-
-
-def cmd_resume(args: argparse.Namespace) -> int:
-    return resume_folder(args, args.run)
+    runtime, record = build_runtime(
+        launch_of(args), sc, out, shards, args.checkpoint_every, resume=False
+    )
+    return drive(runtime, record, out, args)
 
 
 def resume_folder(args: argparse.Namespace, folder: Path) -> int:
@@ -239,8 +167,9 @@ def resume_folder(args: argparse.Namespace, folder: Path) -> int:
         print(f"socius: {folder} already ran all {sc.ticks} ticks; nothing to resume")
         return 0
     every = int(manifest.get("checkpoint_every", 10))
+    launch = launch_of(args, manifest.get("options"))
     runtime, record = build_runtime(
-        args, sc, folder, int(manifest["n_shards"]), every, True, manifest.get("options")
+        launch, sc, folder, int(manifest["n_shards"]), every, resume=True
     )
     try:
         runtime.restore(manifest)
@@ -250,69 +179,46 @@ def resume_folder(args: argparse.Namespace, folder: Path) -> int:
         raise
     if not args.quiet:
         print(f"resuming {folder} at tick {manifest['tick']} of {sc.ticks}", file=sys.stderr)
-    return drive(runtime, record, sc, folder, args)
+    return drive(runtime, record, folder, args)
 
 
-def start_exporter(args: argparse.Namespace, runtime: Runtime) -> Any:
-    """The run's Prometheus exporter, if --metrics-port asks for one (None otherwise)."""
-    if args.metrics_port is None:
-        return None
-    from actors.drive.exporter import RunExporter
+class _Stop:
+    """Ctrl-C asks the run to stop after the current tick; a second Ctrl-C stops at once."""
 
-    exporter = RunExporter(args.metrics_port, args.metrics_host, runtime.name)
-    exporter.update(runtime.completed, runtime.totals, runtime.last, None, runtime.checkpoints, 0)
-    return exporter
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
 
 
-def drive(
-    runtime: Runtime, record: RunRecord, sc: Scenario, out: Path, args: argparse.Namespace
-) -> int:
-    from actors.cli.progress import RunProgress, print_figures
-
-    quiet = args.quiet
+def drive(runtime: Runtime, record: RunRecord, out: Path, args: argparse.Namespace) -> int:
+    """Drive the run to its end (or Ctrl-C) and say how it went."""
+    sc = runtime.scenario
     try:
-        exporter = start_exporter(args, runtime)
+        exporter = (
+            RunExporter(args.metrics_port, args.metrics_host, runtime.name)
+            if args.metrics_port is not None
+            else None
+        )
+        driver = Driver(
+            runtime,
+            record,
+            exporter,
+            RunProgress(sc.ticks, quiet=args.quiet, start=runtime.completed),
+        )
     except BaseException:
         record.close()
         runtime.close()
         raise
     stop = _Stop()
     previous = signal.signal(signal.SIGINT, stop)
-    progress = RunProgress(sc.ticks, quiet=quiet, start=runtime.completed)
-    thinks = runtime.options.get("llm") is not None
-
-    def on_tick(tick: int, stats: TickStats, seconds: float) -> None:
-        progress.tick(tick, stats, seconds)
-        if exporter is not None:
-            exporter.update(
-                tick,
-                runtime.totals,
-                stats,
-                seconds,
-                runtime.checkpoints,
-                runtime.recoveries,
-                runtime.inference_stats() if thinks else None,
-            )
-
     try:
-        with progress:
-            result = runtime.run(on_tick=on_tick, should_stop=lambda: stop.requested)
-        runtime.final_checkpoint()
-        if exporter is not None:  # the last figures, then one more scrape to collect them
-            exporter.update(
-                runtime.completed,
-                runtime.totals,
-                runtime.last,
-                None,
-                runtime.checkpoints,
-                runtime.recoveries,
-            )
-    except KeyboardInterrupt:
-        # a second Ctrl-C: stop inside the tick, keep only whole ticks, write no checkpoint
-        record.rewind()
-        record.summary(interrupted_summary(runtime))
-        record.close()
-        runtime.close()
+        result = driver.run(should_stop=lambda: stop.requested)
+    except KeyboardInterrupt:  # a second Ctrl-C: only whole ticks, no checkpoint
+        driver.abort(interrupted=True)
         print(
             f"socius: interrupted during tick {runtime.completed + 1}; the run folder {out} "
             f"holds ticks 1..{runtime.completed} (no checkpoint of the unfinished tick); "
@@ -321,35 +227,19 @@ def drive(
         )
         return 130
     except BaseException:
-        record.rewind()
-        record.close()
-        runtime.close()
+        driver.abort()
         raise
     finally:
         signal.signal(signal.SIGINT, previous)
-    summary = result.summary(sc, runtime.n_shards, runtime.name)
-    llm = runtime.options.get("llm")
-    if llm is not None:
-        summary["llm"] = {
-            "target": f"{llm['kind']} {','.join(llm['where'])}",
-            **result.totals.llm_figures(),
-            "latency_buckets": list(LATENCY_BUCKETS),
-            "latency_histogram": result.totals.latency.tolist(),
-            "ttft_histogram": result.totals.ttft.tolist(),
-            "gateway": runtime.inference_stats(),
-        }
-    record.summary(summary)
-    record.close()
-    runtime.close()
-    if exporter is not None:
-        if args.metrics_linger > 0 and not exporter.wait_for_scrape(args.metrics_linger):
-            print(
-                f"socius: no scrape of :{exporter.port} came within --metrics-linger "
-                f"{args.metrics_linger:g} s of the end; the record holds the final figures",
-                file=sys.stderr,
-            )
-        exporter.close()
-    if quiet:  # one line for logs (a RayJob's, say): where the run is and how it ended
+    summary = driver.finish(result)
+    if not driver.close_exporter(args.metrics_linger):
+        assert exporter is not None
+        print(
+            f"socius: no scrape of :{exporter.port} came within --metrics-linger "
+            f"{args.metrics_linger:g} s of the end; the record holds the final figures",
+            file=sys.stderr,
+        )
+    if args.quiet:  # one line for logs (a RayJob's, say): where the run is and how it ended
         print(
             f"{out}: {result.ticks} ticks of {sc.population.size} characters on "
             f"{runtime.name} ({runtime.n_shards} shards), {result.recoveries} recoveries, "
@@ -369,31 +259,9 @@ def drive(
     return 0
 
 
-def interrupted_summary(runtime: Runtime) -> dict[str, Any]:
-    """The summary of a run stopped inside a tick: its whole ticks' figures, no digest (the
-    shards' state is half-way through a tick)."""
-    result = RunResult(
-        runtime.completed,
-        "",
-        runtime.totals,
-        runtime.last,
-        0.0,
-        True,
-        runtime.recoveries,
-        runtime.checkpoints,
-    )
-    summary = result.summary(runtime.scenario, runtime.n_shards, runtime.name)
-    summary["state_digest"] = None
-    summary["interrupted"] = "inside a tick"
-    return summary
-
-
 def print_results(results: dict[str, Any]) -> None:
     """A classic game's results (summary.json's `results`) as tables: the game's own figures,
     then one row per strategy (per role in the trust game)."""
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console()
     head = Table(title=f"{results['kind']} results", show_header=False)
     head.add_column("figure")

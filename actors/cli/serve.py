@@ -16,25 +16,37 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from actors.cli import flags
+from actors.drive.launch import llm_target, model_options
 from actors.served.serving import ServedWorld, Serving
+from inference.connect import InProcessModel
 from world.errors import UserError
 from world.record import check_new_folder
 from world.scenario import Scenario, load_scenario
 
+HELP = "run a world in real time that players and outside agents join over gRPC"
+DESCRIPTION = (
+    "Run a scenario in real time with a gRPC WorldService (protos/world_service.proto) that "
+    "players (socius play, or your own program) use to live as the scenario's playable "
+    "characters (its players: section). Shards run in this process (the in-process runtime; "
+    "Ray is not used). Writes a normal run folder."
+)
 
-def add_serve_parser(sub: Any, number: Any) -> None:
-    p = sub.add_parser(
-        "serve",
-        help="run a world in real time that players and outside agents join over gRPC",
-        description="Run a scenario in real time with a gRPC WorldService "
-        "(protos/world_service.proto) that players (socius play, or your own program) use to "
-        "live as the scenario's playable characters (its players: section). Shards run in "
-        "this process (the in-process runtime; Ray is not used). Writes a normal run folder.",
-    )
+
+def parents() -> list[argparse.ArgumentParser]:
+    # the model is asked from this process: no gateway replicas
+    return [
+        flags.world_flags(characters=False),
+        flags.llm_flags(replicas=False),
+        flags.metrics_flags(host=None, linger=False),
+    ]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file with a players section")
     p.add_argument(
         "--grpc-port",
-        type=number("--grpc-port", low=0, high=65535),
+        type=flags.port("--grpc-port"),
         default=50051,
         metavar="PORT",
         help="port of the WorldService (default 50051; 0 picks a free one)",
@@ -47,7 +59,7 @@ def add_serve_parser(sub: Any, number: Any) -> None:
     )
     p.add_argument(
         "--tick-interval",
-        type=number("--tick-interval", float, low=0),
+        type=flags.number("--tick-interval", float, low=0),
         default=2.0,
         metavar="SECONDS",
         help="seconds between tick starts; a tick starts sooner when every player is done "
@@ -55,15 +67,12 @@ def add_serve_parser(sub: Any, number: Any) -> None:
     )
     p.add_argument(
         "--player-wait",
-        type=number("--player-wait", float, low=0),
+        type=flags.number("--player-wait", float, low=0),
         default=30.0,
         metavar="SECONDS",
         help="how long a decision waits for its player before the character's own mind "
         "decides (default 30)",
     )
-    p.add_argument("--ticks", type=number("--ticks"), help="ticks to run (default: the scenario's)")
-    p.add_argument("--seed", type=number("--seed", low=0), help="seed (default: the scenario's)")
-    p.add_argument("--shards", type=number("--shards"), help="shards (default: the scenario's)")
     p.add_argument("--out", type=Path, help="run folder (default: runs/NAME-serve-TIME)")
     p.add_argument(
         "--tokens",
@@ -77,44 +86,38 @@ def add_serve_parser(sub: Any, number: Any) -> None:
     p.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
     p.add_argument(
         "--rate-limit",
-        type=number("--rate-limit", float, low=0, strict=True),
+        type=flags.number("--rate-limit", float, low=0, strict=True),
         default=20.0,
         metavar="PER_SECOND",
         help="requests a second each token may make (bursts of twice that; default 20)",
     )
     p.add_argument(
         "--checkpoint-every",
-        type=number("--checkpoint-every", low=0),
+        type=flags.natural("--checkpoint-every"),
         default=10,
         metavar="K",
         help="snapshot every K ticks (default 10; 0: off)",
     )
-    from actors.cli.main import add_llm_flags
-
-    add_llm_flags(p, replicas=False)  # the model is asked from this process: no replicas
-    p.add_argument(
-        "--metrics-port",
-        type=number("--metrics-port", low=0, high=65535),
-        metavar="PORT",
-        help="serve the run's Prometheus metrics on this port (0 picks a free one)",
-    )
     p.add_argument("--paused", action="store_true", help="start paused (the operator resumes)")
+    p.set_defaults(func=cmd_serve)
 
 
-def llm_mind(args: argparse.Namespace, sc: Scenario, out: Path) -> Any:
-    """The LLM mind the --llm-... flags ask for (inference.connect.InProcessModel), or None."""
-    from actors.cli.run import llm_flags, llm_target
-
-    llm = llm_flags(args)
-    if llm is not None:
-        llm.update(model=args.llm_model, concurrency=args.llm_concurrency or 64)
-
+def llm_mind(
+    args: argparse.Namespace, sc: Scenario, out: Path
+) -> tuple[InProcessModel | None, dict[str, Any] | None]:
+    """The LLM mind the --llm-... flags ask for and where its model is, or (None, None)."""
+    llm = model_options(
+        args.llm_endpoint,
+        args.llm_engine,
+        args.llm_replay,
+        args.llm_model,
+        None,
+        args.llm_concurrency,
+    )
     target = llm_target(sc, llm)
     if target is None:
-        return None
-    from inference.connect import InProcessModel
-
-    return InProcessModel.of(sc, target, sc.shards or 1, out)
+        return None, None
+    return InProcessModel.of(sc, target, sc.shards or 1, out), llm
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -146,9 +149,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         metrics_host=args.host,
     )
     check_new_folder(out)
-    mind = llm_mind(args, sc, out)
+    mind, model = llm_mind(args, sc, out)
     try:
-        world = ServedWorld(sc, out, how, mind)
+        world = ServedWorld(sc, out, how, mind, model)
     except BaseException:
         if mind is not None:
             mind.close()

@@ -25,8 +25,10 @@ from inference.think import Thinker
 from world.journal import JournalWriter
 from world.player_record import RecordedPlayers
 from world.record import journal_path, read_shard_snapshot, write_shard_snapshot
+from world.runtime import make_shard
 from world.scenario import parse_scenario
 from world.shard import Shard
+from world.shard_base import BaseShard
 
 
 @ray.remote
@@ -41,10 +43,14 @@ class ShardActor:
         players: str | None = None,
     ) -> None:
         sc = parse_scenario(scenario, source="coordinator")
-        self.shard = Shard(sc, index, n_shards)
+        self.shard = make_shard(sc, index, n_shards)
+        #: the shard as a village's, when something else decides for its characters (a model,
+        #: recorded players); a classic game's shard decides inside its step
+        self.village: Shard | None = None
         self.players = RecordedPlayers(Path(players)) if players else None  # --players-replay
         if self.players is not None:
-            self.shard.visits = self.players.visits
+            self.village = village_of(self.shard)
+            self.village.visits = self.players.visits
         self.index = index
         self.folder = Path(folder) if folder else None
         self.journal = JournalWriter(journal_path(self.folder, index)) if self.folder else None
@@ -53,6 +59,7 @@ class ShardActor:
         self.thinker: Thinker | None = None
         self._replay_gateway: Gateway | None = None
         if llm is not None:
+            self.village = village_of(self.shard)
             target: Target = llm["target"]
             replay = None
             if target.kind == "replay":
@@ -95,19 +102,20 @@ class ShardActor:
             )
         inbox = self.inbox.pop(tick - 1, [])
         t0 = time.perf_counter()
-        if self.thinker is None and self.players is None:
+        village = self.village
+        if village is None:
             result = self.shard.step(inbox)
         else:
             if self._replay_gateway is not None and self._replay_gateway._slots is None:
                 await self._replay_gateway.start()
-            pending = self.shard.prepare(inbox)
+            pending = village.prepare(inbox)
             if self.thinker is not None:
-                decided = await self.thinker.think(self.shard, pending)
+                decided = await self.thinker.think(village, pending)
             else:
-                decided = self.shard.decide(pending)
+                decided = village.decide(pending)
             if self.players is not None:
-                self.players.lay(self.shard, pending, decided)
-            result = self.shard.finish(pending, decided)
+                self.players.lay(village, pending, decided)
+            result = village.finish(pending, decided)
         result.stats.observe_step(time.perf_counter() - t0)
         sends = []
         for dest, payload in result.batches.items():
@@ -137,7 +145,7 @@ class ShardActor:
         assert self.folder is not None
         self.shard.set_state(read_shard_snapshot(self.folder, tick, self.index))
         if self.thinker is not None:
-            self.thinker.restored(self.shard)
+            self.thinker.restored(village_of(self.shard))
         if self.journal is not None:
             self.journal.truncate_to(journal_size)
         self.inbox = {}
@@ -165,3 +173,10 @@ class ShardActor:
     def exit_process(self) -> None:
         """Fault injection for tests and drills: the actor's process exits at once."""
         os._exit(1)
+
+
+def village_of(shard: BaseShard) -> Shard:
+    """The shard as a village's: only a village's characters have minds to ask."""
+    if not isinstance(shard, Shard):
+        raise TypeError(f"{shard.scenario.name} plays a classic game: nothing decides for it")
+    return shard

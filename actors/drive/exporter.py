@@ -28,8 +28,9 @@ from prometheus_client.core import (
     Metric,
 )
 
+from inference.figures import LATENCY, TTFT
 from world.errors import UserError
-from world.stats import LATENCY_BUCKETS, SCALE, TickStats
+from world.stats import DURATION_BUCKETS, SCALE, TickStats
 from world.vocab import ROLE_NAMES, Kind
 
 #: TickStats counts exported as plain counters: name -> (metric, help).
@@ -96,7 +97,7 @@ class RunExporter:
         self.totals = TickStats()
         self.last = TickStats()
         self.ticks = 0
-        self.tick_seconds: list[int] = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.tick_seconds: list[int] = [0] * (len(DURATION_BUCKETS) + 1)
         self.tick_seconds_sum = 0.0
         self.checkpoints = 0
         self.recoveries = 0
@@ -138,7 +139,7 @@ class RunExporter:
         with self._lock:
             self.totals, self.last, self.ticks = snapshot, last_copy, ticks
             if tick_seconds is not None:
-                i = sum(1 for b in LATENCY_BUCKETS if tick_seconds > b)
+                i = sum(1 for b in DURATION_BUCKETS if tick_seconds > b)
                 self.tick_seconds[i] += 1
                 self.tick_seconds_sum += tick_seconds
             self.checkpoints, self.recoveries = checkpoints, recoveries
@@ -236,7 +237,7 @@ class RunExporter:
         yield _histogram(
             "socius_shard_step_seconds",
             "Wall-clock time of one shard's step.",
-            t.step.tolist(),
+            t.histogram("shard_step").tolist(),
             c["shard_step_us"] / 1e6,
         )
         yield _counter("socius_checkpoints_total", "Checkpoints written.", self.checkpoints)
@@ -253,14 +254,14 @@ class RunExporter:
         yield _histogram(
             "socius_llm_request_duration_seconds",
             "End-to-end latency of a model request.",
-            t.latency.tolist(),
-            c["llm_latency_us"] / 1e6,
+            t.histogram(LATENCY).tolist(),
+            c[f"{LATENCY}_us"] / 1e6,
         )
         yield _histogram(
             "socius_llm_time_to_first_token_seconds",
             "Time to the first token of a model answer.",
-            t.ttft.tolist(),
-            c["llm_ttft_us"] / 1e6,
+            t.histogram(TTFT).tolist(),
+            c[f"{TTFT}_us"] / 1e6,
         )
         yield _counter(
             "socius_llm_prefix_cache_queries_total",
@@ -300,7 +301,7 @@ def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
 
 def _histogram(name: str, doc: str, counts: list[int], total: float) -> HistogramMetricFamily:
     cumulative, acc = [], 0
-    for bound, n in zip([*map(str, LATENCY_BUCKETS), "+Inf"], counts, strict=True):
+    for bound, n in zip([*map(str, DURATION_BUCKETS), "+Inf"], counts, strict=True):
         acc += int(n)
         cumulative.append((bound, acc))
     return HistogramMetricFamily(name, doc, buckets=cumulative, sum_value=total)

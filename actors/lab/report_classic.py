@@ -9,56 +9,17 @@ public goods game, what is sent and returned and what each side earns in the tru
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from actors.lab import plots, plots_classic
-from world.classic.config import DonationGame, IteratedDilemma, PublicGoodsGame, TrustGame
-
-if TYPE_CHECKING:
-    from actors.lab.report import Page
-    from world.scenario import Scenario
+from actors.lab.page import Page
+from world.classic.games import describe_game
+from world.scenario import Scenario
 
 #: The tables of strategies a game's results hold: key in `results` -> heading.
 TABLES = {"by_strategy": "By strategy", "investors": "Investors", "trustees": "Trustees"}
-
-
-def _roster(players: dict[str, int]) -> str:
-    return ", ".join(f"{name} {count}" for name, count in players.items() if count)
-
-
-def describe_game(sc: Scenario) -> str:
-    """The scenario's classic game in one line: its kind, players and length."""
-    game = sc.classic
-    if isinstance(game, IteratedDilemma):
-        w = f", continuation w {game.continuation:g}" if game.continuation is not None else ""
-        noise = f", noise {game.noise:g}" if game.noise else ""
-        return (
-            f"iterated prisoner's dilemma (ipd), {len(game.players)} players "
-            f"({', '.join(game.players)}), {game.repetitions} matches of {game.turns} "
-            f"turns per pair{w}{noise}"
-        )
-    if isinstance(game, DonationGame):
-        return (
-            f"donation game, {game.characters()} players ({_roster(game.players)}), "
-            f"{game.rounds} rounds, b {game.benefit:g}, c {game.cost:g}, norm {sc.norm}, "
-            f"{game.reputation} reputation, q {game.knowledge:g}"
-        )
-    if isinstance(game, PublicGoodsGame):
-        punish = "with" if game.punishment is not None else "without"
-        return (
-            f"public goods game, {game.groups} groups of {game.group_size()} "
-            f"({_roster(game.group)}), {game.rounds} rounds, endowment {game.endowment}, "
-            f"multiplier {game.multiplier:g}, {punish} punishment"
-        )
-    assert isinstance(game, TrustGame)
-    pairs = sum(game.investors.values())
-    return (
-        f"trust game, {pairs} investors ({_roster(game.investors)}) and {pairs} trustees "
-        f"({_roster(game.trustees)}), {game.rounds} rounds, endowment {game.endowment}, "
-        f"multiplier {game.multiplier}"
-    )
 
 
 def _payoffs(rows: dict[str, dict[str, Any]]) -> str:

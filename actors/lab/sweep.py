@@ -8,30 +8,24 @@ the same seeds at every grid point (common random numbers, so points differ by t
 and not by luck of the draw), and any row can be run again alone with
 `socius run SCENARIO --seed S` plus its parameter values; it gives the same figures and digest.
 
-Each run is `run_world`: the in-process runtime writing an ordinary run folder, exactly as
-`socius run --runtime local` does, so `socius report` reads it like any other run.
+Each run is `run_world` (actors/lab/sweep_task.py): the in-process runtime writing an ordinary
+run folder through the one driver, exactly as `socius run --runtime local` does, so `socius
+report` reads it like any other run.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import itertools
-import shutil
-import tarfile
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from world.errors import ScenarioError, UserError
-from world.record import RunRecord
-from world.runtime import LocalRuntime
 from world.scenario import Scenario
 
 SEED_LIMIT = 2**63
-CHECKPOINT_EVERY = 10  # as `socius run`'s default: the report reads the last checkpoint
 
 
 def shown(value: Any) -> str:
@@ -152,52 +146,6 @@ def _variant(base: Scenario, values: dict[str, Any]) -> Scenario:
         given = " ".join(f"{k}={shown(v)}" for k, v in values.items())
         problem = str(err).removeprefix("scenario overrides: ")
         raise UserError(f"--param {given}: {problem}") from None
-
-
-def run_world(scenario: Scenario, folder: Path) -> dict[str, Any]:
-    """Run one world in this process into a new run folder, as `socius run --runtime local`
-    does; returns its summary."""
-    n = scenario.shards or 1
-    record = RunRecord(folder, scenario, n)
-    runtime = LocalRuntime(scenario, n, record, CHECKPOINT_EVERY)
-    try:
-        result = runtime.run()
-        runtime.final_checkpoint()
-        summary = result.summary(scenario, n, runtime.name)
-        record.summary(summary)
-    finally:
-        record.close()
-        runtime.close()
-    return summary
-
-
-def sweep_task(scenario: Scenario, folder: str, driver_node: str) -> dict[str, Any]:
-    """A Ray task: one world, written straight into `folder` when the task runs on the
-    driver's node, else into a temporary folder sent back packed (`unpack_folder`)."""
-    import tempfile
-
-    import ray
-
-    if ray.get_runtime_context().get_node_id() == driver_node:
-        shutil.rmtree(folder, ignore_errors=True)  # what a failed first attempt left
-        return {"summary": run_world(scenario, Path(folder))}
-    with tempfile.TemporaryDirectory(prefix="socius-sweep-") as tmp:
-        summary = run_world(scenario, Path(tmp) / "run")
-        return {"summary": summary, "packed": pack_folder(Path(tmp) / "run")}
-
-
-def pack_folder(folder: Path) -> bytes:
-    """A run folder as one gzipped tar (a run on another node sends its folder back)."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        tar.add(folder, arcname=".")
-    return out.getvalue()
-
-
-def unpack_folder(data: bytes, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        tar.extractall(folder, filter="data")
 
 
 def points(jobs: Sequence[Job]) -> Iterator[Point]:

@@ -19,12 +19,11 @@ import dataclasses
 import math
 from collections import Counter
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from world.classic.games import results_of
 from world.errors import UserError
-
-if TYPE_CHECKING:
-    from world.scenario import Scenario
+from world.scenario import Scenario
 
 #: The figures a village sweep row keeps from a run's summary.json: name -> (section, key,
 #: meaning). "totals" are summed over every tick; "final" is the last tick's.
@@ -173,8 +172,6 @@ def figures_for(scenarios: Iterable[Scenario]) -> Figures:
 def _classic(scenario: Scenario) -> Figures:
     """A classic game's figures: the numbers of its results, found by computing the results
     of a game in which nothing happened yet (same keys, same strategies)."""
-    from world.classic.results import results_of
-
     assert scenario.classic is not None
     rules = set(type(scenario.classic).model_fields) | {"players"}
     results = results_of(scenario, Counter())

@@ -8,10 +8,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from actors.drive.driver import Driver
+from actors.drive.exporter import RunExporter
 from actors.served.hall import Hall
 from actors.served.service import Control, Guard, WorldService, start_server
 from actors.served.tokens import read_tokens, write_tokens
@@ -19,7 +20,7 @@ from protos import world_service_pb2 as wpb
 from world.errors import UserError
 from world.player_record import PlayerLog
 from world.record import RunRecord, check_new_folder
-from world.runtime import Decide, LocalRuntime, RunResult
+from world.runtime import Decide, LocalRuntime
 from world.scenario import Scenario
 from world.self_view import self_view
 
@@ -50,8 +51,9 @@ class Serving:
 class Clock:
     """The serving loop: when ticks start, and the operator's pause, resume and step."""
 
-    def __init__(self, runtime: LocalRuntime, hall: Hall, interval: float, target: int) -> None:
-        self.runtime = runtime
+    def __init__(self, driver: Driver, hall: Hall, interval: float, target: int) -> None:
+        self.driver = driver
+        self.runtime = driver.runtime
         self.hall = hall
         self.interval = interval
         self.target = target
@@ -59,7 +61,6 @@ class Clock:
         self.steps = 0  # ticks to run while paused
         self.stop = False
         self.guard: Guard | None = None
-        self.after_tick: Callable[[float], None] | None = None  # called with the tick's seconds
 
     def pause(self) -> None:
         with self.hall.cond:
@@ -97,7 +98,7 @@ class Clock:
                     )
                     for c in sorted(hall.playable)
                 ],
-                figures={k: float(v) for k, v in rt.last.figures().items()},
+                figures={k: float(v) for k, v in rt.figures(rt.last).items()},
                 requests=dict(self.guard.counts) if self.guard else {},
             )
 
@@ -121,20 +122,25 @@ class Clock:
                 if self.paused:
                     self.steps -= 1
             since = time.monotonic()
-            t0 = time.perf_counter()
-            hall.run_tick(self.runtime.step)
+            hall.run_tick(self.driver.step)
             hall.tick_ended(self.runtime.completed)
-            if self.after_tick is not None:
-                self.after_tick(time.perf_counter() - t0)
 
 
 class ServedWorld:
     """A world open to players: `open`, then `run` (until its ticks are done or `stop`), then
     `close` (which writes the run folder's summary and players.json)."""
 
-    def __init__(self, sc: Scenario, out: Path, how: Serving, mind: Decide | None = None) -> None:
+    def __init__(
+        self,
+        sc: Scenario,
+        out: Path,
+        how: Serving,
+        mind: Decide | None = None,
+        model: dict[str, Any] | None = None,
+    ) -> None:
         """`mind` decides for every character first (the LLM mind: inference.connect's
-        InProcessModel); without one, each shard's own minds do."""
+        InProcessModel), `model` says where its model is (drive.launch.model_options); without
+        a mind, each shard's own minds decide."""
         if sc.players is None:
             raise UserError(
                 f"scenario {sc.name} has no players section, so nobody can join; add one, "
@@ -161,29 +167,29 @@ class ServedWorld:
             [c for c in playable if c in held], how.player_wait, inner=mind, log=PlayerLog(out)
         )
         self.runtime = LocalRuntime(sc, n, self.record, how.checkpoint_every, decide=self.hall)
-        self.runtime.options = {"runtime": "local", "serve": True}
-        for shard in self.runtime.shards:
+        self.runtime.options = {"runtime": "local", "serve": True, "llm": model}
+        for shard in self.runtime.villages:
             shard.visits = self.hall.visits  # players who seek someone out
         self.guard = Guard(tokens, how.rate_limit)
-        self.clock = Clock(self.runtime, self.hall, how.tick_interval, sc.ticks)
+        try:
+            self.exporter = (
+                RunExporter(how.metrics_port, how.metrics_host, "local")
+                if how.metrics_port is not None
+                else None
+            )
+        except BaseException:
+            self.record.close()
+            raise
+        self.driver = Driver(self.runtime, self.record, self.exporter)
+        self.clock = Clock(self.driver, self.hall, how.tick_interval, sc.ticks)
         self.clock.paused = how.paused
         self.clock.guard = self.guard
-        self.exporter: Any = None
-        if how.metrics_port is not None:
-            from actors.drive.exporter import RunExporter
-
-            try:
-                self.exporter = RunExporter(how.metrics_port, how.metrics_host, "local")
-            except BaseException:
-                self.record.close()
-                raise
-            self.clock.after_tick = self._export
         self.service = service = WorldService(
             self.hall,
             self.guard,
             Control(self.clock.status, self.clock.pause, self.clock.resume, self.clock.step),
             self._info,
-            lambda c: self_view(self.runtime.shards[c % n], c),
+            lambda c: self_view(self.runtime.villages[c % n], c),
             sc.population.size,
             sc.ticks,
             how.tick_interval,
@@ -201,15 +207,9 @@ class ServedWorld:
             ) from None
 
     def _info(self, character: int) -> tuple[int, int]:
-        shard = self.runtime.shards[character % self.n]
+        shard = self.runtime.villages[character % self.n]
         lo = character // self.n
         return int(shard.chars.role[lo]), int(shard.chars.group[lo])
-
-    def _export(self, seconds: float) -> None:
-        rt = self.runtime
-        self.exporter.update(
-            rt.completed, rt.totals, rt.last, seconds, rt.checkpoints, 0, rt.inference_stats()
-        )
 
     def run(self) -> None:
         if self.how.checkpoint_every:
@@ -227,21 +227,15 @@ class ServedWorld:
         self.service.closing()
         time.sleep(0.3)  # let the streams deliver the end
         self.server.stop(grace=1.0).wait()
-        if self.exporter is not None:
-            self.exporter.close()
+        self.driver.close_exporter(0)
         rt = self.runtime
-        result = RunResult(rt.completed, rt.digest(), rt.totals, rt.last, 0.0, self.clock.stop)
-        summary = result.summary(self.scenario, self.n, "local")
-        summary["players"] = {
+        players = {
             "playable": sorted(self.hall.playable),
             "decisions": rt.totals.c["player_decisions"],
             "answers": rt.totals.c["player_answers"],
             "defaults": rt.totals.c["player_defaults"],
             "requests": dict(sorted(self.guard.counts.items())),
         }
-        self.record.summary(summary)
-        text = json.dumps(summary["players"], indent=1) + "\n"
+        text = json.dumps(players, indent=1) + "\n"
         (self.out / "players.json").write_text(text, encoding="utf-8")
-        self.record.close()
-        rt.close()
-        return summary
+        return self.driver.finish(self.driver.result(stopped=self.clock.stop), players=players)

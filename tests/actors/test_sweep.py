@@ -19,7 +19,7 @@ import yaml
 from ray.cluster_utils import Cluster
 
 from actors.lab.stats import Estimate, t_quantile
-from actors.lab.sweep import pack_folder, unpack_folder
+from actors.lab.sweep_task import pack_folder, unpack_folder
 from actors.lab.sweep_figures import FIGURES, figures_of
 from tests.commands import popen_socius, socius
 

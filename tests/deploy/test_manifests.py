@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from actors.cli.main import build_parser
-from actors.cli.run import parse_resources, runtime_options
+from actors.cli.run import launch_of
 from world.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -365,9 +365,9 @@ def test_rayjob_entrypoint_fits_the_cluster() -> None:
     args = check(where, argv)
     assert args.command == "run"
     assert args.address == "auto"
-    assert runtime_options(args, None)["runtime"] == "ray"
+    assert launch_of(args).runtime == "ray"
     assert args.checkpoint_every > 0
-    per_actor = parse_resources(args.actor_resources)
+    per_actor = args.actor_resources or {}
     assert per_actor.get(RESOURCE, 0) > 0, "shard actors should be pinned to workers"
     spec = one(KUBERAY / "rayjob.yaml")["spec"]["rayClusterSpec"]
     total: dict[str, float] = {}

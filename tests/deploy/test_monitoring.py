@@ -69,7 +69,7 @@ def test_the_llm_job_points_at_the_vllm_service():
     (service,) = by_kind(KUBERAY / "vllm.yaml", "Service")
     (deployment,) = by_kind(KUBERAY / "vllm.yaml", "Deployment")
     port = service["spec"]["ports"][0]["port"]
-    assert args.llm_endpoint == f"http://{service['metadata']['name']}:{port}"
+    assert args.llm_endpoint == [f"http://{service['metadata']['name']}:{port}"]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert f"--port={port}" in container["args"]
     assert {"--enable-prefix-caching", "--enable-prompt-tokens-details"} <= set(container["args"])

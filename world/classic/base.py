@@ -1,10 +1,11 @@
 """What every classic game's shard shares with the world's: the tick from inbox to outbox.
 
-A `ClassicShard` is a `world.shard.Shard` whose characters play one game instead of living a
-village life. It keeps the shard contract (the same placement of characters, canonical inbox,
-one batch per destination shard, state that round-trips, its share of the state digest), so
-every runtime steps it unchanged. A game implements `play` (one tick: settle what arrived,
-decide, return the envelopes to send) and names its per-character arrays in `STATE`.
+A `ClassicShard` is a shard (world/shard_base.py) whose characters play one game instead of
+living a village life. It keeps the shard contract (the same placement of characters, canonical
+inbox, one batch per destination shard, state that round-trips, its share of the state digest),
+so every runtime steps it unchanged; it has no minds to ask, and decides inside its step. A game
+implements `play` (one tick: settle what arrived, decide, return the envelopes to send) and names
+its per-character arrays in `STATE`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from world.characters import Characters
-from world.ledger import Promises
 from world.scenario import Scenario
-from world.shard import (
-    Decisions,
-    Pending,
-    Shard,
+from world.shard_base import (
+    BaseShard,
     StepResult,
     mail_digest_parts,
     outbox_from_state,
@@ -29,33 +27,22 @@ from world.shard import (
 )
 from world.stats import TickStats
 from world.vocab import Good, Kind
-from world.wire import Mail, canonical, concat, decode
+from world.wire import Mail
 
 STATE_VERSION = 1
 
 
-class ClassicShard(Shard):
+class ClassicShard(BaseShard):
     """The characters `index`, `index + n_shards`, ... of a classic scenario."""
 
-    def __init__(
-        self, scenario: Scenario, index: int = 0, n_shards: int = 1, minds: Any = None
-    ) -> None:
-        if not 0 <= index < n_shards:
-            raise ValueError(f"shard index {index} is outside 0..{n_shards - 1}")
-        assert scenario.classic is not None
-        self.scenario = scenario
+    def __init__(self, scenario: Scenario, index: int = 0, n_shards: int = 1) -> None:
+        if scenario.classic is None:
+            raise ValueError(f"scenario {scenario.name} has no classic game to play")
+        super().__init__(scenario, index, n_shards)
         self.game: Any = scenario.classic
-        self.index = index
-        self.n_shards = n_shards
-        self.minds = []
-        self.tick = 0
-        self.ids = np.arange(index, scenario.population.size, n_shards, dtype=np.int64)
-        self.chars = Characters(len(self.ids), 2, 2)
+        self.chars = Characters(len(self.ids), 2, 2)  # ids only: a game keeps its own arrays
         self.chars.cid[:] = self.ids
-        self.owed = Promises()  # no promises in a classic game; kept for the interface
-        self.owed_to = Promises()
         self.sent = np.zeros(len(self.ids), np.uint32)  # each character's last seq
-        self.outbox = Mail()
         self.setup()
 
     # --- what a game implements -------------------------------------------------------------
@@ -89,9 +76,7 @@ class ClassicShard(Shard):
 
     def step(self, inbox: Iterable[bytes] | Mail = ()) -> StepResult:
         tick = self.tick + 1
-        mail = inbox if isinstance(inbox, Mail) else concat(decode(b)[1] for b in inbox)
-        mail = canonical(mail)
-        self._check_inbox(mail)
+        mail = self.take_inbox(inbox)
         stats = TickStats()
         out = self.play(tick, mail, stats)
         self._number(out)
@@ -114,17 +99,6 @@ class ClassicShard(Shard):
         first = np.searchsorted(local, local)  # the sender's first envelope this tick
         out.seq[:n] = self.sent[local] + (np.arange(n) - first) + 1
         np.add.at(self.sent, local, 1)
-
-    def prepare(self, inbox: Iterable[bytes] | Mail = ()) -> Pending:
-        raise NotImplementedError(
-            "a classic game's characters decide by their strategies; it has no minds to ask"
-        )
-
-    def decide(self, pending: Pending) -> Decisions:
-        raise NotImplementedError("a classic game decides inside its step")
-
-    def finish(self, pending: Pending, decisions: Decisions) -> StepResult:
-        raise NotImplementedError("a classic game settles inside its step")
 
     # --- state ------------------------------------------------------------------------------
 

@@ -11,35 +11,13 @@ public_goods.py (contributions per round) and trust.py (shares sent and returned
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from world.classic.base import share
-from world.classic.config import DonationGame, IteratedDilemma, PublicGoodsGame, TrustGame
+from world.classic.config import IteratedDilemma
 from world.stats import SCALE
-
-if TYPE_CHECKING:
-    from world.scenario import Scenario
-
-
-def results_of(scenario: Scenario, counts: Counter[str]) -> dict[str, Any]:
-    """The results of the scenario's classic game, from the counts its shards returned."""
-    game = scenario.classic
-    if isinstance(game, IteratedDilemma):
-        return dilemma_results(game, counts)
-    if isinstance(game, DonationGame):
-        from world.classic.donation import donation_results
-
-        return donation_results(game, scenario.norm, counts)
-    if isinstance(game, PublicGoodsGame):
-        from world.classic.public_goods import public_goods_results
-
-        return public_goods_results(game, counts)
-    from world.classic.trust import trust_results
-
-    assert isinstance(game, TrustGame)
-    return trust_results(game, counts)
 
 
 def pair_matrix(counts: Counter[str], name: str, n: int) -> np.ndarray:

@@ -16,6 +16,8 @@ import numpy as np
 
 from world.acts import ACTIONS, COOPERATION, Action, Situation
 from world.characters import Characters
+from world.emotion import EXPECTED
+from world.vocab import Emotion, Trait
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -104,8 +106,6 @@ class Mind(abc.ABC):
 
     def read(self, batch: ReadingBatch) -> np.ndarray:
         """The speaker's hidden feeling as each reader guesses it, (rows, N_EMOTIONS)."""
-        from world.emotion import read_feelings
-
         return read_feelings(batch)
 
 
@@ -132,3 +132,25 @@ def by_preference(batch: DecisionBatch, cooperate: np.ndarray) -> np.ndarray:
         first = np.where(ok.any(1), ok.argmax(1), legal[:, acts].argmax(1))
         out[rows] = acts[first]
     return out
+
+
+def read_feelings(batch: ReadingBatch) -> np.ndarray:
+    """The heuristic reader: trust what is shown, corrected towards what the situation implies
+    in proportion to the reader's empathy and how well it knows the speaker."""
+    chars = batch.chars
+    empathy = chars.traits[batch.local, Trait.EMPATHY].astype(np.float32)
+    meetings = np.zeros(len(batch), np.float32)
+    known = batch.slot >= 0
+    meetings[known] = chars.rel_meetings[batch.local[known], batch.slot[known]]
+    familiarity = meetings / (meetings + 4.0)
+    weight = (empathy * (0.35 + 0.65 * familiarity))[:, None]
+    expected = EXPECTED[batch.kind].copy()
+    # what I did to them last colours what I expect them to feel
+    mine = np.full(len(batch), -1, np.int8)
+    mine[known] = chars.rel_mine[batch.local[known], batch.slot[known]]
+    hurt = mine == 0
+    expected[hurt, Emotion.ANGER] = np.maximum(expected[hurt, Emotion.ANGER], 0.45)
+    expected[hurt, Emotion.SADNESS] = np.maximum(expected[hurt, Emotion.SADNESS], 0.45)
+    helped = mine == 1
+    expected[helped, Emotion.GRATITUDE] = np.maximum(expected[helped, Emotion.GRATITUDE], 0.3)
+    return (batch.shown + weight * (expected - batch.shown)).astype(np.float32)

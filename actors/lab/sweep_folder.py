@@ -1,0 +1,232 @@
+"""A sweep folder being filled: rows appended as runs finish (so Ctrl-C keeps every finished
+one), runs.csv and stats.csv replaced whole at the end, and `reopen` to run only the rest.
+
+    sweep.json      what was swept: scenario, parameters and values, repeats, the seed rule
+    scenario.yaml   the base scenario (with --ticks applied)
+    runs.csv        one row per finished run: grid point, repeat, seed, parameter values, its
+                    run folder, state digest and figures (actors.lab.sweep_figures: a village's
+                    figures, or a classic game's results)
+    stats.csv       one row per grid point and figure: n, mean, sd, 95% CI (t distribution)
+    runs/pNNN-rKK/  the run folder of grid point NNN, repeat KK (read it with `socius report`)
+
+Each run is a Ray task (actors/lab/sweep_task.py) on this machine or a cluster.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import math
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import ray
+import yaml
+
+from actors.cluster.connect import connect
+from actors.lab.stats import CONFIDENCE, Estimate
+from actors.lab.sweep import Job, Param, Point, points, shown
+from actors.lab.sweep_figures import Figures, figures_for
+from actors.lab.sweep_task import sweep_task, unpack_folder
+from world.errors import UserError
+from world.record import atomic_write
+from world.scenario import Scenario, parse_scenario
+
+
+@dataclasses.dataclass
+class Outcome:
+    """How a sweep's `run` ended: stopped by Ctrl-C, and which runs failed (and why)."""
+
+    interrupted: bool
+    failures: list[str]
+
+
+class Sweep:
+    """A sweep folder being filled: rows appended as runs finish, stats at the end."""
+
+    def __init__(
+        self,
+        folder: Path,
+        base: Scenario,
+        params: Sequence[Param],
+        repeats: int,
+        jobs: Sequence[Job],
+    ) -> None:
+        self.folder = folder
+        self.base = base
+        self.params = list(params)
+        self.repeats = repeats
+        self.jobs = list(jobs)
+        self.rows: list[dict[str, Any]] = []
+        self.todo = list(jobs)  # the runs still to do
+        self.failures: list[str] = []
+        self.figures: Figures = figures_for(job.scenario for job in jobs if job.repeat == 0)
+        self.columns = [
+            "point",
+            "repeat",
+            "seed",
+            *(p.name for p in params),
+            "run",
+            "state_digest",
+            *self.figures.names,
+        ]
+
+    def start(self, source: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "scenario.yaml").write_text(self.base.to_yaml(), encoding="utf-8")
+        spec = {
+            "scenario": self.base.name,
+            "source": str(source),
+            "params": {p.name: list(p.values) for p in self.params},
+            "repeats": self.repeats,
+            "runs": len(self.jobs),
+            "seed_rule": f"repeat r runs with seed ({self.base.seed} + r) mod 2**63 at every "
+            f"grid point",
+            "confidence": CONFIDENCE,
+            "figures": self.figures.meanings,
+            "headline": list(self.figures.headline),
+        }
+        atomic_write(self.folder / "sweep.json", json.dumps(spec, indent=2).encode())
+        with open(self.folder / "runs.csv", "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerow(self.columns)
+
+    def reopen(self) -> None:
+        """Continue the sweep already in the folder: keep its finished rows (their run
+        folders), clear the folders of unfinished runs, and leave the rest to do."""
+        try:
+            spec = json.loads((self.folder / "sweep.json").read_text(encoding="utf-8"))
+            ran = parse_scenario(
+                yaml.safe_load((self.folder / "scenario.yaml").read_text(encoding="utf-8"))
+            )
+        except (OSError, ValueError, yaml.YAMLError, UserError):
+            raise UserError(
+                f"--resume: {self.folder} holds a damaged sweep (sweep.json, scenario.yaml); "
+                f"choose another --out"
+            ) from None
+        same = (
+            ran == self.base
+            and spec.get("params") == {p.name: list(p.values) for p in self.params}
+            and spec.get("repeats") == self.repeats
+        )
+        if not same:
+            raise UserError(
+                f"--resume: {self.folder} holds another sweep (its scenario, --ticks, --param "
+                f"or --repeats differ); give the same ones, or choose another --out"
+            )
+        with open(self.folder / "runs.csv", newline="", encoding="utf-8") as f:
+            finished = [r for r in csv.DictReader(f) if self._whole(r)]
+        self.rows = [{**r, "point": int(r["point"]), "repeat": int(r["repeat"])} for r in finished]
+        done = {r["run"] for r in self.rows}
+        self.todo = [job for job in self.jobs if job.folder not in done]
+        for job in self.todo:
+            shutil.rmtree(self.folder / job.folder, ignore_errors=True)
+        atomic_write(self.folder / "runs.csv", _csv(self.columns, self.rows))
+
+    def _whole(self, row: dict[str, Any]) -> bool:
+        """A row written whole: every column there, every one but a figure filled (a figure
+        is empty where its run has no such number: a strategy no one played)."""
+        figures = set(self.figures.names)
+        return all(row.get(c) is not None and (c in figures or row[c] != "") for c in self.columns)
+
+    def run(self, address: str | None, advance: Callable[[str], None]) -> Outcome:
+        """Run what is left to do as Ray tasks; `advance` is told each finished grid point's
+        label. Ctrl-C cancels the runs still going, keeping every finished row."""
+        connect(address)
+        task = ray.remote(num_cpus=1, max_retries=1)(sweep_task)
+        node = ray.get_runtime_context().get_node_id()
+        pending = {
+            task.remote(job.scenario, str(self.folder / job.folder), node): job for job in self.todo
+        }
+        try:
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                job = pending.pop(ready[0])
+                self._finish(job, ready[0])
+                advance(job.point.label(self.params))
+        except KeyboardInterrupt:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            self.write_stats()
+            return Outcome(True, self.failures)
+        self.write_stats()
+        return Outcome(False, self.failures)
+
+    def _finish(self, job: Job, ref: Any) -> None:
+        try:
+            answer = ray.get(ref)
+        except ray.exceptions.RayError as err:
+            first = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+            self.failures.append(f"{job.folder} ({job.point.label(self.params)}): {first}")
+            return
+        if "packed" in answer:
+            unpack_folder(answer["packed"], self.folder / job.folder)
+        summary = answer["summary"]
+        row = {
+            "point": job.point.index,
+            "repeat": job.repeat,
+            "seed": job.seed,
+            **{p.name: shown(v) for p, v in zip(self.params, job.point.values, strict=True)},
+            "run": job.folder,
+            "state_digest": summary["state_digest"],
+            **self.figures.of(summary),
+        }
+        self.rows.append(row)
+        with open(self.folder / "runs.csv", "a", newline="", encoding="utf-8") as f:
+            csv.DictWriter(f, fieldnames=self.columns).writerow(row)
+
+    def estimates(self) -> list[tuple[Point, dict[str, Estimate]]]:
+        """Each grid point with a finished run, and its figures over the repeats."""
+        out = []
+        for point in points(self.jobs):
+            rows = [r for r in self.rows if r["point"] == point.index]
+            if rows:
+                out.append((point, {f: Estimate.of(_values(rows, f)) for f in self.figures.names}))
+        return out
+
+    def write_stats(self) -> None:
+        """runs.csv in grid order, and stats.csv, both replaced whole."""
+        self.rows.sort(key=lambda r: (r["point"], r["repeat"]))
+        atomic_write(self.folder / "runs.csv", _csv(self.columns, self.rows))
+        names = [p.name for p in self.params]
+        columns = ["point", *names, "figure", "n", "mean", "sd", "ci_low", "ci_high"]
+        rows = [
+            {
+                "point": point.index,
+                **{n: shown(v) for n, v in zip(names, point.values, strict=True)},
+                "figure": figure,
+                **estimate_cells(est),
+            }
+            for point, figures in self.estimates()
+            for figure, est in figures.items()
+        ]
+        atomic_write(self.folder / "stats.csv", _csv(columns, rows))
+
+
+def _values(rows: Sequence[dict[str, Any]], figure: str) -> list[float]:
+    """A figure's values in these rows (a cell is empty where a run has no such number)."""
+    return [float(r[figure]) for r in rows if r.get(figure) not in (None, "")]
+
+
+def estimate_cells(est: Estimate) -> dict[str, Any]:
+    def fmt(x: float) -> str:
+        return "" if math.isnan(x) else repr(round(x, 9))
+
+    return {
+        "n": est.n,
+        "mean": fmt(est.mean),
+        "sd": fmt(est.sd),
+        "ci_low": fmt(est.ci_low),
+        "ci_high": fmt(est.ci_high),
+    }
+
+
+def _csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue().encode()

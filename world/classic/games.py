@@ -1,0 +1,78 @@
+"""Which shard plays which classic game, and what each game's run reports (summary.json's
+`results`, from the counts its shards returned)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from world.classic.base import ClassicShard
+from world.classic.config import DonationGame, IteratedDilemma, PublicGoodsGame, TrustGame
+from world.classic.donation import DonationShard, donation_results
+from world.classic.ipd import DilemmaShard
+from world.classic.public_goods import PublicGoodsShard, public_goods_results
+from world.classic.results import dilemma_results
+from world.classic.trust import TrustShard, trust_results
+from world.scenario import Scenario
+
+SHARDS: dict[type, type[ClassicShard]] = {
+    IteratedDilemma: DilemmaShard,
+    DonationGame: DonationShard,
+    PublicGoodsGame: PublicGoodsShard,
+    TrustGame: TrustShard,
+}
+
+
+def shard_class(game: Any) -> type[ClassicShard]:
+    """The shard that plays `game` (a section of world/classic/config.py)."""
+    return SHARDS[type(game)]
+
+
+def results_of(scenario: Scenario, counts: Counter[str]) -> dict[str, Any]:
+    """The results of the scenario's classic game, from the counts its shards returned."""
+    game = scenario.classic
+    if isinstance(game, IteratedDilemma):
+        return dilemma_results(game, counts)
+    if isinstance(game, DonationGame):
+        return donation_results(game, scenario.norm, counts)
+    if isinstance(game, PublicGoodsGame):
+        return public_goods_results(game, counts)
+    assert isinstance(game, TrustGame)
+    return trust_results(game, counts)
+
+
+def _players(players: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in players.items() if count)
+
+
+def describe_game(sc: Scenario) -> str:
+    """The scenario's classic game in one line: its kind, players and length."""
+    game = sc.classic
+    if isinstance(game, IteratedDilemma):
+        w = f", continuation w {game.continuation:g}" if game.continuation is not None else ""
+        noise = f", noise {game.noise:g}" if game.noise else ""
+        return (
+            f"iterated prisoner's dilemma (ipd), {len(game.players)} players "
+            f"({', '.join(game.players)}), {game.repetitions} matches of {game.turns} "
+            f"turns per pair{w}{noise}"
+        )
+    if isinstance(game, DonationGame):
+        return (
+            f"donation game, {game.characters()} players ({_players(game.players)}), "
+            f"{game.rounds} rounds, b {game.benefit:g}, c {game.cost:g}, norm {sc.norm}, "
+            f"{game.reputation} reputation, q {game.knowledge:g}"
+        )
+    if isinstance(game, PublicGoodsGame):
+        punish = "with" if game.punishment is not None else "without"
+        return (
+            f"public goods game, {game.groups} groups of {game.group_size()} "
+            f"({_players(game.group)}), {game.rounds} rounds, endowment {game.endowment}, "
+            f"multiplier {game.multiplier:g}, {punish} punishment"
+        )
+    assert isinstance(game, TrustGame)
+    pairs = sum(game.investors.values())
+    return (
+        f"trust game, {pairs} investors ({_players(game.investors)}) and {pairs} trustees "
+        f"({_players(game.trustees)}), {game.rounds} rounds, endowment {game.endowment}, "
+        f"multiplier {game.multiplier}"
+    )

@@ -1,0 +1,148 @@
+"""What every shard shares, whatever its characters do: which characters live in it, the inbox in
+canonical order, one serialized batch per destination shard, the mail in flight and its share of
+the state digest.
+
+Characters live in shard `id % n_shards`, at row `id // n_shards`. A village shard
+(world/shard.py) and a classic game's shard (world/classic/base.py) build on this; a runtime
+steps either through `step`, saves it with `get_state`/`set_state` and digests it with
+`digest_parts`.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from world.characters import Characters
+from world.scenario import Scenario
+from world.stats import TickStats
+from world.wire import Mail, canonical, concat, decode, encode
+
+
+@dataclasses.dataclass
+class StepResult:
+    tick: int
+    batches: dict[int, bytes]  # destination shard -> serialized Batch
+    stats: TickStats
+
+
+class BaseShard(abc.ABC):
+    """The characters `index`, `index + n_shards`, ... of a world, stepping tick by tick."""
+
+    chars: Characters
+
+    def __init__(self, scenario: Scenario, index: int = 0, n_shards: int = 1) -> None:
+        if not 0 <= index < n_shards:
+            raise ValueError(f"shard index {index} is outside 0..{n_shards - 1}")
+        self.scenario = scenario
+        self.index = index
+        self.n_shards = n_shards
+        self.tick = 0  # ticks completed
+        self.ids = np.arange(index, scenario.population.size, n_shards, dtype=np.int64)
+        self.outbox = Mail()  # sent in the last tick, not yet delivered
+
+    # --- what a shard implements --------------------------------------------------------------
+
+    @abc.abstractmethod
+    def step(self, inbox: Iterable[bytes] | Mail = ()) -> StepResult:
+        """One tick, from the mail sent to this shard's characters in the last one."""
+
+    @abc.abstractmethod
+    def get_state(self) -> dict[str, Any]:
+        """Everything the shard knows, as msgpack-ready plain data."""
+
+    @abc.abstractmethod
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Become the shard `get_state` described (of this same index and shard count)."""
+
+    @abc.abstractmethod
+    def digest_parts(self) -> dict[str, Any]:
+        """This shard's share of the run's state digest (see world.digest)."""
+
+    # --- mail ---------------------------------------------------------------------------------
+
+    def take_inbox(self, inbox: Iterable[bytes] | Mail) -> Mail:
+        """The tick's inbox as one Mail in canonical order, every envelope checked to be for
+        a character of this shard."""
+        mail = inbox if isinstance(inbox, Mail) else concat(decode(b)[1] for b in inbox)
+        mail = canonical(mail)
+        n = len(mail)
+        wrong = (mail.recipient[:n] % self.n_shards) != self.index
+        wrong |= mail.recipient[:n] >= self.scenario.population.size
+        if wrong.any():
+            r = int(mail.recipient[np.flatnonzero(wrong)[0]])
+            raise ValueError(
+                f"shard {self.index} of {self.n_shards} was sent mail for "
+                f"character {r}, which does not live here"
+            )
+        return mail
+
+    def route(self, mail: Mail, tick: int) -> dict[int, bytes]:
+        """The mail split by destination shard, each part serialized as one Batch."""
+        n = len(mail)
+        dest = (mail.recipient[:n] % self.n_shards).astype(np.int64)
+        order = np.argsort(dest, kind="stable")
+        bounds = np.searchsorted(dest[order], np.arange(self.n_shards + 1))
+        out = {}
+        for d in range(self.n_shards):
+            rows = order[bounds[d] : bounds[d + 1]]
+            if len(rows):
+                out[d] = encode(mail.take(rows), tick, self.index, d)
+        return out
+
+    def pending_mail(self) -> dict[int, bytes]:
+        """The last tick's mail, routed again (what a restored shard must redeliver)."""
+        return self.route(self.outbox, self.tick)
+
+    def check_placement(self, state: dict[str, Any]) -> None:
+        """A shard loads only its own state (same index, same number of shards)."""
+        if (state["index"], state["n_shards"]) != (self.index, self.n_shards):
+            raise ValueError(
+                f"state of shard {state['index']}/{state['n_shards']} cannot be "
+                f"loaded into shard {self.index}/{self.n_shards}"
+            )
+
+
+def outbox_state(outbox: Mail) -> dict[str, Any]:
+    return {**outbox.get_state(), "texts": list(outbox.texts)}
+
+
+def outbox_from_state(state: dict[str, Any]) -> Mail:
+    outbox = Mail()
+    outbox.set_state(state)
+    outbox.texts = list(state["texts"])
+    return outbox
+
+
+def row_hashes(rows: np.ndarray) -> bytes:
+    """A 16-byte hash of each row of a (rows, width) uint8 matrix, concatenated."""
+    return b"".join(
+        hashlib.blake2b(rows[i].tobytes(), digest_size=16).digest() for i in range(len(rows))
+    )
+
+
+def mail_digest_parts(outbox: Mail) -> dict[str, Any]:
+    """The mail in flight, as the digest takes it: each envelope's bytes, and the texts."""
+    mail = canonical(outbox)
+    m = len(mail)
+    cols = [c for c in Mail.COLUMNS if c != "text"]
+    mail_rows = (
+        np.concatenate(
+            [
+                np.ascontiguousarray(getattr(mail, c)[:m]).view(np.uint8).reshape(m, -1)
+                for c in cols
+            ],
+            axis=1,
+        )
+        if m
+        else np.zeros((0, 1), np.uint8)
+    )
+    return {
+        "mail": [r.tobytes() for r in mail_rows],
+        "texts": [mail.text_of(i) for i in range(m) if mail.text[i] >= 0],
+    }
