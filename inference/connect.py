@@ -11,6 +11,8 @@ from typing import Protocol
 import numpy as np
 
 from inference.backends.base import Answer, Backend, BackendUnavailable, Request
+from inference.backends.engine import EngineBackend
+from inference.backends.openai import OpenAIBackend
 from inference.backends.replay import ReplayBackend
 from inference.gateway import Gateway, LoopThread
 from inference.think import Thinker
@@ -41,8 +43,6 @@ class Target:
 
 def make_backend(target: Target) -> Backend:
     if target.kind == "openai":
-        from inference.backends.openai import OpenAIBackend
-
         return OpenAIBackend(
             list(target.where),
             target.model,
@@ -58,8 +58,6 @@ def make_backend(target: Target) -> Backend:
                 f"of a Hugging Face model, for example one made by "
                 f"`python -m inference.tiny_model DIR`"
             )
-        from inference.backends.engine import EngineBackend
-
         return EngineBackend(str(folder))
     return ReplayBackend(target.where[0])
 

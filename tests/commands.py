@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from inference.vllm_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,3 +35,23 @@ def popen_socius(*args: object) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@contextmanager
+def instant(*flags: object) -> Iterator[str]:
+    """socius' instant OpenAI-compatible server (inference/loadtest/instant.py) with `flags`,
+    in its own process; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inference.loadtest.instant", "--port", str(port), *map(str, flags)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert "instant" in proc.stdout.readline()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

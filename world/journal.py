@@ -30,8 +30,9 @@ class JournalWriter:
         self.path = path
         fresh = not path.exists() or path.stat().st_size == 0
         self._f: BinaryIO = open(path, "ab")  # noqa: SIM115 - closed by close()
-        if fresh:
+        if fresh:  # on disk at once: a run stopped in its first tick keeps a valid journal
             self._f.write(MAGIC)
+            self._f.flush()
 
     def write(self, payload: bytes) -> None:
         self._f.write(_HEAD.pack(len(payload), zlib.crc32(payload)))

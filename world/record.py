@@ -1,4 +1,4 @@
-"""The run folder: what `socius run` leaves behind (ARCHITECTURE.md, "The run record").
+"""The run folder: what `socius run` leaves behind (docs/architecture.md, "The run record").
 
     scenario.yaml   the validated scenario as run
     summary.json    final figures and state_digest

@@ -122,7 +122,7 @@ BOUNDARY_NAMES = tuple(b.name.lower() for b in Boundary)
 
 
 class Norm(IntEnum):
-    """Second-order assessment norms (shared/reference/cooperation.md)."""
+    """Second-order assessment norms (docs/cooperation.md, "Norms")."""
 
     IMAGE_SCORING = 0
     SIMPLE_STANDING = 1

@@ -77,7 +77,8 @@ def comma_list(
             except (ValueError, argparse.ArgumentTypeError) as err:
                 why = str(err) if isinstance(err, argparse.ArgumentTypeError) else ""
                 raise argparse.ArgumentTypeError(
-                    why or f"{name}: {part!r} is not a valid item (like {example})"
+                    why
+                    or f"{name} takes a comma-separated list, like {example}; {part!r} is not one"
                 ) from None
         if unique and len(set(map(repr, out))) != len(out):
             raise argparse.ArgumentTypeError(f"{name}: an item is given twice in {text!r}")

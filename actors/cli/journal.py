@@ -21,7 +21,6 @@ from world.wire import canonical, concat, from_batch, to_envelope
 
 KIND_NAMES = {k.name.lower(): k for k in Kind}
 
-HELP = "read a run's journal"
 DESCRIPTION = "Read the envelopes a run recorded."
 
 

@@ -34,8 +34,6 @@ from inference.loadtest.workload import Knobs, closed_world, recorded, schedule
 from world.errors import UserError
 from world.scenario import Language, load_scenario
 
-HELP = "load-test OpenAI-compatible LLM servers with the traffic of a living world"
-
 DESCRIPTION = __doc__
 EPILOG = """examples:
   socius loadtest --endpoint http://localhost:8000

@@ -125,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:  # a command with nothing of its own to keep
+        print("socius: interrupted", file=sys.stderr)
+        return 130
     except SociusError as err:
         print(f"socius: {err}", file=sys.stderr)
         return 1

@@ -40,7 +40,6 @@ GOODS = {g.lower(): v for g, v in pb.Good.items()}
 CLAIMS = {"good": pb.GOOD, "bad": pb.BAD, "betrayed": pb.BETRAYED}
 
 
-HELP = "play a character of a world served by `socius serve`"
 DESCRIPTION = (
     "Join a served world as the character your token plays, see what it perceives as it "
     "happens, and act with short commands (type help)."

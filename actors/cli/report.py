@@ -8,7 +8,6 @@ from pathlib import Path
 from actors.lab.report import write_report
 from world.errors import UserError
 
-HELP = "write an HTML page with plots of a run or a sweep"
 DESCRIPTION = (
     "Write one HTML page with PNG plots. For a run: cooperation, trust and betrayals over time, "
     "trust and wealth at the end, and the trust network at the end coloured by role; for a "

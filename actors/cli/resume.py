@@ -7,7 +7,6 @@ from pathlib import Path
 
 from actors.cli.run import resume_folder, runtime_parents
 
-HELP = "continue a stopped run from its last checkpoint"
 DESCRIPTION = (
     "Continue a run that was stopped (Ctrl-C, a killed process, a lost cluster) from its last "
     "complete checkpoint, to the end of its scenario. It ends with the digest the "

@@ -32,7 +32,6 @@ from world.record import RunRecord, check_new_folder, latest_checkpoint, load_ru
 from world.runtime import Runtime
 from world.scenario import load_scenario
 
-HELP = "run a world and write its run folder"
 DESCRIPTION = (
     "Run a scenario and write its run folder (scenario.yaml, summary.json, metrics.csv, "
     "journal/, checkpoints/)."

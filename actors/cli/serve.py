@@ -24,7 +24,6 @@ from world.errors import UserError
 from world.record import check_new_folder
 from world.scenario import Scenario, load_scenario
 
-HELP = "run a world in real time that players and outside agents join over gRPC"
 DESCRIPTION = (
     "Run a scenario in real time with a gRPC WorldService (protos/world_service.proto) that "
     "players (socius play, or your own program) use to live as the scenario's playable "

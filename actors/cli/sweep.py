@@ -16,12 +16,11 @@ from actors.cli import flags
 from actors.cli.sweep_show import SweepProgress, print_table
 from actors.lab.sweep import Param, plan
 from actors.lab.sweep_figures import FIGURES, HEADLINE
-from actors.lab.sweep_folder import Sweep
+from actors.lab.sweep_folder import Outcome, Sweep
 from world.errors import UserError
 from world.record import check_new_folder
 from world.scenario import load_scenario
 
-HELP = "run a grid of scenario variants, repeated, as Ray tasks"
 DESCRIPTION = (
     "Run every combination of the --param values, each --repeats times, as Ray tasks (one CPU "
     "and one whole in-process world each) on this machine or a cluster. Writes a sweep folder: "
@@ -110,9 +109,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     else:
         check_new_folder(out)
         sweep.start(args.scenario)
-    progress = SweepProgress(len(sweep.jobs), args.quiet, done=len(sweep.rows))
-    with progress:
-        outcome = sweep.run(args.address, progress.advance)
+    try:
+        with SweepProgress(len(sweep.jobs), args.quiet, done=len(sweep.rows)) as progress:
+            outcome = sweep.run(args.address, progress.advance)
+    except KeyboardInterrupt:  # before the runs were sent: nothing finished, nothing to cancel
+        sweep.write_stats()
+        outcome = Outcome(True, [])
     if outcome.interrupted:
         print(
             f"socius: sweep stopped; {sweep.folder} keeps the {len(sweep.rows)} finished runs "

@@ -9,7 +9,6 @@ from pathlib import Path
 from inference.traces import export
 from world.errors import UserError
 
-HELP = "read a run's LLM requests and answers"
 DESCRIPTION = "Read what characters asked a language model and what came of it."
 
 

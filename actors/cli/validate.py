@@ -7,7 +7,6 @@ import argparse
 from world.classic.games import describe_game
 from world.scenario import load_scenario
 
-HELP = "check a scenario file"
 DESCRIPTION = "Check a scenario file and print what it would run."
 
 

@@ -138,10 +138,10 @@ class Sweep:
         connect(address)
         task = ray.remote(num_cpus=1, max_retries=1)(sweep_task)
         node = ray.get_runtime_context().get_node_id()
-        pending = {
-            task.remote(job.scenario, str(self.folder / job.folder), node): job for job in self.todo
-        }
+        pending: dict[Any, Job] = {}
         try:
+            for job in self.todo:
+                pending[task.remote(job.scenario, str(self.folder / job.folder), node)] = job
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 job = pending.pop(ready[0])

@@ -6,7 +6,8 @@ by character to the same endpoint), without resends: each request sent is one sa
 in error or in a time-out. Closed loop, the world `ask`s and waits; open loop, `fire` sends a
 schedule at its times whatever the answers. The caller `drain`s samples as they come.
 
-Plain asyncio: in-process it runs on a `LoopThread`; `actors.cluster.loadgen` hosts one per Ray actor.
+Plain asyncio: in-process it runs on a `LoopThread`; `actors.cluster.loadgen` hosts one per Ray
+actor.
 """
 
 from __future__ import annotations

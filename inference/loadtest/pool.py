@@ -5,8 +5,8 @@ go out through `ask`), and the open loop `launch`es a schedule from it. Requests
 the generators by character (`affinity % generators`), as a run splits them among gateway
 replicas, so each character's prompt prefix stays warm on one endpoint.
 
-`LocalPool` keeps its generators in this process; `actors.cluster.loadgen.RayPool` puts each in a Ray
-actor, on this machine or across a cluster.
+`LocalPool` keeps its generators in this process; `actors.cluster.loadgen.RayPool` puts each in a
+Ray actor, on this machine or across a cluster.
 """
 
 from __future__ import annotations

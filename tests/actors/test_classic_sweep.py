@@ -18,6 +18,8 @@ from tests.actors.test_report import images_of
 from tests.commands import socius
 from world.scenario import load_scenario
 
+pytestmark = [pytest.mark.ray]
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "classic"
 REPEATS = 2

@@ -12,13 +12,14 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.commands import popen_socius, socius
+from tests.commands import instant, popen_socius, socius
 
 ROOT = Path(__file__).resolve().parents[2]
 VILLAGE = ROOT / "examples" / "village.yaml"
@@ -518,9 +519,9 @@ def wait_for_rows(proc: subprocess.Popen[str], folder: Path, rows: int, timeout:
 
 
 def interrupted_run(
-    out: Path, characters: int, rows: int, signals: int
+    out: Path, characters: int, rows: int
 ) -> tuple[subprocess.Popen[str], str, str]:
-    """Start a long run, wait for `rows` ticks in metrics.csv, send `signals` SIGINTs."""
+    """Start a long run, wait for `rows` ticks in metrics.csv, send one SIGINT."""
     proc = popen_socius(
         "run",
         VILLAGE,
@@ -537,11 +538,6 @@ def interrupted_run(
     try:
         wait_for_rows(proc, out, rows, timeout=120)
         proc.send_signal(signal.SIGINT)
-        if signals > 1:
-            time.sleep(0.1)  # let the first signal be handled on its own
-            if proc.poll() is not None:
-                pytest.skip("the run finished before the second Ctrl-C")
-            proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
@@ -552,7 +548,7 @@ def interrupted_run(
 
 def test_ctrl_c_stops_after_tick_and_keeps_run_folder(tmp_path: Path) -> None:
     """SIGINT stops a run with exit 130, a summary marked stopped_early and a last checkpoint."""
-    proc, stdout, stderr = interrupted_run(tmp_path / "run", 200, rows=3, signals=1)
+    proc, stdout, stderr = interrupted_run(tmp_path / "run", 200, rows=3)
     out = tmp_path / "run"
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stdout + stderr, stderr
@@ -573,17 +569,42 @@ def test_ctrl_c_stops_after_tick_and_keeps_run_folder(tmp_path: Path) -> None:
 
 
 def test_second_ctrl_c_stops_at_once_without_traceback(tmp_path: Path) -> None:
-    """A second SIGINT stops the run at once with exit 130 and no traceback."""
+    """A second SIGINT stops the run at once, inside its tick, with exit 130 and no traceback,
+    keeping whole ticks only. The tick waits on a model that never answers (the instant
+    server, stalling every request), so both signals land inside it however fast the machine."""
     out = tmp_path / "run"
-    proc, stdout, stderr = interrupted_run(out, 10000, rows=1, signals=2)
+    data = yaml.safe_load(VILLAGE.read_text())
+    data["population"].update(size=20, group_size=10, minds={"llm": 1.0})
+    data["llm"] = {"decisions": "all", "timeout": 600, "retries": 0}
+    scenario = tmp_path / "stalled.yaml"
+    scenario.write_text(yaml.safe_dump(data))
+    with instant("--stall-every", 1) as url:
+        proc = popen_socius(
+            "run", scenario, "--llm-endpoint", url, "--runtime", "local", "--out", out, "--quiet"
+        )  # fmt: skip
+        try:
+            for _ in range(1200):  # until the first tick waits on the model
+                assert proc.poll() is None, proc.communicate()
+                with urllib.request.urlopen(f"{url}/counts", timeout=5) as answer:
+                    if json.loads(answer.read())["stalled"] > 0:
+                        break
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGINT)  # asks to stop after the tick, which cannot end
+            time.sleep(0.5)
+            assert proc.poll() is None
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     assert "Traceback" not in stdout + stderr, stderr
     assert proc.returncode == 130, stderr
-    assert stderr.startswith("socius: "), stderr
+    assert stderr.startswith("socius: interrupted during tick 1"), stderr
     # the folder holds whole ticks only: the unfinished tick left nothing behind
     summary = json.loads((out / "summary.json").read_text())
     assert summary["stopped_early"] and summary["state_digest"] is None
-    rows = list(csv.DictReader((out / "metrics.csv").open()))
-    assert len(rows) == summary["ticks"]
+    assert summary["ticks"] == 0 and not (out / "metrics.csv").exists()  # no tick was whole
     stats = socius("journal", "stats", out)
     assert stats.returncode == 0 and "matches" in stats.stdout, stats.stdout
 

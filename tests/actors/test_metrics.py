@@ -13,6 +13,8 @@ from inference.vllm_server import free_port
 from tests.commands import ROOT, socius
 from tests.prometheus import Prometheus, prometheus
 
+pytestmark = [pytest.mark.slow]
+
 VILLAGE = ROOT / "examples" / "village.yaml"
 
 

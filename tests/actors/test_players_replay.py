@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import pytest
 
 from actors.served.player_client import Operator, Player, channel
 from protos import society_pb2 as pb
@@ -82,6 +83,7 @@ def _figures(run: Path) -> list[dict[str, str]]:
         ]
 
 
+@pytest.mark.ray
 def test_a_served_run_replays_to_its_digest(tmp_path: Path) -> None:
     served = Served(
         tmp_path, "--paused", "--tick-interval", 0, "--player-wait", 3, "--ticks", 8,

@@ -15,6 +15,8 @@ from world.record import RunRecord
 from world.runtime import LocalRuntime
 from world.scenario import parse_scenario
 
+pytestmark = [pytest.mark.ray]
+
 NODE = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
 
 

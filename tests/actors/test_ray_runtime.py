@@ -22,6 +22,8 @@ from world.record import RunRecord
 from world.runtime import LocalRuntime
 from world.scenario import Scenario, parse_scenario
 
+pytestmark = [pytest.mark.ray]
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -18,6 +18,8 @@ from actors.lab.sweep_figures import FIGURES
 from tests.commands import socius
 from world.stats import gini
 
+pytestmark = [pytest.mark.ray]
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN_FIGURES = {
     "cooperation.png",

@@ -9,12 +9,15 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from actors.served.player_client import Bot, Operator, channel
 from actors.served.serving import ServedWorld, Serving
 from actors.served.tokens import OPERATOR
 from world.scenario import parse_scenario
 from world.wire import concat, decode
+
+pytestmark = [pytest.mark.slow]
 
 
 def test_a_hundred_players_in_a_world_of_a_thousand(tmp_path: Path) -> None:

@@ -19,9 +19,14 @@ import yaml
 from ray.cluster_utils import Cluster
 
 from actors.lab.stats import Estimate, t_quantile
-from actors.lab.sweep_task import pack_folder, unpack_folder
+from actors.lab.sweep import Param, plan
 from actors.lab.sweep_figures import FIGURES, figures_of
+from actors.lab.sweep_folder import Sweep
+from actors.lab.sweep_task import pack_folder, unpack_folder
 from tests.commands import popen_socius, socius
+from world.scenario import load_scenario
+
+pytestmark = [pytest.mark.ray]
 
 ROOT = Path(__file__).resolve().parents[2]
 REPEATS = 2
@@ -240,36 +245,39 @@ def test_bad_show_is_one_line(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_keeps_finished_rows_and_resume_runs_the_rest(cluster: str, tmp_path: Path) -> None:
-    """Ctrl-C during a sweep exits 130 and keeps every finished run as a whole row, with
-    stats.csv of those rows; --resume keeps them and runs the rest, to the full grid."""
+    """Ctrl-C during a sweep keeps every finished run as a whole row, with stats.csv of those
+    rows, and cancels the rest; --resume keeps them and runs the rest, to the full grid. The
+    interrupt comes as the first run is recorded (raised where the sweep reports progress), so
+    the test does not depend on how fast the machine is."""
     out = tmp_path / "out"
-    scenario = tiny(tmp_path, ticks=40, **{"population.size": 100, "population.group_size": 25})
-    command = [
-        "sweep", scenario, "--param", "noise.execution=0,0.02,0.05", "--repeats", 3,
-        "--address", cluster, "--out", out, "--quiet",
-    ]  # fmt: skip
-    proc = popen_socius(*command)
+    scenario = tiny(tmp_path, ticks=20, **{"population.size": 60, "population.group_size": 20})
+    base = load_scenario(scenario)
+    params = [Param.parse("noise.execution=0,0.02,0.05")]
+    sweep = Sweep(out.resolve(), base, params, 3, plan(base, params, 3))
+    sweep.start(str(scenario))
+    told: list[str] = []
+
+    def ctrl_c_after_the_first(label: str) -> None:
+        told.append(label)
+        raise KeyboardInterrupt
+
     try:
-        for _ in range(600):
-            if (out / "runs.csv").is_file() and len(read_csv(out / "runs.csv")) >= 1:
-                break
-            assert proc.poll() is None, proc.communicate()
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
+        outcome = sweep.run(cluster, ctrl_c_after_the_first)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
-    assert "sweep stopped" in err and "--resume" in err and "Traceback" not in err
+        ray.shutdown()  # the sweep joined the cluster from this process
+    assert outcome.interrupted and not outcome.failures and len(told) == 1
     kept = read_csv(out / "runs.csv")
-    assert 1 <= len(kept) < 9
+    assert len(kept) == 1
     for row in kept:
         summary = json.loads((out / row["run"] / "summary.json").read_text())
         assert summary["state_digest"] == row["state_digest"]
     stats = read_csv(out / "stats.csv")
     assert {s["point"] for s in stats} == {r["point"] for r in kept}
 
+    command = [
+        "sweep", scenario, "--param", "noise.execution=0,0.02,0.05", "--repeats", 3,
+        "--address", cluster, "--out", out, "--quiet",
+    ]  # fmt: skip
     again = socius(*command, "--resume", timeout=300)
     assert again.returncode == 0, again.stderr
     rows = read_csv(out / "runs.csv")
@@ -281,6 +289,47 @@ def test_ctrl_c_keeps_finished_rows_and_resume_runs_the_rest(cluster: str, tmp_p
         Path(r["run"]).name for r in rows
     )
     assert {int(s["n"]) for s in read_csv(out / "stats.csv")} == {3}
+
+
+@ray.remote(num_cpus=1)
+class Seat:
+    """Holds one CPU of the cluster while it lives."""
+
+    def ready(self) -> bool:
+        return True
+
+
+def test_sigint_stops_a_sweep_with_exit_130_and_how_to_resume(cluster: str, tmp_path: Path) -> None:
+    """SIGINT to `socius sweep` (Ctrl-C) ends it with exit 130, no traceback, the sweep folder
+    whole and the line that says --resume runs the rest. Every CPU of the cluster is held
+    while it runs, so no run can finish before the signal, however fast the machine."""
+    out = tmp_path / "out"
+    scenario = tiny(tmp_path)
+    ray.init(address=cluster)
+    try:
+        seats = [Seat.remote() for _ in range(int(ray.cluster_resources()["CPU"]))]
+        ray.get([s.ready.remote() for s in seats])
+        proc = popen_socius(
+            "sweep", scenario, "--param", "noise.execution=0,0.05", "--repeats", 2,
+            "--address", cluster, "--out", out, "--quiet",
+        )  # fmt: skip
+        try:
+            for _ in range(1200):
+                if (out / "runs.csv").is_file():
+                    break
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    finally:
+        ray.shutdown()  # the seats go with this process's connection
+    assert proc.returncode == 130, err
+    assert "sweep stopped" in err and "--resume" in err and "Traceback" not in err
+    assert read_csv(out / "runs.csv") == []
+    assert (out / "sweep.json").is_file() and (out / "stats.csv").is_file()
 
 
 def test_resume_refuses_another_sweep(sweep) -> None:

@@ -7,12 +7,15 @@ import importlib.util
 import json
 import time
 
+import pytest
 import yaml
 
 from inference.vllm_server import free_port
 from tests.commands import ROOT, popen_socius
 from tests.inference.test_loadtest import instant
 from tests.prometheus import prometheus
+
+pytestmark = [pytest.mark.slow, pytest.mark.llm]
 
 DASHBOARDS = ROOT / "dashboards"
 _spec = importlib.util.spec_from_file_location("dashboards_build", DASHBOARDS / "build.py")

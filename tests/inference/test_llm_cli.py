@@ -24,7 +24,7 @@ def refused(proc, *words: str, usage: bool = False) -> None:
         assert w in lines[-1], lines[-1]
 
 
-@pytest.mark.parametrize("runtime", ["local", "ray"])
+@pytest.mark.parametrize("runtime", ["local", pytest.param("ray", marks=pytest.mark.ray)])
 def test_an_endpoint_that_does_not_answer(tmp_path, runtime):
     out = tmp_path / "run"
     proc = socius(

@@ -5,11 +5,7 @@ the mistakes a user makes. The agreement with a real vLLM server is in test_load
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -21,26 +17,8 @@ from inference.loadtest.figures import Sample, Slo, measure
 from inference.loadtest.live import LiveFigures
 from inference.loadtest.pool import LocalPool
 from inference.loadtest.workload import Knobs, closed_world, recorded, schedule
-from inference.vllm_server import free_port, parse_metrics
-from tests.commands import ROOT, socius
-
-
-@contextmanager
-def instant(*flags: object) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "inference.loadtest.instant", "--port", str(port), *map(str, flags)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    assert "instant" in proc.stdout.readline()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+from inference.vllm_server import parse_metrics
+from tests.commands import instant, socius
 
 
 def counts(url: str) -> dict[str, int]:
@@ -163,6 +141,7 @@ def test_live_figures_agree_with_the_table(tmp_path: Path) -> None:
     assert scraped["socius_loadtest_level"] == 20
 
 
+@pytest.mark.ray
 def test_a_sweep_on_ray_generators_writes_table_json_and_plot(tmp_path: Path) -> None:
     out = tmp_path / "lt"
     with instant() as url:

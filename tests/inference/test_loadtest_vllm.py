@@ -35,6 +35,8 @@ from inference.tiny_model import make_tiny_model
 from inference.vllm_server import VLLMServer
 from tests.commands import socius
 
+pytestmark = [pytest.mark.llm, pytest.mark.slow]
+
 TOLERANCE = 0.10
 
 

@@ -15,6 +15,8 @@ from inference.backends import BackendUnavailable, Request
 from inference.backends.engine import EngineBackend
 from inference.tiny_model import BOS, EOS, STAMP, is_current, make_tiny_model
 
+pytestmark = [pytest.mark.llm]
+
 KEEP_OR_BREAK = {
     "type": "object",
     "properties": {"action": {"enum": ["keep", "break"]}},

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from inference.connect import InProcessModel, Target
@@ -15,6 +16,8 @@ from tests.commands import socius
 from world.record import RunRecord
 from world.runtime import LocalRuntime
 from world.scenario import parse_scenario
+
+pytestmark = [pytest.mark.llm, pytest.mark.ray]
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -158,6 +158,7 @@ def test_digest_does_not_depend_on_the_shards() -> None:
     assert LocalRuntime(chancy(6), 2).run().state_digest != runs[1].state_digest
 
 
+@pytest.mark.ray
 @pytest.mark.parametrize(
     ("example", "ticks"),
     [("ipd-tournament", None), ("donation", 30), ("public-goods", 10), ("trust-game", 10)],
