@@ -1,7 +1,13 @@
 """LLM throughput of the world's traffic: through socius' gateway against vLLM's own offline
 generation of the same prompts, and the prefix-cache hit ratio of that traffic.
 
-    python bench/llm_throughput.py [--model DIR] [--characters 60] [--ticks 8]
+    python bench/llm_throughput.py [--model tiny|smollm2|DIR] [--dtype float32|bfloat16]
+                                   [--characters N] [--ticks N] [--repeats 3]
+
+`--model tiny` (the default) makes the tiny random-weight model: answers of no meaning, fast
+(60 characters, 8 ticks). `--model smollm2` uses the real small model, SmolLM2-135M-Instruct,
+prepared once into the cache (`inference.small_model`; 24 characters, 4 ticks: a few minutes
+on two cores). `--dtype` is the engine's (socius' engine backend runs float32 on a CPU).
 
 1. An LLM world runs in process against vLLM's engine (every decision of its `llm` characters
    goes to the model) and records its requests: the world's own pace, tick by tick, and the
@@ -12,7 +18,8 @@ generation of the same prompts, and the prefix-cache hit ratio of that traffic.
    schedule and constrain the same conversations. The ratio of their output tokens per second is
    the gateway's efficiency (target at least 0.9); pairs are alternated to spread the noise.
 
-Prints figures; asserts nothing. Without --model it makes the tiny random-weight model.
+Prints the CPU and the figures (decisions per second, output tokens per second, the ratio, the
+hit ratio); asserts nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -30,9 +39,37 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 MAX_MODEL_LEN = 2048
+#: Characters and ticks by model, unless given: the tiny model is fast, SmolLM2 is not.
+SIZES = {"tiny": (60, 8), "smollm2": (24, 4)}
 
 
-def world(model: str, folder: Path, characters: int, ticks: int) -> dict:
+def cpu() -> str:
+    """The CPU's model name and the cores this process may use."""
+    name = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}, {len(os.sched_getaffinity(0))} cores"
+
+
+def model_folder(which: str, tmp: Path) -> str:
+    """The model folder: the tiny model made in `tmp`, SmolLM2 prepared in the cache, or DIR."""
+    if which == "tiny":
+        from inference.tiny_model import make_tiny_model
+
+        return str(make_tiny_model(tmp / "tiny"))
+    if which == "smollm2":
+        from inference.small_model import WHEEL_SHA256, cache_root, prepare
+
+        return str(prepare(cache_root() / "models" / f"smollm2-{WHEEL_SHA256[:12]}"))
+    return which
+
+
+def world(model: str, folder: Path, characters: int, ticks: int, dtype: str) -> dict:
     from inference.backends.engine import EngineBackend
     from inference.connect import InProcessModel
     from world.record import RunRecord
@@ -52,13 +89,21 @@ def world(model: str, folder: Path, characters: int, ticks: int) -> dict:
             "llm": {"decisions": "all", "words": 40, "max_tokens": 64, "token_budget": 0},
         }
     )
-    backend = EngineBackend(model, max_model_len=MAX_MODEL_LEN, max_num_seqs=256)
+    backend = EngineBackend(
+        model,
+        max_model_len=MAX_MODEL_LEN,
+        max_num_seqs=256,
+        dtype=dtype,  # type: ignore[arg-type]
+    )
     model_ = InProcessModel(sc, backend, 1, folder, concurrency=256)
     record = RunRecord(folder, sc, 1)
     rt = LocalRuntime(sc, 1, record, decide=model_)
     try:
-        rt.step()  # warm-up tick: the cache starts cold, as any run's first tick does
+        first = rt.step()  # warm-up tick: the cache starts cold, as any run's first tick does
         warm = model_.stats()
+        warm_decisions = first.c["llm_decisions"]
+        warm_requests = first.c["llm_requests"]
+        warm_tokens = first.c["llm_tokens_out"]
         t0 = time.perf_counter()
         for _ in range(ticks - 1):
             rt.step()
@@ -70,8 +115,10 @@ def world(model: str, folder: Path, characters: int, ticks: int) -> dict:
     t = rt.totals.c
     return {
         "seconds": seconds,
-        "requests": t["llm_requests"],
-        "tokens_out": t["llm_tokens_out"],
+        "decisions": t["llm_decisions"] - warm_decisions,
+        "answers": t["llm_answers"],
+        "requests": t["llm_requests"] - warm_requests,
+        "tokens_out": t["llm_tokens_out"] - warm_tokens,
         "prefix_queries": stats.get("prefix_queries", 0),
         "prefix_hits": stats.get("prefix_hits", 0),
         "warm_queries": stats.get("prefix_queries", 0) - warm.get("prefix_queries", 0),
@@ -85,7 +132,7 @@ def recorded(folder: Path) -> list[dict]:
     return [r for r in read_traces(folder) if r["type"] == "request"]
 
 
-def offline(model: str, requests: list[dict]) -> dict:
+def offline(model: str, requests: list[dict], dtype: str) -> dict:
     """vLLM's offline `LLM.chat` on the recorded conversations: its own chat templating,
     tokenization, scheduling and structured outputs, all requests at once."""
     from vllm import LLM, SamplingParams
@@ -96,7 +143,7 @@ def offline(model: str, requests: list[dict]) -> dict:
 
     llm = LLM(
         model=model,
-        dtype="float32",
+        dtype=dtype,
         max_model_len=MAX_MODEL_LEN,
         max_num_seqs=256,
         enforce_eager=True,
@@ -113,7 +160,9 @@ def offline(model: str, requests: list[dict]) -> dict:
             max_tokens=64,
             temperature=0.7,
             seed=r["seed"],
-            structured_outputs=StructuredOutputsParams(json=answer_schema(tuple(r["legal"]), 40)),
+            structured_outputs=StructuredOutputsParams(
+                json=answer_schema(tuple(r["legal"]), 40, 64)
+            ),
         )
         for r in requests
     ]
@@ -128,7 +177,7 @@ def offline(model: str, requests: list[dict]) -> dict:
     }
 
 
-def gateway(model: str, requests: list[dict]) -> dict:
+def gateway(model: str, requests: list[dict], dtype: str) -> dict:
     from inference.answer import answer_schema
     from inference.backends.base import Request
     from inference.backends.engine import EngineBackend
@@ -138,7 +187,7 @@ def gateway(model: str, requests: list[dict]) -> dict:
         Request(
             key=r["key"],
             messages=r["messages"],
-            schema=answer_schema(tuple(r["legal"]), 40),
+            schema=answer_schema(tuple(r["legal"]), 40, 64),
             max_tokens=64,
             seed=r["seed"],
             temperature=0.7,
@@ -148,9 +197,13 @@ def gateway(model: str, requests: list[dict]) -> dict:
     ]
 
     async def go() -> dict:
-        g = Gateway(
-            EngineBackend(model, max_model_len=MAX_MODEL_LEN, max_num_seqs=256), concurrency=256
+        backend = EngineBackend(
+            model,
+            max_model_len=MAX_MODEL_LEN,
+            max_num_seqs=256,
+            dtype=dtype,  # type: ignore[arg-type]
         )
+        g = Gateway(backend, concurrency=256)
         await g.start()
         await g.ask(reqs[:4])  # warm-up
         t0 = time.perf_counter()
@@ -167,10 +220,15 @@ def gateway(model: str, requests: list[dict]) -> dict:
     return asyncio.run(go())
 
 
-def in_child(part: str, model: str, folder: Path) -> dict:
+def in_child(part: str, model: str, folder: Path, args: argparse.Namespace) -> dict:
     """Run one measurement in a fresh process (a fresh engine, no shared cache)."""
     out = subprocess.run(
-        [sys.executable, __file__, "--part", part, "--model", model, "--folder", str(folder)],
+        [
+            sys.executable,
+            __file__,
+            *("--part", part, "--model", model, "--folder", str(folder), "--dtype", args.dtype),
+            *("--characters", str(args.characters), "--ticks", str(args.ticks)),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -183,42 +241,54 @@ def in_child(part: str, model: str, folder: Path) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--model", help="model folder (default: make the tiny model)")
-    p.add_argument("--characters", type=int, default=60)
-    p.add_argument("--ticks", type=int, default=8)
+    p.add_argument(
+        "--model",
+        default="tiny",
+        help="tiny (made on the spot), smollm2 (the real small model) or a model folder",
+    )
+    p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    p.add_argument("--characters", type=int, help="llm characters (default: by model)")
+    p.add_argument("--ticks", type=int, help="ticks of the world (default: by model)")
     p.add_argument("--repeats", type=int, default=3, help="offline/gateway pairs to measure")
     p.add_argument("--part", choices=["world", "offline", "gateway"], help=argparse.SUPPRESS)
     p.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
+    size = SIZES.get(args.model, SIZES["tiny"])
+    args.characters = args.characters or size[0]
+    args.ticks = args.ticks or size[1]
     if args.part:
         if args.part == "world":
-            result = world(args.model, args.folder, args.characters, args.ticks)
+            result = world(args.model, args.folder, args.characters, args.ticks, args.dtype)
         else:
             reqs = recorded(args.folder)
-            result = (offline if args.part == "offline" else gateway)(args.model, reqs)
+            result = (offline if args.part == "offline" else gateway)(args.model, reqs, args.dtype)
         print("RESULT " + json.dumps(result), flush=True)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model
-        if model is None:
-            from inference.tiny_model import make_tiny_model
-
-            model = str(make_tiny_model(Path(tmp) / "tiny"))
+        model = model_folder(args.model, Path(tmp))
         folder = Path(tmp) / "run"
-        w = in_child("world", model, folder)
+        w = in_child("world", model, folder, args)
         n = len(recorded(folder))
         pairs = []
         for _ in range(args.repeats):  # alternated, so that the machine's drift hits both
-            pairs.append((in_child("offline", model, folder), in_child("gateway", model, folder)))
+            pairs.append(
+                (in_child("offline", model, folder, args), in_child("gateway", model, folder, args))
+            )
     ratios = sorted(
         (g["tokens_out"] / g["seconds"]) / (o["tokens_out"] / o["seconds"]) for o, g in pairs
     )
     off, gw = pairs[-1]
     tps = {k: v["tokens_out"] / v["seconds"] for k, v in (("offline", off), ("gateway", gw))}
-    print(f"model {model}; {args.characters} llm characters, {args.ticks} ticks; {n} requests")
+    print(f"CPU: {cpu()}")
     print(
-        f"world, tick by tick (after a warm-up tick): {w['requests'] / w['seconds']:.1f} req/s, "
-        f"{w['tokens_out'] / w['seconds']:.0f} output tok/s"
+        f"model {args.model} ({model}), {args.dtype}; {args.characters} llm characters, "
+        f"{args.ticks} ticks; {n} requests"
+    )
+    print(
+        f"world, tick by tick (after a warm-up tick): {w['decisions'] / w['seconds']:.2f} "
+        f"decisions/s, {w['requests'] / w['seconds']:.2f} req/s, "
+        f"{w['tokens_out'] / w['seconds']:.0f} output tok/s ({w['decisions']} decisions in "
+        f"{w['seconds']:.1f} s)"
     )
     print(
         f"offline LLM.chat, all at once: {off['requests'] / off['seconds']:.1f} req/s, "

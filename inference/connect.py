@@ -32,13 +32,20 @@ class Target:
     model: str | None = None  # the served model's name (openai; default: the one it lists)
     concurrency: int = 64  # requests in flight per gateway replica
     structured: bool = True  # openai: ask for the answer's JSON schema (response_format)
-    flag: str = "--llm-endpoint"  # the command-line flag that gave `where`, for messages
+    flag: str = ""  # the command-line flag that gave `where` (default: socius run's), for messages
+    #: LoRA adapters the characters answer with: (name, folder) pairs; a server must serve each
+    #: name (--lora-modules NAME=FOLDER), an engine loads each folder
+    adapters: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown LLM target kind {self.kind!r}; allowed: {KINDS}")
         if not self.where:
             raise BackendUnavailable(f"an LLM target of kind {self.kind} needs a place")
+        if not self.flag:
+            object.__setattr__(
+                self, "flag", f"--llm-{'endpoint' if self.kind == 'openai' else self.kind}"
+            )
 
 
 def make_backend(target: Target) -> Backend:
@@ -49,16 +56,17 @@ def make_backend(target: Target) -> Backend:
             connections=target.concurrency,
             structured=target.structured,
             flag=target.flag,
+            adapters=tuple(name for name, _ in target.adapters),
         )
     if target.kind == "engine":
         folder = Path(target.where[0])
         if not (folder / "config.json").is_file():
             raise BackendUnavailable(
-                f"--llm-engine {folder}: no model there (config.json missing); give the folder "
+                f"{target.flag} {folder}: no model there (config.json missing); give the folder "
                 f"of a Hugging Face model, for example one made by "
                 f"`python -m inference.tiny_model DIR`"
             )
-        return EngineBackend(str(folder))
+        return EngineBackend(str(folder), adapters=dict(target.adapters))
     return ReplayBackend(target.where[0])
 
 

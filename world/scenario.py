@@ -185,6 +185,40 @@ class Memory(Section):
 LLM_DECISIONS = ("all", "salient", "fraction")
 
 
+class Adapter(Section):
+    """A LoRA adapter some characters' model answers with: identity carried in weights as well
+    as in the prompt. Give exactly one of characters, role, group or everyone."""
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="the adapter's name, as the server serves it (--lora-modules NAME=PATH)",
+    )
+    path: str = Field(
+        "",
+        description="the adapter's folder (socius train writes one), for vLLM's engine in "
+        "process (--llm-engine); a server is started with it instead",
+    )
+    characters: list[Annotated[int, Field(ge=0)]] | None = None
+    role: str | None = None
+    group: Annotated[int, Field(ge=0)] | None = None
+    everyone: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Adapter:
+        kinds = ("characters", "role", "group", "everyone")
+        given = [k for k in kinds if getattr(self, k) not in (None, False)]
+        if len(given) != 1:
+            raise ValueError(
+                f"adapter {self.name}: give exactly one of characters, role, group or everyone "
+                f"(given: {', '.join(given) or 'none'})"
+            )
+        if self.role is not None and self.role not in ROLE_NAMES:
+            raise ValueError(
+                f"adapter {self.name}: unknown role {self.role!r}; allowed: {', '.join(ROLE_NAMES)}"
+            )
+        return self
+
+
 class Language(Section):
     """How characters with the `llm` mind use the language model (where it is served is the
     command line's business: --llm-endpoint, --llm-engine or --llm-replay)."""
@@ -228,6 +262,20 @@ class Language(Section):
     outcome_ticks: int = Field(
         5, ge=1, description="ticks after a decision at which its consequences are recorded"
     )
+    adapters: list[Adapter] = Field(
+        default_factory=list,
+        description="LoRA adapters by characters, role or group (the first that fits a "
+        "character is its own; characters no adapter fits answer with the base model)",
+    )
+
+    @field_validator("adapters")
+    @classmethod
+    def _adapter_names(cls, v: list[Adapter]) -> list[Adapter]:
+        paths: dict[str, str] = {}
+        for a in v:
+            if a.path and paths.setdefault(a.name, a.path) != a.path:
+                raise ValueError(f"adapter {a.name} is given two paths; one name, one adapter")
+        return v
 
     @field_validator("decisions")
     @classmethod
@@ -338,6 +386,24 @@ class Scenario(Section):
                 raise ValueError(
                     f"players: a classic {self.classic.kind} game cannot be played over gRPC "
                     f"yet; drop the players section"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _adapters_fit(self) -> Scenario:
+        size = self.population.size
+        groups = -(-size // self.population.group_size)
+        for a in self.llm.adapters:
+            beyond = [c for c in a.characters or () if c >= size]
+            if beyond:
+                raise ValueError(
+                    f"llm.adapters: adapter {a.name} names character {beyond[0]}, but the "
+                    f"characters are 0..{size - 1}"
+                )
+            if a.group is not None and a.group >= groups:
+                raise ValueError(
+                    f"llm.adapters: adapter {a.name} names group {a.group}, but the groups are "
+                    f"0..{groups - 1}"
                 )
         return self
 

@@ -87,6 +87,31 @@ def comma_list(
     return parse
 
 
+def seeds(name: str) -> Callable[[str], list[int]]:
+    """Seeds as A-B (both included) and single seeds, separated by commas: 101-105,120."""
+
+    def one(part: str) -> list[int]:
+        low, dash, high = part.partition("-")
+        first = seed(name)(low.strip())
+        last = seed(name)(high.strip()) if dash else first
+        if last < first:
+            raise argparse.ArgumentTypeError(
+                f"{name}: {part!r} runs backwards; write {last}-{first}"
+            )
+        if last - first >= 100_000:
+            raise argparse.ArgumentTypeError(f"{name}: {part!r} is more than 100,000 seeds")
+        return list(range(first, last + 1))
+
+    def parse(text: str) -> list[int]:
+        groups = comma_list(name, one, "101-105,120", unique=False)(text)
+        out = [s for group in groups for s in group]
+        if len(set(out)) != len(out):
+            raise argparse.ArgumentTypeError(f"{name}: a seed is given twice in {text!r}")
+        return out
+
+    return parse
+
+
 def parent() -> argparse.ArgumentParser:
     """An empty parent parser (no -h of its own)."""
     return argparse.ArgumentParser(add_help=False)

@@ -11,6 +11,10 @@
     socius loadtest            load-test OpenAI-compatible LLM servers with a world's traffic
     socius serve SCENARIO      run a world in real time that players join over gRPC
     socius play HOST:PORT      play a character of a served world from a terminal
+    socius dataset RUN...      make training data from runs, labelled with the world's truth
+    socius train               fine-tune a LoRA adapter from a dataset, on the CPU
+    socius model prepare DIR   make SmolLM2, the project's real small model, ready for vLLM
+    socius eval                score minds' emotional intelligence against the world's truth
 
 Each command is one module of actors/cli with `HELP`, `DESCRIPTION`, optional `EPILOG`,
 `parents()` (the shared flags it takes, from actors/cli/flags.py) and `add_arguments(parser)`,
@@ -49,6 +53,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "run a world in real time that players and outside agents join over gRPC",
     ),
     "play": ("actors.cli.play", "play a character of a served world from a terminal"),
+    "dataset": ("actors.cli.dataset", "make training data from recorded runs"),
+    "train": (
+        "actors.cli.train",
+        "fine-tune a LoRA adapter of a small model on the CPU from a dataset",
+    ),
+    "model": ("actors.cli.model", "make a language model ready for the characters' minds"),
+    "eval": (
+        "actors.cli.eval",
+        "score minds on reading hidden feelings and judging trust, against the world's truth",
+    ),
 }
 
 EPILOG = """examples:
@@ -74,6 +88,9 @@ EPILOG = """examples:
   socius serve examples/players.yaml --grpc-port 50051 --out runs/p1
   socius play localhost:50051 --token TOKEN
   socius run runs/p1/scenario.yaml --players-replay runs/p1 --out runs/p1-again
+  socius eval --scenario examples/village.yaml --seeds 101-105 --out evals/v1
+  socius dataset runs/v1 runs/v2 --kind reading --test-seeds 2 --out data/reading
+  socius train --base models/smollm2 --data data/reading --out adapters/reading --max-steps 200
 """
 
 

@@ -23,7 +23,9 @@ The page and its PNGs form one folder-relative set: copy them together.
 
 
 def add_arguments(rp: argparse.ArgumentParser) -> None:
-    rp.add_argument("folder", metavar="RUN_OR_SWEEP", type=Path, help="run or sweep folder")
+    rp.add_argument(
+        "folder", metavar="RUN_OR_SWEEP", type=Path, help="run, sweep or evaluation folder"
+    )
     rp.add_argument(
         "--out",
         type=Path,
@@ -38,12 +40,15 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UserError(f"{str(folder)!r} is not a folder; give a run folder or a sweep folder")
     if (folder / "sweep.json").is_file():
         kind = "sweep"
+    elif (folder / "eval.json").is_file():
+        kind = "eval"
     elif (folder / "scenario.yaml").is_file() and (folder / "metrics.csv").is_file():
         kind = "run"
     else:
         raise UserError(
             f"{str(folder)!r} is neither a run folder (scenario.yaml, metrics.csv: `socius "
-            f"run` writes one) nor a sweep folder (sweep.json: `socius sweep` writes one)"
+            f"run` writes one), a sweep folder (sweep.json: `socius sweep` writes one) nor an "
+            f"evaluation folder (eval.json: `socius eval` writes one)"
         )
     page = write_report(folder, kind, args.out)
     print(f"report: {page}")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from actors.cli import flags
 from actors.cli.sweep_show import SweepProgress, print_table
+from actors.cluster.connect import connect
 from actors.lab.sweep import Param, plan
 from actors.lab.sweep_figures import FIGURES, HEADLINE
 from actors.lab.sweep_folder import Outcome, Sweep
@@ -104,6 +105,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     out = args.out or Path("sweeps") / f"{base.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     sweep = Sweep(out.resolve(), base, params, args.repeats, jobs)
     show = sweep.figures.chosen(args.show)  # checked before the folder is made
+    connect(args.address)  # a cluster that cannot be reached leaves no folder behind
     if args.resume and (out / "sweep.json").is_file():
         sweep.reopen()
     else:

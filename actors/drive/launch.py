@@ -16,6 +16,7 @@ from actors.cluster.coordinator import RayRuntime
 from actors.cluster.gateway_actor import Gateways
 from inference.connect import InProcessModel, Target
 from inference.traces import check_traces
+from inference.train import check_adapter
 from world.errors import UserError
 from world.player_record import RecordedPlayers, read_players
 from world.record import RunRecord
@@ -97,9 +98,53 @@ def llm_target(sc: Scenario, llm: dict[str, Any] | None) -> Target | None:
         )
     if llm["kind"] == "replay":
         check_traces(Path(llm["where"][0]))
+    if llm["kind"] == "engine":
+        for a in sc.llm.adapters:
+            if not a.path:
+                raise UserError(
+                    f"llm.adapters: adapter {a.name} has no path; with --llm-engine the engine "
+                    f"loads each adapter from its folder (socius train writes one)"
+                )
+            check_adapter(Path(llm["where"][0]), Path(a.path))
     return Target(
-        llm["kind"], tuple(llm["where"]), model=llm.get("model"), concurrency=llm["concurrency"]
+        llm["kind"],
+        tuple(llm["where"]),
+        model=llm.get("model"),
+        concurrency=llm["concurrency"],
+        adapters=tuple(dict((a.name, a.path) for a in sc.llm.adapters).items()),
     )
+
+
+def in_process_minds(
+    sc: Scenario,
+    target: Target | None,
+    players: Path | None,
+    played: Any,
+    n_shards: int,
+    folder: Path | None,
+) -> tuple[Decide | None, RecordedPlayers | None]:
+    """What decides for the characters of an in-process world besides their own minds: the
+    model (`target`), and over it the recorded players of a served run (`players`, whose
+    record `played` is already read); the second is the players, whose `visits` each shard
+    needs. `folder` receives the model's traces (None: none kept)."""
+    model = InProcessModel.of(sc, target, n_shards, folder) if target is not None else None
+    if players is None:
+        return model, None
+    recorded = RecordedPlayers(players, inner=model, ticks=played)
+    return recorded, recorded
+
+
+def recorded_minds(run: Path, sc: Scenario, n_shards: int) -> Decide | None:
+    """What decided in a recorded run besides the characters' own minds, answering again as
+    it did: its model's recorded answers (traces/) and its players (players.jsonl)."""
+    target = None
+    if sc.thinks_with_model():
+        llm = model_options(None, None, run, None, None, None)
+        target = llm_target(sc, llm)
+    players = run / "players.jsonl"
+    if not players.is_file():
+        return in_process_minds(sc, target, None, None, n_shards, None)[0]
+    return in_process_minds(sc, target, players, read_players(players), n_shards, None)[0]
 
 
 def build_runtime(
@@ -119,11 +164,7 @@ def build_runtime(
     runtime: Runtime
     if launch.runtime == "local":
         n = shards or sc.shards or 1
-        model = InProcessModel.of(sc, target, n, folder) if target is not None else None
-        decide: Decide | None = model
-        recorded = None
-        if players is not None:
-            decide = recorded = RecordedPlayers(players, inner=model, ticks=played)
+        decide, recorded = in_process_minds(sc, target, players, played, n, folder)
         record = RunRecord(folder, sc, n, resume=resume)
         local = LocalRuntime(sc, n, record, checkpoint_every, decide=decide)
         if recorded is not None:

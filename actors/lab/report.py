@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from actors.lab import plots
+from actors.lab.eval.report import eval_report
 from actors.lab.page import Page
 from actors.lab.report_classic import classic_report, game_headline
 from actors.lab.report_world import EndState, read_metrics, read_summary
@@ -29,10 +30,12 @@ from world.record import load_run_scenario
 
 
 def write_report(folder: Path, kind: str, out: Path | None = None) -> Path:
-    """Write the report of a run or sweep folder; returns the HTML file."""
+    """Write the report of a run, sweep or evaluation folder; returns the HTML file."""
     out = out if out is not None else folder / "report.html"
     if kind == "sweep":
         return sweep_report(folder, out)
+    if kind == "eval":
+        return eval_report(folder, out)
     return run_report(folder, out)
 
 

@@ -23,6 +23,7 @@ class Request:
     seed: int
     temperature: float = 0.7
     affinity: int = 0  # the character: its requests go to the same replica and endpoint
+    adapter: str | None = None  # the LoRA adapter to answer with (None: the base model)
 
 
 @dataclasses.dataclass(kw_only=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import time
 from pathlib import Path
@@ -40,8 +41,12 @@ class EngineBackend(Backend):
         kv_cache_gib: float = 1.0,
         compact_json: bool = True,
         dtype: DType = "float32",
+        adapters: dict[str, str] | None = None,
     ) -> None:
+        """`adapters`: LoRA adapters (name -> folder) requests may name."""
         self.model_dir = model_dir
+        self.adapters = dict(adapters or {})
+        self._lora: dict[str, Any] = {}
         self.max_model_len = max_model_len
         self.max_num_seqs = max_num_seqs
         self.kv_cache_gib = kv_cache_gib
@@ -100,6 +105,7 @@ class EngineBackend(Backend):
             enable_chunked_prefill=False,
             kv_cache_memory_bytes=None if gpu else int(self.kv_cache_gib * (1 << 30)),
             structured_outputs_config=structured,
+            **self._lora_args(),
         )
         try:
             # Building the engine blocks for tens of seconds (it starts and waits for its
@@ -108,6 +114,25 @@ class EngineBackend(Backend):
         except Exception as e:
             raise BackendUnavailable(f"vLLM could not start on {path}: {e}") from e
         self._tokenizer = tokenizer
+
+    def _lora_args(self) -> dict[str, Any]:
+        """The engine's LoRA settings, and a LoRARequest per adapter (checked to exist)."""
+        if not self.adapters:
+            return {}
+        from vllm.lora.request import LoRARequest
+
+        ranks = []
+        for i, (name, folder) in enumerate(sorted(self.adapters.items()), start=1):
+            config = Path(folder) / "adapter_config.json"
+            if not config.is_file():
+                raise BackendUnavailable(
+                    f"adapter {name}: {folder} holds no LoRA adapter (adapter_config.json "
+                    f"missing); give the folder socius train wrote"
+                )
+            ranks.append(int(json.loads(config.read_text()).get("r", 8)))
+            self._lora[name] = LoRARequest(name, i, str(Path(folder).resolve()))
+        rank = next(r for r in (8, 16, 32, 64, 128, 256) if r >= max(ranks))
+        return {"enable_lora": True, "max_lora_rank": rank, "max_loras": len(self.adapters)}
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
         """The prompt's token ids: the messages in the model's chat template, ready to answer."""
@@ -145,8 +170,11 @@ class EngineBackend(Backend):
             )
             parts: list[str] = []
             cached = 0
+            lora = self._lora.get(request.adapter) if request.adapter else None
+            if request.adapter and lora is None:
+                return Answer(text=None, error=f"no adapter {request.adapter!r}", refused=True)
             async for out in self._engine.generate(
-                prompt, params, f"{request.key}#{next(self._ids)}"
+                prompt, params, f"{request.key}#{next(self._ids)}", lora_request=lora
             ):
                 if out.outputs:
                     step = out.outputs[0]

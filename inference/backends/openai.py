@@ -42,9 +42,12 @@ class OpenAIBackend(Backend):
         api_key: str | None = None,
         structured: bool = True,
         flag: str = "--llm-endpoint",
+        adapters: tuple[str, ...] = (),
     ) -> None:
-        """`flag` is the command-line flag the endpoints came from, named in messages."""
+        """`flag` is the command-line flag the endpoints came from, named in messages;
+        `adapters`, the LoRA adapters every endpoint must serve."""
         self.flag = flag
+        self.adapters = adapters
         if not urls:
             raise BackendUnavailable(f"no endpoint given: {flag} URL[,URL...]")
         self.urls = [base_url(u) for u in urls]
@@ -81,7 +84,17 @@ class OpenAIBackend(Backend):
                 if not data:
                     raise ValueError("it serves no model")
                 models.append(str(data[0]["id"]))
+                missing = sorted(set(self.adapters) - {str(d["id"]) for d in data})
+                if missing:
+                    await self.client.close()
+                    raise BackendUnavailable(
+                        f"{url} does not serve the adapter {missing[0]} that characters answer "
+                        f"with; start vLLM with --enable-lora --lora-modules "
+                        f"{missing[0]}=ADAPTER_DIR (socius' VLLMServer(adapters=...) does)"
+                    )
                 lengths.extend(int(d["max_model_len"]) for d in data if d.get("max_model_len"))
+            except BackendUnavailable:
+                raise
             except Exception as err:
                 problems.append(f"{url} ({_why(err)})")
                 self.down_until[i] = time.monotonic() + REST
@@ -111,7 +124,7 @@ class OpenAIBackend(Backend):
     def body(self, request: Request) -> dict[str, Any]:
         """The chat completion request, streamed, with usage and (if on) the answer's schema."""
         body: dict[str, Any] = {
-            "model": self.model,
+            "model": request.adapter or self.model,
             "messages": request.messages,
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,

@@ -315,7 +315,7 @@ def test_sigint_stops_a_sweep_with_exit_130_and_how_to_resume(cluster: str, tmp_
         )  # fmt: skip
         try:
             for _ in range(1200):
-                if (out / "runs.csv").is_file():
+                if (out / "runs.csv").is_file():  # written once the sweep has joined Ray
                     break
                 assert proc.poll() is None, proc.communicate()
                 time.sleep(0.1)

@@ -1,0 +1,1 @@
+"""The emotional-intelligence evaluation: items from real worlds, minds asked, skills scored."""
