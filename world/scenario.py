@@ -206,7 +206,8 @@ class Adapter(Section):
     @model_validator(mode="after")
     def _one_target(self) -> Adapter:
         kinds = ("characters", "role", "group", "everyone")
-        given = [k for k in kinds if getattr(self, k) not in (None, False)]
+        # `is` not `in`: 0 == False, and group 0 is a group
+        given = [k for k in kinds if getattr(self, k) is not None and getattr(self, k) is not False]
         if len(given) != 1:
             raise ValueError(
                 f"adapter {self.name}: give exactly one of characters, role, group or everyone "
