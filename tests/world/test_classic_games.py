@@ -60,15 +60,17 @@ def test_free_riders_drive_contributions_down() -> None:
 
 
 def test_punishment_sustains_contributions() -> None:
-    """Groups of two conditional cooperators, a punisher and a rational member. Without
-    punishment the rational member never gives and contributions settle at half; with it (1
-    to take 3), the rational member gives everything from round 3 on (it is punished for round
-    1 in tick 3, after its round-2 choice), 8 rounds of 10, and contributions stay above 0.9."""
+    """Groups of two conditional cooperators, a punisher (who gives as they do) and a rational
+    member. Without punishment the rational member never gives and the others follow it down:
+    the last five rounds average at most 0.1. With it (1 to take 3), the rational member is
+    fined for round 1 when round 1 is settled and gives everything in round 2, then matches
+    the most another gave (0, 20, 13, 15, then 14 for six rounds: 132 of 200), and
+    contributions stay at 0.7 or more."""
     without = run(public_goods(MIXED))["results"]
     with_ = run(public_goods(MIXED, PUNISH), shards=3)["results"]
-    assert sum(without["contributions"][-5:]) / 5 <= 0.55
-    assert min(with_["contributions"][-5:]) >= 0.9
-    assert with_["by_strategy"]["Rational"]["contribution"] == 0.8
+    assert sum(without["contributions"][-5:]) / 5 <= 0.1
+    assert min(with_["contributions"]) >= 0.7
+    assert with_["by_strategy"]["Rational"]["contribution"] == 0.66
     assert without["by_strategy"]["Rational"]["contribution"] == 0.0
     assert with_["punishment_points"] > 0
 
