@@ -1,7 +1,12 @@
 """`socius run SCENARIO` and `socius resume RUN`: build a runtime from the flags and drive it to
 the end.
 
-Without --quiet a run shows a progress bar and ends with a table; with it, one line on stdout.
+Without --quiet a run shows a progress bar and ends with a table (a village's figures, or a
+classic game's results); with it, one line on stdout.
+
+A classic game cut short by --ticks runs, and its results describe the rounds it played:
+summary.json marks it `stopped_early` and a line on stderr says so (exit 0: the run did all it
+was asked).
 
 Ctrl-C stops after the current tick (a last checkpoint is written, exit 130); a second Ctrl-C
 stops inside the tick, keeps whole ticks only and writes no checkpoint. Either way
@@ -24,12 +29,12 @@ from rich.table import Table
 
 from actors.cli import flags
 from actors.cli.progress import RunProgress, print_figures
-from actors.drive.driver import Driver
+from actors.drive.driver import Driver, game_finished
 from actors.drive.exporter import RunExporter
 from actors.drive.launch import Launch, build_runtime, model_options
 from world.errors import RunFolderError, UserError
 from world.record import RunRecord, check_new_folder, latest_checkpoint, load_run_scenario
-from world.runtime import Runtime
+from world.runtime import RunResult, Runtime
 from world.scenario import load_scenario
 
 DESCRIPTION = (
@@ -244,10 +249,10 @@ def drive(runtime: Runtime, record: RunRecord, out: Path, args: argparse.Namespa
             f"{runtime.name} ({runtime.n_shards} shards), {result.recoveries} recoveries, "
             f"state digest {result.state_digest}"
         )
+    elif "results" in summary:
+        print_game(result, summary, out)
     else:
         print_figures(result, out)
-        if "results" in summary:
-            print_results(summary["results"])
     if result.stopped_early:
         print(
             f"socius: stopped at tick {result.ticks} of {sc.ticks}; the run folder {out} "
@@ -255,17 +260,52 @@ def drive(runtime: Runtime, record: RunRecord, out: Path, args: argparse.Namespa
             file=sys.stderr,
         )
         return 130
+    if not game_finished(summary):
+        print(
+            f"socius: {summary['results']['note']} (summary.json: stopped_early)",
+            file=sys.stderr,
+        )
     return 0
 
 
+def print_game(result: RunResult, summary: dict[str, Any], folder: Path) -> None:
+    """The closing table of a classic run: the run in a few rows, then the game's results
+    (not the village's figures, which a classic game does not have)."""
+    results = summary["results"]
+    table = Table(title=f"after {result.ticks} ticks", show_header=True, header_style="bold")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("characters", f"{summary['characters']:,}")
+    table.add_row("envelopes (all ticks)", f"{summary['totals']['envelopes']:,}")
+    table.add_row("seconds", f"{result.seconds:.2f}")
+    table.add_row("state digest", result.state_digest[:16] + "…")
+    Console(file=sys.stdout).print(table)
+    print_results(results)
+    print(f"run folder: {folder}")
+
+
+def played_row(results: dict[str, Any]) -> str:
+    """How far the game went, in a few words: "60 of 400 (stopped early)"."""
+    played = results["played"]
+    late = f", {played['late_rounds']} in the second half" if "late_rounds" in played else ""
+    end = "" if played["finished"] else " (stopped early)"
+    return f"{played['rounds']} of {played['of']}{late}{end}"
+
+
 def print_results(results: dict[str, Any]) -> None:
-    """A classic game's results (summary.json's `results`) as tables: the game's own figures,
-    then one row per strategy (per role in the trust game)."""
-    console = Console()
-    head = Table(title=f"{results['kind']} results", show_header=False)
+    """A classic game's results (summary.json's `results`) as tables: how far the game went,
+    the game's own figures (with the note of a game that did not finish), then one row per
+    strategy (per role in the trust game)."""
+    console = Console(file=sys.stdout)
+    head = Table(title=f"{results['kind']} results", show_header=False, caption=results.get("note"))
     head.add_column("figure")
     head.add_column("value", justify="right")
+    if "played" in results:
+        unit = "turns" if results["kind"] == "ipd" else "rounds"
+        head.add_row(f"{unit} played", played_row(results))
     for key, value in results.items():
+        if key == "note":
+            continue
         if isinstance(value, float | int | str) and not isinstance(value, bool):
             head.add_row(
                 key.replace("_", " "), f"{value:g}" if isinstance(value, float) else str(value)

@@ -6,6 +6,11 @@ served on a clock), writes the run record as it goes (a metrics.csv row per tick
 language model's figures, checkpoints), keeps the Prometheus exporter and the progress display
 up to date, and ends the run with summary.json, its `llm` section included whenever characters
 thought with a model. A run stopped inside a tick (`abort`) keeps only its whole ticks.
+
+summary.json's `stopped_early` is true when the run stopped before its last tick (Ctrl-C, a
+served world's clock stopped), and also when a classic game did not finish in the ticks the run
+had (`--ticks` shorter than the game): its `results` then describe the rounds played and say
+so in a note (world/classic/games.py).
 """
 
 from __future__ import annotations
@@ -48,6 +53,19 @@ class Silent:
 
     def tick(self, tick: int, stats: TickStats, seconds: float) -> None:
         return None
+
+
+def game_finished(summary: dict[str, Any]) -> bool:
+    """A classic game played all its rounds (True for a village: it has no game to finish)."""
+    results = summary.get("results")
+    return results is None or bool(results["played"]["finished"])
+
+
+def mark_unfinished(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary, `stopped_early` if its classic game did not finish."""
+    if not game_finished(summary):
+        summary["stopped_early"] = True
+    return summary
 
 
 class Driver:
@@ -137,7 +155,7 @@ class Driver:
             target = f"{llm['kind']} {','.join(llm['where'])}"
             summary["llm"] = llm_section(result.totals, target, rt.inference_stats())
         summary.update(sections)
-        return summary
+        return mark_unfinished(summary)
 
     def finish(self, result: RunResult, **sections: Any) -> dict[str, Any]:
         """Write summary.json and close the record and the runtime; returns the summary."""

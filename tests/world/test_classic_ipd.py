@@ -13,6 +13,7 @@ import pytest
 from tests.commands import socius
 from world.classic.strategies import STOCHASTIC, STRATEGY_NAMES
 from world.errors import ScenarioError
+from world.record import RunRecord, latest_checkpoint
 from world.runtime import LocalRuntime
 from world.scenario import Scenario, load_scenario, parse_scenario
 
@@ -33,8 +34,12 @@ def results(sc: Scenario, shards: int = 1) -> dict[str, Any]:
 
 
 def test_strategy_names_are_axelrods() -> None:
-    """Every strategy carries the name of an axelrod strategy, deterministic where it is."""
+    """Every strategy carries the name of an axelrod strategy, deterministic where it is; the
+    general memory-one strategy is axelrod's MemoryOnePlayer, which has no name of its own."""
     for name in STRATEGY_NAMES:
+        if name == "Memory One":
+            assert axl.MemoryOnePlayer.classifier["stochastic"] == (name in STOCHASTIC)
+            continue
         assert name in AXELROD, name
         assert AXELROD[name].classifier["stochastic"] == (name in STOCHASTIC), name
 
@@ -136,9 +141,20 @@ def test_journal_holds_every_move(tmp_path: Path) -> None:
 
 
 def chancy(shards_seed: int = 5) -> Scenario:
-    """Noise, a Random player and a continuation probability: every stream is used."""
+    """Noise, Random and memory-one players, a continuation probability: every stream is
+    used (the memory-one vectors come from the scenario, not the state)."""
     return ipd(
-        ["Tit For Tat", "Random", "Grudger", "Win-Stay Lose-Shift", "Defector"],
+        [
+            "Tit For Tat",
+            "Random",
+            "Grudger",
+            "Win-Stay Lose-Shift",
+            "Defector",
+            "ZD-Extort-2",
+            "GTFT",
+            "Memory One(0.9, 0.2, 0.6, 0.1, start=0.5)",
+            "ALLCorALLD",
+        ],
         seed=shards_seed,
         turns=30,
         repetitions=4,
@@ -187,8 +203,6 @@ def test_ray_run_gives_the_in_process_digest(
 def test_restored_shards_continue_exactly(tmp_path: Path) -> None:
     """A run checkpointed mid-tournament and resumed from the checkpoint ends in the digest of
     the uninterrupted run."""
-    from world.record import RunRecord, latest_checkpoint
-
     sc = chancy()
     whole = LocalRuntime(sc, 2).run()
     record = RunRecord(tmp_path / "run", sc, 2)

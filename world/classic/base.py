@@ -6,10 +6,16 @@ inbox, one batch per destination shard, state that round-trips, its share of the
 so every runtime steps it unchanged; it has no minds to ask, and decides inside its step. A game
 implements `play` (one tick: settle what arrived, decide, return the envelopes to send) and names
 its per-character arrays in `STATE`.
+
+How far a game went: shard 0 counts every tick it plays (`TICKS`, in the run's `results`
+counts, which checkpoints keep and a resumed run carries on), so a results function knows the
+ticks played however the run ended, and `rounds_played` turns them into the rounds whose counts
+are all in, by the game's own timing.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -30,6 +36,8 @@ from world.vocab import Good, Kind
 from world.wire import Mail
 
 STATE_VERSION = 1
+#: The count of ticks played, in a run's `results` counts (shard 0 adds one a tick).
+TICKS = "ticks"
 
 
 class ClassicShard(BaseShard):
@@ -79,6 +87,8 @@ class ClassicShard(BaseShard):
         mail = self.take_inbox(inbox)
         stats = TickStats()
         out = self.play(tick, mail, stats)
+        if self.index == 0:
+            stats.results[TICKS] += 1
         self._number(out)
         n = len(out)
         stats.add("characters", len(self.ids))
@@ -136,6 +146,17 @@ class ClassicShard(BaseShard):
             "promises": [],
             **mail_digest_parts(self.outbox),
         }
+
+
+def ticks_played(counts: Counter[str]) -> int:
+    """The ticks a run played, from its results counts."""
+    return int(counts.get(TICKS, 0))
+
+
+def rounds_played(counts: Counter[str], rounds: int, per_round: int = 1, lag: int = 0) -> int:
+    """How many of a game's `rounds` rounds the counts hold whole, when round k's counts are
+    all in by the end of tick `per_round * k + lag` (and none of a later round's before)."""
+    return max(0, min(rounds, (ticks_played(counts) - lag) // per_round))
 
 
 def share(part: float, whole: float) -> float:

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from world.classic.memory_one import AXELROD_PAYOFFS, RSTP, MemoryOne
 from world.classic.strategies import (
     DONATION_STRATEGIES,
     INVESTOR_STRATEGIES,
     PUBLIC_GOODS_STRATEGIES,
     STRATEGY_NAMES,
     TRUSTEE_STRATEGIES,
+    resolve,
 )
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -33,6 +42,9 @@ class Payoffs(_Section):
     S: float = Field(0.0, description="sucker's payoff: I cooperate, the other defects")
     T: float = Field(5.0, description="temptation: I defect, the other cooperates")
     P: float = Field(1.0, description="punishment: both defect")
+
+    def rstp(self) -> RSTP:
+        return RSTP(R=self.R, S=self.S, T=self.T, P=self.P)
 
     @model_validator(mode="after")
     def _dilemma(self) -> Payoffs:
@@ -51,11 +63,25 @@ class Payoffs(_Section):
 
 class IteratedDilemma(_Section):
     """A round robin of iterated prisoner's dilemmas: every player meets every other player
-    `repetitions` times (never itself); each tick is one turn of every match at once."""
+    `repetitions` times (never itself); each tick is one turn of every match at once.
+
+    A player is its strategy's name in axelrod, with axelrod's parameters where it has any
+    (world/classic/memory_one.py): "Tit For Tat", "GTFT", "GTFT(0.1)", "Random(p=0.3)",
+    "ZD-Extort-2(phi=1/9, s=0.5)", or any memory-one strategy as "Memory One(CC, CD, DC, DD)",
+    the chances of cooperating after each outcome of the last turn (its own move first), with
+    "start=..." the chance of cooperating first (1 unless given)."""
 
     kind: Literal["ipd"]
+    # before the players: the vectors of GTFT and the zero-determinant strategies use them
+    payoffs: Payoffs = Payoffs()
     players: list[str] = Field(
-        min_length=2, description="one character per entry, named by its strategy"
+        min_length=2,
+        description="one character per entry, named by its strategy: "
+        + ", ".join(STRATEGY_NAMES)
+        + "; with parameters in parentheses, by position or key=value (axelrod's, e.g. "
+        "'GTFT(p=0.1)', 'Random(0.3)', 'ZD-Extort-2(phi=1/9, s=0.5)'); any memory-one "
+        "strategy as 'Memory One(CC, CD, DC, DD, start=1)': the chances of cooperating after "
+        "each outcome of the last turn, own move first, and on the first move",
     )
     turns: int = Field(200, ge=1, le=1_000_000, description="turns a match lasts (at most)")
     repetitions: int = Field(1, ge=1, le=100_000, description="matches per pair of players")
@@ -65,15 +91,20 @@ class IteratedDilemma(_Section):
         "`turns`); none: every match lasts exactly `turns`",
     )
     noise: Probability = Field(0.0, description="chance that each intended move is flipped")
-    payoffs: Payoffs = Payoffs()
 
     @field_validator("players")
     @classmethod
-    def _players(cls, v: list[str]) -> list[str]:
-        for name in v:
-            if name not in STRATEGY_NAMES:
-                raise ValueError(f"unknown strategy {name!r}; allowed: {', '.join(STRATEGY_NAMES)}")
+    def _players(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        payoffs = info.data.get("payoffs")  # absent when they were refused
+        rstp = payoffs.rstp() if isinstance(payoffs, Payoffs) else AXELROD_PAYOFFS
+        for spec in v:
+            resolve(spec, rstp)
         return v
+
+    def strategies(self) -> list[tuple[int, MemoryOne | None]]:
+        """Each player's strategy: its index in STRATEGY_NAMES and, for a memory-one
+        strategy, its vector."""
+        return [resolve(spec, self.payoffs.rstp()) for spec in self.players]
 
     def characters(self) -> int:
         return len(self.players)
@@ -188,7 +219,8 @@ class PublicGoodsGame(_Section):
         return self.groups * self.group_size()
 
     def ticks_needed(self) -> int:
-        return self.rounds + 2  # contributions settle a tick later, punishment one more
+        # the last round settles a tick later (fines included); its notices arrive one more
+        return self.rounds + 2
 
 
 class TrustGame(_Section):

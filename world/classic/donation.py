@@ -19,6 +19,14 @@ with the assessment error e2 (`noise.assessment`).
   and the listener adopts that view.
 
 Every character starts in good standing in everyone's eyes.
+
+What the results describe: the rounds played, however long the run was. A round's figures are
+all counted in its own tick (a gift's benefit to its recipient too, though the recipient holds
+it a tick later), so a run cut short by `--ticks` (or stopped) reports the rounds it played,
+per round played. The "late" figures are those of the second half of the rounds the run is to
+play (the game's rounds, or fewer when the run has fewer ticks): a run of 400 rounds cut to 60
+ticks reports rounds 31 to 60 as its second half, and one stopped before its second half began
+has none (`played.late_rounds` 0).
 """
 
 from __future__ import annotations
@@ -28,7 +36,14 @@ from typing import Any
 
 import numpy as np
 
-from world.classic.base import ClassicShard, moves_mail, roster, share, transfers
+from world.classic.base import (
+    ClassicShard,
+    moves_mail,
+    roster,
+    rounds_played,
+    share,
+    transfers,
+)
 from world.classic.config import DonationGame
 from world.classic.strategies import DONATION_STRATEGIES
 from world.rng import Stream, below, uniform
@@ -49,6 +64,8 @@ class DonationShard(ClassicShard):
         self.strategy_of = roster(game.players, DONATION_STRATEGIES)
         self.strategy = self.strategy_of[self.ids]
         self.norm = NORM_TABLE[NORM_NAMES.index(self.scenario.norm)]
+        # the rounds this run is to play: the second half of them is the results' long run
+        self.planned = min(game.rounds, self.scenario.ticks)
         self.payoff = np.zeros(len(self.ids), np.float64)
         self.views = np.ones((len(self.ids), self.n), np.uint8)  # 1: good in my eyes
         # who may observe each local donor's act: everyone (public: every copy of the record,
@@ -68,18 +85,16 @@ class DonationShard(ClassicShard):
         return self._donate(tick, stats)
 
     def _late(self, tick: int) -> bool:
-        """In the second half of the game: the long run the results report."""
-        return tick > self.game.rounds // 2
+        """In the second half of the rounds the run is to play: the long run the results
+        report."""
+        return tick > self.planned // 2
 
     def _receive(self, inbox: Mail, stats: TickStats) -> None:
+        """Last round's gifts reach their recipients (counted in the results when given)."""
         n = len(inbox)
         rows = np.flatnonzero(inbox.kind[:n] == Kind.GIFT)
         local = (inbox.recipient[rows] // self.n_shards).astype(np.int64)
         np.add.at(self.payoff, local, self.game.benefit)
-        gained = np.bincount(self.strategy[local], minlength=len(DONATION_STRATEGIES))
-        for s, k in enumerate(gained.tolist()):
-            if k:
-                stats.results[f"payoff {s}"] += fixed(np.full(k, self.game.benefit))
 
     def _judge(self, tick: int, inbox: Mail) -> None:
         """Observers judge last tick's acts with the views they had then; gossip after."""
@@ -127,7 +142,7 @@ class DonationShard(ClassicShard):
         fails = uniform(seed, Stream.EXECUTION, ids, tick) < self.scenario.noise.execution
         gave = intend & ~fails
         self.payoff[gave] -= game.cost
-        self._count_acts(tick, gave, stats)
+        self._count_acts(tick, gave, recipient[gave], stats)
         parts = [transfers(Kind.GIFT, ids[gave], recipient[gave], 1)]  # one gift of b
         parts.append(self._observations(tick, recipient, gave))
         if game.reputation == "private" and game.gossip:
@@ -137,7 +152,17 @@ class DonationShard(ClassicShard):
         order = np.argsort(mail.sender[:n], kind="stable")  # each sender's gift first
         return mail.take(order)
 
-    def _count_acts(self, tick: int, gave: np.ndarray, stats: TickStats) -> None:
+    def _count_acts(
+        self, tick: int, gave: np.ndarray, recipient: np.ndarray, stats: TickStats
+    ) -> None:
+        """The round's acts, and its payoffs: the donors' costs and the recipients' benefits
+        (by the recipient's strategy), both in the round's own tick."""
+        if self.index == 0 and self._late(tick):
+            stats.results["late rounds"] += 1
+        gained = np.bincount(self.strategy_of[recipient], minlength=len(DONATION_STRATEGIES))
+        for s, k in enumerate(gained.tolist()):
+            if k:
+                stats.results[f"payoff {s}"] += fixed(np.full(k, self.game.benefit))
         stats.add("decisions", len(gave))
         stats.add("cooperative", int(gave.sum()))
         stats.add("defecting", int((~gave).sum()))
@@ -183,9 +208,14 @@ class DonationShard(ClassicShard):
 
 
 def donation_results(game: DonationGame, norm: str, counts: Counter[str]) -> dict[str, Any]:
+    """The results of the rounds played (a round a tick): rates over the acts counted, payoffs
+    per round played, the second-half figures over the late rounds played (see the module's
+    docstring); `played` says how many of each."""
+
     def total(name: str) -> int:
         return sum(counts.get(f"{name} {s}", 0) for s in range(len(DONATION_STRATEGIES)))
 
+    played = rounds_played(counts, game.rounds)
     by_strategy = {}
     for s, name in enumerate(DONATION_STRATEGIES):
         players = game.players.get(name, 0)
@@ -193,7 +223,7 @@ def donation_results(game: DonationGame, norm: str, counts: Counter[str]) -> dic
             continue
         by_strategy[name] = {
             "players": players,
-            "payoff_per_round": share(counts.get(f"payoff {s}", 0) / SCALE, players * game.rounds),
+            "payoff_per_round": share(counts.get(f"payoff {s}", 0) / SCALE, players * played),
             "cooperation_rate": share(counts.get(f"gave {s}", 0), counts.get(f"acts {s}", 0)),
             "good_fraction_late": share(
                 counts.get(f"late good {s}", 0), counts.get(f"late views {s}", 0)
@@ -211,4 +241,5 @@ def donation_results(game: DonationGame, norm: str, counts: Counter[str]) -> dic
         "cooperation_rate_late": share(total("late gave"), total("late acts")),
         "good_fraction_late": share(total("late good"), total("late views")),
         "by_strategy": by_strategy,
+        "played": {"rounds": played, "late_rounds": counts.get("late rounds", 0)},
     }

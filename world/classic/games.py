@@ -1,12 +1,20 @@
 """Which shard plays which classic game, and what each game's run reports (summary.json's
-`results`, from the counts its shards returned)."""
+`results`, from the counts its shards returned).
+
+A run's results describe the rounds it played (world/classic/results.py says how): each
+game's results hold `played.rounds`, and `results_of` adds to `played` the game's length
+(`of`), the ticks played and whether the game `finished` (every round of it in the counts).
+A game that did not finish, because the run had fewer ticks than it needs (`--ticks`) or was
+stopped, also gets a `note` saying so in one line; the driver then marks the summary
+`stopped_early` (actors/drive/driver.py).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
-from world.classic.base import ClassicShard
+from world.classic.base import ClassicShard, ticks_played
 from world.classic.config import DonationGame, IteratedDilemma, PublicGoodsGame, TrustGame
 from world.classic.donation import DonationShard, donation_results
 from world.classic.ipd import DilemmaShard
@@ -29,16 +37,42 @@ def shard_class(game: Any) -> type[ClassicShard]:
 
 
 def results_of(scenario: Scenario, counts: Counter[str]) -> dict[str, Any]:
-    """The results of the scenario's classic game, from the counts its shards returned."""
+    """The results of the scenario's classic game, from the counts its shards returned: those
+    of the rounds played, with how far the game went (`played`) and, if it did not finish, a
+    note."""
     game = scenario.classic
     if isinstance(game, IteratedDilemma):
-        return dilemma_results(game, counts)
-    if isinstance(game, DonationGame):
-        return donation_results(game, scenario.norm, counts)
-    if isinstance(game, PublicGoodsGame):
-        return public_goods_results(game, counts)
-    assert isinstance(game, TrustGame)
-    return trust_results(game, counts)
+        results = dilemma_results(game, counts)
+    elif isinstance(game, DonationGame):
+        results = donation_results(game, scenario.norm, counts)
+    elif isinstance(game, PublicGoodsGame):
+        results = public_goods_results(game, counts)
+    else:
+        assert isinstance(game, TrustGame)
+        results = trust_results(game, counts)
+    return played(game, counts, results)
+
+
+def played(game: Any, counts: Counter[str], results: dict[str, Any]) -> dict[str, Any]:
+    """`results` with `played` completed (the game's length, the ticks played, whether every
+    round is in) and, for a game that did not finish, a `note` saying what they describe."""
+    rounds, unit = (
+        (game.turns, "turns") if isinstance(game, IteratedDilemma) else (game.rounds, "rounds")
+    )
+    done = int(results["played"]["rounds"])
+    ticks = ticks_played(counts)
+    results["played"] = {
+        **results["played"],
+        "of": rounds,
+        "ticks": ticks,
+        "finished": done >= rounds,
+    }
+    if done < rounds:
+        results["note"] = (
+            f"the game stopped after {done} of its {rounds} {unit} (tick {ticks} of the "
+            f"{game.ticks_needed()} it needs): these results describe the {done} {unit} played"
+        )
+    return results
 
 
 def _players(players: dict[str, int]) -> str:

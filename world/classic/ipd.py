@@ -24,7 +24,7 @@ import numpy as np
 from world.arrays import Table
 from world.classic.base import ClassicShard, moves_mail
 from world.classic.config import IteratedDilemma
-from world.classic.strategies import STRATEGY_NAMES, History, cooperate
+from world.classic.strategies import History, cooperate
 from world.rng import Stream, uniform
 from world.stats import SCALE, TickStats
 from world.wire import Mail
@@ -67,7 +67,13 @@ class DilemmaShard(ClassicShard):
         others = np.array([[j for j in range(n) if j != i] for i in self.ids], np.int64)
         opponent = np.repeat(others.reshape(-1), reps)
         repetition = np.tile(np.arange(reps), len(self.ids) * (n - 1))
-        codes = np.array([STRATEGY_NAMES.index(s) for s in game.players], np.int8)
+        strategies = game.strategies()
+        codes = np.array([code for code, _ in strategies], np.int8)
+        # each player's memory-one vector (zeros for the other strategies): from the scenario,
+        # so not part of the state
+        self.chances = np.array(
+            [vector.row() if vector else (0.0,) * 5 for _, vector in strategies], np.float64
+        ).reshape(n, 5)
         self.seats = Seats(len(player))
         self.seats.player[:] = player
         self.seats.opponent[:] = opponent
@@ -137,6 +143,7 @@ class DilemmaShard(ClassicShard):
             their_c=s.their_c[rows].astype(np.int64),
             their_d=s.their_d[rows].astype(np.int64),
             coin=uniform(seed, Stream.STRATEGY, player, tick, opponent, rep),
+            chances=self.chances[player],
         )
         move = cooperate(s.strategy[rows], history)
         if self.game.noise > 0:

@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from world.classic.base import ClassicShard, moves_mail, roster, share, transfers
+from world.classic.base import ClassicShard, moves_mail, roster, rounds_played, share, transfers
 from world.classic.config import PublicGoodsGame
 from world.classic.strategies import PUBLIC_GOODS_STRATEGIES
 from world.stats import SCALE, TickStats, fixed
@@ -177,7 +177,12 @@ class PublicGoodsShard(ClassicShard):
 
 
 def public_goods_results(game: PublicGoodsGame, counts: Counter[str]) -> dict[str, Any]:
+    """The results of the rounds settled (round t settles in tick t + 1, so a run cut to T
+    ticks holds T - 1 of them): their contributions, payoffs per round settled, punishment
+    points; a strategy's `contribution` counts every round it gave in, the last one of a cut
+    run, not yet settled, included."""
     e, n = game.endowment, game.characters()
+    played = rounds_played(counts, game.rounds, lag=1)
     by_strategy = {}
     for s, name in enumerate(PUBLIC_GOODS_STRATEGIES):
         per_group = game.group.get(name, 0)
@@ -187,16 +192,15 @@ def public_goods_results(game: PublicGoodsGame, counts: Counter[str]) -> dict[st
         by_strategy[name] = {
             "players": players,
             "contribution": share(counts.get(f"given {s}", 0), e * counts.get(f"acts {s}", 0)),
-            "payoff_per_round": share(counts.get(f"payoff {s}", 0) / SCALE, players * game.rounds),
+            "payoff_per_round": share(counts.get(f"payoff {s}", 0) / SCALE, players * played),
         }
     return {
         "kind": "public_goods",
         "endowment": e,
         "multiplier": game.multiplier,
         "punishment": game.punishment is not None,
-        "contributions": [
-            share(counts.get(f"round {t}", 0), e * n) for t in range(1, game.rounds + 1)
-        ],
+        "contributions": [share(counts.get(f"round {t}", 0), e * n) for t in range(1, played + 1)],
         "punishment_points": counts.get("points", 0),
         "by_strategy": by_strategy,
+        "played": {"rounds": played},
     }

@@ -6,6 +6,21 @@ turn and cooperation rate, the same per strategy, a ranking by total and the pay
 (the mean payoff per turn of row against column). The donation game's results are in
 donation.py (cooperation rate, the share in good standing, payoffs per strategy),
 public_goods.py (contributions per round) and trust.py (shares sent and returned).
+
+Every game's results describe the rounds actually played, whatever the length of the run
+(`--ticks` shorter than the game, a run stopped with Ctrl-C): rates over the acts counted,
+payoffs per round (turn) played, and `played` saying how far the game went. A run's counts
+hold how many ticks it played (world/classic/base.py: `TICKS`, carried through checkpoints, so
+a resumed run that completes reports the whole game); each game turns them into its rounds
+played by its own timing (`rounds_played`), and world/classic/games.py adds whether the game
+finished and, when it did not, a note saying so (summary.json's `stopped_early` is then true).
+Cutting a game short is allowed for every kind rather than refused: a partial game's figures
+are meaningful as what happened in the rounds played, as long as they say they are partial.
+
+In the dilemma a turn is settled in the tick after it is played, when the opponent's move
+arrives: a run of T ticks holds T - 1 turns of every match still going (`played.rounds`), its
+totals are those of the turns settled and `mean_per_turn` is per turn settled; the cooperation
+rates count every move made, the last tick's unanswered moves of a cut run included.
 """
 
 from __future__ import annotations
@@ -15,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from world.classic.base import share
+from world.classic.base import rounds_played, share
 from world.classic.config import IteratedDilemma
 from world.stats import SCALE
 
@@ -71,4 +86,5 @@ def dilemma_results(game: IteratedDilemma, counts: Counter[str]) -> dict[str, An
             [share(float(payoff[i, j]), float(turns[i, j])) for j in range(n)] for i in range(n)
         ],
         "cooperation_rate": share(float(coops.sum()), float(moves.sum())),
+        "played": {"rounds": rounds_played(counts, game.turns, lag=1)},
     }

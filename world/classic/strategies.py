@@ -3,6 +3,8 @@
 Each decides every match it plays at once, from the match's history as the player saw it
 (the moves actually made, noise included, as axelrod records them): the turns played, the last
 moves of both sides as bits (bit 0 the last turn, 1 cooperation) and the opponent's counts.
+The memory-one strategies (memory_one.py: GTFT, the zero-determinant ones, Random with any p,
+any vector as "Memory One(...)") share one rule that reads each player's vector of chances.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
+
+from world.classic.memory_one import FAMILIES, RSTP, MemoryOne, memory_one, split
 
 #: Strategies of the donation game (world/classic/donation.py).
 DONATION_STRATEGIES: tuple[str, ...] = ("Discriminator", "Cooperator", "Defector")
@@ -37,6 +41,9 @@ class History:
     their_c: np.ndarray  # the opponent's cooperations so far
     their_d: np.ndarray  # the opponent's defections so far
     coin: np.ndarray  # a uniform draw in [0, 1) from the player's stream
+    #: (rows, 5): a memory-one player's chances of cooperating after CC, CD, DC, DD (its
+    #: move first) and on the first move (`MemoryOne.row`); unused by the other strategies
+    chances: np.ndarray
 
     def first(self) -> np.ndarray:
         return self.turn == 0
@@ -64,6 +71,13 @@ def _always(value: bool) -> Rule:
     return lambda h: np.full(len(h.turn), value)
 
 
+def _memory_one(h: History) -> np.ndarray:
+    """Cooperate with the chance the vector gives the last turn's outcome, or the first move."""
+    outcome = 2 * (~h.my_last()).astype(np.int64) + (~h.their_last()).astype(np.int64)
+    column = np.where(h.first(), 4, outcome)  # 0 CC, 1 CD, 2 DC, 3 DD, 4 start
+    return h.coin < h.chances[np.arange(len(column)), column]
+
+
 #: name -> rule giving True to cooperate; the order is the strategy's index in a shard.
 STRATEGIES: dict[str, Rule] = {
     "Cooperator": _always(True),
@@ -81,11 +95,27 @@ STRATEGIES: dict[str, Rule] = {
     "Cycler CCD": lambda h: h.turn % 3 != 2,
     "Go By Majority": lambda h: h.their_d <= h.their_c,
     "Hard Go By Majority": lambda h: h.their_d < h.their_c,
-    "Random": lambda h: h.coin < 0.5,
+    # the memory-one families, "Random" (p = 1/2 by default) in its place of old
+    **{name: _memory_one for name in FAMILIES},
 }
 STRATEGY_NAMES: tuple[str, ...] = tuple(STRATEGIES)
-#: Strategies whose moves depend on chance (the rest are deterministic).
-STOCHASTIC: frozenset[str] = frozenset({"Random"})
+#: Strategies whose moves depend on chance (the rest are deterministic), with their defaults:
+#: every memory-one family but Win-Shift Lose-Stay ("Memory One" may be either).
+STOCHASTIC: frozenset[str] = frozenset(FAMILIES) - {"Win-Shift Lose-Stay"}
+
+
+def resolve(spec: str, payoffs: RSTP) -> tuple[int, MemoryOne | None]:
+    """A player's strategy as a scenario writes it ("Tit For Tat", "GTFT(0.1)", "Memory
+    One(1, 0, 1, 0)"): its index in STRATEGY_NAMES and, for a memory-one strategy, its vector
+    under the payoffs. ValueError, one line, for an unknown name or a bad parameter."""
+    name, arguments = split(spec)
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; allowed: {', '.join(STRATEGY_NAMES)}")
+    if name in FAMILIES:
+        return STRATEGY_NAMES.index(name), memory_one(spec, name, arguments, payoffs)
+    if arguments is not None:
+        raise ValueError(f"{spec!r}: {name} takes no parameters")
+    return STRATEGY_NAMES.index(name), None
 
 
 def cooperate(strategy: np.ndarray, history: History) -> np.ndarray:
