@@ -38,6 +38,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from inference.answer import answer_schema  # noqa: E402
+from inference.backends.base import Request  # noqa: E402
+from inference.backends.engine import EngineBackend  # noqa: E402
+from inference.connect import InProcessModel  # noqa: E402
+from inference.gateway import Gateway  # noqa: E402
+from inference.small_model import WHEEL_SHA256, cache_root, prepare  # noqa: E402
+from inference.tiny_model import make_tiny_model  # noqa: E402
+from inference.traces import read_traces  # noqa: E402
+from world.record import RunRecord  # noqa: E402
+from world.runtime import LocalRuntime  # noqa: E402
+from world.scenario import parse_scenario  # noqa: E402
+
 MAX_MODEL_LEN = 2048
 #: Characters and ticks by model, unless given: the tiny model is fast, SmolLM2 is not.
 SIZES = {"tiny": (60, 8), "smollm2": (24, 4)}
@@ -59,23 +71,13 @@ def cpu() -> str:
 def model_folder(which: str, tmp: Path) -> str:
     """The model folder: the tiny model made in `tmp`, SmolLM2 prepared in the cache, or DIR."""
     if which == "tiny":
-        from inference.tiny_model import make_tiny_model
-
         return str(make_tiny_model(tmp / "tiny"))
     if which == "smollm2":
-        from inference.small_model import WHEEL_SHA256, cache_root, prepare
-
         return str(prepare(cache_root() / "models" / f"smollm2-{WHEEL_SHA256[:12]}"))
     return which
 
 
 def world(model: str, folder: Path, characters: int, ticks: int, dtype: str) -> dict:
-    from inference.backends.engine import EngineBackend
-    from inference.connect import InProcessModel
-    from world.record import RunRecord
-    from world.runtime import LocalRuntime
-    from world.scenario import parse_scenario
-
     sc = parse_scenario(
         {
             "name": "llmbench",
@@ -127,8 +129,6 @@ def world(model: str, folder: Path, characters: int, ticks: int, dtype: str) -> 
 
 
 def recorded(folder: Path) -> list[dict]:
-    from inference.traces import read_traces
-
     return [r for r in read_traces(folder) if r["type"] == "request"]
 
 
@@ -138,8 +138,6 @@ def offline(model: str, requests: list[dict], dtype: str) -> dict:
     from vllm import LLM, SamplingParams
     from vllm.config import StructuredOutputsConfig
     from vllm.sampling_params import StructuredOutputsParams
-
-    from inference.answer import answer_schema
 
     llm = LLM(
         model=model,
@@ -178,11 +176,6 @@ def offline(model: str, requests: list[dict], dtype: str) -> dict:
 
 
 def gateway(model: str, requests: list[dict], dtype: str) -> dict:
-    from inference.answer import answer_schema
-    from inference.backends.base import Request
-    from inference.backends.engine import EngineBackend
-    from inference.gateway import Gateway
-
     reqs = [
         Request(
             key=r["key"],

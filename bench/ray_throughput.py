@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from actors.cluster.connect import connect
+from actors.cluster.coordinator import RayRuntime
 from world.runtime import LocalRuntime, Runtime
 from world.scenario import Scenario, parse_scenario
 
@@ -77,8 +79,6 @@ def local(size: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
 
 
 def on_ray(size: int, shards: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
-    from actors.cluster.coordinator import RayRuntime
-
     start = time.perf_counter()
     rt = RayRuntime(scenario(size, seed), shards)
     pids = [os.getpid(), *(w["pid"] for w in rt.where())]
@@ -121,8 +121,6 @@ def main() -> int:
     p.add_argument("--parts", default="A,B", help="which parts to run (A,B)")
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args()
-
-    from actors.cluster.connect import connect
 
     cpus = int(connect()["CPU"])
     print(

@@ -31,6 +31,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from inference.train import train  # noqa: E402
+
 NAMES = ["Ada", "Bo", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo"]
 GOODS = ["grain", "fish", "tools", "cloth", "medicine"]
 FEELINGS = ["joy", "gratitude", "anger", "sadness", "fear"]
@@ -117,8 +119,6 @@ def make_dataset(base: Path, folder: Path, examples: int, tokens: int) -> float:
 def measure_one(args: argparse.Namespace) -> dict[str, Any]:
     """One rank's training, timed per step (in this process)."""
     import torch
-
-    from inference.train import train
 
     stamps: list[float] = []
     result = train(

@@ -47,6 +47,7 @@ def measure_one(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
     import yaml
 
+    # not at the top: world imports numpy, whose BLAS reads the thread vars set by pin_one_core
     from world import LocalRuntime
     from world.scenario import parse_scenario
 

@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from inference.connect import InProcessModel
 from inference.vllm_server import free_port
 from tests.commands import ROOT, socius
+from tests.inference.scripted import Scripted, good_answer, legal_of
 from tests.prometheus import Prometheus, prometheus
+from world.record import RunRecord
+from world.runtime import LocalRuntime
+from world.scenario import load_scenario
 
 pytestmark = [pytest.mark.slow]
 
@@ -130,12 +135,6 @@ def test_a_port_in_use_is_named(tmp_path):
 
 def test_the_inference_series_agree_with_the_record(scraped, tmp_path):
     """An LLM run (answers replayed from a record made here) exports its inference figures."""
-    from inference.connect import InProcessModel
-    from tests.inference.scripted import Scripted, good_answer, legal_of
-    from world.record import RunRecord
-    from world.runtime import LocalRuntime
-    from world.scenario import load_scenario
-
     prom, port = scraped
     scenario = ROOT / "examples" / "village-llm.yaml"
     sc = load_scenario(scenario).with_overrides(ticks=6)

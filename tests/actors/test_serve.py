@@ -24,7 +24,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from actors.served.player_client import Operator, Player, channel
 from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
-from tests.commands import popen_socius, socius
+from tests.commands import ROOT, popen_socius, socius
 from world.journal import read_journal
 from world.record import journal_path
 from world.wire import from_batch
@@ -391,8 +391,6 @@ class Terminal:
         import subprocess
         import sys
 
-        from tests.commands import ROOT
-
         self.master, slave = pty.openpty()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "actors.cli", "play", *(str(a) for a in args)],
@@ -473,8 +471,6 @@ def test_the_outside_agent_example_plays_a_whole_world(served: Served) -> None:
     import subprocess
     import sys
     import time
-
-    from tests.commands import ROOT
 
     agent = subprocess.Popen(
         [

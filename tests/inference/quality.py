@@ -35,7 +35,19 @@ from typing import Any
 
 import numpy as np
 
-from world.vocab import EMOTION_NAMES
+from inference.answer import answer_schema, legal_names, parse
+from inference.backends.base import Request
+from inference.backends.engine import EngineBackend
+from inference.gateway import Gateway
+from inference.prompt import Cast, Scene
+from inference.traces import latest
+from world.acts import ACTION_NAMES, COOPERATION, SITUATION_NAMES, Situation
+from world.emotion import unquantize
+from world.minds import MODEL_MIND
+from world.runtime import LocalRuntime
+from world.scenario import parse_scenario
+from world.shard import reading_rows
+from world.vocab import EMOTION_NAMES, Kind
 
 ROOT = Path(__file__).resolve().parents[2]
 WORD = re.compile(r"[a-z0-9']+")
@@ -81,8 +93,6 @@ def reading_figures(readings: list[dict[str, str]]) -> dict[str, float]:
 
 def figures(run: Path) -> dict[str, Any]:
     """The quality figures of one run's traces."""
-    from inference.traces import latest
-
     requests = latest(run, "request")
     decisions = latest(run, "decision")
     first = [requests[d["requests"][0]] for d in decisions.values() if d["requests"]]
@@ -163,10 +173,6 @@ def capture(scenario: Any, ticks: int, per_situation: int) -> list[tuple[Any, An
     """Decisions of `llm` characters about someone they know, from a run of the heuristic
     minds: (the shard's characters, the tick's pending decisions, the row, the heuristic's
     decisions), copies."""
-    from world.acts import Situation
-    from world.minds import MODEL_MIND
-    from world.runtime import LocalRuntime
-
     wanted = {int(Situation[s]) for s in PROBED}
     taken: collections.Counter[int] = collections.Counter()
     cases: list[tuple[Any, Any, int, Any]] = []
@@ -204,9 +210,6 @@ def capture(scenario: Any, ticks: int, per_situation: int) -> list[tuple[Any, An
 def _reading_of(pending: Any, row: int, decided: Any) -> tuple[Any, Any, Any] | None:
     """For a decision that answers someone who showed a feeling: their hidden feelings, the
     heuristic reader's guess and what they showed (0..1 each); None for any other decision."""
-    from world.emotion import unquantize
-    from world.shard import reading_rows
-
     b, rd = pending.batch, pending.readings
     key = (int(b.local[row]), int(b.counterpart[row]), int(b.ref[row]))
     hits = [
@@ -222,8 +225,6 @@ def _reading_of(pending: Any, row: int, decided: Any) -> tuple[Any, Any, Any] | 
 
 
 def _with_profile(chars: Any, pending: Any, row: int, profile: dict[str, Any]) -> Any:
-    from world.vocab import Kind
-
     c = copy.deepcopy(chars)
     b = pending.batch
     lo, slot, other = int(b.local[row]), int(b.slot[row]), int(b.counterpart[row])
@@ -240,14 +241,6 @@ def _with_profile(chars: Any, pending: Any, row: int, profile: dict[str, Any]) -
 
 def probe(model: str, scenario_file: Path, pairs: int, ticks: int, dtype: str) -> dict[str, Any]:
     import yaml
-
-    from inference.answer import answer_schema, legal_names, parse
-    from inference.backends.base import Request
-    from inference.backends.engine import EngineBackend
-    from inference.gateway import Gateway
-    from inference.prompt import Cast, Scene
-    from world.acts import ACTION_NAMES, COOPERATION, SITUATION_NAMES
-    from world.scenario import parse_scenario
 
     sc = parse_scenario(yaml.safe_load(scenario_file.read_text()))
     llm = sc.llm

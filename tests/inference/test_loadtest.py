@@ -17,8 +17,10 @@ from inference.loadtest.figures import Sample, Slo, measure
 from inference.loadtest.live import LiveFigures
 from inference.loadtest.pool import LocalPool
 from inference.loadtest.workload import Knobs, closed_world, recorded, schedule
+from inference.prompt import Cast
 from inference.vllm_server import parse_metrics
 from tests.commands import instant, socius
+from world.errors import UserError
 
 
 def counts(url: str) -> dict[str, int]:
@@ -54,8 +56,6 @@ def test_figures_follow_vllms_definitions() -> None:
     [("ttft=abc", "positive number"), ("latency=5", "NAME=MS"), ("ttft", "NAME=MS")],
 )
 def test_bad_slo_is_named(text: str, words: str) -> None:
-    from world.errors import UserError
-
     with pytest.raises(UserError, match=words):
         Slo.parse(text)
 
@@ -201,8 +201,6 @@ def test_mistakes_get_one_line(tmp_path: Path) -> None:
 
 
 def test_lore_and_history_lengthen_the_shared_and_the_personal_prefix() -> None:
-    from inference.prompt import Cast
-
     plain = Cast(closed_world(20, Knobs(), seed=1, timeout=5.0))
     long = Cast(closed_world(20, Knobs(lore=800, history=300), seed=1, timeout=5.0))
     # the rules (the prefix every prompt shares) grow by the lore, the same for everyone

@@ -20,10 +20,12 @@ from inference.traces import export, latest
 from tests.inference.scripted import Scripted, good_answer, legal_of
 from world.acts import ACTION_NAMES
 from world.errors import RunFolderError
+from world.journal import read_journal
 from world.record import RunRecord
 from world.runtime import LocalRuntime
 from world.scenario import Scenario, parse_scenario
 from world.vocab import PRICE
+from world.wire import from_batch
 
 
 def llm_world(size: int = 30, ticks: int = 6, decisions: str = "all", **llm: object) -> Scenario:
@@ -170,8 +172,6 @@ def test_invalid_answers_are_retried_once_then_fall_back(tmp_path):
 def test_words_travel_with_the_act(tmp_path):
     backend = Scripted(lambda r: good_answer(legal_of(r)[0], say=f"words of {r.key}"))
     run(llm_world(ticks=3), backend, tmp_path / "run")
-    from world.journal import read_journal
-    from world.wire import from_batch
 
     said = []
     for path in sorted((tmp_path / "run" / "journal").glob("*.sjl")):

@@ -13,9 +13,12 @@ import pytest
 from tests.commands import socius
 from world.classic.strategies import STOCHASTIC, STRATEGY_NAMES
 from world.errors import ScenarioError
-from world.record import RunRecord, latest_checkpoint
+from world.journal import read_journal
+from world.record import RunRecord, journal_path, latest_checkpoint
 from world.runtime import LocalRuntime
 from world.scenario import Scenario, load_scenario, parse_scenario
+from world.vocab import Kind
+from world.wire import from_batch
 
 AXELROD = {s.name: s for s in axl.strategies}
 DETERMINISTIC = [n for n in STRATEGY_NAMES if n not in STOCHASTIC]
@@ -118,11 +121,6 @@ def test_journal_holds_every_move(tmp_path: Path) -> None:
     """Each move travels as an OBSERVATION envelope from the player to its opponent, journaled
     in the tick it was made: tit for tat against the defector cooperates once, then defects;
     the defector never cooperates; 2 players x 1 match x 6 turns = 12 moves."""
-    from world.journal import read_journal
-    from world.record import RunRecord, journal_path
-    from world.vocab import Kind
-    from world.wire import from_batch
-
     sc = ipd(["Tit For Tat", "Defector"], turns=6)
     record = RunRecord(tmp_path / "run", sc, 2)
     LocalRuntime(sc, 2, record).run()
