@@ -115,9 +115,10 @@ def train(
     alpha: int = 16,
     max_steps: int | None = None,
     batch_size: int = 4,
-    max_length: int = 512,
+    max_length: int = 1024,
     seed: int = 0,
     progress: Progress | None = None,
+    notice: Callable[[str], None] | None = None,
     resume: bool = True,
     checkpoint_every: int = 50,
     warmup: int = 10,
@@ -127,7 +128,8 @@ def train(
     """Train a LoRA adapter of `base` on the dataset in `data` into `out` (see the module).
     `max_steps`, when given, is the length of the training instead of `epochs` (the data
     cycles through as many epochs as that takes). With `resume`, a training already in `out`
-    continues from its last checkpoint."""
+    continues from its last checkpoint. `notice` hears, before the first step, whether
+    `max_length` cut any conversation."""
     base, data, out = Path(base), Path(data), Path(out)
     resolved = resolve_precision(precision)
     hyper = {
@@ -148,6 +150,9 @@ def train(
             f"--max-length: every prompt of {data} is {max_length} tokens or longer, so no "
             f"answer is left to learn; give a larger --max-length"
         )
+    cut = tokens.notice(max_length)
+    if cut is not None and notice is not None:
+        notice(cut)
     per_epoch = steps_per_epoch(len(tokens.examples), batch_size)
     total = max_steps if max_steps is not None else epochs * per_epoch
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)

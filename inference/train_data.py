@@ -177,6 +177,18 @@ class Stats:
     truncated: int  # cut at max_length (the answer's end is not learnt)
     skipped: int  # the prompt alone was max_length or longer
 
+    def notice(self, max_length: int) -> str | None:
+        """One line when `max_length` cut or dropped conversations (None when it fit them
+        all): a training that learns half-answers looks like a good one by its loss."""
+        if not self.truncated and not self.skipped:
+            return None
+        rows = len(self.examples) + self.skipped
+        return (
+            f"--max-length {max_length}: of {rows} conversations, {self.truncated} are cut "
+            f"(the ends of their answers are not learnt) and {self.skipped} left out (the "
+            f"prompt alone fills it); a larger --max-length fits them"
+        )
+
 
 def steps_per_epoch(examples: int, batch_size: int) -> int:
     return -(-examples // batch_size)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -100,8 +101,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-length",
         type=flags.number("--max-length", low=8),
-        default=512,
-        help="tokens of an example, prompt and answer; longer ones are cut (default 512)",
+        default=1024,
+        help="tokens of an example, prompt and answer; longer ones are cut, and said so "
+        "(default 1024: the world's prompts are 450-600 tokens for SmolLM2)",
     )
     p.add_argument(
         "--warmup",
@@ -154,6 +156,7 @@ def run_training(args: argparse.Namespace) -> int:
             max_length=args.max_length,
             seed=args.seed,
             progress=bar.report,
+            notice=bar.notice,
             checkpoint_every=args.checkpoint_every,
             warmup=args.warmup,
             dropout=args.dropout,
@@ -206,6 +209,10 @@ class _Bar:
     def __exit__(self, *exc: Any) -> None:
         if self.task is not None:
             self.progress.__exit__(None, None, None)
+
+    def notice(self, line: str) -> None:
+        """A line before the first step (even with --quiet: it says what is not learnt)."""
+        print(f"socius train: {line}", file=sys.stderr)
 
     def report(self, step: int, total: int, loss: float) -> None:
         now = time.perf_counter()

@@ -161,6 +161,31 @@ def test_only_the_answer_is_learnt(tiny_model: Path) -> None:
     assert learnt.startswith(row[-1]["content"] + tokenizer.eos_token)
 
 
+def test_a_max_length_that_cuts_answers_says_so(tiny_model: Path) -> None:
+    """A max length inside the answers cuts every conversation and one shorter than the
+    prompts leaves them out: the notice counts both; one that fits them all says nothing."""
+    tokenizer, _ = base_model(tiny_model)
+    conversations = [r["messages"] for r in rows(6)]
+    lengths = [
+        len(
+            tokenizer.encode(
+                tokenizer.apply_chat_template(c, tokenize=False), add_special_tokens=False
+            )
+        )
+        for c in conversations
+    ]
+    fits = tokenize(tokenizer, conversations, max(lengths) + 8)
+    assert fits.notice(max(lengths) + 8) is None and len(fits.examples) == 6
+    cut = tokenize(tokenizer, conversations, min(lengths) - 1)
+    assert cut.truncated + cut.skipped == 6 and cut.truncated >= 1
+    line = cut.notice(min(lengths) - 1)
+    assert line is not None and "\n" not in line
+    assert f"of 6 conversations, {cut.truncated} are cut" in line and "--max-length" in line
+    assert f"{cut.skipped} left out" in line
+    none = tokenize(tokenizer, conversations, 8)
+    assert none.skipped == 6 and "6 left out" in str(none.notice(8))
+
+
 def test_the_adapter_loads_in_peft_and_changes_the_output(unbroken: Any, tiny_model: Path) -> None:
     import torch
     from peft import PeftModel
