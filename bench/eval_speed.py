@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine import cpu_model  # bench/machine.py
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -27,16 +29,6 @@ from actors.lab.eval.minds import Heuristic, Majority, Oracle, Random  # noqa: E
 from actors.lab.eval.model import ModelMind  # noqa: E402
 from inference.connect import Target  # noqa: E402
 from world.scenario import load_scenario  # noqa: E402
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> int:

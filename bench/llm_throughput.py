@@ -27,13 +27,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import cpu  # bench/machine.py
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,19 +53,6 @@ from world.scenario import parse_scenario  # noqa: E402
 MAX_MODEL_LEN = 2048
 #: Characters and ticks by model, unless given: the tiny model is fast, SmolLM2 is not.
 SIZES = {"tiny": (60, 8), "smollm2": (24, 4)}
-
-
-def cpu() -> str:
-    """The CPU's model name and the cores this process may use."""
-    name = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{name}, {len(os.sched_getaffinity(0))} cores"
 
 
 def model_folder(which: str, tmp: Path) -> str:

@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from machine import cpu_model  # bench/machine.py
+
 from actors.cluster.connect import connect
 from actors.cluster.coordinator import RayRuntime
 from world.runtime import LocalRuntime, Runtime
@@ -124,7 +126,7 @@ def main() -> int:
 
     cpus = int(connect()["CPU"])
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"machine: {cpu_model()}, {os.cpu_count()} CPUs, "
         f"Ray sees {cpus}; Python {platform.python_version()}"
     )
     figures: dict[str, Any] = {}

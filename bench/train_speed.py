@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from machine import cpu_model  # bench/machine.py
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -45,16 +47,6 @@ RULES = (
     "with one JSON object: action (one of the options), say (your words), reading (how the "
     "other truly feels: each of joy, gratitude, anger, sadness, fear as none, low, some or high)."
 )
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def conversation(rng: random.Random, memories: int) -> list[dict[str, str]]:

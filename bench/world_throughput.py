@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from machine import cpu_model  # bench/machine.py
+
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 TARGET_RATE = 100_000  # character-ticks per second, one core
 TARGET_BYTES = 10_240  # bytes per character
@@ -106,13 +108,6 @@ def measure_one(args: argparse.Namespace) -> dict[str, Any]:
         "cpu": cpu,
         "numpy": np.__version__,
     }
-
-
-def cpu_model() -> str:
-    info = Path("/proc/cpuinfo")
-    lines = info.read_text().splitlines() if info.exists() else []
-    models = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")]
-    return models[0] if models else platform.processor() or "unknown"
 
 
 def verdict(ok: bool) -> str:

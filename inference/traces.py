@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from world.errors import RunFolderError
 from world.journal import read_journal
+from world.journal_mode import require_journal
 from world.vocab import Kind
 from world.wire import from_batch
 
@@ -114,6 +115,7 @@ def _journal_facts(folder: Path) -> tuple[dict[tuple[int, int], str], dict[tuple
 def export(folder: Path, out: IO[str]) -> int:
     """Write one chat-format JSON line per decision the model made; returns how many."""
     check_traces(folder)
+    require_journal(folder, "socius traces export (what became of promises and offers)")
     requests = latest(folder, "request")
     decisions = latest(folder, "decision")
     outcomes = latest(folder, "outcome")

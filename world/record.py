@@ -3,7 +3,8 @@
     scenario.yaml   the validated scenario as run
     summary.json    final figures and state_digest
     metrics.csv     one row per tick, the figures the Prometheus exporter shows
-    journal/        every envelope (world/journal.py), one file per shard
+    journal.json    what the journal keeps (world/journal_mode.py: full, sample:K or off)
+    journal/        the envelopes (world/journal.py), one file per shard; none when off
     checkpoints/    tick-NNNNNNNN/: a msgpack snapshot per shard, then manifest.json
 
 Files are written so that a run stopped at any moment loses nothing already written: metrics
@@ -25,8 +26,9 @@ from typing import Any, TextIO
 import msgpack
 import yaml
 
-from world.errors import RunFolderError
+from world.errors import RunFolderError, UserError
 from world.journal import JournalWriter
+from world.journal_mode import FULL, JournalMode, Kept, read_kept, write_kept
 from world.scenario import Scenario, parse_scenario
 
 KEEP_CHECKPOINTS = 2  # older complete checkpoints are removed
@@ -112,7 +114,8 @@ def check_new_folder(folder: Path) -> None:
 
 class RunRecord:
     """Writes a run folder. `journals=False` when the shards write their own journals
-    (the Ray runtime); `resume=True` to continue an existing folder."""
+    (the Ray runtime); `resume=True` to continue an existing folder (whose journal keeps what
+    it kept: `journal` is then ignored); `journal`: what the journal keeps (default full)."""
 
     def __init__(
         self,
@@ -121,12 +124,23 @@ class RunRecord:
         n_shards: int,
         resume: bool = False,
         journals: bool = True,
+        journal: JournalMode = FULL,
     ) -> None:
         self.folder = Path(folder)
         if not resume:
             check_new_folder(self.folder)
+            problem = journal.problem(scenario.population.size)
+            if problem:
+                raise UserError(problem)
+        self.kept = (
+            read_kept(self.folder)
+            if resume
+            else Kept.of(journal, scenario.seed, scenario.population.size)
+        )
         try:
-            (self.folder / "journal").mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if self.kept.mode.keep != "off":
+                (self.folder / "journal").mkdir(exist_ok=True)
             (self.folder / "checkpoints").mkdir(exist_ok=True)
         except OSError as err:
             raise RunFolderError(
@@ -134,11 +148,11 @@ class RunRecord:
             ) from None
         if not resume:
             (self.folder / "scenario.yaml").write_text(scenario.to_yaml(), encoding="utf-8")
-        self.journals = (
-            [JournalWriter(journal_path(self.folder, i)) for i in range(n_shards)]
-            if journals
-            else []
-        )
+            write_kept(self.folder, self.kept)
+        self.journals: list[JournalWriter] = []
+        if journals:  # else the shards write their own (the Ray runtime)
+            writers = [self.kept.writer(journal_path(self.folder, i)) for i in range(n_shards)]
+            self.journals = [w for w in writers if w is not None]
         self._metrics_path = self.folder / "metrics.csv"
         self._metrics: TextIO | None = None
         self._writer: Any = None
@@ -148,7 +162,8 @@ class RunRecord:
     # --- every tick -------------------------------------------------------------------------
 
     def journal(self, shard: int, payload: bytes) -> None:
-        self.journals[shard].write(payload)
+        if self.journals:  # none when the journal is off (or the shards write their own)
+            self.journals[shard].write(payload)
 
     def metrics_row(self, row: dict[str, Any]) -> None:
         if self._writer is None:
@@ -231,5 +246,6 @@ class RunRecord:
         self.flush()
         for j in self.journals:
             j.close()
+        self.journals = []
         if self._metrics is not None:
             self._metrics.close()

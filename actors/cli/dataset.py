@@ -15,6 +15,7 @@ from actors.lab.dataset import (
     KINDS,
     SPLITS,
     Run,
+    check_decisions,
     pairs,
     rows_of,
     sample,
@@ -89,6 +90,9 @@ def make_dataset(args: argparse.Namespace) -> int:
         raise UserError("a run is given twice; give each run once")
     runs = [Run.of(folder) for folder in args.runs]
     split = split_of(runs, args.train_seeds, args.test_seeds)
+    if args.kind == "decisions":  # before anything is shown: what each run lacks
+        for run in runs:
+            check_decisions(run)
     check_new_folder(args.out)
     rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     progress = Progress(

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from world.errors import UserError
+from world.journal_mode import JournalMode
+
 T = TypeVar("T")
 
 SEED_LIMIT = 2**63 - 1
@@ -273,4 +276,30 @@ def metrics_flags(host: str | None = "0.0.0.0", linger: bool = True) -> argparse
 def quiet_flag(what: str = "no progress bar or table") -> argparse.ArgumentParser:
     p = parent()
     p.add_argument("--quiet", action="store_true", help=what)
+    return p
+
+
+def journal_mode(args: argparse.Namespace, default: JournalMode) -> JournalMode:
+    """What --journal asks for (`default` without the flag); a bad value is a UserError of
+    one line."""
+    text = getattr(args, "journal", None)
+    if text is None:
+        return default
+    try:
+        return JournalMode.parse(text)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+
+
+def journal_flag(default: str) -> argparse.ArgumentParser:
+    """What the run's journal keeps (world/journal_mode.py, read with `journal_mode`);
+    `default` as the command has it."""
+    p = parent()
+    p.add_argument(
+        "--journal",
+        metavar="full|sample:K|off",
+        help=f"what the journal keeps: full = every envelope; sample:K = every envelope sent "
+        f"or received by K characters picked from the seed; off = none (then socius journal "
+        f"and socius traces export cannot read the run); default {default}",
+    )
     return p

@@ -15,6 +15,7 @@ from actors.cli import flags
 from protos import society_pb2 as pb
 from world.errors import RunFolderError, UserError
 from world.journal import Scan, read_journal
+from world.journal_mode import read_kept, require_journal
 from world.phrases import render
 from world.vocab import EMOTION_NAMES, Kind
 from world.wire import canonical, concat, from_batch, to_envelope
@@ -44,6 +45,7 @@ def journal_files(run: Path) -> list[Path]:
             f"run folder {str(run)!r} not found; give the folder `socius run` "
             f"wrote (it holds summary.json and journal/)"
         )
+    require_journal(run, "socius journal", sample_ok=True)
     files = sorted((run / "journal").glob("shard-*.sjl"))
     if not files:
         raise RunFolderError(
@@ -111,6 +113,7 @@ def cmd_journal(args: argparse.Namespace) -> int:
             if kind is None:
                 raise UserError(f"unknown kind {args.kind!r}; allowed: {', '.join(KIND_NAMES)}")
         shown = 0
+        _warn_sampled(args.run)
         for tick, bs in by_tick(args.run, scans):
             if args.tick is not None and tick != args.tick:
                 continue
@@ -165,13 +168,29 @@ def cmd_journal(args: argparse.Namespace) -> int:
             f"  per tick: mean {total / len(per_tick):,.1f}, busiest tick {busiest} "
             f"({per_tick[busiest]:,})"
         )
+    kept = read_kept(args.run)
     summary = args.run / "summary.json"
-    if summary.is_file():
+    if kept.mode.keep == "sample":
+        print(
+            f"  the journal keeps the envelopes of {kept.mode.count} sampled characters "
+            f"({', '.join(map(str, kept.characters))}) (--journal {kept.mode})"
+        )
+    elif summary.is_file():
         expected = json.loads(summary.read_text())["totals"]["envelopes"]
         verdict = "matches" if expected == total else "DOES NOT match"
         print(f"  summary.json counts {expected:,} envelopes: the journal {verdict}")
     _warn_torn(scans)
     return 0
+
+
+def _warn_sampled(run: Path) -> None:
+    kept = read_kept(run)
+    if kept.mode.keep == "sample":
+        print(
+            f"socius: {run} kept the envelopes of {kept.mode.count} sampled characters only "
+            f"({', '.join(map(str, kept.characters))}): --journal {kept.mode}",
+            file=sys.stderr,
+        )
 
 
 def _warn_torn(scans: list[Scan]) -> None:

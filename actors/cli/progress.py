@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from world.journal_mode import journal_bytes, read_kept
 from world.runtime import RunResult
 from world.stats import TickStats
 
@@ -87,6 +88,7 @@ def print_figures(result: RunResult, folder: Path) -> None:
             "in need / hungry / sick",
             f"{figures['in_need']} / {figures['hungry']} / {figures['sick']}",
         ),
+        journal_row(folder, totals["envelopes"]),
         ("seconds", f"{result.seconds:.2f}"),
         ("state digest", result.state_digest[:16] + "…"),
     ]
@@ -95,3 +97,21 @@ def print_figures(result: RunResult, folder: Path) -> None:
     console = Console(file=sys.stdout)
     console.print(table)
     console.print(f"run folder: {folder}")
+
+
+def size(n: int) -> str:
+    """Bytes as a person reads them: 812 B, 31.4 kB, 190.2 MB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+def journal_row(folder: Path, envelopes: int) -> tuple[str, str]:
+    """The closing table's row for the journal: its size on disk and what it keeps."""
+    mode = read_kept(folder).mode
+    if mode.keep == "off":
+        return "journal on disk", "none (--journal off)"
+    n = journal_bytes(folder)
+    per = f", {n / envelopes:.1f} B per envelope" if mode.keep == "full" and envelopes else ""
+    return "journal on disk", f"{size(n)} ({mode}{per})"

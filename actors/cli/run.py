@@ -28,11 +28,12 @@ from rich.console import Console
 from rich.table import Table
 
 from actors.cli import flags
-from actors.cli.progress import RunProgress, print_figures
+from actors.cli.progress import RunProgress, journal_row, print_figures
 from actors.drive.driver import Driver, game_finished
 from actors.drive.exporter import RunExporter
 from actors.drive.launch import Launch, build_runtime, model_options
 from world.errors import RunFolderError, UserError
+from world.journal_mode import FULL, read_kept
 from world.record import RunRecord, check_new_folder, latest_checkpoint, load_run_scenario
 from world.runtime import RunResult, Runtime
 from world.scenario import load_scenario
@@ -92,7 +93,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def parents() -> list[argparse.ArgumentParser]:
-    return [flags.world_flags(), *runtime_parents()]
+    return [flags.world_flags(), flags.journal_flag("full"), *runtime_parents()]
 
 
 def launch_of(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> Launch:
@@ -117,6 +118,7 @@ def launch_of(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> 
         }
     players = getattr(args, "players_replay", None)
     return Launch(
+        journal=flags.journal_mode(args, FULL),
         runtime=pick(args.runtime, "runtime", "ray"),
         address=args.address,
         placement=pick(args.placement, "placement", "pack"),
@@ -140,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
         if args.shards is not None:
             raise UserError("give --shards or --characters-per-actor, not both")
         shards = math.ceil(sc.population.size / args.characters_per_actor)
+    problem = flags.journal_mode(args, FULL).problem(sc.population.size)
+    if problem:
+        raise UserError(problem)
     out = args.out or Path("runs") / (
         f"{sc.name}-seed{sc.seed}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     )
@@ -149,6 +154,13 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(
                 f"--resume-if-exists: {str(out)!r} holds a run of another scenario (or other "
                 f"--ticks, --seed, --characters or --shards); choose another --out"
+            )
+        kept = read_kept(out).mode
+        asked = flags.journal_mode(args, kept)
+        if asked != kept:
+            raise UserError(
+                f"--resume-if-exists: {str(out)!r} holds a run whose journal keeps {kept}, not "
+                f"{asked}; a run keeps one journal mode (drop --journal, or choose another --out)"
             )
         return resume_folder(args, out)
     check_new_folder(out)  # before starting Ray
@@ -277,6 +289,7 @@ def print_game(result: RunResult, summary: dict[str, Any], folder: Path) -> None
     table.add_column("value", justify="right")
     table.add_row("characters", f"{summary['characters']:,}")
     table.add_row("envelopes (all ticks)", f"{summary['totals']['envelopes']:,}")
+    table.add_row(*journal_row(folder, summary["totals"]["envelopes"]))
     table.add_row("seconds", f"{result.seconds:.2f}")
     table.add_row("state digest", result.state_digest[:16] + "…")
     Console(file=sys.stdout).print(table)

@@ -21,6 +21,7 @@ from actors.drive.launch import llm_target, model_options
 from actors.served.serving import ServedWorld, Serving
 from inference.connect import InProcessModel
 from world.errors import UserError
+from world.journal_mode import FULL
 from world.record import check_new_folder
 from world.scenario import Scenario, load_scenario
 
@@ -36,6 +37,7 @@ def parents() -> list[argparse.ArgumentParser]:
     # the model is asked from this process: no gateway replicas
     return [
         flags.world_flags(characters=False),
+        flags.journal_flag("full"),
         flags.llm_flags(replicas=False),
         flags.metrics_flags(host=None, linger=False),
     ]
@@ -146,6 +148,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         paused=args.paused,
         metrics_port=args.metrics_port,
         metrics_host=args.host,
+        journal=flags.journal_mode(args, FULL),
     )
     check_new_folder(out)
     mind, model = llm_mind(args, sc, out)

@@ -19,6 +19,7 @@ from actors.lab.sweep import Param, plan
 from actors.lab.sweep_figures import FIGURES, HEADLINE
 from actors.lab.sweep_folder import Outcome, Sweep
 from world.errors import UserError
+from world.journal_mode import OFF
 from world.record import check_new_folder
 from world.scenario import load_scenario
 
@@ -27,7 +28,7 @@ DESCRIPTION = (
     "and one whole in-process world each) on this machine or a cluster. Writes a sweep folder: "
     "runs.csv (a row per run: parameters, seed, digest, figures), stats.csv (per grid point: "
     "mean, sd, n and a 95% confidence interval from the t distribution) and every run's folder "
-    "under runs/."
+    "under runs/ (without a journal unless --journal says otherwise)."
 )
 EPILOG = """examples:
   socius sweep examples/village.yaml --param information.gossip=false,true --repeats 5
@@ -49,7 +50,11 @@ Repeat r of every grid point runs with seed (scenario seed + r); re-run any row 
 
 
 def parents() -> list[argparse.ArgumentParser]:
-    return [flags.address_flag(), flags.quiet_flag("no progress bar or table")]
+    return [
+        flags.address_flag(),
+        flags.journal_flag("off: a sweep's figures come from summaries, metrics and checkpoints"),
+        flags.quiet_flag("no progress bar or table"),
+    ]
 
 
 def add_arguments(sw: argparse.ArgumentParser) -> None:
@@ -102,8 +107,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     params = [Param.parse(text) for text in args.param]
     jobs = plan(base, params, args.repeats)  # every grid point validated before anything runs
+    journal = flags.journal_mode(args, OFF)
+    for job in jobs:
+        problem = journal.problem(job.scenario.population.size)
+        if problem:
+            raise UserError(problem)
     out = args.out or Path("sweeps") / f"{base.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    sweep = Sweep(out.resolve(), base, params, args.repeats, jobs)
+    sweep = Sweep(out.resolve(), base, params, args.repeats, jobs, journal)
     show = sweep.figures.chosen(args.show)  # checked before the folder is made
     connect(args.address)  # a cluster that cannot be reached leaves no folder behind
     if args.resume and (out / "sweep.json").is_file():

@@ -79,6 +79,7 @@ class RayRuntime(Runtime):
     def _spawn(self) -> None:
         data = self.scenario.model_dump()
         folder = str(self.record.folder.resolve()) if self.record is not None else None
+        kept = self.record.kept.to_json() if self.record is not None else None
         cpus = actor_cpus(self.placement, self.n_shards, ray.cluster_resources().get("CPU", 1))
         opts: dict[str, Any] = {
             "num_cpus": cpus,
@@ -89,7 +90,7 @@ class RayRuntime(Runtime):
             opts["resources"] = dict(self.placement.resources)
         self.actors = [
             ShardActor.options(**opts).remote(  # type: ignore[attr-defined]
-                data, i, self.n_shards, folder, self.llm, self.players
+                data, i, self.n_shards, folder, self.llm, self.players, kept
             )
             for i in range(self.n_shards)
         ]

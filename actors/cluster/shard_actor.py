@@ -23,6 +23,7 @@ from inference.connect import Target
 from inference.gateway import Gateway
 from inference.think import Thinker
 from world.journal import JournalWriter
+from world.journal_mode import FULL, Kept
 from world.player_record import RecordedPlayers
 from world.record import journal_path, read_shard_snapshot, write_shard_snapshot
 from world.runtime import make_shard
@@ -41,7 +42,9 @@ class ShardActor:
         folder: str | None,
         llm: dict[str, Any] | None = None,
         players: str | None = None,
+        journal: dict[str, Any] | None = None,
     ) -> None:
+        """`journal`: what the run's journal keeps (world/journal_mode.py `Kept.to_json`)."""
         sc = parse_scenario(scenario, source="coordinator")
         self.shard = make_shard(sc, index, n_shards)
         #: the shard as a village's, when something else decides for its characters (a model,
@@ -53,7 +56,10 @@ class ShardActor:
             self.village.visits = self.players.visits
         self.index = index
         self.folder = Path(folder) if folder else None
-        self.journal = JournalWriter(journal_path(self.folder, index)) if self.folder else None
+        kept = Kept.from_json(journal) if journal is not None else Kept(FULL)
+        self.journal: JournalWriter | None = (
+            kept.writer(journal_path(self.folder, index)) if self.folder else None
+        )
         self.inbox: dict[int, list[bytes]] = {}
         self.peers: list[Any] = []
         self.thinker: Thinker | None = None

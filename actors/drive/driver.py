@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from actors.drive.exporter import RunExporter
 from inference.figures import llm_section, run_figures
+from world.journal_mode import journal_bytes
 from world.record import RunRecord
 from world.runtime import RunResult, Runtime
 from world.stats import TickStats
@@ -154,6 +155,10 @@ class Driver:
         if llm is not None:
             target = f"{llm['kind']} {','.join(llm['where'])}"
             summary["llm"] = llm_section(result.totals, target, rt.inference_stats())
+        summary["journal"] = {
+            "keep": str(self.record.kept.mode),
+            "bytes": journal_bytes(self.record.folder),
+        }
         summary.update(sections)
         return mark_unfinished(summary)
 

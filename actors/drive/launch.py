@@ -18,6 +18,7 @@ from inference.connect import InProcessModel, Target
 from inference.traces import check_traces
 from inference.train import check_adapter
 from world.errors import UserError
+from world.journal_mode import FULL, JournalMode
 from world.player_record import RecordedPlayers, read_players
 from world.record import RunRecord
 from world.runtime import Decide, LocalRuntime, Runtime
@@ -38,6 +39,8 @@ class Launch:
     #: "replicas", "concurrency"}, or None
     llm: dict[str, Any] | None = None
     players_replay: str | None = None  # a served run whose players act again
+    #: what a new run's journal keeps (a resumed run keeps what its folder says it kept)
+    journal: JournalMode = FULL
 
     def __post_init__(self) -> None:
         if self.runtime not in ("ray", "local"):
@@ -165,7 +168,7 @@ def build_runtime(
     if launch.runtime == "local":
         n = shards or sc.shards or 1
         decide, recorded = in_process_minds(sc, target, players, played, n, folder)
-        record = RunRecord(folder, sc, n, resume=resume)
+        record = RunRecord(folder, sc, n, resume=resume, journal=launch.journal)
         local = LocalRuntime(sc, n, record, checkpoint_every, decide=decide)
         if recorded is not None:
             for shard in local.villages:
@@ -183,7 +186,7 @@ def build_runtime(
         if target is not None:
             assert launch.llm is not None
             gateways = Gateways.start(sc, target, launch.llm.get("replicas"))
-        record = RunRecord(folder, sc, n, resume=resume, journals=False)
+        record = RunRecord(folder, sc, n, resume=resume, journals=False, journal=launch.journal)
         try:
             runtime = RayRuntime(
                 sc, n, record, checkpoint_every, placement, llm=gateways, players=players

@@ -38,6 +38,7 @@ from inference.prompt import Cast
 from inference.questions import messages
 from inference.traces import export
 from world.errors import UserError
+from world.journal_mode import require_journal
 from world.record import atomic_write, load_run_scenario
 from world.scenario import Scenario
 from world.vocab import EMOTION_NAMES
@@ -161,14 +162,21 @@ def dialogue_rows(run: Run, items: Iterable[Item]) -> list[dict[str, Any]]:
     return rows
 
 
-def decision_rows(run: Run) -> list[dict[str, Any]]:
-    """The run's model decisions with their outcomes (`socius traces export`)."""
+def check_decisions(run: Run) -> None:
+    """A run decisions can be made from: its model's traces, and its whole journal (what
+    became of promises and offers)."""
     if not (run.folder / "traces").is_dir():
         raise UserError(
             f"{run.folder}: decisions come from a run whose characters thought with a model "
             f"(its traces/); this run has none. Make reading or dialogue data from it, or give "
             f"a run of an llm scenario"
         )
+    require_journal(run.folder, "socius dataset --kind decisions (what became of promises)")
+
+
+def decision_rows(run: Run) -> list[dict[str, Any]]:
+    """The run's model decisions with their outcomes (`socius traces export`)."""
+    check_decisions(run)
     text = io.StringIO()
     export(run.folder, text)
     rows = []

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from world.classic.base import TICKS
 from world.classic.games import results_of
 from world.errors import UserError
 from world.scenario import Scenario
@@ -171,10 +172,11 @@ def figures_for(scenarios: Iterable[Scenario]) -> Figures:
 
 def _classic(scenario: Scenario) -> Figures:
     """A classic game's figures: the numbers of its results, found by computing the results
-    of a game in which nothing happened yet (same keys, same strategies)."""
+    of a game played to its end in which nobody did anything (same keys, same strategies,
+    every round's entry)."""
     assert scenario.classic is not None
     rules = set(type(scenario.classic).model_fields) | {"players"}
-    results = results_of(scenario, Counter())
+    results = results_of(scenario, Counter({TICKS: scenario.classic.ticks_needed()}))
     top: list[Figure] = []
     rows: list[Figure] = []
     firsts: list[str] = []

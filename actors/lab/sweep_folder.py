@@ -7,7 +7,8 @@ one), runs.csv and stats.csv replaced whole at the end, and `reopen` to run only
                     run folder, state digest and figures (actors.lab.sweep_figures: a village's
                     figures, or a classic game's results)
     stats.csv       one row per grid point and figure: n, mean, sd, 95% CI (t distribution)
-    runs/pNNN-rKK/  the run folder of grid point NNN, repeat KK (read it with `socius report`)
+    runs/pNNN-rKK/  the run folder of grid point NNN, repeat KK (read it with `socius report`);
+                    without a journal unless the sweep ran with --journal
 
 Each run is a Ray task (actors/lab/sweep_task.py) on this machine or a cluster.
 """
@@ -33,6 +34,7 @@ from actors.lab.sweep import Job, Param, Point, points, shown
 from actors.lab.sweep_figures import Figures, figures_for
 from actors.lab.sweep_task import sweep_task, unpack_folder
 from world.errors import UserError
+from world.journal_mode import OFF, JournalMode
 from world.record import atomic_write
 from world.scenario import Scenario, parse_scenario
 
@@ -55,8 +57,12 @@ class Sweep:
         params: Sequence[Param],
         repeats: int,
         jobs: Sequence[Job],
+        journal: JournalMode = OFF,
     ) -> None:
+        """`journal`: what each run's journal keeps (default none: the sweep's figures and
+        reports read summaries, metrics.csv and checkpoints)."""
         self.folder = folder
+        self.journal = journal
         self.base = base
         self.params = list(params)
         self.repeats = repeats
@@ -84,6 +90,7 @@ class Sweep:
             "params": {p.name: list(p.values) for p in self.params},
             "repeats": self.repeats,
             "runs": len(self.jobs),
+            "journal": str(self.journal),
             "seed_rule": f"repeat r runs with seed ({self.base.seed} + r) mod 2**63 at every "
             f"grid point",
             "confidence": CONFIDENCE,
@@ -141,7 +148,8 @@ class Sweep:
         pending: dict[Any, Job] = {}
         try:
             for job in self.todo:
-                pending[task.remote(job.scenario, str(self.folder / job.folder), node)] = job
+                folder = str(self.folder / job.folder)
+                pending[task.remote(job.scenario, folder, node, str(self.journal))] = job
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 job = pending.pop(ready[0])

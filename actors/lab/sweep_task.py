@@ -14,6 +14,7 @@ from typing import Any
 import ray
 
 from actors.drive.driver import Driver
+from world.journal_mode import OFF, JournalMode
 from world.record import RunRecord
 from world.runtime import LocalRuntime
 from world.scenario import Scenario
@@ -21,11 +22,11 @@ from world.scenario import Scenario
 CHECKPOINT_EVERY = 10  # as `socius run`'s default: the report reads the last checkpoint
 
 
-def run_world(scenario: Scenario, folder: Path) -> dict[str, Any]:
+def run_world(scenario: Scenario, folder: Path, journal: JournalMode = OFF) -> dict[str, Any]:
     """Run one world in this process into a new run folder, as `socius run --runtime local`
-    does; returns its summary."""
+    does (its journal keeping what `journal` says: by default nothing); returns its summary."""
     n = scenario.shards or 1
-    record = RunRecord(folder, scenario, n)
+    record = RunRecord(folder, scenario, n, journal=journal)
     driver = Driver(LocalRuntime(scenario, n, record, CHECKPOINT_EVERY), record)
     try:
         result = driver.run()
@@ -35,14 +36,18 @@ def run_world(scenario: Scenario, folder: Path) -> dict[str, Any]:
     return driver.finish(result)
 
 
-def sweep_task(scenario: Scenario, folder: str, driver_node: str) -> dict[str, Any]:
+def sweep_task(
+    scenario: Scenario, folder: str, driver_node: str, journal: str = "off"
+) -> dict[str, Any]:
     """A Ray task: one world, written straight into `folder` when the task runs on the
-    driver's node, else into a temporary folder sent back packed (`unpack_folder`)."""
+    driver's node, else into a temporary folder sent back packed (`unpack_folder`);
+    `journal`: what its journal keeps (full, sample:K or off)."""
+    mode = JournalMode.parse(journal)
     if ray.get_runtime_context().get_node_id() == driver_node:
         shutil.rmtree(folder, ignore_errors=True)  # what a failed first attempt left
-        return {"summary": run_world(scenario, Path(folder))}
+        return {"summary": run_world(scenario, Path(folder), mode)}
     with tempfile.TemporaryDirectory(prefix="socius-sweep-") as tmp:
-        summary = run_world(scenario, Path(tmp) / "run")
+        summary = run_world(scenario, Path(tmp) / "run", mode)
         return {"summary": summary, "packed": pack_folder(Path(tmp) / "run")}
 
 

@@ -18,6 +18,7 @@ from actors.served.service import Control, Guard, WorldService, start_server
 from actors.served.tokens import read_tokens, write_tokens
 from protos import world_service_pb2 as wpb
 from world.errors import UserError
+from world.journal_mode import FULL, JournalMode
 from world.player_record import PlayerLog
 from world.record import RunRecord, check_new_folder
 from world.runtime import Decide, LocalRuntime
@@ -40,6 +41,7 @@ class Serving:
     paused: bool = False
     metrics_port: int | None = None  # serve the run's Prometheus metrics here (0: any port)
     metrics_host: str = "127.0.0.1"
+    journal: JournalMode = FULL  # what the run's journal keeps
 
     def __post_init__(self) -> None:
         if self.tick_interval < 0 or self.player_wait < 0:
@@ -158,7 +160,7 @@ class ServedWorld:
         supplied = how.tokens is not None and self.token_file.exists()
         tokens = read_tokens(self.token_file, playable) if supplied else {}
         n = self.n = sc.shards or 1
-        self.record = RunRecord(out, sc, n)
+        self.record = RunRecord(out, sc, n, journal=how.journal)
         if not supplied:
             tokens = write_tokens(self.token_file, playable)
         self.tokens = tokens  # token -> character (OPERATOR for the operator's)

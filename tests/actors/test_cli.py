@@ -24,7 +24,7 @@ from tests.commands import instant, popen_socius, socius
 ROOT = Path(__file__).resolve().parents[2]
 VILLAGE = ROOT / "examples" / "village.yaml"
 SMALL = ("--characters", "40", "--ticks", "5", "--runtime", "local")
-MAGIC = b"SOCIUS-JOURNAL 1\n"
+MAGIC = b"SOCIUS-JOURNAL 2\n"  # what runs write (compressed blocks: world/journal.py)
 
 
 def socius_all(commands: dict[str, list[object]]) -> dict[str, subprocess.CompletedProcess[str]]:
