@@ -314,11 +314,13 @@ def print_results(results: dict[str, Any]) -> None:
     head.add_column("figure")
     head.add_column("value", justify="right")
     if "played" in results:
-        unit = "turns" if results["kind"] == "ipd" else "rounds"
+        unit = {"ipd": "turns", "evolution": "generations"}.get(results["kind"], "rounds")
         head.add_row(f"{unit} played", played_row(results))
     for key, value in results.items():
         if key == "note":
             continue
+        if value is None and key in ("fixation_generation", "winner"):
+            value = "none"
         if isinstance(value, float | int | str) and not isinstance(value, bool):
             head.add_row(
                 key.replace("_", " "), f"{value:g}" if isinstance(value, float) else str(value)
@@ -339,3 +341,19 @@ def print_results(results: dict[str, Any]) -> None:
         for name in order:
             table.add_row(name, *(f"{rows[name][c]:g}" for c in columns))
         console.print(table)
+    if "per_generation" in results:
+        print_shares(results["per_generation"]["shares"])
+
+
+def print_shares(shares: dict[str, list[float]], columns: int = 7) -> None:
+    """An evolution's shares of each strategy over the generations, at `columns` generations
+    spread from the first to the last reached."""
+    reached = len(next(iter(shares.values())))
+    picks = sorted({round(k * (reached - 1) / (columns - 1)) for k in range(columns)})
+    table = Table(title="shares over generations", header_style="bold")
+    table.add_column("strategy", no_wrap=True)
+    for g in picks:
+        table.add_column(f"g {g}", justify="right")
+    for name, series in shares.items():
+        table.add_row(name, *(f"{series[g]:.2f}" for g in picks))
+    Console(file=sys.stdout).print(table)

@@ -52,6 +52,13 @@ def outcome(results: dict[str, Any]) -> str:
             f"{c[-1]:.0%} in the last ({sum(c) / len(c):.0%} on average){punished}. "
             f"Payoff per round: {_payoffs(r['by_strategy'])}."
         )
+    if r["kind"] == "evolution":
+        over = (
+            f"{r['winner']} took over at generation {r['fixation_generation']}"
+            if r["winner"] is not None
+            else f"no strategy took over in {r['played']['rounds']} generations"
+        )
+        return f"{over}; {r['cooperation_rate']:.0%} of all moves cooperated."
     return (
         f"Investors sent {r['sent_share']:.0%} of their endowments; trustees returned "
         f"{r['returned_share']:.0%} of what they held. Payoff per round: investors "
@@ -236,7 +243,37 @@ def _trust(page: Page, r: dict[str, Any], metrics: Any) -> None:
     )
 
 
+def _evolution(page: Page, r: dict[str, Any], metrics: Any) -> None:
+    shares = r["per_generation"]["shares"]
+    reached = len(next(iter(shares.values())))
+    plots.over_time(
+        page.image(
+            "evolution_shares.png", "Each strategy's share of the population, each generation."
+        ),
+        np.arange(reached),
+        {name: np.array(series, dtype=np.float64) for name, series in shares.items()},
+        "Shares over generations",
+        "share of the population",
+        (0, 1.02),
+        xlabel="generation",
+    )
+    cooperation = np.array(r["per_generation"]["cooperation"], dtype=np.float64)
+    if len(cooperation):
+        plots.over_time(
+            page.image(
+                "evolution_cooperation.png", "Share of moves that cooperated, each generation."
+            ),
+            np.arange(len(cooperation)),
+            {"cooperation rate": cooperation},
+            "Cooperation",
+            "share of moves cooperative",
+            (0, 1.02),
+            xlabel="generation",
+        )
+
+
 PLOTS: dict[str, Callable[[Page, dict[str, Any], Any], None]] = {
+    "evolution": _evolution,
     "ipd": _dilemma,
     "donation": _donation,
     "public_goods": _public_goods,

@@ -69,7 +69,15 @@ MEANINGS = {
     "punishment_points": "punishment points dealt",
     "sent_share": "share of endowments investors sent",
     "returned_share": "share of what trustees held that came back",
+    "fixation_generation": "generation one strategy took over (runs that fixated)",
+    "fixated": "took over (1) or not (0): the mean over runs is the fixation probability",
+    "final_share": "share of the population at the end",
+    "mean_share": "share of the population, mean over generations",
 }
+
+#: Numbers of a classic game's results that some runs have and others not (None there): an
+#: evolution's generation of fixation, which a game played to its end by nobody lacks.
+SOMETIMES = frozenset({"fixation_generation"})
 
 #: The values of a per-round series a figure can take, and what each is.
 SERIES = {"first": "first round", "last": "last round", "mean": "mean over rounds"}
@@ -183,7 +191,7 @@ def _classic(scenario: Scenario) -> Figures:
     for key, value in results.items():
         if key in rules and not isinstance(value, dict):  # a rule, not a result
             continue
-        if _number(value):
+        if _number(value) or key in SOMETIMES:
             top.append(Figure(name=key, meaning=_meaning(key), path=("results", key)))
         elif isinstance(value, list) and value and all(_number(v) for v in value):
             top.extend(

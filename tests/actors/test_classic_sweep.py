@@ -193,6 +193,7 @@ KINDS = {
         {"contributions.png", "public_goods_by_strategy.png", "public_goods_payoffs.png"},
     ),
     "trust-game": ({}, {"trust_shares.png", "trust_payoffs.png"}),
+    "evolution": ({"generations": 40}, {"evolution_shares.png", "evolution_cooperation.png"}),
 }
 
 
@@ -219,6 +220,12 @@ def test_report_of_a_classic_run(example: str, tmp_path: Path) -> None:
         assert f"{results['cooperation_rate']:.0%} of donors gave" in text
     elif results["kind"] == "public_goods":
         assert f"{results['contributions'][-1]:.0%} in the last" in text
+    elif results["kind"] == "evolution":
+        assert f"{results['cooperation_rate']:.0%} of all moves cooperated" in text
+        if results["winner"] is None:
+            assert f"no strategy took over in {results['played']['rounds']} generations" in text
+        else:
+            assert f"{results['winner']} took over at generation" in text
     else:
         assert f"Investors sent {results['sent_share']:.0%}" in text
 

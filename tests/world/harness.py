@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from protos import society_pb2 as pb
 from world import memory
 from world.minds.registry import MIND_NAMES
+from world.record import RunRecord, latest_checkpoint
+from world.runtime import LocalRuntime
+from world.scenario import Scenario
 from world.shard import Shard, StepResult
 from world.wire import Mail, concat, decode, from_envelopes
 
@@ -44,3 +49,22 @@ def sent(result: StepResult, kind: int) -> list[tuple[int, int, int]]:
     m = envelopes(result)
     rows = np.flatnonzero(m.kind[: len(m)] == kind)
     return [(int(m.sender[r]), int(m.recipient[r]), int(m.ref[r])) for r in rows]
+
+
+def assert_resume_is_exact(sc: Scenario, folder: Path, shards: int = 2) -> None:
+    """A run checkpointed every 7 ticks, stopped at tick 12 and resumed from the tick-7
+    checkpoint ends in the digest and results of the uninterrupted run."""
+    whole = LocalRuntime(sc, shards).run()
+    record = RunRecord(folder, sc, shards)
+    LocalRuntime(sc, shards, record, checkpoint_every=7).run(12)
+    record.close()
+    manifest = latest_checkpoint(folder)
+    assert manifest is not None and manifest["tick"] == 7
+    record = RunRecord(folder, sc, shards, resume=True)
+    second = LocalRuntime(sc, shards, record, checkpoint_every=7)
+    second.restore(manifest)
+    result = second.run()
+    record.close()
+    assert result.state_digest == whole.state_digest
+    summary = result.summary(sc, shards, "local")["results"]
+    assert summary == whole.summary(sc, shards, "local")["results"]

@@ -16,6 +16,7 @@ KINDS = {
     "donation.yaml": "donation",
     "public-goods.yaml": "public_goods",
     "trust-game.yaml": "trust",
+    "evolution.yaml": "evolution",
 }
 
 

@@ -11,10 +11,11 @@ import axelrod as axl
 import pytest
 
 from tests.commands import socius
+from tests.world.harness import assert_resume_is_exact
 from world.classic.strategies import STOCHASTIC, STRATEGY_NAMES
 from world.errors import ScenarioError
 from world.journal import read_journal
-from world.record import RunRecord, journal_path, latest_checkpoint
+from world.record import RunRecord, journal_path
 from world.runtime import LocalRuntime
 from world.scenario import Scenario, load_scenario, parse_scenario
 from world.vocab import Kind
@@ -201,21 +202,7 @@ def test_ray_run_gives_the_in_process_digest(
 def test_restored_shards_continue_exactly(tmp_path: Path) -> None:
     """A run checkpointed mid-tournament and resumed from the checkpoint ends in the digest of
     the uninterrupted run."""
-    sc = chancy()
-    whole = LocalRuntime(sc, 2).run()
-    record = RunRecord(tmp_path / "run", sc, 2)
-    first = LocalRuntime(sc, 2, record, checkpoint_every=7)
-    first.run(12)
-    record.close()
-    manifest = latest_checkpoint(tmp_path / "run")
-    assert manifest is not None and manifest["tick"] == 7
-    record = RunRecord(tmp_path / "run", sc, 2, resume=True)
-    second = LocalRuntime(sc, 2, record, checkpoint_every=7)
-    second.restore(manifest)
-    result = second.run()
-    record.close()
-    assert result.state_digest == whole.state_digest
-    assert result.summary(sc, 2, "local")["results"] == whole.summary(sc, 2, "local")["results"]
+    assert_resume_is_exact(chancy(), tmp_path / "run")
 
 
 @pytest.mark.parametrize("noise", [0.05, 0.1, 0.3])

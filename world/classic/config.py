@@ -265,12 +265,95 @@ class TrustGame(_Section):
         return 2 * self.rounds + 1
 
 
+class Evolution(_Section):
+    """Evolutionary dynamics of the iterated prisoner's dilemma (world/classic/evolution.py):
+    a population whose strategies change between generations. Each generation every pair of
+    players plays one match (a round robin, never against itself); a player's payoff is the
+    mean over its matches of its payoff per turn (`payoff: per_turn`) or per match
+    (`per_match`), and its fitness exp(selection x payoff). Then one player's strategy changes:
+    `moran` (birth-death: one player reproduces with probability proportional to fitness and
+    its offspring replaces a player drawn uniformly, itself included) or `fermi` (a random
+    player compares itself with a random other and imitates it with probability
+    1 / (1 + exp(-selection x (payoff_other - payoff_self)))). With probability `mutation`
+    the newborn (the imitator) takes instead a strategy drawn uniformly from those listed."""
+
+    kind: Literal["evolution"]
+    # before the players: the vectors of GTFT and the zero-determinant strategies use them
+    payoffs: Payoffs = Payoffs()
+    players: dict[str, int] = Field(
+        description="how many players start with each strategy (0: only by mutation); any "
+        "strategy of the iterated prisoner's dilemma, with parameters as in kind ipd: "
+        + ", ".join(STRATEGY_NAMES)
+    )
+    process: Literal["moran", "fermi"] = Field(
+        "moran",
+        description="moran: birth-death, fitness-proportional birth, uniform death; fermi: "
+        "pairwise comparison, a random player imitates a random other",
+    )
+    selection: float = Field(
+        1.0, ge=0.0, le=1000.0, description="beta, the intensity of selection (0: neutral)"
+    )
+    mutation: Probability = Field(
+        0.0, description="mu: chance that a newborn takes a random strategy of those listed"
+    )
+    generations: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="generations at most (one a tick); without mutation the run stops "
+        "playing once a strategy has taken over",
+    )
+    turns: int = Field(20, ge=1, le=100_000, description="turns a match lasts (at most)")
+    continuation: Probability | None = Field(
+        None,
+        description="w: after each turn the match goes on with this probability (capped at "
+        "`turns`); none: every match lasts exactly `turns`",
+    )
+    noise: Probability = Field(0.0, description="chance that each intended move is flipped")
+    payoff: Literal["per_turn", "per_match"] = Field(
+        "per_turn",
+        description="a player's payoff: the mean over its matches of its payoff per turn, "
+        "or of its match total",
+    )
+
+    @field_validator("players")
+    @classmethod
+    def _players(cls, v: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        payoffs = info.data.get("payoffs")
+        rstp = payoffs.rstp() if isinstance(payoffs, Payoffs) else AXELROD_PAYOFFS
+        for spec, count in v.items():
+            resolve(spec, rstp)
+            if count < 0:
+                raise ValueError(f"{spec!r}: a count of players cannot be negative ({count})")
+        if sum(v.values()) < 2:
+            raise ValueError(f"a population needs at least 2 players; got {sum(v.values())}")
+        if len(v) > 100:
+            raise ValueError(f"at most 100 strategies; got {len(v)}")
+        return v
+
+    def names(self) -> tuple[str, ...]:
+        """The strategies, in the order listed (a player's strategy is an index of it)."""
+        return tuple(self.players)
+
+    def strategies(self) -> list[tuple[int, MemoryOne | None]]:
+        """Each listed strategy: its index in STRATEGY_NAMES and its memory-one vector."""
+        return [resolve(spec, self.payoffs.rstp()) for spec in self.players]
+
+    def characters(self) -> int:
+        return sum(self.players.values())
+
+    def ticks_needed(self) -> int:
+        return self.generations + 1  # the last generation's update lands a tick later
+
+
 Classic = Annotated[
-    IteratedDilemma | DonationGame | PublicGoodsGame | TrustGame, Field(discriminator="kind")
+    IteratedDilemma | DonationGame | PublicGoodsGame | TrustGame | Evolution,
+    Field(discriminator="kind"),
 ]
 KINDS: dict[str, type[_Section]] = {
     "ipd": IteratedDilemma,
     "donation": DonationGame,
     "public_goods": PublicGoodsGame,
     "trust": TrustGame,
+    "evolution": Evolution,
 }

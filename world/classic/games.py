@@ -15,8 +15,16 @@ from collections import Counter
 from typing import Any
 
 from world.classic.base import ClassicShard, ticks_played
-from world.classic.config import DonationGame, IteratedDilemma, PublicGoodsGame, TrustGame
+from world.classic.config import (
+    DonationGame,
+    Evolution,
+    IteratedDilemma,
+    PublicGoodsGame,
+    TrustGame,
+)
 from world.classic.donation import DonationShard, donation_results
+from world.classic.evolution import EvolutionShard
+from world.classic.evolution_results import evolution_results
 from world.classic.ipd import DilemmaShard
 from world.classic.public_goods import PublicGoodsShard, public_goods_results
 from world.classic.results import dilemma_results
@@ -28,6 +36,7 @@ SHARDS: dict[type, type[ClassicShard]] = {
     DonationGame: DonationShard,
     PublicGoodsGame: PublicGoodsShard,
     TrustGame: TrustShard,
+    Evolution: EvolutionShard,
 }
 
 
@@ -47,6 +56,8 @@ def results_of(scenario: Scenario, counts: Counter[str]) -> dict[str, Any]:
         results = donation_results(game, scenario.norm, counts)
     elif isinstance(game, PublicGoodsGame):
         results = public_goods_results(game, counts)
+    elif isinstance(game, Evolution):
+        results = evolution_results(game, counts)
     else:
         assert isinstance(game, TrustGame)
         results = trust_results(game, counts)
@@ -56,23 +67,32 @@ def results_of(scenario: Scenario, counts: Counter[str]) -> dict[str, Any]:
 def played(game: Any, counts: Counter[str], results: dict[str, Any]) -> dict[str, Any]:
     """`results` with `played` completed (the game's length, the ticks played, whether every
     round is in) and, for a game that did not finish, a `note` saying what they describe."""
-    rounds, unit = (
-        (game.turns, "turns") if isinstance(game, IteratedDilemma) else (game.rounds, "rounds")
-    )
+    rounds, unit = _length(game)
     done = int(results["played"]["rounds"])
     ticks = ticks_played(counts)
+    # an evolution that fixated is over, however many generations it was allowed
+    finished = done >= rounds or results.get("fixation_generation") is not None
     results["played"] = {
         **results["played"],
         "of": rounds,
         "ticks": ticks,
-        "finished": done >= rounds,
+        "finished": finished,
     }
-    if done < rounds:
+    if not finished:
         results["note"] = (
             f"the game stopped after {done} of its {rounds} {unit} (tick {ticks} of the "
             f"{game.ticks_needed()} it needs): these results describe the {done} {unit} played"
         )
     return results
+
+
+def _length(game: Any) -> tuple[int, str]:
+    """How long the game is, and in what."""
+    if isinstance(game, IteratedDilemma):
+        return game.turns, "turns"
+    if isinstance(game, Evolution):
+        return game.generations, "generations"
+    return game.rounds, "rounds"
 
 
 def _players(players: dict[str, int]) -> str:
@@ -95,6 +115,15 @@ def describe_game(sc: Scenario) -> str:
             f"donation game, {game.characters()} players ({_players(game.players)}), "
             f"{game.rounds} rounds, b {game.benefit:g}, c {game.cost:g}, norm {sc.norm}, "
             f"{game.reputation} reputation, q {game.knowledge:g}"
+        )
+    if isinstance(game, Evolution):
+        mu = f", mutation {game.mutation:g}" if game.mutation else ""
+        noise = f", noise {game.noise:g}" if game.noise else ""
+        return (
+            f"evolution of the iterated prisoner's dilemma, {game.process} process, "
+            f"{game.characters()} players ({_players(game.players)}), at most "
+            f"{game.generations} generations, a round robin of {game.turns}-turn matches "
+            f"each, selection {game.selection:g}{mu}{noise}"
         )
     if isinstance(game, PublicGoodsGame):
         punish = "with" if game.punishment is not None else "without"
