@@ -21,7 +21,10 @@ import io
 import json
 import math
 import shutil
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +150,12 @@ class Sweep:
         node = ray.get_runtime_context().get_node_id()
         pending: dict[Any, Job] = {}
         try:
-            for job in self.todo:
-                folder = str(self.folder / job.folder)
-                pending[task.remote(job.scenario, folder, node, str(self.journal))] = job
+            with held_interrupt() as interrupted:  # a Ctrl-C inside Ray's submission hangs it
+                for job in self.todo:
+                    folder = str(self.folder / job.folder)
+                    pending[task.remote(job.scenario, folder, node, str(self.journal))] = job
+            if interrupted():
+                raise KeyboardInterrupt
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 job = pending.pop(ready[0])
@@ -238,3 +244,21 @@ def _csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue().encode()
+
+
+@contextmanager
+def held_interrupt() -> Iterator[Callable[[], bool]]:
+    """Hold Ctrl-C (SIGINT) back while the block runs; yields a function saying whether one
+    came. A KeyboardInterrupt raised in the middle of submitting Ray tasks can leave the driver
+    unable to cancel them or to shut down (the sweep then hangs instead of stopping), so the
+    runs are all submitted, or none, before a Ctrl-C is acted on. Off the main thread, where
+    Python delivers no signals, it holds nothing."""
+    came: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
+    try:
+        yield lambda: bool(came)
+    finally:
+        signal.signal(signal.SIGINT, previous)

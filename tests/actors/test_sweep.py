@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import signal
 import statistics
 import subprocess
@@ -21,7 +22,7 @@ from ray.cluster_utils import Cluster
 from actors.lab.stats import Estimate, t_quantile
 from actors.lab.sweep import Param, plan
 from actors.lab.sweep_figures import FIGURES, figures_of
-from actors.lab.sweep_folder import Sweep
+from actors.lab.sweep_folder import Sweep, held_interrupt
 from actors.lab.sweep_task import pack_folder, unpack_folder
 from tests.commands import popen_socius, socius
 from world.scenario import load_scenario
@@ -337,3 +338,19 @@ def test_resume_refuses_another_sweep(sweep) -> None:
     base, out, _ = sweep
     proc = socius("sweep", tiny(base), "--param", "noise.execution=0,0.1", "--out", out, "--resume")
     one_line_error(proc, "socius: --resume", [str(out), "another sweep"])
+
+
+def test_a_ctrl_c_while_runs_are_submitted_waits_for_the_submission() -> None:
+    """SIGINT inside `held_interrupt` raises nothing there; the block's end says it came, and
+    the previous handler is back (so the next Ctrl-C interrupts as usual)."""
+    before = signal.getsignal(signal.SIGINT)
+    with held_interrupt() as interrupted:
+        assert not interrupted()
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs at the next bytecode; the sleep only gives it one
+        assert interrupted()
+    assert interrupted()
+    assert signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)
