@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,9 +27,18 @@ def socius(*args: object, timeout: float = 120) -> subprocess.CompletedProcess[s
     )
 
 
+def as_in_a_terminal() -> None:
+    """In the child before it starts: Ctrl-C (SIGINT) as a terminal gives it. A disposition
+    of SIG_IGN is inherited across exec, and a library in the test process (a model engine, a
+    Ray worker) may have set one there: Python then installs no KeyboardInterrupt handler and
+    the command would ignore the Ctrl-C the test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def popen_socius(*args: object) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "actors.cli", *(str(a) for a in args)],
+        preexec_fn=as_in_a_terminal,
         cwd=ROOT,
         env={**os.environ, "COLUMNS": "120"},
         stdout=subprocess.PIPE,

@@ -343,7 +343,15 @@ def test_resume_refuses_another_sweep(sweep) -> None:
 def test_a_ctrl_c_while_runs_are_submitted_waits_for_the_submission() -> None:
     """SIGINT inside `held_interrupt` raises nothing there; the block's end says it came, and
     the previous handler is back (so the next Ctrl-C interrupts as usual)."""
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal's Ctrl-C
     before = signal.getsignal(signal.SIGINT)
+    try:
+        held(before)
+    finally:
+        signal.signal(signal.SIGINT, outer)
+
+
+def held(before: Any) -> None:
     with held_interrupt() as interrupted:
         assert not interrupted()
         os.kill(os.getpid(), signal.SIGINT)
