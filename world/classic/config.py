@@ -125,6 +125,13 @@ def _roster(v: dict[str, int], allowed: tuple[str, ...], at_least: int) -> dict[
     return v
 
 
+def _gift_is_worth_its_cost(benefit: float, cost: float) -> None:
+    if not benefit > cost:
+        raise ValueError(
+            f"a donation game needs benefit > cost; got benefit={benefit:g}, cost={cost:g}"
+        )
+
+
 class DonationGame(_Section):
     """Indirect reciprocity: each tick every character is a donor once, to a recipient drawn
     at random; giving costs it `cost` and brings the recipient `benefit`. Observers judge the
@@ -160,11 +167,7 @@ class DonationGame(_Section):
 
     @model_validator(mode="after")
     def _dilemma(self) -> DonationGame:
-        if not self.benefit > self.cost:
-            raise ValueError(
-                f"a donation game needs benefit > cost; got benefit={self.benefit:g}, "
-                f"cost={self.cost:g}"
-            )
+        _gift_is_worth_its_cost(self.benefit, self.cost)
         return self
 
     def characters(self) -> int:
@@ -265,12 +268,38 @@ class TrustGame(_Section):
         return 2 * self.rounds + 1
 
 
+class DonationRounds(_Section):
+    """A generation of the donation game inside an evolution (`game: donation`): `rounds`
+    rounds in which every player is a donor once, to a recipient drawn at random, under one
+    public record judged by the scenario's `norm`, with its errors `noise.execution` (e1) and
+    `noise.assessment` (e2). Everyone starts each generation in good standing."""
+
+    benefit: float = Field(3.0, gt=0.0, description="b: what the recipient gains")
+    cost: float = Field(1.0, gt=0.0, description="c: what the donor pays")
+    rounds: int = Field(20, ge=1, le=100_000, description="donation rounds a generation")
+    knowledge: Probability = Field(
+        1.0, description="q: chance that a donor knows the recipient's reputation"
+    )
+
+    @model_validator(mode="after")
+    def _dilemma(self) -> DonationRounds:
+        _gift_is_worth_its_cost(self.benefit, self.cost)
+        return self
+
+
+#: the fields of an evolution that only its game uses
+_DILEMMA_ONLY = ("payoffs", "turns", "continuation", "noise", "payoff")
+
+
 class Evolution(_Section):
-    """Evolutionary dynamics of the iterated prisoner's dilemma (world/classic/evolution.py):
-    a population whose strategies change between generations. Each generation every pair of
-    players plays one match (a round robin, never against itself); a player's payoff is the
-    mean over its matches of its payoff per turn (`payoff: per_turn`) or per match
-    (`per_match`), and its fitness exp(selection x payoff). Then one player's strategy changes:
+    """Evolutionary dynamics of a classic game (world/classic/evolution.py): a population
+    whose strategies change between generations. With `game: dilemma`, each generation every
+    pair of players plays one iterated prisoner's dilemma (a round robin, never against
+    itself), and a player's payoff is the mean over its matches of its payoff per turn
+    (`payoff: per_turn`) or per match (`per_match`); with `game: donation`, the population
+    plays the `donation` rounds (indirect reciprocity, public reputations) and a player's
+    payoff is its mean per round. Fitness is exp(selection x payoff). Then one player's
+    strategy changes:
     `moran` (birth-death: one player reproduces with probability proportional to fitness and
     its offspring replaces a player drawn uniformly, itself included) or `fermi` (a random
     player compares itself with a random other and imitates it with probability
@@ -278,12 +307,24 @@ class Evolution(_Section):
     the newborn (the imitator) takes instead a strategy drawn uniformly from those listed."""
 
     kind: Literal["evolution"]
+    # before the players, which are the strategies of this game
+    game: Literal["dilemma", "donation"] = Field(
+        "dilemma",
+        description="the game each generation plays: dilemma (the iterated prisoner's "
+        "dilemma, a round robin) or donation (indirect reciprocity, its `donation` rounds)",
+    )
     # before the players: the vectors of GTFT and the zero-determinant strategies use them
     payoffs: Payoffs = Payoffs()
     players: dict[str, int] = Field(
-        description="how many players start with each strategy (0: only by mutation); any "
-        "strategy of the iterated prisoner's dilemma, with parameters as in kind ipd: "
+        description="how many players start with each strategy (0: only by mutation); with "
+        "game dilemma any strategy of the iterated prisoner's dilemma, with parameters as in "
+        "kind ipd: "
         + ", ".join(STRATEGY_NAMES)
+        + "; with game donation: "
+        + ", ".join(DONATION_STRATEGIES)
+    )
+    donation: DonationRounds = Field(
+        DonationRounds(), description="the rounds of a generation, with game donation"
     )
     process: Literal["moran", "fermi"] = Field(
         "moran",
@@ -321,8 +362,15 @@ class Evolution(_Section):
     def _players(cls, v: dict[str, int], info: ValidationInfo) -> dict[str, int]:
         payoffs = info.data.get("payoffs")
         rstp = payoffs.rstp() if isinstance(payoffs, Payoffs) else AXELROD_PAYOFFS
+        donation = info.data.get("game") == "donation"
         for spec, count in v.items():
-            resolve(spec, rstp)
+            if donation and spec not in DONATION_STRATEGIES:
+                raise ValueError(
+                    f"unknown strategy {spec!r} of the donation game; allowed: "
+                    + ", ".join(DONATION_STRATEGIES)
+                )
+            if not donation:
+                resolve(spec, rstp)
             if count < 0:
                 raise ValueError(f"{spec!r}: a count of players cannot be negative ({count})")
         if sum(v.values()) < 2:
@@ -330,6 +378,25 @@ class Evolution(_Section):
         if len(v) > 100:
             raise ValueError(f"at most 100 strategies; got {len(v)}")
         return v
+
+    @model_validator(mode="after")
+    def _one_game(self) -> Evolution:
+        """Settings of the other game are refused, not ignored (a setting at its default is
+        no setting: a scenario written out holds every field)."""
+
+        def changed(field: str) -> bool:
+            return bool(getattr(self, field) != type(self).model_fields[field].default)
+
+        if self.game == "donation":
+            given = [f for f in _DILEMMA_ONLY if changed(f)]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)}: settings of game dilemma; with game donation the "
+                    "rounds are set under `donation:` and the errors by the scenario's `noise`"
+                )
+        elif changed("donation"):
+            raise ValueError("donation: settings of game donation; add `game: donation`")
+        return self
 
     def names(self) -> tuple[str, ...]:
         """The strategies, in the order listed (a player's strategy is an index of it)."""

@@ -55,6 +55,21 @@ DISCRIMINATOR, COOPERATOR, DEFECTOR = range(3)
 GOOD_CLAIM, BAD_CLAIM = 1, 2  # protos Claim GOOD, BAD
 
 
+def intends(strategy: np.ndarray, good: np.ndarray, knows: np.ndarray) -> np.ndarray:
+    """Whether each donor means to give: a discriminator to a recipient in good standing, or
+    whose standing it does not know; a cooperator always; a defector never."""
+    return np.where(strategy == DISCRIMINATOR, good | ~knows, strategy == COOPERATOR)
+
+
+def judged(
+    norm: np.ndarray, gave: np.ndarray, standing: np.ndarray, wrong: np.ndarray
+) -> np.ndarray:
+    """Each donor's new standing (1 good) under `norm` (a row of NORM_TABLE): what it did
+    (`gave` 1) to a recipient of `standing`, judged the other way where `wrong`."""
+    verdict = norm[gave, standing]
+    return np.where(wrong, 1 - verdict, verdict)
+
+
 class DonationShard(ClassicShard):
     game: DonationGame
 
@@ -104,13 +119,13 @@ class DonationShard(ClassicShard):
         donor = inbox.sender[seen].astype(np.int64)
         recipient = inbox.subject[seen].astype(np.int64)
         gave = (inbox.flag[seen] & 1).astype(np.int64)
-        verdict = self.norm[gave, self.views[observer, recipient]]
         seed, act_tick = self.scenario.seed, tick - 1
         if self.game.reputation == "public":  # one draw per act: the record's judgement
             wrong = uniform(seed, Stream.ASSESSMENT, donor, act_tick)
         else:
             wrong = uniform(seed, Stream.ASSESSMENT, inbox.recipient[seen], act_tick, donor)
-        verdict = np.where(wrong < self.scenario.noise.assessment, 1 - verdict, verdict)
+        standing = self.views[observer, recipient]
+        verdict = judged(self.norm, gave, standing, wrong < self.scenario.noise.assessment)
         self.views[observer, donor] = verdict
         told = np.flatnonzero(inbox.kind[:n] == Kind.GOSSIP)
         listener = (inbox.recipient[told] // self.n_shards).astype(np.int64)
@@ -136,9 +151,7 @@ class DonationShard(ClassicShard):
         recipient += recipient >= ids
         knows = uniform(seed, Stream.KNOW, ids, tick) < game.knowledge
         good = self.views[np.arange(len(ids)), recipient] == 1
-        intend = np.where(
-            self.strategy == DISCRIMINATOR, good | ~knows, self.strategy == COOPERATOR
-        )
+        intend = intends(self.strategy, good, knows)
         fails = uniform(seed, Stream.EXECUTION, ids, tick) < self.scenario.noise.execution
         gave = intend & ~fails
         self.payoff[gave] -= game.cost

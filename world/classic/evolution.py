@@ -1,4 +1,7 @@
-"""Evolutionary dynamics of the iterated prisoner's dilemma on the world's shards.
+"""Evolutionary dynamics of a classic game on the world's shards: the iterated prisoner's
+dilemma (a round robin of matches, below) or the donation game (`game: donation`:
+donation_rounds.py, whose generation every shard plays whole from the players' own draws, in
+place of step 3's matches).
 
 A population of N players (`classic: {kind: evolution}`, config.py `Evolution`), each playing
 one of the listed strategies. Tick t plays generation g = t - 1:
@@ -36,6 +39,7 @@ import numpy as np
 
 from world.classic.base import TICKS, ClassicShard
 from world.classic.config import Evolution
+from world.classic.donation_rounds import DonationRounds
 from world.classic.dynamics import update
 from world.classic.matches import Matches
 from world.scenario import Scenario
@@ -54,10 +58,17 @@ class Population:
     """What a generation does, for the players `mine` of a population (all of them, or a
     shard's)."""
 
-    def __init__(self, game: Evolution, seed: int) -> None:
+    def __init__(self, scenario: Scenario) -> None:
+        game = scenario.classic
+        assert isinstance(game, Evolution)
         self.game = game
-        self.seed = seed
-        self.matches = Matches(game, seed)
+        self.seed = seed = scenario.seed
+        noise = scenario.noise
+        self.generation: Matches | DonationRounds = (
+            DonationRounds(game, seed, scenario.norm, noise.execution, noise.assessment)
+            if game.game == "donation"
+            else Matches(game, seed)
+        )
 
     def next(self, generation: int, strategy: np.ndarray, payoff: np.ndarray) -> np.ndarray:
         """The strategies of generation + 1, from the strategies and payoffs of `generation`."""
@@ -80,15 +91,18 @@ class Population:
     def play(
         self, generation: int, strategy: np.ndarray, mine: np.ndarray, results: Counter[str]
     ) -> tuple[np.ndarray, int, int]:
-        """Every match of the players `mine` in `generation`: their payoffs (in that order),
-        and their moves and cooperations, which `results` counts too."""
+        """Every match (every donation round) of the players `mine` in `generation`: their
+        payoffs (in that order), and their moves and cooperations, which `results` counts
+        too."""
+        if isinstance(self.generation, DonationRounds):
+            return self._donate(self.generation, generation, strategy, mine, results)
         n = len(strategy)
         local = np.zeros(n, bool)
         local[mine] = True
         i, j = np.triu_indices(n, 1)
         keep = local[i] | local[j]
         a, b = i[keep], j[keep]
-        played = self.matches.play(generation, a, b, strategy)
+        played = self.generation.play(generation, a, b, strategy)
         per_turn = self.game.payoff == "per_turn"
         value = np.zeros((n, n))
         value[a, b] = played.pay_a / played.turns if per_turn else played.pay_a
@@ -103,13 +117,29 @@ class Population:
         payoff = np.array([math.fsum(value[p].tolist()) / (n - 1) for p in mine.tolist()])
         return payoff, moves, cooperations
 
+    @staticmethod
+    def _donate(
+        rounds: DonationRounds,
+        generation: int,
+        strategy: np.ndarray,
+        mine: np.ndarray,
+        results: Counter[str],
+    ) -> tuple[np.ndarray, int, int]:
+        """The donation rounds of `generation`, played for everyone: the payoffs of `mine`,
+        and their donations and gifts (as moves and cooperations)."""
+        played = rounds.play(generation, strategy)
+        moves, gifts = int(played.acts[mine].sum()), int(played.gifts[mine].sum())
+        results[f"moves {generation}"] += moves
+        results[f"cooperations {generation}"] += gifts
+        return played.payoff[mine], moves, gifts
+
 
 class EvolutionShard(ClassicShard):
     game: Evolution
     STATE: ClassVar[tuple[str, ...]] = ("strategy", "payoff", "done")
 
     def setup(self) -> None:
-        self.population = Population(self.game, self.scenario.seed)
+        self.population = Population(self.scenario)
         self.strategy = starting(self.game)[self.ids]
         self.payoff = np.zeros(len(self.ids))  # each player's payoff in the last generation
         self.done = np.zeros(len(self.ids), np.uint8)  # the game is over (a strategy fixated)
@@ -178,7 +208,7 @@ def evolve(scenario: Scenario) -> Counter[str]:
     without shards or mail: the same generations, draws and numbers as on any runtime."""
     game = scenario.classic
     assert isinstance(game, Evolution)
-    population = Population(game, scenario.seed)
+    population = Population(scenario)
     counts: Counter[str] = Counter({TICKS: scenario.ticks})
     everyone = np.arange(game.characters())
     strategy = starting(game)
@@ -193,13 +223,29 @@ def evolve(scenario: Scenario) -> Counter[str]:
     return counts
 
 
-def describe(game: Evolution) -> dict[str, Any]:
+def describe(scenario: Scenario) -> dict[str, Any]:
     """The rules a run's results repeat."""
-    return {
+    game = scenario.classic
+    assert isinstance(game, Evolution)
+    rules: dict[str, Any] = {
+        "game": game.game,
         "process": game.process,
         "selection": game.selection,
         "mutation": game.mutation,
         "generations": game.generations,
+    }
+    if game.game == "donation":
+        noise = scenario.noise
+        return {
+            **rules,
+            **game.donation.model_dump(),
+            "norm": scenario.norm,
+            "reputation": "public",
+            "execution_error": noise.execution,
+            "assessment_error": noise.assessment,
+        }
+    return {
+        **rules,
         "turns": game.turns,
         "continuation": game.continuation,
         "noise": game.noise,

@@ -25,6 +25,7 @@ import numpy as np
 from world.classic.base import share
 from world.classic.config import Evolution
 from world.classic.evolution import describe
+from world.scenario import Scenario
 
 
 def population_counts(game: Evolution, counts: Counter[str]) -> np.ndarray:
@@ -39,7 +40,9 @@ def population_counts(game: Evolution, counts: Counter[str]) -> np.ndarray:
     return np.array(rows, np.int64)
 
 
-def evolution_results(game: Evolution, counts: Counter[str]) -> dict[str, Any]:
+def evolution_results(scenario: Scenario, counts: Counter[str]) -> dict[str, Any]:
+    game = scenario.classic
+    assert isinstance(game, Evolution)
     names = game.names()
     n = game.characters()
     population = population_counts(game, counts)
@@ -65,7 +68,7 @@ def evolution_results(game: Evolution, counts: Counter[str]) -> dict[str, Any]:
     }
     return {
         "kind": "evolution",
-        **describe(game),
+        **describe(scenario),
         "cooperation_rate": share(sum(coops), sum(moves)),
         "fixation_generation": fixation,
         "winner": winner,

@@ -80,7 +80,7 @@ def fixation(scenario: Scenario, repeats: int) -> Fixation:
     winners: list[str | None] = []
     for r in range(repeats):
         run = scenario.model_copy(update={"seed": scenario.seed + r})
-        results = evolution_results(game, evolve(run))
+        results = evolution_results(run, evolve(run))
         generations.append(results["fixation_generation"])
         winners.append(results["winner"])
         if results["winner"] is not None:

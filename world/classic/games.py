@@ -57,7 +57,7 @@ def results_of(scenario: Scenario, counts: Counter[str]) -> dict[str, Any]:
     elif isinstance(game, PublicGoodsGame):
         results = public_goods_results(game, counts)
     elif isinstance(game, Evolution):
-        results = evolution_results(game, counts)
+        results = evolution_results(scenario, counts)
     else:
         assert isinstance(game, TrustGame)
         results = trust_results(game, counts)
