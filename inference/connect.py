@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from pathlib import Path
 from typing import Protocol
 
@@ -36,6 +37,11 @@ class Target:
     #: LoRA adapters the characters answer with: (name, folder) pairs; a server must serve each
     #: name (--lora-modules NAME=FOLDER), an engine loads each folder
     adapters: tuple[tuple[str, str], ...] = ()
+    #: openai: the endpoints' API keys (none, one for all, or one per endpoint), read from the
+    #: environment where the command runs; carried to the gateways, never written or shown
+    api_keys: tuple[str, ...] = dataclasses.field(default=(), repr=False)
+    #: the flag naming the keys' environment variables, for messages
+    key_flag: str = "--llm-api-key-env"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -48,14 +54,42 @@ class Target:
             )
 
 
+#: the variable an OpenAI client reads its key from, read when no other is named
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+
+
+def api_keys(names: list[str] | None, endpoints: int, flag: str) -> tuple[str, ...]:
+    """The API keys of `endpoints` endpoints, from the environment variables `names` (one for
+    every endpoint, or one per endpoint); without names, OPENAI_API_KEY's if it is set. Only
+    the variables' names are ever recorded; a named variable that is unset or empty is an
+    error naming it."""
+    if not names:
+        key = os.environ.get(DEFAULT_KEY_ENV, "")
+        return (key,) if key else ()
+    if len(names) not in (1, endpoints):
+        raise BackendUnavailable(
+            f"{flag}: {len(names)} variables for {endpoints} endpoints; name one for all, or "
+            f"one per endpoint"
+        )
+    missing = [n for n in names if not os.environ.get(n)]
+    if missing:
+        raise BackendUnavailable(
+            f"{flag}: the environment has no {missing[0]}; export {missing[0]}=KEY where "
+            f"socius runs, or drop {flag} (the key then comes from {DEFAULT_KEY_ENV}, if set)"
+        )
+    return tuple(os.environ[n] for n in names)
+
+
 def make_backend(target: Target) -> Backend:
     if target.kind == "openai":
         return OpenAIBackend(
             list(target.where),
             target.model,
             connections=target.concurrency,
+            api_keys=target.api_keys,
             structured=target.structured,
             flag=target.flag,
+            key_flag=target.key_flag,
             adapters=tuple(name for name, _ in target.adapters),
         )
     if target.kind == "engine":

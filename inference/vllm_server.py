@@ -98,9 +98,12 @@ class VLLMServer:
         log: Path | None = None,
         ready_timeout: float = 300.0,
         adapters: dict[str, str] | None = None,
+        api_key: str = "",
     ) -> None:
-        """`adapters`: LoRA adapters (name -> folder) to serve beside the model."""
+        """`adapters`: LoRA adapters (name -> folder) to serve beside the model; `api_key`:
+        the key its `/v1` API asks for (VLLM_API_KEY, so it is not on the command line)."""
         self.adapters = dict(adapters or {})
+        self.api_key = api_key
         self.model = str(model)
         self.port = port or free_port()
         self.max_model_len = max_model_len
@@ -117,6 +120,8 @@ class VLLMServer:
             **os.environ,
             "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1"),
         }
+        if self.api_key:
+            env["VLLM_API_KEY"] = self.api_key
         out = open(self.log, "wb") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
             server_args(self.model, self.port, self.max_model_len, self.adapters),
@@ -133,7 +138,7 @@ class VLLMServer:
                     f"ready" + (f"; see {self.log}" if self.log else "")
                 )
             try:
-                with urllib.request.urlopen(f"{self.url}/v1/models", timeout=2) as r:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
                     if r.status == 200:
                         return self
             except OSError:

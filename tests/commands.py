@@ -15,12 +15,15 @@ from inference.vllm_server import free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def socius(*args: object, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run `python -m actors.cli ARGS` from the repository root and capture what it says."""
+def socius(
+    *args: object, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m actors.cli ARGS` from the repository root and capture what it says;
+    `env`: variables set for it besides this process's."""
     return subprocess.run(
         [sys.executable, "-m", "actors.cli", *(str(a) for a in args)],
         cwd=ROOT,
-        env={**os.environ, "COLUMNS": "120"},
+        env={**os.environ, "COLUMNS": "120", **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,

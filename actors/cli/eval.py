@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from actors.cli import flags
+from actors.drive.launch import endpoint_keys
 from actors.lab.eval.evaluation import ItemSet, ask, from_runs, from_worlds, scores, write
 from actors.lab.eval.minds import MINDS, REFERENCE, Heuristic, Majority, Mind, Oracle, Random
 from actors.lab.eval.model import ModelMind
@@ -103,6 +104,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--engine", type=Path, metavar="MODEL_DIR", help="vLLM's engine in this process"
     )
     model.add_argument("--model", help="the served model's name (default: the first listed)")
+    flags.key_env_flag(model, "--api-key-env", "--endpoint")
     model.add_argument(
         "--adapter",
         type=Path,
@@ -141,8 +143,10 @@ def _target(args: argparse.Namespace) -> Target | None:
             check_adapter(args.engine, args.adapter)
         adapters = ((args.adapter.name, str(args.adapter.resolve())),)
     if args.endpoint:
+        keys = endpoint_keys(args.api_key_env, len(args.endpoint), "--api-key-env")
         return Target("openai", tuple(args.endpoint), args.model, concurrency=args.concurrency,
-                      flag="--endpoint", adapters=adapters)  # fmt: skip
+                      flag="--endpoint", adapters=adapters, api_keys=keys,
+                      key_flag="--api-key-env")  # fmt: skip
     if args.engine is not None:
         return Target(
             "engine",

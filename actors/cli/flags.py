@@ -198,6 +198,14 @@ def runtime_flags() -> argparse.ArgumentParser:
         metavar="NAME=AMOUNT[,...]",
         help="custom Ray resources each shard actor needs, e.g. socius_worker=1",
     )
+    p.add_argument(
+        "--tick-timeout",
+        type=number("--tick-timeout", float, low=0),
+        metavar="SECONDS",
+        help="on Ray, stop the run when a tick takes longer (a stuck shard or model); it can "
+        "be resumed with a longer limit (default: no limit, 0 too; resume: as the run was). "
+        "Dead actors and nodes are found without it, and recovered from",
+    )
     return p
 
 
@@ -229,6 +237,7 @@ def llm_flags(replicas: bool) -> argparse.ArgumentParser:
         "--llm-model",
         help="model name to ask the endpoints for (default: the first they list at /v1/models)",
     )
+    key_env_flag(p, "--llm-api-key-env", "--llm-endpoint")
     if replicas:
         p.add_argument(
             "--llm-replicas",
@@ -244,7 +253,19 @@ def llm_flags(replicas: bool) -> argparse.ArgumentParser:
     return p
 
 
-def metrics_flags(host: str | None = "0.0.0.0", linger: bool = True) -> argparse.ArgumentParser:
+def key_env_flag(p: argparse._ActionsContainer, name: str, endpoints: str) -> None:
+    """The flag naming the environment variables that hold the endpoints' API keys."""
+    p.add_argument(
+        name,
+        type=comma_list(name, str, "GPU1_KEY,GPU2_KEY"),
+        metavar="NAME[,NAME...]",
+        help=f"environment variables holding the API keys of {endpoints} (sent as bearer "
+        "tokens): one for every endpoint, or one per endpoint (default: OPENAI_API_KEY, if "
+        "set). Only the names are recorded, never a key",
+    )
+
+
+def metrics_flags(host: str | None = "127.0.0.1", linger: bool = True) -> argparse.ArgumentParser:
     """The run's Prometheus exporter; `host`: the default of --metrics-host (None: no such
     flag), `linger`: the flag that waits for a last scrape."""
     p = parent()
@@ -259,7 +280,8 @@ def metrics_flags(host: str | None = "0.0.0.0", linger: bool = True) -> argparse
         p.add_argument(
             "--metrics-host",
             default=host,
-            help=f"address the metrics server listens on (default {host})",
+            help=f"address the metrics server listens on (default {host}, this machine only; "
+            "0.0.0.0 for a Prometheus elsewhere, as in a container or on a cluster)",
         )
     if linger:
         p.add_argument(

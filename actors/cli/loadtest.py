@@ -24,6 +24,7 @@ from actors.cli import flags
 from actors.cli.flags import number
 from actors.cluster.connect import connect
 from actors.cluster.loadgen import RayPool
+from actors.drive.launch import endpoint_keys
 from inference.connect import Target
 from inference.loadtest.drive import Measurement
 from inference.loadtest.figures import Slo
@@ -85,6 +86,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="OpenAI-compatible servers (vLLM ...); each character's requests go to one of them",
     )
     p.add_argument("--model", help="the served model's name (default: the first /v1/models lists)")
+    flags.key_env_flag(p, "--api-key-env", "--endpoint")
     closed = p.add_argument_group("closed loop (default): a live world waiting for its answers")
     closed.add_argument(
         "--characters",
@@ -211,7 +213,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=flags.port("--metrics-port"),
         help="serve the live figures for Prometheus on this port",
     )
-    out.add_argument("--metrics-host", default="0.0.0.0", help="default 0.0.0.0")
+    out.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="address the live figures listen on (default 127.0.0.1, this machine only; "
+        "0.0.0.0 for a Prometheus elsewhere)",
+    )
     p.set_defaults(func=cmd_loadtest)
 
 
@@ -268,6 +275,8 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
         concurrency=per,
         structured=knobs.structured,
         flag="--endpoint",
+        api_keys=endpoint_keys(args.api_key_env, len(urls), "--api-key-env"),
+        key_flag="--api-key-env",
     )
     out: Path = args.out or Path("loadtests") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     pool = _pool(args, target)

@@ -116,6 +116,8 @@ def launch_of(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> 
                 args.llm_concurrency, "llm_concurrency", llm.get("concurrency", 64)
             ),
         }
+        if llm["kind"] == "openai" and args.llm_api_key_env is not None:
+            llm["key_env"] = args.llm_api_key_env
     players = getattr(args, "players_replay", None)
     return Launch(
         journal=flags.journal_mode(args, FULL),
@@ -124,6 +126,7 @@ def launch_of(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> 
         placement=pick(args.placement, "placement", "pack"),
         actor_cpus=pick(args.actor_cpus, "actor_cpus", None),
         actor_resources=args.actor_resources or saved.get("actor_resources", {}),
+        tick_timeout=(pick(args.tick_timeout, "tick_timeout", None) or None),
         llm=llm,
         players_replay=str(players.resolve()) if players else saved.get("players_replay"),
     )

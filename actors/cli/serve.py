@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import ipaddress
 import signal
 from pathlib import Path
 from types import FrameType
@@ -39,7 +40,7 @@ def parents() -> list[argparse.ArgumentParser]:
         flags.world_flags(characters=False),
         flags.journal_flag("full"),
         flags.llm_flags(replicas=False),
-        flags.metrics_flags(host=None, linger=False),
+        flags.metrics_flags(linger=False),
     ]
 
 
@@ -56,7 +57,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--host",
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for every "
-        "interface: then use TLS)",
+        "interface: then give --tls-cert and --tls-key, or --insecure)",
+    )
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="listen beyond this machine (--host) without TLS: tokens and words then cross the "
+        "network in the clear (for a private network you trust)",
     )
     p.add_argument(
         "--tick-interval",
@@ -114,11 +121,22 @@ def llm_mind(
         args.llm_model,
         None,
         args.llm_concurrency,
+        args.llm_api_key_env,
     )
     target = llm_target(sc, llm)
     if target is None:
         return None, None
     return InProcessModel.of(sc, target, sc.shards or 1, out), llm
+
+
+def loopback(host: str) -> bool:
+    """Whether `host` is this machine only (a loopback address, or `localhost`)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve anywhere
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -133,6 +151,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             if not path.is_file():
                 raise UserError(f"{flag} {path}: file not found")
         tls = (args.tls_cert.read_bytes(), args.tls_key.read_bytes())
+    if tls is None and not loopback(args.host) and not args.insecure:
+        raise UserError(
+            f"--host {args.host} listens beyond this machine, and without TLS every player's "
+            f"token would cross the network in the clear: give --tls-cert and --tls-key, or "
+            f"--insecure if the network is yours"
+        )
     out: Path = args.out or Path("runs") / (
         f"{sc.name}-serve-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     )
@@ -147,7 +171,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         paused=args.paused,
         metrics_port=args.metrics_port,
-        metrics_host=args.host,
+        metrics_host=args.metrics_host,
         journal=flags.journal_mode(args, FULL),
     )
     check_new_folder(out)

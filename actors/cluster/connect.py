@@ -26,7 +26,9 @@ class Placement:
     strategy: str = "PACK"
     cpus: float | None = None  # None: 0.5, or less so that every shard fits the cluster
     resources: dict[str, float] = dataclasses.field(default_factory=dict)
-    tick_timeout: float = 600.0
+    #: seconds a tick (or any call to the shard actors) may take; None: no limit. A tick
+    #: that takes longer stops the run (coordinator.py): replaying it would be as slow
+    tick_timeout: float | None = None
 
     def __post_init__(self) -> None:
         if self.strategy not in ("PACK", "SPREAD"):

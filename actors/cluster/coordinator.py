@@ -142,6 +142,14 @@ class RayRuntime(Runtime):
         while True:
             try:
                 return super().step()
+            except rex.GetTimeoutError:
+                tick, limit = self.completed + 1, self.placement.tick_timeout
+                raise RunFault(
+                    f"tick {tick} took longer than --tick-timeout {limit:g} s (a shard, or the "
+                    f"model it waits on, is stuck or slow); the run folder holds ticks "
+                    f"1..{self.completed}: `socius resume RUN --tick-timeout SECONDS` continues "
+                    f"with a longer limit (0: none)"
+                ) from None
             except rex.RayError as err:
                 if not is_fault(err):
                     cause = root_cause(err)

@@ -14,7 +14,8 @@ from typing import Any
 from actors.cluster.connect import Placement, auto_shards, connect
 from actors.cluster.coordinator import RayRuntime
 from actors.cluster.gateway_actor import Gateways
-from inference.connect import InProcessModel, Target
+from inference.backends.base import BackendUnavailable
+from inference.connect import InProcessModel, Target, api_keys
 from inference.traces import check_traces
 from inference.train import check_adapter
 from world.errors import UserError
@@ -35,6 +36,7 @@ class Launch:
     placement: str = "pack"
     actor_cpus: float | None = None
     actor_resources: dict[str, float] = dataclasses.field(default_factory=dict)
+    tick_timeout: float | None = None  # seconds a tick on Ray may take (None: no limit)
     #: where the model is: {"kind": openai|engine|replay, "where": [...], "model",
     #: "replicas", "concurrency"}, or None
     llm: dict[str, Any] | None = None
@@ -57,6 +59,7 @@ class Launch:
             "placement": self.placement,
             "actor_cpus": self.actor_cpus,
             "actor_resources": dict(self.actor_resources),
+            "tick_timeout": self.tick_timeout,
         }
 
     def model_target(self, sc: Scenario) -> Target | None:
@@ -71,11 +74,13 @@ def model_options(
     model: str | None,
     replicas: int | None,
     concurrency: int | None,
+    key_env: list[str] | None = None,
 ) -> dict[str, Any] | None:
     """Where the model is, as --llm-endpoint, --llm-engine or --llm-replay say (paths resolved
-    where `socius` runs), or None."""
+    where `socius` runs), or None. For endpoints, `key_env` names the variables holding their
+    API keys (--llm-api-key-env): the names are kept with the run, the keys never."""
     if endpoint:
-        where = {"kind": "openai", "where": list(endpoint)}
+        where = {"kind": "openai", "where": list(endpoint), "key_env": key_env}
     elif engine is not None:
         where = {"kind": "engine", "where": [str(engine.resolve())]}
     elif replay is not None:
@@ -83,6 +88,15 @@ def model_options(
     else:
         return None
     return {**where, "model": model, "replicas": replicas, "concurrency": concurrency or 64}
+
+
+def endpoint_keys(names: list[str] | None, endpoints: int, flag: str) -> tuple[str, ...]:
+    """The endpoints' API keys from the environment variables `names` (`flag` says them),
+    as `inference.connect.api_keys` reads them; a missing one is the user's error."""
+    try:
+        return api_keys(names, endpoints, flag)
+    except BackendUnavailable as err:
+        raise UserError(str(err)) from None
 
 
 def llm_target(sc: Scenario, llm: dict[str, Any] | None) -> Target | None:
@@ -109,12 +123,16 @@ def llm_target(sc: Scenario, llm: dict[str, Any] | None) -> Target | None:
                     f"loads each adapter from its folder (socius train writes one)"
                 )
             check_adapter(Path(llm["where"][0]), Path(a.path))
+    keys: tuple[str, ...] = ()
+    if llm["kind"] == "openai":
+        keys = endpoint_keys(llm.get("key_env"), len(llm["where"]), "--llm-api-key-env")
     return Target(
         llm["kind"],
         tuple(llm["where"]),
         model=llm.get("model"),
         concurrency=llm["concurrency"],
         adapters=tuple(dict((a.name, a.path) for a in sc.llm.adapters).items()),
+        api_keys=keys,
     )
 
 
@@ -179,6 +197,7 @@ def build_runtime(
             strategy=launch.placement.upper(),
             cpus=launch.actor_cpus,
             resources=launch.actor_resources,
+            tick_timeout=launch.tick_timeout,
         )
         resources = connect(launch.address)
         n = shards or sc.shards or auto_shards(sc, resources.get("CPU", 1), placement)

@@ -39,21 +39,34 @@ class OpenAIBackend(Backend):
         model: str | None = None,
         *,
         connections: int = 128,
-        api_key: str | None = None,
+        api_keys: tuple[str, ...] = (),
         structured: bool = True,
         flag: str = "--llm-endpoint",
+        key_flag: str = "--llm-api-key-env",
         adapters: tuple[str, ...] = (),
     ) -> None:
-        """`flag` is the command-line flag the endpoints came from, named in messages;
-        `adapters`, the LoRA adapters every endpoint must serve."""
+        """`api_keys`: none, one for every endpoint, or one per endpoint (sent as a bearer
+        token, never logged); `flag` and `key_flag`, the command-line flags the endpoints and
+        the keys' variables came from, named in messages; `adapters`, the LoRA adapters every
+        endpoint must serve."""
         self.flag = flag
+        self.key_flag = key_flag
         self.adapters = adapters
         if not urls:
             raise BackendUnavailable(f"no endpoint given: {flag} URL[,URL...]")
         self.urls = [base_url(u) for u in urls]
+        if len(api_keys) not in (0, 1, len(self.urls)):
+            raise BackendUnavailable(
+                f"{key_flag}: {len(api_keys)} keys for {len(self.urls)} endpoints; give one "
+                f"variable for all, or one per endpoint"
+            )
+        keys = api_keys * len(self.urls) if len(api_keys) == 1 else api_keys
+        #: each endpoint's headers (its key, if any)
+        self.auth = [{"Authorization": f"Bearer {k}"} if k else {} for k in keys] or [
+            {} for _ in self.urls
+        ]
         self.model = model
         self.connections = connections
-        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.structured = structured
         self.down_until = [0.0] * len(self.urls)
         self.max_model_len = 0
@@ -69,7 +82,6 @@ class OpenAIBackend(Backend):
         self.client = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.connections, enable_cleanup_closed=True),
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=5.0),
-            headers=self.headers,
         )
         problems: list[str] = []
         lengths: list[int] = []
@@ -77,8 +89,12 @@ class OpenAIBackend(Backend):
         for i, url in enumerate(self.urls):
             try:
                 async with self.client.get(
-                    f"{url}/v1/models", timeout=aiohttp.ClientTimeout(total=10.0)
+                    f"{url}/v1/models",
+                    timeout=aiohttp.ClientTimeout(total=10.0),
+                    headers=self.auth[i],
                 ) as r:
+                    if r.status == 401:
+                        raise ValueError(self._unauthorized(i))
                     r.raise_for_status()
                     data = (await r.json()).get("data") or []
                 if not data:
@@ -152,7 +168,7 @@ class OpenAIBackend(Backend):
         answer = Answer(text=None, error="no endpoint")
         for i in self._order(request.affinity):
             try:
-                answer = await self._stream(self.urls[i], body)
+                answer = await self._stream(i, body)
             except (aiohttp.ClientConnectionError, TimeoutError) as err:
                 # not reachable, or dropped us mid-answer: rest it, try the next endpoint
                 self.down_until[i] = time.monotonic() + REST
@@ -165,7 +181,16 @@ class OpenAIBackend(Backend):
             return answer
         return answer
 
-    async def _stream(self, url: str, body: bytes) -> Answer:
+    def _unauthorized(self, i: int) -> str:
+        """What an endpoint's HTTP 401 means, in one line (never the key itself)."""
+        given = "refused the API key given" if self.auth[i] else "wants an API key"
+        return (
+            f"HTTP 401 Unauthorized: the server {given}; put the key in OPENAI_API_KEY, or in "
+            f"a variable named by {self.key_flag} NAME"
+        )
+
+    async def _stream(self, i: int, body: bytes) -> Answer:
+        url = self.urls[i]
         started = time.time()
         t0 = last = time.perf_counter()
         ttft = 0.0
@@ -173,13 +198,14 @@ class OpenAIBackend(Backend):
         text: list[str] = []
         usage: dict[str, Any] = {}
         async with self.client.post(
-            f"{url}/v1/chat/completions", data=body, headers=JSON_BODY
+            f"{url}/v1/chat/completions", data=body, headers={**JSON_BODY, **self.auth[i]}
         ) as r:
             if r.status != 200:
                 detail = (await r.read()).decode(errors="replace")[:300]
+                why = self._unauthorized(i) if r.status == 401 else _message(detail)
                 return Answer(
                     text=None,
-                    error=f"{url} answered HTTP {r.status}: {_message(detail)}",
+                    error=f"{url} answered HTTP {r.status}: {why}",
                     refused=400 <= r.status < 500,
                     latency=time.perf_counter() - t0,
                     started=started,

@@ -8,7 +8,9 @@ It speaks just enough HTTP/1.1 (keep-alive, `Content-Length` bodies) and just en
 it is a measurement of the client. Each answer is one valid socius answer, streamed in
 `--chunks` pieces.
 
-For tests of the tool's accounting it can also misbehave on purpose: `--fail-every N` answers
+With `--api-key KEY` it answers HTTP 401 to any `/v1` request without `Authorization: Bearer
+KEY`, as vLLM's `--api-key` does. For tests of the tool's accounting it can also misbehave on
+purpose: `--fail-every N` answers
 every Nth request with HTTP 500, and `--stall-every N` never answers every Nth one (the client
 must time out). `GET /counts` tells what it received: requests, failed and stalled.
 """
@@ -59,8 +61,19 @@ def _response(status: str, ctype: str, body: bytes) -> bytes:
 class InstantServer(asyncio.Protocol):
     """One connection. Counts are shared by every connection of a server (`counts`)."""
 
-    def __init__(self, counts: dict[str, int], chunks: int, fail_every: int, stall_every: int):
+    def __init__(
+        self,
+        counts: dict[str, int],
+        chunks: int,
+        fail_every: int,
+        stall_every: int,
+        api_key: str = "",
+    ):
         self.counts = counts
+        self.bearer = f"bearer {api_key}" if api_key else ""
+        self.unauthorized = _response(
+            "401 Unauthorized", "application/json", b'{"error":"Unauthorized"}'
+        )
         self.buf = b""
         self.transport: Any = None
         self.stream = _response("200 OK", "text/event-stream", sse_body(chunks))
@@ -88,17 +101,24 @@ class InstantServer(asyncio.Protocol):
                 return
             head = self.buf[:end].decode("latin-1")
             length = 0
+            authorization = ""
             for line in head.split("\r\n")[1:]:
                 name, _, value = line.partition(":")
                 if name.strip().lower() == "content-length":
                     length = int(value.strip())
+                if name.strip().lower() == "authorization":
+                    authorization = value.strip()
             if len(self.buf) < end + 4 + length:
                 return
             self.buf = self.buf[end + 4 + length :]
-            self._answer(head.split(" ", 2))
+            self._answer(head.split(" ", 2), authorization)
 
-    def _answer(self, request_line: list[str]) -> None:
+    def _answer(self, request_line: list[str], authorization: str) -> None:
         method, path = request_line[0], request_line[1] if len(request_line) > 1 else ""
+        if self.bearer and path.startswith("/v1") and authorization.lower() != self.bearer.lower():
+            self.counts["unauthorized"] += 1
+            self.transport.write(self.unauthorized)
+            return
         if method == "GET" and path.startswith("/v1/models"):
             self.transport.write(self.models)
             return
@@ -126,11 +146,15 @@ async def serve(
     chunks: int = 4,
     fail_every: int = 0,
     stall_every: int = 0,
+    api_key: str = "",
 ) -> tuple[asyncio.Server, dict[str, int]]:
-    counts = {"requests": 0, "failed": 0, "stalled": 0}
+    counts = {"requests": 0, "failed": 0, "stalled": 0, "unauthorized": 0}
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: InstantServer(counts, chunks, fail_every, stall_every), host, port, backlog=1024
+        lambda: InstantServer(counts, chunks, fail_every, stall_every, api_key),
+        host,
+        port,
+        backlog=1024,
     )
     return server, counts
 
@@ -145,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunks", type=int, default=4, help="content pieces per answer (default 4)")
     p.add_argument("--fail-every", type=int, default=0, help="answer every Nth with HTTP 500")
     p.add_argument("--stall-every", type=int, default=0, help="never answer every Nth request")
+    p.add_argument("--api-key", default="", help="answer HTTP 401 to /v1 without this key")
     args = p.parse_args(argv)
     try:
         import uvloop
@@ -155,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
 
     async def run() -> None:
         server, _ = await serve(
-            args.port, args.host, args.chunks, args.fail_every, args.stall_every
+            args.port, args.host, args.chunks, args.fail_every, args.stall_every, args.api_key
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

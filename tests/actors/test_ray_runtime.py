@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 import ray
 
-from actors.cluster.connect import connect
+from actors.cluster.connect import Placement, connect
 from actors.cluster.coordinator import RayRuntime, RunFault
+from actors.cluster.gateway_actor import Gateways
+from inference.connect import Target
+from tests.commands import instant
 from world.errors import RunFolderError
 from world.record import RunRecord
 from world.runtime import LocalRuntime
@@ -220,3 +223,32 @@ def test_resume_after_the_process_is_stopped(tmp_path: Path, stop: str) -> None:
     rows = list(csv.DictReader((out / "metrics.csv").open()))
     assert [int(r["tick"]) for r in rows] == list(range(1, sc.ticks + 1))
     assert journal_envelopes(out) == result["totals"]["envelopes"]
+
+
+def test_a_tick_longer_than_the_tick_timeout_stops_the_run_in_one_line(tmp_path: Path) -> None:
+    """A world of llm minds whose model never answers (the instant server stalls every
+    request) on Ray with a 2-second tick timeout: the run stops at tick 1 with one message
+    naming the limit and how to go on, without replaying the tick (a replay would be as
+    slow); without a limit nothing times out (the default)."""
+    sc = parse_scenario(
+        {
+            "name": "stalled",
+            "population": {"size": 6, "group_size": 3, "minds": {"llm": 1.0}},
+            "llm": {"decisions": "all", "timeout": 600, "retries": 0},
+            "ticks": 3,
+        }
+    )
+    assert Placement().tick_timeout is None
+    with instant("--stall-every", 1) as url:
+        target = Target("openai", (url,))
+        gateways = Gateways.start(sc, target, 1)
+        rt = RayRuntime(sc, 1, placement=Placement(tick_timeout=2.0), llm=gateways)
+        try:
+            with pytest.raises(RunFault) as err:
+                rt.step()
+        finally:
+            rt.close()
+    said = str(err.value)
+    assert said.startswith("tick 1 took longer than --tick-timeout 2 s"), said
+    assert "socius resume RUN --tick-timeout SECONDS" in said and "\n" not in said
+    assert rt.recoveries == 0

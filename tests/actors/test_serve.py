@@ -21,6 +21,8 @@ import yaml
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from actors.cli.main import build_parser
+from actors.cli.serve import loopback
 from actors.served.player_client import Operator, Player, channel
 from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
@@ -346,6 +348,31 @@ def test_bad_serve_input_is_one_line(tmp_path: Path) -> None:
         r = socius("serve", _scenario(tmp_path), "--grpc-port", port, "--out", tmp_path / "c")
     assert r.returncode == 2 and f"--grpc-port {port}" in r.stderr
     assert "Traceback" not in r.stderr
+    r = socius("serve", _scenario(tmp_path), "--host", "0.0.0.0", "--out", tmp_path / "d")
+    assert r.returncode == 2 and r.stderr.strip() == (
+        "socius: --host 0.0.0.0 listens beyond this machine, and without TLS every player's "
+        "token would cross the network in the clear: give --tls-cert and --tls-key, or "
+        "--insecure if the network is yours"
+    )
+    assert not (tmp_path / "d").exists()
+
+
+def test_only_loopback_counts_as_this_machine() -> None:
+    """What `serve --host` may listen on without TLS or --insecure."""
+    assert all(loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "localhost"))
+    assert not any(loopback(h) for h in ("0.0.0.0", "::", "10.0.0.5", "world.example.org"))
+
+
+@pytest.mark.parametrize("command", ["run", "serve", "loadtest"])
+def test_metrics_listen_on_loopback_unless_told(command: str) -> None:
+    """The exporter (and the load test's live figures) listen on this machine only unless
+    --metrics-host says otherwise."""
+    required = {"run": ["x.yaml"], "serve": ["x.yaml"], "loadtest": ["--endpoint", "h:1"]}
+    argv = [command, *required[command]]
+    assert build_parser(argv).parse_args(argv).metrics_host == "127.0.0.1"
+    argv += ["--metrics-host", "0.0.0.0"]
+    told = build_parser(argv).parse_args(argv)
+    assert told.metrics_host == "0.0.0.0"
 
 
 def test_ticks_advance_when_every_player_is_done(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """Trust the numbers: `socius loadtest` against vLLM's real OpenAI server (CPU build, a small
 random model made here) agrees with the server's own `/metrics` for the same requests: every
 request accounted for, the tokens, the prefix-cache hits, and a mean TTFT and E2E for exactly
-the requests the server timed, never below the server's own, closed loop and open loop.
+the requests the server timed, never below the server's own, closed loop and open loop. The
+server wants an API key, as a deployment's does: the tool sends it from OPENAI_API_KEY, and
+without it says 401 in one line.
 
 How close the client's means come to the server's is a figure of the machine, not of the tool:
 what a client sees always includes time the server's histograms do not (vLLM starts its clock,
@@ -27,12 +29,14 @@ from tests.commands import socius
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
+KEY = "sk-vllm-test-5d1f"  # the server's API key (vLLM's --api-key), as a deployment has one
+
 
 @pytest.fixture(scope="module")
 def engine_bound(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer]:
     model = make_tiny_model(tmp_path_factory.mktemp("models") / "wider", hidden=1024, layers=4)
     log = tmp_path_factory.mktemp("vllm") / "server.log"
-    with VLLMServer(model, log=log) as server:
+    with VLLMServer(model, log=log, api_key=KEY) as server:
         yield server
 
 
@@ -62,7 +66,10 @@ def measured(server: VLLMServer, out: Path, *args: object) -> tuple[dict[str, An
     """One level of `socius loadtest` against `server`: its figures, and the server's own
     metrics before and after."""
     before = server.metrics()
-    proc = socius("loadtest", "--endpoint", server.url, *args, "--out", out, timeout=900)
+    proc = socius(
+        "loadtest", "--endpoint", server.url, *args, "--out", out, timeout=900,
+        env={"OPENAI_API_KEY": KEY},
+    )  # fmt: skip
     after = server.metrics()
     assert proc.returncode == 0, proc.stderr
     (level,) = json.loads((out / "loadtest.json").read_text())["levels"]
@@ -89,3 +96,21 @@ def test_closed_then_open_loop_agree_with_the_server(
     )
     assert replayed["requests"] == level["requests"]  # the record, every request of it
     agrees(replayed, before, after)
+
+
+def test_a_server_that_wants_a_key_names_its_401(engine_bound: VLLMServer, tmp_path: Path) -> None:
+    """Without the key vLLM answers 401: the load test says so in one line, before any
+    level, and writes nothing; with it (above) every request passed. No file the load test
+    wrote holds the key."""
+    proc = socius(
+        "loadtest", "--endpoint", engine_bound.url, "--characters", 4, "--ticks", 1,
+        "--out", tmp_path / "refused", env={"OPENAI_API_KEY": ""},
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "HTTP 401 Unauthorized: the server wants an API key" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not (tmp_path / "refused").exists()
+    out = tmp_path / "keyed"
+    measured(engine_bound, out, "--characters", 4, "--ticks", 1, "--generators", 0)
+    for f in out.rglob("*"):
+        assert not f.is_file() or KEY.encode() not in f.read_bytes(), f
