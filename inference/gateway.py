@@ -2,7 +2,9 @@
 
 Shards send the requests of a whole tick at once. The gateway lets at most `concurrency` of them
 be in flight (the rest wait: back-pressure), applies a time-out to each, resends one that failed
-in transit up to `retries` times, and never raises for a failed request: it answers `None` text
+in transit up to `retries` times after an exponential back-off with jitter (`BACKOFF`, tenacity's:
+the jitter spreads resends out in time and changes nothing a character decides, so it is not
+drawn from the characters' streams), and never raises for a failed request: it answers `None` text
 with the reason, and the shard falls back to the heuristic mind. It keeps the figures a serving
 engineer asks for: batch sizes, queue depth, latency and time to first token.
 
@@ -18,9 +20,33 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
 from inference.backends.base import Answer, Backend, Request
 
 T = TypeVar("T")
+
+#: the wait before resend k = 1, 2, 3 ...: 0.5 x 2^(k-1) seconds plus up to 0.5 s of jitter,
+#: at most 8 s
+BACKOFF = wait_exponential_jitter(multiplier=0.5, max=8.0, jitter=0.5)
+
+
+def _failed(answer: Answer) -> bool:
+    """An answer worth asking again: none came, and the backend did not refuse the request."""
+    return answer.text is None and not answer.refused
+
+
+def _last(state: RetryCallState) -> Answer:
+    """The last attempt's answer, when every attempt failed."""
+    assert state.outcome is not None
+    answer: Answer = state.outcome.result()
+    return answer
 
 
 class Gateway:
@@ -32,9 +58,10 @@ class Gateway:
         timeout: float = 60.0,
         retries: int = 1,
         on_answer: Callable[[Answer, bool], None] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         """`on_answer(answer, timed_out)` is called for every attempt sent (the load test's
-        samples)."""
+        samples); `sleep` waits out the back-off before a resend."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         self.backend = backend
@@ -42,6 +69,7 @@ class Gateway:
         self.timeout = timeout
         self.retries = retries
         self.on_answer = on_answer
+        self.sleep = sleep
         self._slots: asyncio.Semaphore | None = None
         self.waiting = 0
         self.in_flight = 0
@@ -87,37 +115,54 @@ class Gateway:
                 self.in_flight -= 1
 
     async def _send(self, request: Request) -> Answer:
-        answer = Answer(text=None, error="not sent")
-        for attempt in range(self.retries + 1):
-            if attempt:
+        attempts = AsyncRetrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=BACKOFF,
+            retry=retry_if_result(_failed),
+            retry_error_callback=_last,
+            sleep=self.sleep,
+        )
+        sent = 0
+
+        async def attempt() -> Answer:
+            nonlocal sent
+            if sent:
                 self.figures["resends"] += 1
-            self.figures["requests"] += 1
-            started, t0 = time.time(), time.perf_counter()
-            timed_out = False
-            try:
-                async with asyncio.timeout(self.timeout):  # no task per request, as wait_for has
-                    answer = await self.backend.generate(request)
-            except TimeoutError:
-                self.figures["timeouts"] += 1
-                timed_out = True
-                answer = Answer(
-                    text=None,
-                    error=f"no answer within {self.timeout:g} s",
-                    latency=time.perf_counter() - t0,
-                )
-            except Exception as err:  # a backend must not take the world down with it
-                answer = Answer(
-                    text=None,
-                    error=f"{type(err).__name__}: {err}",
-                    latency=time.perf_counter() - t0,
-                )
-            if not answer.started:
-                answer.started = started
-            if self.on_answer is not None:
-                self.on_answer(answer, timed_out)
-            if answer.text is not None or answer.refused:
-                return answer
-            self.figures["failed"] += 1
+            sent += 1
+            answer = await self._attempt(request)
+            if _failed(answer):
+                self.figures["failed"] += 1
+            return answer
+
+        answer: Answer = await attempts(attempt)
+        return answer
+
+    async def _attempt(self, request: Request) -> Answer:
+        """One try: the backend's answer, or why there is none."""
+        self.figures["requests"] += 1
+        started, t0 = time.time(), time.perf_counter()
+        timed_out = False
+        try:
+            async with asyncio.timeout(self.timeout):  # no task per request, as wait_for has
+                answer = await self.backend.generate(request)
+        except TimeoutError:
+            self.figures["timeouts"] += 1
+            timed_out = True
+            answer = Answer(
+                text=None,
+                error=f"no answer within {self.timeout:g} s",
+                latency=time.perf_counter() - t0,
+            )
+        except Exception as err:  # a backend must not take the world down with it
+            answer = Answer(
+                text=None,
+                error=f"{type(err).__name__}: {err}",
+                latency=time.perf_counter() - t0,
+            )
+        if not answer.started:
+            answer.started = started
+        if self.on_answer is not None:
+            self.on_answer(answer, timed_out)
         return answer
 
     def stats(self) -> dict[str, float]:

@@ -5,8 +5,11 @@ httpx on one core, see bench/loadtest_ceiling.py), streamed, and timed as vLLM's
 benchmark times them: time to first token at the first chunk that carries a choice, the gap
 before every later one, and the end at the last chunk. A character's requests go to the same
 endpoint (`affinity`), so its prompt prefix stays in that server's cache; an endpoint that
-cannot be reached is skipped for a while and its characters go to the next one. Structured
-output uses `response_format` with the answer's JSON schema.
+cannot be reached, or answers HTTP 429 (too many requests) or 5xx (it failed), is rested for a
+while (429's `Retry-After`, up to a minute, else `REST`) and the request goes to the next one;
+a request every endpoint failed is the gateway's to resend, after its back-off. An error event
+inside a stream is an error, not a short answer. Structured output uses `response_format` with
+the answer's JSON schema.
 """
 
 from __future__ import annotations
@@ -17,8 +20,28 @@ from typing import Any
 
 from inference.backends.base import Answer, Backend, BackendUnavailable, Request
 
-#: Seconds an unreachable endpoint is left alone before it is tried again.
+#: Seconds an unreachable or failing endpoint is left alone before it is tried again.
 REST = 5.0
+#: The longest rest a server's Retry-After may ask for.
+MAX_REST = 60.0
+
+
+class _Rest(Exception):
+    """An endpoint answered that it cannot serve now (429, 5xx): rest it `seconds`."""
+
+    def __init__(self, answer: Answer, seconds: float) -> None:
+        super().__init__(answer.error)
+        self.answer = answer
+        self.seconds = seconds
+
+
+def retry_after(value: str | None) -> float:
+    """The rest a 429's Retry-After asks for, in seconds (REST when absent or a date),
+    at most MAX_REST."""
+    try:
+        return min(max(float(value or ""), 0.0), MAX_REST)
+    except ValueError:
+        return REST
 JSON_BODY = {"Content-Type": "application/json"}
 
 
@@ -174,6 +197,10 @@ class OpenAIBackend(Backend):
                 self.down_until[i] = time.monotonic() + REST
                 answer = Answer(text=None, error=f"{self.urls[i]}: {_why(err)}")
                 continue
+            except _Rest as busy:  # too many requests, or it failed: rest it, try the next
+                self.down_until[i] = time.monotonic() + busy.seconds
+                answer = busy.answer
+                continue
             except (aiohttp.ClientError, ValueError) as err:
                 return Answer(text=None, error=f"{self.urls[i]}: {_why(err)}")
             if answer.text is not None:
@@ -203,13 +230,18 @@ class OpenAIBackend(Backend):
             if r.status != 200:
                 detail = (await r.read()).decode(errors="replace")[:300]
                 why = self._unauthorized(i) if r.status == 401 else _message(detail)
-                return Answer(
+                answer = Answer(
                     text=None,
                     error=f"{url} answered HTTP {r.status}: {why}",
-                    refused=400 <= r.status < 500,
+                    refused=400 <= r.status < 500 and r.status != 429,
                     latency=time.perf_counter() - t0,
                     started=started,
                 )
+                if r.status == 429:
+                    raise _Rest(answer, retry_after(r.headers.get("Retry-After")))
+                if r.status >= 500:
+                    raise _Rest(answer, REST)
+                return answer
             rest = b""
             done = False
             async for piece in r.content.iter_any():  # as it arrives, as vLLM's bench reads
@@ -224,6 +256,13 @@ class OpenAIBackend(Backend):
                         done = True
                         break
                     chunk = json.loads(data)
+                    if chunk.get("error") or chunk.get("object") == "error":
+                        return Answer(
+                            text=None,
+                            error=f"{url} failed mid-answer: {_message(data.decode())}",
+                            latency=time.perf_counter() - t0,
+                            started=started,
+                        )
                     choices = chunk.get("choices")
                     if choices:
                         if not ttft:
