@@ -179,6 +179,8 @@ class RayRuntime(Runtime):
             with contextlib.suppress(rex.RayError):
                 ray.kill(a, no_restart=True)
         time.sleep(0.1)
+        if self.gateways is not None and self.gateways.respawn():
+            self.llm = self.gateways.for_shards()
         self._spawn()
         self.recoveries += 1
         recoveries = self.recoveries

@@ -3,12 +3,17 @@
 One or more replicas each hold a backend (an in-process vLLM engine, or a pool of connections to
 OpenAI-compatible endpoints) behind an `inference.Gateway`. A shard sends each request to the
 replica of its character (`affinity % replicas`), so a character's prompt prefix stays cached in
-one place. A replica that dies or fails does not stop the run: its requests come back unanswered
-and those decisions fall back to the heuristic mind, counted.
+one place. A replica that dies or fails does not stop the run: the requests it held come back
+unanswered and those decisions fall back to the heuristic mind, counted; Ray restarts it (up to
+`RESTARTS` times), and it connects again (or loads its model again) on the first request it
+gets. A replica dead for good is replaced when the run recovers from a checkpoint
+(`Gateways.respawn`). Its figures start again with each restart; `replica_restarts` counts
+the replicas that have restarted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 from typing import Any
@@ -21,6 +26,9 @@ from inference.backends.base import Answer, Request
 from inference.connect import Target, make_backend
 from inference.gateway import Gateway, by_affinity
 from world.scenario import Scenario
+
+#: how many times Ray restarts a gateway replica that died
+RESTARTS = 5
 
 
 @ray.remote
@@ -36,16 +44,24 @@ class GatewayActor:
             timeout=timeout,
             retries=retries,
         )
+        self.restarted = ray.get_runtime_context().was_current_actor_reconstructed
+        self.context_length: int | None = None
+        self._starting = asyncio.Lock()
 
     async def start(self) -> int:
-        """Connect or load the model; returns the served context length, in tokens."""
-        return await self.gateway.start()
+        """Connect or load the model (once: a restarted replica does it on its first
+        request); returns the served context length, in tokens."""
+        async with self._starting:
+            if self.context_length is None:
+                self.context_length = await self.gateway.start()
+        return self.context_length
 
     async def ask(self, requests: list[Request]) -> list[Answer]:
+        await self.start()
         return await self.gateway.ask(requests)
 
     async def stats(self) -> dict[str, float]:
-        return self.gateway.stats()
+        return {**self.gateway.stats(), "replica_restarts": int(self.restarted)}
 
     async def close(self) -> None:
         await self.gateway.close()
@@ -75,6 +91,7 @@ class Gateways:
     target: Target
     handles: list[Any]
     context_length: int
+    scenario: Scenario | None = None  # what replicas are made for (None: a replay, none)
 
     @classmethod
     def start(cls, scenario: Scenario, target: Target, replicas: int | None = None) -> Gateways:
@@ -83,18 +100,28 @@ class Gateways:
         replica takes a GPU where the cluster has them, one replica per GPU by default."""
         if target.kind == "replay":
             return cls(target, [], 1 << 30)
-        llm = scenario.llm
         gpus = int(ray.cluster_resources().get("GPU", 0)) if target.kind == "engine" else 0
-        opts: dict[str, Any] = {"num_cpus": 0, "max_restarts": 0}
-        if gpus:
-            opts["num_gpus"] = 1
-        handles = [
-            GatewayActor.options(**opts).remote(  # type: ignore[attr-defined]
-                target, llm.timeout, llm.retries
-            )
-            for _ in range(replicas or max(1, gpus))
-        ]
-        return cls(target, handles, start_replicas(handles))
+        handles = [_replica(scenario, target, gpus) for _ in range(replicas or max(1, gpus))]
+        return cls(target, handles, start_replicas(handles), scenario)
+
+    def respawn(self) -> int:
+        """Replace the replicas that are dead for good (restarts spent, or killed); returns
+        how many were replaced."""
+        if self.scenario is None:
+            return 0
+        gpus = int(ray.cluster_resources().get("GPU", 0)) if self.target.kind == "engine" else 0
+        dead = []
+        for k, handle in enumerate(self.handles):
+            try:
+                ray.get(handle.stats.remote(), timeout=60)
+            except (rex.RayActorError, rex.ActorUnavailableError, rex.GetTimeoutError):
+                dead.append(k)
+        fresh = [_replica(self.scenario, self.target, gpus) for _ in dead]
+        if fresh:
+            start_replicas(fresh)
+        for k, handle in zip(dead, fresh, strict=True):
+            self.handles[k] = handle
+        return len(dead)
 
     def for_shards(self) -> dict[str, Any]:
         return {
@@ -106,3 +133,14 @@ class Gateways:
     def stop(self) -> None:
         close_actors(self.handles, timeout=60)
         self.handles = []
+
+
+def _replica(scenario: Scenario, target: Target, gpus: int) -> Any:
+    """A new gateway replica (not yet started), restarted by Ray when it dies."""
+    opts: dict[str, Any] = {"num_cpus": 0, "max_restarts": RESTARTS}
+    if gpus:
+        opts["num_gpus"] = 1
+    llm = scenario.llm
+    return GatewayActor.options(**opts).remote(  # type: ignore[attr-defined]
+        target, llm.timeout, llm.retries
+    )

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import ray
 from actors.cluster.connect import Placement, connect
 from actors.cluster.coordinator import RayRuntime, RunFault
 from actors.cluster.gateway_actor import Gateways
+from inference.backends.base import Request
 from inference.connect import Target
 from tests.commands import instant
 from world.errors import RunFolderError
@@ -252,3 +254,54 @@ def test_a_tick_longer_than_the_tick_timeout_stops_the_run_in_one_line(tmp_path:
     assert said.startswith("tick 1 took longer than --tick-timeout 2 s"), said
     assert "socius resume RUN --tick-timeout SECONDS" in said and "\n" not in said
     assert rt.recoveries == 0
+
+
+def test_a_gateway_replica_that_dies_comes_back() -> None:
+    """A world of llm minds on Ray with one gateway replica, which is killed after tick 1:
+    Ray restarts it, it connects again on its first request, and the model answers the
+    following ticks (the endpoint sees their requests; the restart is counted). A replica
+    killed for good is replaced by `respawn` (as a recovery does), and the new one answers."""
+    sc = parse_scenario(
+        {
+            "name": "restarted",
+            "population": {"size": 6, "group_size": 3, "minds": {"llm": 1.0}},
+            "llm": {"decisions": "all"},
+            "ticks": 4,
+        }
+    )
+    with instant() as url:
+        gateways = Gateways.start(sc, Target("openai", (url,)), 1)
+        rt = RayRuntime(sc, 1, llm=gateways)
+        try:
+            rt.step()
+            before = served(url)
+            assert before > 0
+            ray.kill(gateways.handles[0], no_restart=False)
+            for _ in range(3):
+                rt.step()
+            assert served(url) > before
+            assert rt.inference_stats()["replica_restarts"] == 1
+            first = gateways.handles[0]
+            ray.kill(first, no_restart=True)
+            assert gateways.respawn() == 1 and gateways.handles[0] is not first
+            assert gateways.respawn() == 0
+            asked = served(url)
+            answers = ray.get(gateways.handles[0].ask.remote([one_request()]))
+            assert answers[0].text is not None and served(url) == asked + 1
+        finally:
+            rt.close()
+
+
+def served(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/counts", timeout=5) as r:
+        return int(json.loads(r.read())["requests"])
+
+
+def one_request() -> Request:
+    return Request(
+        key="probe",
+        messages=[{"role": "user", "content": "hi"}],
+        schema={"type": "object"},
+        max_tokens=8,
+        seed=1,
+    )
