@@ -39,6 +39,17 @@ SERVICE = "socius.WorldService"
 MAX_REQUEST = 4096
 #: Largest message the transport accepts at all (RESOURCE_EXHAUSTED beyond, from gRPC itself).
 MAX_MESSAGE = 1 << 20
+#: Perceive streams a token (a character, over its sessions) may hold open at once; more are
+#: refused with RESOURCE_EXHAUSTED. Each stream holds a server thread for as long as it is open.
+STREAMS_PER_CHARACTER = 2
+#: Server threads no stream can take: Act, Join and the rest always find one, however many
+#: streams the players hold.
+CALL_THREADS = 16
+
+
+def threads_for(playable: int) -> int:
+    """The server's threads: every stream the players may hold, and CALL_THREADS besides."""
+    return STREAMS_PER_CHARACTER * playable + CALL_THREADS
 
 
 class Refused(SociusError):
@@ -147,6 +158,8 @@ class WorldService:
         self.ticks = ticks
         self.tick_interval = tick_interval
         self.health: health.HealthServicer | None = None  # set when served
+        #: Perceive streams open, by character (over its sessions, old ones included)
+        self.streams: collections.Counter[int] = collections.Counter()
 
     def closing(self) -> None:
         """Tell health checkers the service is going away."""
@@ -279,7 +292,15 @@ class WorldService:
     ) -> Iterator[wpb.Perception]:
         with self.hall.cond:
             session = self._session(who, request.session)
+            held = self.streams[session.character]
+            if held >= STREAMS_PER_CHARACTER:
+                raise Refused(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"character {session.character} has {held} Perceive streams open, the "
+                    f"most a token may; one is enough: close the others first",
+                )
             session.streams += 1
+            self.streams[session.character] += 1
         return self._stream(session, context)
 
     def _stream(self, session: Session, context: grpc.ServicerContext) -> Iterator[wpb.Perception]:
@@ -301,6 +322,7 @@ class WorldService:
         finally:
             with hall.cond:
                 session.streams -= 1
+                self.streams[session.character] -= 1
 
     def act(self, request: wpb.ActRequest, who: int) -> wpb.ActReply:
         with self.hall.cond:
@@ -426,7 +448,7 @@ def start_server(
     host: str,
     port: int,
     tls: tuple[bytes, bytes] | None = None,
-    workers: int = 32,
+    workers: int = threads_for(8),
 ) -> tuple[grpc.Server, int]:
     """Serve `service` with health checking and reflection; returns the server and its port."""
     server = grpc.server(

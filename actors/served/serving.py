@@ -14,7 +14,7 @@ from typing import Any
 from actors.drive.driver import Driver
 from actors.drive.exporter import RunExporter
 from actors.served.hall import Hall
-from actors.served.service import Control, Guard, WorldService, start_server
+from actors.served.service import Control, Guard, WorldService, start_server, threads_for
 from actors.served.tokens import read_tokens, write_tokens
 from protos import world_service_pb2 as wpb
 from world.errors import UserError
@@ -198,7 +198,7 @@ class ServedWorld:
         )
         try:
             self.server, self.port = start_server(
-                service, how.host, how.port, how.tls, workers=max(16, 2 * len(playable) + 8)
+                service, how.host, how.port, how.tls, workers=threads_for(len(playable))
             )
         except RuntimeError as err:
             self.record.close()

@@ -11,6 +11,7 @@ import queue
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -580,3 +581,34 @@ def test_a_player_seeks_someone_out(served: Served) -> None:
         if m.text[i] >= 0
     ]
     assert (5, 30, "I came to see you, 30") in said
+
+
+def test_one_token_cannot_hold_more_than_two_streams(served: Served) -> None:
+    """A player opening five Perceive streams at once gets two; the other three are refused
+    with RESOURCE_EXHAUSTED. Another player joins and acts meanwhile (the server keeps threads
+    for calls no stream can take), and once one of the two is closed the token may open
+    another."""
+    chan = channel(f"127.0.0.1:{served.port}")
+    greedy = Player(chan, served.tokens[5])
+    greedy.join()
+    streams = [Stream(greedy) for _ in range(5)]
+    for _ in range(600):
+        if sum(s.error is not None for s in streams) == 3:
+            break
+        time.sleep(0.1)
+    refused = [s for s in streams if s.error is not None]
+    assert [s.error for s in refused] == [grpc.StatusCode.RESOURCE_EXHAUSTED] * 3
+    held = [s for s in streams if s.error is None]
+    assert len(held) == 2
+    other = Player(chan, served.tokens[12])
+    assert other.join().character == 12
+    op = Operator(chan, served.operator)
+    assert op.status().tick == 0
+    held[0].call.cancel()
+    for _ in range(100):  # until the server has seen the cancelled stream go
+        again = Stream(greedy)
+        time.sleep(0.5)
+        if again.error is None:
+            break
+        assert again.error == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert again.error is None
