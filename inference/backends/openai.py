@@ -42,6 +42,8 @@ def retry_after(value: str | None) -> float:
         return min(max(float(value or ""), 0.0), MAX_REST)
     except ValueError:
         return REST
+
+
 JSON_BODY = {"Content-Type": "application/json"}
 
 
