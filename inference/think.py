@@ -405,6 +405,11 @@ class Thinker:
         self._writer(shard).write({"type": "restore", "tick": shard.tick})
         self._flush(shard)
 
+    def flush(self) -> None:
+        """Make every trace written so far durable (before a checkpoint's upload)."""
+        for w in self._writers.values():
+            w.flush()
+
     def close(self) -> None:
         for w in self._writers.values():
             w.close()

@@ -30,8 +30,14 @@ from world.errors import RunFolderError, UserError
 from world.journal import JournalWriter
 from world.journal_mode import FULL, JournalMode, Kept, read_kept, write_kept
 from world.scenario import Scenario, parse_scenario
+from world.store import Store
 
 KEEP_CHECKPOINTS = 2  # older complete checkpoints are removed
+
+
+#: A file the driver leaves in a run folder for shard actors on other nodes to find: the
+#: proof that they see the same folder (world/store.py keeps it out of object stores).
+NODE_MARK = ".socius-node"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -125,8 +131,12 @@ class RunRecord:
         resume: bool = False,
         journals: bool = True,
         journal: JournalMode = FULL,
+        store: Store | None = None,
     ) -> None:
+        """`store`: the object store `folder` stages for (world/store.py), which gets what
+        changed at each checkpoint and at the end."""
         self.folder = Path(folder)
+        self.store = store if store is not None and store.remote else None
         if not resume:
             check_new_folder(self.folder)
             problem = journal.problem(scenario.population.size)
@@ -215,6 +225,9 @@ class RunRecord:
         )
         for old in complete[:-KEEP_CHECKPOINTS]:
             shutil.rmtree(old, ignore_errors=True)
+        if self.store is not None:
+            self.flush()
+            self.store.push(prune=True)
         return where
 
     def rewind_to(self, manifest: dict[str, Any]) -> None:
@@ -241,6 +254,15 @@ class RunRecord:
         atomic_write(
             self.folder / "summary.json", json.dumps(summary, indent=2, sort_keys=False).encode()
         )
+        if self.store is not None:
+            self.flush()
+            self.store.push(prune=True)
+
+    @property
+    def where(self) -> str:
+        """Where the run is, for people and for shard actors on other machines: the store's
+        URL, or the folder's absolute path."""
+        return self.store.url if self.store is not None else str(self.folder.resolve())
 
     def close(self) -> None:
         self.flush()
@@ -249,3 +271,5 @@ class RunRecord:
         self.journals = []
         if self._metrics is not None:
             self._metrics.close()
+        if self.store is not None:
+            self.store.push(prune=True)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from world.errors import UserError
 from world.journal_mode import JournalMode
+from world.store import fetched, is_url
 
 T = TypeVar("T")
 
@@ -54,6 +55,16 @@ def natural(name: str) -> Callable[[str], Any]:
 def seed(name: str = "--seed") -> Callable[[str], Any]:
     """A seed: a whole number in [0, 2**63 - 1]."""
     return number(name, low=0, high=SEED_LIMIT)
+
+
+def place(text: str) -> str | Path:
+    """A run folder, or an object-store URL kept as given (a Path would fold its `//`)."""
+    return text if is_url(text) else Path(text)
+
+
+def fetched_run(text: str) -> Path:
+    """A run to read: a folder, or one on an object store downloaded into a staging folder."""
+    return fetched(place(text))
 
 
 def port(name: str) -> Callable[[str], Any]:

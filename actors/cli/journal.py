@@ -28,14 +28,18 @@ DESCRIPTION = "Read the envelopes a run recorded."
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     cat = sub.add_parser("cat", help="print envelopes, one a line")
-    cat.add_argument("run", metavar="RUN", type=Path, help="run folder")
+    cat.add_argument(
+        "run", metavar="RUN", type=flags.fetched_run, help="run folder, or its object store URL"
+    )
     cat.add_argument("--tick", type=int, help="only this tick (when sent)")
     cat.add_argument("--character", type=int, help="only envelopes from or to this character")
     cat.add_argument("--kind", help="only this kind (gift, promise, gossip ...)")
     cat.add_argument("--limit", type=flags.positive("--limit"), help="stop after this many")
     cat.add_argument("--json", action="store_true", help="one JSON object a line")
     stats = sub.add_parser("stats", help="count envelopes by kind and tick")
-    stats.add_argument("run", metavar="RUN", type=Path, help="run folder")
+    stats.add_argument(
+        "run", metavar="RUN", type=flags.fetched_run, help="run folder, or its object store URL"
+    )
     p.set_defaults(func=cmd_journal)
 
 

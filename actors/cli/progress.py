@@ -56,7 +56,7 @@ class RunProgress:
         )
 
 
-def print_figures(result: RunResult, folder: Path) -> None:
+def print_figures(result: RunResult, folder: Path, shown: str | None = None) -> None:
     figures = result.last.figures()
     totals = result.totals.c
     table = Table(title=f"after {result.ticks} ticks", show_header=True, header_style="bold")
@@ -96,7 +96,7 @@ def print_figures(result: RunResult, folder: Path) -> None:
         table.add_row(name, value)
     console = Console(file=sys.stdout)
     console.print(table)
-    console.print(f"run folder: {folder}")
+    console.print(f"run folder: {shown or folder}")
 
 
 def size(n: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from actors.cli import flags
 from actors.lab.report import write_report
 from world.errors import UserError
 
@@ -24,7 +25,10 @@ The page and its PNGs form one folder-relative set: copy them together.
 
 def add_arguments(rp: argparse.ArgumentParser) -> None:
     rp.add_argument(
-        "folder", metavar="RUN_OR_SWEEP", type=Path, help="run, sweep or evaluation folder"
+        "folder",
+        metavar="RUN_OR_SWEEP",
+        type=flags.fetched_run,
+        help="run, sweep or evaluation folder, or its object store URL",
     )
     rp.add_argument(
         "--out",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from actors.cli import flags
 from actors.cli.run import resume_folder, runtime_parents
 
 DESCRIPTION = (
@@ -19,7 +19,9 @@ def parents() -> list[argparse.ArgumentParser]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", metavar="RUN", type=Path, help="run folder")
+    p.add_argument(
+        "run", metavar="RUN", type=flags.place, help="run folder, or its object store URL"
+    )
     p.set_defaults(func=resume)
 
 

@@ -37,6 +37,7 @@ from world.journal_mode import FULL, read_kept
 from world.record import RunRecord, check_new_folder, latest_checkpoint, load_run_scenario
 from world.runtime import RunResult, Runtime
 from world.scenario import load_scenario
+from world.store import Store
 
 DESCRIPTION = (
     "Run a scenario and write its run folder (scenario.yaml, summary.json, metrics.csv, "
@@ -60,7 +61,15 @@ def runtime_parents(replicas: bool = True) -> list[argparse.ArgumentParser]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
-    p.add_argument("--out", type=Path, help="run folder (default: runs/NAME-seedS-TIME)")
+    p.add_argument(
+        "--out",
+        type=flags.place,
+        metavar="FOLDER_OR_URL",
+        help="run folder (default: runs/NAME-seedS-TIME), or an object store: s3://BUCKET/PREFIX "
+        "(credentials and endpoint from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+        "AWS_ENDPOINT_URL; the run stages in a local folder and uploads at each checkpoint "
+        "and at the end)",
+    )
     p.add_argument(
         "--characters-per-actor",
         type=flags.positive("--characters-per-actor"),
@@ -148,10 +157,12 @@ def run(args: argparse.Namespace) -> int:
     problem = flags.journal_mode(args, FULL).problem(sc.population.size)
     if problem:
         raise UserError(problem)
-    out = args.out or Path("runs") / (
-        f"{sc.name}-seed{sc.seed}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    store = Store(
+        args.out
+        or Path("runs") / f"{sc.name}-seed{sc.seed}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     )
-    if args.resume_if_exists and out.is_dir() and any(out.iterdir()):
+    if args.resume_if_exists and holds_a_run(store):
+        out = fetch(store)
         ran = load_run_scenario(out)
         if ran != sc:
             raise UserError(
@@ -165,30 +176,57 @@ def run(args: argparse.Namespace) -> int:
                 f"--resume-if-exists: {str(out)!r} holds a run whose journal keeps {kept}, not "
                 f"{asked}; a run keeps one journal mode (drop --journal, or choose another --out)"
             )
-        return resume_folder(args, out)
-    check_new_folder(out)  # before starting Ray
+        return resume_folder(args, store)
+    store.check(new=True)  # before starting Ray
+    out = store.fresh()
+    check_new_folder(out)
     runtime, record = build_runtime(
-        launch_of(args), sc, out, shards, args.checkpoint_every, resume=False
+        launch_of(args), sc, out, shards, args.checkpoint_every, resume=False, store=store
     )
     return drive(runtime, record, out, args)
 
 
-def resume_folder(args: argparse.Namespace, folder: Path) -> int:
-    """Continue the run in `folder` from its last complete checkpoint."""
+def holds_a_run(store: Store) -> bool:
+    """Whether `store` already holds files of a run (to resume)."""
+    if not store.remote:
+        return store.local.is_dir() and any(store.local.iterdir())
+    try:
+        store.check(new=False)
+    except RunFolderError:
+        return False
+    return True
+
+
+def fetch(store: Store) -> Path:
+    """The run's local folder: the folder itself, or the store's run downloaded."""
+    if store.remote:
+        store.fresh()
+        store.pull()
+    return store.local
+
+
+def resume_folder(args: argparse.Namespace, where: Store | Path | str) -> int:
+    """Continue the run at `where` (a folder or an object store) from its last complete
+    checkpoint."""
+    store = where if isinstance(where, Store) else Store(where)
+    if store.remote and not store.local.joinpath("scenario.yaml").exists():
+        store.check(new=False)
+        fetch(store)
+    folder = store.local
     sc = load_run_scenario(folder)
     manifest = latest_checkpoint(folder)
     if manifest is None:
         raise RunFolderError(
-            f"{str(folder)!r} has no complete checkpoint to resume from (the run had "
+            f"{str(store)!r} has no complete checkpoint to resume from (the run had "
             f"checkpoints off, or stopped before its first one); start it again with socius run"
         )
     if manifest["tick"] >= sc.ticks:
-        print(f"socius: {folder} already ran all {sc.ticks} ticks; nothing to resume")
+        print(f"socius: {store} already ran all {sc.ticks} ticks; nothing to resume")
         return 0
     every = int(manifest.get("checkpoint_every", 10))
     launch = launch_of(args, manifest.get("options"))
     runtime, record = build_runtime(
-        launch, sc, folder, int(manifest["n_shards"]), every, resume=True
+        launch, sc, folder, int(manifest["n_shards"]), every, resume=True, store=store
     )
     try:
         runtime.restore(manifest)
@@ -197,7 +235,7 @@ def resume_folder(args: argparse.Namespace, folder: Path) -> int:
         record.close()
         raise
     if not args.quiet:
-        print(f"resuming {folder} at tick {manifest['tick']} of {sc.ticks}", file=sys.stderr)
+        print(f"resuming {store} at tick {manifest['tick']} of {sc.ticks}", file=sys.stderr)
     return drive(runtime, record, folder, args)
 
 
@@ -216,6 +254,9 @@ class _Stop:
 def drive(runtime: Runtime, record: RunRecord, out: Path, args: argparse.Namespace) -> int:
     """Drive the run to its end (or Ctrl-C) and say how it went."""
     sc = runtime.scenario
+    out = Path(out)
+    # where the run is, as people name it: the store's URL, or the folder
+    shown = record.store.url if record.store is not None else str(out)
     try:
         exporter = (
             RunExporter(args.metrics_port, args.metrics_host, runtime.name)
@@ -239,9 +280,9 @@ def drive(runtime: Runtime, record: RunRecord, out: Path, args: argparse.Namespa
     except KeyboardInterrupt:  # a second Ctrl-C: only whole ticks, no checkpoint
         driver.abort(interrupted=True)
         print(
-            f"socius: interrupted during tick {runtime.completed + 1}; the run folder {out} "
+            f"socius: interrupted during tick {runtime.completed + 1}; the run folder {shown} "
             f"holds ticks 1..{runtime.completed} (no checkpoint of the unfinished tick); "
-            f"`socius resume {out}` continues from the last checkpoint",
+            f"`socius resume {shown}` continues from the last checkpoint",
             file=sys.stderr,
         )
         return 130
@@ -260,18 +301,18 @@ def drive(runtime: Runtime, record: RunRecord, out: Path, args: argparse.Namespa
         )
     if args.quiet:  # one line for logs (a RayJob's, say): where the run is and how it ended
         print(
-            f"{out}: {result.ticks} ticks of {sc.population.size} characters on "
+            f"{shown}: {result.ticks} ticks of {sc.population.size} characters on "
             f"{runtime.name} ({runtime.n_shards} shards), {result.recoveries} recoveries, "
             f"state digest {result.state_digest}"
         )
     elif "results" in summary:
-        print_game(result, summary, out)
+        print_game(result, summary, out, shown)
     else:
-        print_figures(result, out)
+        print_figures(result, out, shown)
     if result.stopped_early:
         print(
-            f"socius: stopped at tick {result.ticks} of {sc.ticks}; the run folder {out} "
-            f"holds everything up to there; `socius resume {out}` continues it",
+            f"socius: stopped at tick {result.ticks} of {sc.ticks}; the run folder {shown} "
+            f"holds everything up to there; `socius resume {shown}` continues it",
             file=sys.stderr,
         )
         return 130
@@ -283,9 +324,12 @@ def drive(runtime: Runtime, record: RunRecord, out: Path, args: argparse.Namespa
     return 0
 
 
-def print_game(result: RunResult, summary: dict[str, Any], folder: Path) -> None:
+def print_game(
+    result: RunResult, summary: dict[str, Any], folder: Path, shown: str | None = None
+) -> None:
     """The closing table of a classic run: the run in a few rows, then the game's results
-    (not the village's figures, which a classic game does not have)."""
+    (not the village's figures, which a classic game does not have). `shown`: where the run
+    is, as people name it (default: the folder)."""
     results = summary["results"]
     table = Table(title=f"after {result.ticks} ticks", show_header=True, header_style="bold")
     table.add_column("figure")
@@ -297,7 +341,7 @@ def print_game(result: RunResult, summary: dict[str, Any], folder: Path) -> None
     table.add_row("state digest", result.state_digest[:16] + "…")
     Console(file=sys.stdout).print(table)
     print_results(results)
-    print(f"run folder: {folder}")
+    print(f"run folder: {shown or folder}")
 
 
 def played_row(results: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from actors.cli import flags
 from inference.traces import export
 from world.errors import UserError
 
@@ -21,7 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "assistant) with metadata and the consequences that followed: was the promise kept, "
         "was the offer accepted, how the actor's trust in the other moved.",
     )
-    exp.add_argument("run", metavar="RUN", type=Path, help="run folder")
+    exp.add_argument(
+        "run", metavar="RUN", type=flags.fetched_run, help="run folder, or its object store URL"
+    )
     exp.add_argument("--out", type=Path, help="file to write (default: stdout)")
     exp.set_defaults(func=export_traces)
 

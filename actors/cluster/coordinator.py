@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ from actors.cluster.gateway_actor import Gateways
 from actors.cluster.lifecycle import close_actors, is_fault, root_cause
 from actors.cluster.shard_actor import ShardActor
 from world.digest import state_digest
-from world.errors import SociusError
-from world.record import RunRecord
+from world.errors import RunFolderError, SociusError
+from world.record import NODE_MARK, RunRecord
 from world.runtime import Runtime
 from world.scenario import Scenario
 from world.stats import TickStats
@@ -78,7 +79,7 @@ class RayRuntime(Runtime):
 
     def _spawn(self) -> None:
         data = self.scenario.model_dump()
-        folder = str(self.record.folder.resolve()) if self.record is not None else None
+        folder = self.record.where if self.record is not None else None
         kept = self.record.kept.to_json() if self.record is not None else None
         cpus = actor_cpus(self.placement, self.n_shards, ray.cluster_resources().get("CPU", 1))
         opts: dict[str, Any] = {
@@ -95,6 +96,27 @@ class RayRuntime(Runtime):
             for i in range(self.n_shards)
         ]
         self._get([a.set_peers.remote(self.actors) for a in self.actors])
+        self.check_folder()
+
+    def check_folder(self) -> None:
+        """Every shard actor sees the run folder the driver writes (a local path must be on
+        a filesystem every node shares): the driver leaves a token in it, each actor reads
+        it. An object store needs no such check (each node stages its own files)."""
+        if self.record is None or self.record.store is not None:
+            return
+        mark = self.record.folder / NODE_MARK
+        if not mark.exists():
+            mark.write_text(uuid.uuid4().hex)
+        token = mark.read_text()
+        seen = self._get([a.sees.remote(NODE_MARK, token) for a in self.actors])
+        blind = [k for k, ok in enumerate(seen) if not ok]
+        if blind:
+            node = self._get([self.actors[blind[0]].ready.remote()])[0]["node"]
+            raise RunFolderError(
+                f"the run folder {self.record.where} is not the same folder on node "
+                f"{node[:12]} (shard {blind[0]}): every node must see it at that path (a "
+                f"shared filesystem), or give --out s3://BUCKET/PREFIX"
+            )
 
     def where(self) -> list[dict[str, Any]]:
         """Each shard actor's process and node."""

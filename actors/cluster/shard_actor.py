@@ -22,14 +22,22 @@ from inference.backends.replay import ReplayBackend
 from inference.connect import Target
 from inference.gateway import Gateway
 from inference.think import Thinker
+from inference.traces import trace_path
 from world.journal import JournalWriter
 from world.journal_mode import FULL, Kept
 from world.player_record import RecordedPlayers
-from world.record import journal_path, read_shard_snapshot, write_shard_snapshot
+from world.record import (
+    checkpoint_path,
+    journal_path,
+    read_shard_snapshot,
+    shard_snapshot_name,
+    write_shard_snapshot,
+)
 from world.runtime import make_shard
 from world.scenario import parse_scenario
 from world.shard import Shard
 from world.shard_base import BaseShard
+from world.store import Store
 
 
 @ray.remote
@@ -55,11 +63,11 @@ class ShardActor:
             self.village = village_of(self.shard)
             self.village.visits = self.players.visits
         self.index = index
-        self.folder = Path(folder) if folder else None
-        kept = Kept.from_json(journal) if journal is not None else Kept(FULL)
-        self.journal: JournalWriter | None = (
-            kept.writer(journal_path(self.folder, index)) if self.folder else None
-        )
+        #: the run folder: a path every node sees, or an object store this node stages for
+        self.store = Store(folder) if folder else None
+        self.folder = self.store.local if self.store is not None else None
+        self.kept = Kept.from_json(journal) if journal is not None else Kept(FULL)
+        self.journal = self._open_journal()
         self.inbox: dict[int, list[bytes]] = {}
         self.peers: list[Any] = []
         self.thinker: Thinker | None = None
@@ -84,6 +92,25 @@ class ShardActor:
                 replay=replay,
             )
 
+    def _open_journal(self) -> JournalWriter | None:
+        if self.folder is None:
+            return None
+        journal_path(self.folder, self.index).parent.mkdir(parents=True, exist_ok=True)
+        return self.kept.writer(journal_path(self.folder, self.index))
+
+    def _mine(self, tick: int | None = None) -> list[Path]:
+        """This shard's files in the run folder: its journal, its traces and (of `tick`) its
+        checkpoint snapshot."""
+        assert self.folder is not None
+        files = [journal_path(self.folder, self.index), trace_path(self.folder, self.index)]
+        if tick is not None:
+            files.append(checkpoint_path(self.folder, tick) / shard_snapshot_name(self.index))
+        return files
+
+    def _rel(self, path: Path) -> str:
+        assert self.folder is not None
+        return path.relative_to(self.folder).as_posix()
+
     async def ready(self) -> dict[str, Any]:
         """Where this shard lives: its process and node (for placement checks and tests)."""
         ctx = ray.get_runtime_context()
@@ -93,6 +120,15 @@ class ShardActor:
             "tick": self.shard.tick,
             "characters": len(self.shard.chars),
         }
+
+    async def sees(self, mark: str, token: str) -> bool:
+        """Whether this node sees the driver's run folder: its `mark` file holds `token`."""
+        if self.folder is None:
+            return True
+        try:
+            return (self.folder / mark).read_text() == token
+        except OSError:
+            return False
 
     async def set_peers(self, peers: list[Any]) -> None:
         self.peers = peers
@@ -141,14 +177,24 @@ class ShardActor:
         size, to be recorded in the manifest."""
         assert self.folder is not None and tick == self.shard.tick
         write_shard_snapshot(self.folder, tick, self.shard.get_state())
-        if self.journal is None:
-            return 0
-        self.journal.flush()
-        return self.journal.tell()
+        size = 0
+        if self.journal is not None:
+            self.journal.flush()
+            size = self.journal.tell()
+        if self.thinker is not None:
+            self.thinker.flush()
+        if self.store is not None and self.store.remote:
+            self.store.push(self._mine(tick))
+        return size
 
     async def restore(self, tick: int, journal_size: int) -> None:
         """Load this shard's snapshot of `tick` and cut its journal back to match."""
         assert self.folder is not None
+        if self.store is not None and self.store.remote:  # this node may not have them
+            if self.journal is not None:
+                self.journal.close()
+            self.store.pull(*(self._rel(p) for p in self._mine(tick)))
+            self.journal = self._open_journal()
         self.shard.set_state(read_shard_snapshot(self.folder, tick, self.index))
         if self.thinker is not None:
             self.thinker.restored(village_of(self.shard))
@@ -175,6 +221,8 @@ class ShardActor:
         if self.journal is not None:
             self.journal.close()
             self.journal = None
+        if self.store is not None and self.store.remote:
+            self.store.push(self._mine())
 
     def exit_process(self) -> None:
         """Fault injection for tests and drills: the actor's process exits at once."""

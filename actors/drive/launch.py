@@ -24,6 +24,7 @@ from world.player_record import RecordedPlayers, read_players
 from world.record import RunRecord
 from world.runtime import Decide, LocalRuntime, Runtime
 from world.scenario import Scenario
+from world.store import Store
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -175,6 +176,7 @@ def build_runtime(
     shards: int | None,
     checkpoint_every: int,
     resume: bool,
+    store: Store | None = None,
 ) -> tuple[Runtime, RunRecord]:
     """The runtime `launch` asks for, with its run record (created, or reopened to resume).
     Everything that can refuse (a model that cannot start, a damaged record of players) is
@@ -186,7 +188,7 @@ def build_runtime(
     if launch.runtime == "local":
         n = shards or sc.shards or 1
         decide, recorded = in_process_minds(sc, target, players, played, n, folder)
-        record = RunRecord(folder, sc, n, resume=resume, journal=launch.journal)
+        record = RunRecord(folder, sc, n, resume=resume, journal=launch.journal, store=store)
         local = LocalRuntime(sc, n, record, checkpoint_every, decide=decide)
         if recorded is not None:
             for shard in local.villages:
@@ -205,7 +207,9 @@ def build_runtime(
         if target is not None:
             assert launch.llm is not None
             gateways = Gateways.start(sc, target, launch.llm.get("replicas"))
-        record = RunRecord(folder, sc, n, resume=resume, journals=False, journal=launch.journal)
+        record = RunRecord(
+            folder, sc, n, resume=resume, journals=False, journal=launch.journal, store=store
+        )
         try:
             runtime = RayRuntime(
                 sc, n, record, checkpoint_every, placement, llm=gateways, players=players

@@ -23,7 +23,7 @@ from inference.backends.base import Request
 from inference.connect import Target
 from tests.commands import instant
 from world.errors import RunFolderError
-from world.record import RunRecord
+from world.record import NODE_MARK, RunRecord
 from world.runtime import LocalRuntime
 from world.scenario import Scenario, parse_scenario
 
@@ -305,3 +305,28 @@ def one_request() -> Request:
         max_tokens=8,
         seed=1,
     )
+
+
+def test_shard_actors_must_see_the_run_folder(tmp_path: Path) -> None:
+    """The driver leaves a token in the run folder and every shard actor reads it: here they
+    all do. When the driver's folder is not the one the actors see (as on a node without
+    the shared mount, which makes its own empty folder at the same path; here the driver's
+    record is pointed at another folder), the check stops the run with one line saying what
+    to do."""
+    sc = world(size=20, ticks=2)
+    with recorded(sc, tmp_path / "run", shards=2, every=0) as rt:
+        assert (tmp_path / "run" / NODE_MARK).exists()
+        rt.check_folder()  # every actor sees it
+        assert rt.record is not None
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        seen_by_actors = rt.record.folder
+        rt.record.folder = elsewhere  # the driver's folder is not the actors'
+        try:
+            with pytest.raises(RunFolderError) as err:
+                rt.check_folder()
+        finally:
+            rt.record.folder = seen_by_actors
+    said = str(err.value)
+    assert said.startswith(f"the run folder {elsewhere.resolve()} is not the same folder on node")
+    assert "(shard 0)" in said and "or give --out s3://BUCKET/PREFIX" in said
