@@ -7,8 +7,7 @@ one place. A replica that dies or fails does not stop the run: the requests it h
 unanswered and those decisions fall back to the heuristic mind, counted; Ray restarts it (up to
 `RESTARTS` times), and it connects again (or loads its model again) on the first request it
 gets. A replica dead for good is replaced when the run recovers from a checkpoint
-(`Gateways.respawn`). Its figures start again with each restart; `replica_restarts` counts
-the replicas that have restarted.
+(`Gateways.respawn`). Its figures start again with each restart.
 """
 
 from __future__ import annotations
@@ -44,7 +43,6 @@ class GatewayActor:
             timeout=timeout,
             retries=retries,
         )
-        self.restarted = ray.get_runtime_context().was_current_actor_reconstructed
         self.context_length: int | None = None
         self._starting = asyncio.Lock()
 
@@ -61,7 +59,7 @@ class GatewayActor:
         return await self.gateway.ask(requests)
 
     async def stats(self) -> dict[str, float]:
-        return {**self.gateway.stats(), "replica_restarts": int(self.restarted)}
+        return self.gateway.stats()
 
     async def close(self) -> None:
         await self.gateway.close()

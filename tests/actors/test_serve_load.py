@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
+import grpc
 import numpy as np
 import pytest
 
-from actors.served.player_client import Bot, Operator, channel
+from actors.served.player_client import Bot, Operator, Player, channel
 from actors.served.serving import ServedWorld, Serving
 from actors.served.tokens import OPERATOR
 from world.scenario import parse_scenario
@@ -77,3 +79,73 @@ def test_a_hundred_players_in_a_world_of_a_thousand(tmp_path: Path) -> None:
     held = sum(s.chars.goods.sum(axis=0).astype(np.int64) for s in rt.shards)
     flight = concat(decode(b)[1] for box in rt.inboxes for b in box).carried().sum(axis=0)
     assert (held + flight).tolist() == (start + rt.totals.produced - rt.totals.consumed).tolist()
+
+
+def test_one_flooding_player_starves_no_one(tmp_path: Path) -> None:
+    """20 players in a world of 200, one of whom also opens 50 more Perceive streams and
+    sends Act as fast as it can (at a decision that does not exist) from a thread, with
+    no rate limit to slow it: its streams beyond two are refused, its flood is refused (an
+    unknown decision), and every player's answers all pass: no client error, no decision
+    left to the character's own mind for want of an answer (defaults 0), every decision
+    answered. (bench/players_latency.py --flood prints the others' act latency beside the
+    quiet case.)"""
+    sc = parse_scenario(
+        {
+            "name": "flooded",
+            "seed": 3,
+            "ticks": 2,
+            "population": {"size": 200},
+            "players": {"playable": 20},
+        }
+    )
+    how = Serving(tick_interval=0, player_wait=120, paused=True, checkpoint_every=0, rate_limit=1e6)
+    world = ServedWorld(sc, tmp_path / "run", how)
+    runner = threading.Thread(target=world.run, daemon=True)
+    runner.start()
+    address = f"127.0.0.1:{world.port}"
+    tokens = [t for t, c in world.tokens.items() if c != OPERATOR]
+    stop = threading.Event()
+    refused: list[str] = []
+    try:
+        bots = [Bot(channel(address), t).start() for t in tokens]
+        flooder = Player(channel(address), tokens[0])
+        flooder.join()
+        extra = [flooder.perceive() for _ in range(50)]
+        for _ in range(600):  # the refused ones end at once; the two held stay open
+            if sum(call.done() for call in extra) >= 48:
+                break
+            time.sleep(0.1)
+        ended = [call.code() for call in extra if call.done()]
+        extra_refused = ended.count(grpc.StatusCode.RESOURCE_EXHAUSTED)
+
+        def flood() -> None:
+            while not stop.is_set():
+                try:
+                    flooder.act("no-such-decision", "give")
+                except grpc.RpcError as err:
+                    refused.append(err.code().name)
+
+        floods = [threading.Thread(target=flood, daemon=True)]
+        for t in floods:
+            t.start()
+        op = Operator(channel(address), next(t for t, c in world.tokens.items() if c == OPERATOR))
+        op.resume()
+        runner.join(timeout=600)
+        assert not runner.is_alive()
+    finally:
+        stop.set()
+        world.stop()
+        runner.join(timeout=60)
+        summary = world.close()
+    for call in extra:
+        call.cancel()
+    # the bot of tokens[0] holds one stream, so 49 of the 50 extra were refused... or 48,
+    # had the bot not opened its stream yet: at most two streams per token either way
+    assert extra_refused >= 48 and len(ended) == extra_refused
+    assert refused and set(refused) == {"INVALID_ARGUMENT"}
+    for bot in bots:
+        assert bot.ended.wait(timeout=60)
+        assert not bot.errors, bot.errors
+    players = summary["players"]
+    assert players["defaults"] == 0
+    assert players["decisions"] == players["answers"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.commands import socius
+from world.classic.config import KINDS as CLASSIC_KINDS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "classic"
 KINDS = {
@@ -17,12 +18,15 @@ KINDS = {
     "public-goods.yaml": "public_goods",
     "trust-game.yaml": "trust",
     "evolution.yaml": "evolution",
+    "evolution-donation.yaml": "evolution",
 }
 
 
-def test_one_example_per_kind() -> None:
-    """The folder holds exactly one example per classic kind."""
+def test_every_kind_has_an_example() -> None:
+    """The folder holds the examples listed here (each checked below), and they cover every
+    classic kind."""
     assert sorted(p.name for p in EXAMPLES.glob("*.yaml")) == sorted(KINDS)
+    assert set(KINDS.values()) == set(CLASSIC_KINDS)
 
 
 @pytest.mark.parametrize("name", sorted(KINDS))
