@@ -103,6 +103,7 @@ class Bot:
         self.words = words
         self.latencies: list[float] = []  # seconds, Act sent -> ActReply
         self.answered = 0
+        self.defaulted = 0  # decisions the character's own mind took, no answer having come
         self.errors: list[str] = []
         self.ended = threading.Event()
         self.thread = threading.Thread(target=self._play, daemon=True)
@@ -123,6 +124,8 @@ class Bot:
                     self.player.act(d.id, action, self.words)
                     self.latencies.append(time.perf_counter() - t0)
                     self.answered += 1
+                elif kind == "outcome" and not p.outcome.by_player:
+                    self.defaulted += 1
                 elif kind == "tick_ended":
                     self.player.done(p.tick)
                 elif kind == "world_ended":

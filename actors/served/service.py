@@ -41,6 +41,8 @@ MAX_REQUEST = 4096
 MAX_MESSAGE = 1 << 20
 #: Perceive streams a token (a character, over its sessions) may hold open at once; more are
 #: refused with RESOURCE_EXHAUSTED. Each stream holds a server thread for as long as it is open.
+#: Two, so that a client reconnecting overlaps its old stream; two streams of one session share
+#: its perceptions (each gets some), they do not both see everything.
 STREAMS_PER_CHARACTER = 2
 #: Server threads no stream can take: Act, Join and the rest always find one, however many
 #: streams the players hold.
