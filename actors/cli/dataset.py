@@ -48,7 +48,9 @@ def parents() -> list[argparse.ArgumentParser]:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="run folders")
     p.add_argument("--kind", choices=KINDS, required=True, help="what the data is about")
-    p.add_argument("--out", type=Path, required=True, help="the dataset's folder (new)")
+    p.add_argument(
+        "--out", type=flags.local("--out"), required=True, help="the dataset's folder (new)"
+    )
     p.add_argument(
         "--train-seeds",
         type=flags.seeds("--train-seeds"),

@@ -91,7 +91,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ticks", type=flags.positive("--ticks"), help="with --scenario: ticks of each world"
     )
-    p.add_argument("--out", type=Path, help="evaluation folder (default: evals/NAME-TIME)")
+    p.add_argument(
+        "--out", type=flags.local("--out"), help="evaluation folder (default: evals/NAME-TIME)"
+    )
     model = p.add_argument_group("the llm mind")
     which = model.add_mutually_exclusive_group()
     which.add_argument(

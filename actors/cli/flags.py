@@ -62,6 +62,21 @@ def place(text: str) -> str | Path:
     return text if is_url(text) else Path(text)
 
 
+def local(name: str) -> Callable[[str], Path]:
+    """A folder or file this command writes on this machine (an object-store URL is refused:
+    only run records go to a store, with `socius run --out s3://...`)."""
+
+    def parse(text: str) -> Path:
+        if is_url(text):
+            raise argparse.ArgumentTypeError(
+                f"{text}: {name} writes on this machine; only `socius run --out` (and resume) "
+                f"write to an object store. Give a local path (and copy it to the store after)"
+            )
+        return Path(text)
+
+    return parse
+
+
 def fetched_run(text: str) -> Path:
     """A run to read: a folder, or one on an object store downloaded into a staging folder."""
     return fetched(place(text))

@@ -207,7 +207,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="service-level objectives for goodput (any subset)",
     )
     out = p.add_argument_group("output")
-    out.add_argument("--out", type=Path, help="output folder (default loadtests/<time>)")
+    out.add_argument(
+        "--out", type=flags.local("--out"), help="output folder (default loadtests/<time>)"
+    )
     out.add_argument(
         "--metrics-port",
         type=flags.port("--metrics-port"),

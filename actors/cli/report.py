@@ -32,7 +32,7 @@ def add_arguments(rp: argparse.ArgumentParser) -> None:
     )
     rp.add_argument(
         "--out",
-        type=Path,
+        type=flags.local("--out"),
         help="HTML file to write (default: FOLDER/report.html); the plots go in a folder beside it",
     )
     rp.set_defaults(func=cmd_report)

@@ -81,7 +81,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="how long a decision waits for its player before the character's own mind "
         "decides (default 30)",
     )
-    p.add_argument("--out", type=Path, help="run folder (default: runs/NAME-serve-TIME)")
+    p.add_argument(
+        "--out", type=flags.local("--out"), help="run folder (default: runs/NAME-serve-TIME)"
+    )
     p.add_argument(
         "--tokens",
         type=Path,

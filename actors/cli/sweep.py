@@ -80,7 +80,9 @@ def add_arguments(sw: argparse.ArgumentParser) -> None:
     sw.add_argument(
         "--ticks", type=flags.positive("--ticks"), help="ticks per run (default: the scenario's)"
     )
-    sw.add_argument("--out", type=Path, help="sweep folder (default: sweeps/NAME-TIME)")
+    sw.add_argument(
+        "--out", type=flags.local("--out"), help="sweep folder (default: sweeps/NAME-TIME)"
+    )
     sw.add_argument(
         "--resume",
         action="store_true",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from actors.cli import flags
 from inference.traces import export
@@ -25,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     exp.add_argument(
         "run", metavar="RUN", type=flags.fetched_run, help="run folder, or its object store URL"
     )
-    exp.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    exp.add_argument("--out", type=flags.local("--out"), help="file to write (default: stdout)")
     exp.set_defaults(func=export_traces)
 
 

@@ -57,7 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--out",
-        type=Path,
+        type=flags.local("--out"),
         required=True,
         metavar="ADAPTER_DIR",
         help="where the adapter goes: a new folder, or a training to resume",

@@ -190,3 +190,8 @@ def test_bad_stores_are_one_line(store: dict[str, str], tmp_path: Path) -> None:
     assert stored("x") == []
     gone = socius("resume", "s3://runs/nothing-here", env=base)
     assert gone.returncode == 2 and "s3://runs/nothing-here holds no run" in gone.stderr
+    # commands that write on this machine refuse a store, rather than make a folder "s3:"
+    swept = socius("sweep", world, "--param", "seed=1,2", "--out", "s3://runs/sweep", env=base)
+    assert swept.returncode == 2
+    assert "s3://runs/sweep: --out writes on this machine" in swept.stderr
+    assert not Path("s3:").exists()
