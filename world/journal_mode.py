@@ -134,8 +134,14 @@ class SampledWriter(JournalWriter):
             super().write(encode(part, batch.tick, batch.source_shard, batch.dest_shard))
 
 
+#: The layout of a run folder this socius writes and reads (journal.json's `record`): a folder
+#: of a later layout, written by a newer socius, is refused in one line rather than misread.
+RECORD_FORMAT = 1
+
+
 def write_kept(folder: Path, kept: Kept) -> None:
-    (Path(folder) / MODE_FILE).write_text(json.dumps(kept.to_json()) + "\n", encoding="utf-8")
+    data = {"record": RECORD_FORMAT, **kept.to_json()}
+    (Path(folder) / MODE_FILE).write_text(json.dumps(data) + "\n", encoding="utf-8")
 
 
 def read_kept(folder: Path) -> Kept:
@@ -144,9 +150,17 @@ def read_kept(folder: Path) -> Kept:
     if not path.is_file():
         return Kept(FULL)
     try:
-        return Kept.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        layout = int(data.get("record", 1))
+        kept = Kept.from_json(data)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise RunFolderError(f"{path} is damaged ({err}); it says what the journal kept") from None
+    if layout > RECORD_FORMAT:
+        raise RunFolderError(
+            f"{folder} was written by a newer socius (run record format {layout}; this one "
+            f"reads up to {RECORD_FORMAT}): upgrade socius to read or resume it"
+        )
+    return kept
 
 
 def rerun(folder: Path) -> str:

@@ -98,11 +98,13 @@ def latest_checkpoint(folder: Path) -> dict[str, Any] | None:
 
 
 def load_run_scenario(folder: Path) -> Scenario:
+    """The scenario a run folder ran (its layout checked first: a newer socius's is refused)."""
     path = Path(folder) / "scenario.yaml"
     if not Path(folder).is_dir():
         raise RunFolderError(f"run folder {str(folder)!r} not found")
     if not path.is_file():
         raise RunFolderError(f"{str(folder)!r} has no scenario.yaml; is it a socius run folder?")
+    read_kept(folder)
     return parse_scenario(yaml.safe_load(path.read_text(encoding="utf-8")), source=str(path))
 
 

@@ -4,6 +4,7 @@ commands needing what a run did not keep refuse it in one line, and that sweeps 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import yaml
 
 from tests.commands import socius
 from world.journal import read_journal
-from world.journal_mode import JournalMode, read_kept, sampled
+from world.journal_mode import RECORD_FORMAT, JournalMode, read_kept, sampled
 from world.wire import from_batch, to_envelope
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -231,3 +232,24 @@ def test_a_sweep_keeps_no_journal_unless_asked(tmp_path: Path) -> None:
     for run in sorted((tmp_path / "full" / "runs").iterdir()):
         assert envelopes(run) and read_kept(run).mode.keep == "full"
     ok(socius("report", tmp_path / "default", "--out", tmp_path / "report.html"))
+
+
+def test_a_run_of_a_newer_socius_is_refused_in_one_line(runs: Path, tmp_path: Path) -> None:
+    """journal.json names the run record's format; a folder of a later format (written by a
+    newer socius) is refused by resume and the journal commands with one line, exit 2, and
+    left as it was."""
+    newer = tmp_path / "newer"
+    shutil.copytree(runs / "full", newer)
+    data = json.loads((newer / "journal.json").read_text())
+    assert data["record"] == RECORD_FORMAT
+    (newer / "journal.json").write_text(json.dumps({**data, "record": RECORD_FORMAT + 1}))
+    before = sorted((p.relative_to(newer), p.stat().st_size) for p in newer.rglob("*"))
+    for args in (("resume", newer), ("journal", "stats", newer)):
+        proc = socius(*args)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.strip() == (
+            f"socius: {newer} was written by a newer socius (run record format "
+            f"{RECORD_FORMAT + 1}; this one reads up to {RECORD_FORMAT}): upgrade socius to "
+            f"read or resume it"
+        )
+    assert sorted((p.relative_to(newer), p.stat().st_size) for p in newer.rglob("*")) == before
