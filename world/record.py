@@ -35,11 +35,6 @@ from world.store import Store
 KEEP_CHECKPOINTS = 2  # older complete checkpoints are removed
 
 
-#: A file the driver leaves in a run folder for shard actors on other nodes to find: the
-#: proof that they see the same folder (world/store.py keeps it out of object stores).
-NODE_MARK = ".socius-node"
-
-
 def atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as f:

@@ -28,8 +28,9 @@ import fsspec
 
 from world.errors import RunFolderError
 
-#: Files in the staging folder that are the staging's own, never uploaded.
-PRIVATE = (".socius-node",)
+#: A file the driver leaves in a local run folder for shard actors on other nodes to find:
+#: the proof that they see the same folder (actors/cluster/coordinator.py). Never uploaded.
+NODE_MARK = ".socius-node"
 
 
 def is_url(where: str | Path) -> bool:
@@ -113,6 +114,15 @@ class Store:
             self.local.mkdir(parents=True, exist_ok=True)
         return self.local
 
+    def fetch(self) -> Path:
+        """The run as a local folder: the path itself, or the store's run (checked to be one)
+        downloaded into a fresh staging folder."""
+        if self.remote:
+            self.check(new=False)
+            self.fresh()
+            self.pull()
+        return self.local
+
     def pull(self, *parts: str) -> Path:
         """Download the run (or only `parts`, files or folders relative to the run) into the
         staging folder; returns the local folder. A local path is returned as it is."""
@@ -146,7 +156,7 @@ class Store:
         paths = list(files) if files is not None else [p for p in self.local.rglob("*")]
         sent = 0
         for path in paths:
-            if not path.is_file() or path.name in PRIVATE:
+            if not path.is_file() or path.name == NODE_MARK:
                 continue
             stat = path.stat()
             rel = path.relative_to(self.local).as_posix()
@@ -197,11 +207,5 @@ def _store_problem(err: BaseException) -> str:
 
 
 def fetched(where: str | Path) -> Path:
-    """The run at `where` as a local folder: the path itself, or the store's run downloaded
-    into a fresh staging folder (after checking that the store holds one)."""
-    store = Store(where)
-    if not store.remote:
-        return store.local
-    store.check(new=False)
-    store.fresh()
-    return store.pull()
+    """The run at `where` as a local folder (`Store.fetch`)."""
+    return Store(where).fetch()

@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         or Path("runs") / f"{sc.name}-seed{sc.seed}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     )
     if args.resume_if_exists and holds_a_run(store):
-        out = fetch(store)
+        out = store.fetch()
         ran = load_run_scenario(out)
         if ran != sc:
             raise UserError(
@@ -197,21 +197,12 @@ def holds_a_run(store: Store) -> bool:
     return True
 
 
-def fetch(store: Store) -> Path:
-    """The run's local folder: the folder itself, or the store's run downloaded."""
-    if store.remote:
-        store.fresh()
-        store.pull()
-    return store.local
-
-
 def resume_folder(args: argparse.Namespace, where: Store | Path | str) -> int:
     """Continue the run at `where` (a folder or an object store) from its last complete
     checkpoint."""
     store = where if isinstance(where, Store) else Store(where)
     if store.remote and not store.local.joinpath("scenario.yaml").exists():
-        store.check(new=False)
-        fetch(store)
+        store.fetch()
     folder = store.local
     sc = load_run_scenario(folder)
     manifest = latest_checkpoint(folder)

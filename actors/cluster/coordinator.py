@@ -25,10 +25,11 @@ from actors.cluster.lifecycle import close_actors, is_fault, root_cause
 from actors.cluster.shard_actor import ShardActor
 from world.digest import state_digest
 from world.errors import RunFolderError, SociusError
-from world.record import NODE_MARK, RunRecord
+from world.record import RunRecord
 from world.runtime import Runtime
 from world.scenario import Scenario
 from world.stats import TickStats
+from world.store import NODE_MARK
 
 MAX_RECOVERIES_PER_TICK = 3
 

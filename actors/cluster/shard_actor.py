@@ -183,7 +183,7 @@ class ShardActor:
             size = self.journal.tell()
         if self.thinker is not None:
             self.thinker.flush()
-        if self.store is not None and self.store.remote:
+        if self.store is not None:  # uploads to an object store; nothing for a folder
             self.store.push(self._mine(tick))
         return size
 
@@ -221,7 +221,7 @@ class ShardActor:
         if self.journal is not None:
             self.journal.close()
             self.journal = None
-        if self.store is not None and self.store.remote:
+        if self.store is not None:
             self.store.push(self._mine())
 
     def exit_process(self) -> None:

@@ -9,10 +9,7 @@ each one line, exit 2, before anything starts."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +19,7 @@ import pytest
 
 from inference.vllm_server import free_port
 from tests.commands import popen_socius, socius
+from tests.s3 import s3_server
 from world.runtime import LocalRuntime
 from world.scenario import load_scenario
 
@@ -30,48 +28,12 @@ VILLAGE = ROOT / "examples" / "village.yaml"
 SECRET = "moto-secret-3f9a1c"  # the store's secret key: it must never reach the store
 
 
-def moto_server() -> str:
-    """The moto_server script beside this Python (the virtual environment's bin)."""
-    return str(Path(sys.executable).parent / "moto_server")
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A real S3-compatible server with a bucket `runs`; yields the environment that reaches
     it (each test also gets a staging folder of its own)."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    proc = subprocess.Popen(
-        [moto_server(), "-p", str(port)],
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    env = {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "moto-key",
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        for _ in range(300):
-            try:
-                fsspec.filesystem("s3", skip_instance_cache=True).mkdir("runs")
-                break
-            except Exception:
-                time.sleep(0.1)
+    with s3_server(tmp_path_factory.mktemp("moto") / "moto.log", SECRET) as env:
         yield env
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def stored(prefix: str) -> list[str]:

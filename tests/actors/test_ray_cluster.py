@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import ray
@@ -20,18 +23,27 @@ pytestmark = [pytest.mark.ray]
 NODE = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """A head node and two worker nodes (separate raylets on this machine)."""
+@contextmanager
+def three_nodes() -> Iterator[tuple[Cluster, list[Any]]]:
+    """A head node and two worker nodes (separate raylets on this machine, started with this
+    process's environment), this process connected to them."""
     if ray.is_initialized():
         ray.shutdown()
     c = Cluster(initialize_head=True, head_node_args={**NODE, "num_cpus": 0})
     workers = [c.add_node(**NODE, resources={"socius_worker": 4}) for _ in range(2)]
     c.wait_for_nodes()
     ray.init(address=c.address, logging_level="ERROR")
-    yield c, workers
-    ray.shutdown()
-    c.shutdown()
+    try:
+        yield c, workers
+    finally:
+        ray.shutdown()
+        c.shutdown()
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[tuple[Cluster, list[Any]]]:
+    with three_nodes() as nodes:
+        yield nodes
 
 
 def test_shards_spread_and_survive_a_lost_node(cluster, tmp_path: Path) -> None:

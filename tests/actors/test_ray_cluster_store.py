@@ -11,23 +11,18 @@ import csv
 import io
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import fsspec
 import pytest
-import ray
-from ray.cluster_utils import Cluster
 
 from actors.cluster.connect import Placement
 from actors.cluster.coordinator import RayRuntime
-from inference.vllm_server import free_port
+from tests.actors.test_ray_cluster import three_nodes
 from tests.actors.test_ray_runtime import journal_envelopes
+from tests.s3 import s3_server
 from world.record import RunRecord
 from world.runtime import LocalRuntime
 from world.scenario import parse_scenario
@@ -35,55 +30,15 @@ from world.store import Store, fetched
 
 pytestmark = [pytest.mark.ray]
 
-NODE = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
-
 
 @pytest.fixture(scope="module")
 def cluster_with_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ...]]:
     """moto's S3 server with a bucket `runs`, then a head node and two worker nodes started
     with its environment and a staging folder of their own."""
-    port = free_port()
+    staging = str(tmp_path_factory.mktemp("nodes-staging"))
     log = tmp_path_factory.mktemp("moto") / "moto.log"
-    moto = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-p", str(port)],
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    env = {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "moto-key",
-        "AWS_SECRET_ACCESS_KEY": "moto-secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "SOCIUS_STAGING": str(tmp_path_factory.mktemp("nodes-staging")),
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    for _ in range(300):
-        try:
-            fsspec.filesystem("s3", skip_instance_cache=True).mkdir("runs")
-            break
-        except Exception:
-            time.sleep(0.1)
-    if ray.is_initialized():
-        ray.shutdown()
-    c = Cluster(initialize_head=True, head_node_args={**NODE, "num_cpus": 0})
-    workers = [c.add_node(**NODE, resources={"socius_worker": 4}) for _ in range(2)]
-    c.wait_for_nodes()
-    ray.init(address=c.address, logging_level="ERROR")
-    try:
-        yield c, workers
-    finally:
-        ray.shutdown()
-        c.shutdown()
-        os.killpg(moto.pid, signal.SIGTERM)
-        moto.wait(timeout=30)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with s3_server(log, "moto-secret", SOCIUS_STAGING=staging), three_nodes() as nodes:
+        yield nodes
 
 
 def test_a_stored_run_spreads_loses_a_node_and_recovers_from_the_store(

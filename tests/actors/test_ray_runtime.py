@@ -23,9 +23,10 @@ from inference.backends.base import Request
 from inference.connect import Target
 from tests.commands import instant
 from world.errors import RunFolderError
-from world.record import NODE_MARK, RunRecord
+from world.record import RunRecord
 from world.runtime import LocalRuntime
 from world.scenario import Scenario, parse_scenario
+from world.store import NODE_MARK
 
 pytestmark = [pytest.mark.ray]
 

@@ -123,18 +123,24 @@ def test_429_and_5xx_rest_the_endpoint_and_the_next_answers() -> None:
     asyncio.run(main())
 
 
-def test_when_every_endpoint_fails_the_answer_says_why_and_may_be_resent() -> None:
-    async def main() -> None:
-        async with endpoint(failing) as (url, _):
+def answer_from(chat: Handler) -> tuple[str, Answer]:
+    """One request to a single endpoint that chats with `chat`: its URL and the answer."""
+
+    async def main() -> tuple[str, Answer]:
+        async with endpoint(chat) as (url, _):
             b = await backend_of(url)
             try:
-                answer = await b.generate(request())
+                return url, await b.generate(request())
             finally:
                 await b.close()
-        assert answer.text is None and not answer.refused
-        assert answer.error == f"{url} answered HTTP 503: engine died"
 
-    asyncio.run(main())
+    return asyncio.run(main())
+
+
+def test_when_every_endpoint_fails_the_answer_says_why_and_may_be_resent() -> None:
+    url, answer = answer_from(failing)
+    assert answer.text is None and not answer.refused
+    assert answer.error == f"{url} answered HTTP 503: engine died"
 
 
 def test_a_4xx_is_the_requests_own_fault_and_not_resent() -> None:
@@ -155,17 +161,9 @@ def test_a_4xx_is_the_requests_own_fault_and_not_resent() -> None:
 
 
 def test_an_error_event_inside_a_stream_is_an_error() -> None:
-    async def main() -> None:
-        async with endpoint(error_mid_stream) as (url, _):
-            b = await backend_of(url)
-            try:
-                answer = await b.generate(request())
-            finally:
-                await b.close()
-        assert answer.text is None and not answer.refused
-        assert answer.error == f"{url} failed mid-answer: out of KV cache"
-
-    asyncio.run(main())
+    url, answer = answer_from(error_mid_stream)
+    assert answer.text is None and not answer.refused
+    assert answer.error == f"{url} failed mid-answer: out of KV cache"
 
 
 def test_retry_after_is_read_and_bounded() -> None:
