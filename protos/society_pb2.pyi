@@ -24,6 +24,7 @@ class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONTRIBUTION: _ClassVar[Kind]
     SHARE: _ClassVar[Kind]
     OBSERVATION: _ClassVar[Kind]
+    EVENT: _ClassVar[Kind]
 
 class Good(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -61,6 +62,7 @@ REQUEST: Kind
 CONTRIBUTION: Kind
 SHARE: Kind
 OBSERVATION: Kind
+EVENT: Kind
 FOOD: Good
 TOOLS: Good
 CLOTH: Good
@@ -235,8 +237,20 @@ class Observation(_message.Message):
     cooperated: bool
     def __init__(self, recipient: _Optional[int] = ..., act: _Optional[_Union[Kind, str]] = ..., cooperated: _Optional[bool] = ...) -> None: ...
 
+class Event(_message.Message):
+    __slots__ = ("index", "kind", "goods", "subject")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    GOODS_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    kind: int
+    goods: Goods
+    subject: int
+    def __init__(self, index: _Optional[int] = ..., kind: _Optional[int] = ..., goods: _Optional[_Union[Goods, _Mapping]] = ..., subject: _Optional[int] = ...) -> None: ...
+
 class Envelope(_message.Message):
-    __slots__ = ("sender", "recipient", "tick", "seq", "promise", "promise_kept", "promise_broken", "trade_offer", "trade_reply", "gift", "gossip", "apology", "forgiveness", "utterance", "request", "contribution", "share", "observation", "said")
+    __slots__ = ("sender", "recipient", "tick", "seq", "promise", "promise_kept", "promise_broken", "trade_offer", "trade_reply", "gift", "gossip", "apology", "forgiveness", "utterance", "request", "contribution", "share", "observation", "event", "said")
     SENDER_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_FIELD_NUMBER: _ClassVar[int]
     TICK_FIELD_NUMBER: _ClassVar[int]
@@ -255,6 +269,7 @@ class Envelope(_message.Message):
     CONTRIBUTION_FIELD_NUMBER: _ClassVar[int]
     SHARE_FIELD_NUMBER: _ClassVar[int]
     OBSERVATION_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
     SAID_FIELD_NUMBER: _ClassVar[int]
     sender: int
     recipient: int
@@ -274,8 +289,9 @@ class Envelope(_message.Message):
     contribution: Contribution
     share: Share
     observation: Observation
+    event: Event
     said: Utterance
-    def __init__(self, sender: _Optional[int] = ..., recipient: _Optional[int] = ..., tick: _Optional[int] = ..., seq: _Optional[int] = ..., promise: _Optional[_Union[Promise, _Mapping]] = ..., promise_kept: _Optional[_Union[PromiseKept, _Mapping]] = ..., promise_broken: _Optional[_Union[PromiseBroken, _Mapping]] = ..., trade_offer: _Optional[_Union[TradeOffer, _Mapping]] = ..., trade_reply: _Optional[_Union[TradeReply, _Mapping]] = ..., gift: _Optional[_Union[Gift, _Mapping]] = ..., gossip: _Optional[_Union[Gossip, _Mapping]] = ..., apology: _Optional[_Union[Apology, _Mapping]] = ..., forgiveness: _Optional[_Union[Forgiveness, _Mapping]] = ..., utterance: _Optional[_Union[Utterance, _Mapping]] = ..., request: _Optional[_Union[Request, _Mapping]] = ..., contribution: _Optional[_Union[Contribution, _Mapping]] = ..., share: _Optional[_Union[Share, _Mapping]] = ..., observation: _Optional[_Union[Observation, _Mapping]] = ..., said: _Optional[_Union[Utterance, _Mapping]] = ...) -> None: ...
+    def __init__(self, sender: _Optional[int] = ..., recipient: _Optional[int] = ..., tick: _Optional[int] = ..., seq: _Optional[int] = ..., promise: _Optional[_Union[Promise, _Mapping]] = ..., promise_kept: _Optional[_Union[PromiseKept, _Mapping]] = ..., promise_broken: _Optional[_Union[PromiseBroken, _Mapping]] = ..., trade_offer: _Optional[_Union[TradeOffer, _Mapping]] = ..., trade_reply: _Optional[_Union[TradeReply, _Mapping]] = ..., gift: _Optional[_Union[Gift, _Mapping]] = ..., gossip: _Optional[_Union[Gossip, _Mapping]] = ..., apology: _Optional[_Union[Apology, _Mapping]] = ..., forgiveness: _Optional[_Union[Forgiveness, _Mapping]] = ..., utterance: _Optional[_Union[Utterance, _Mapping]] = ..., request: _Optional[_Union[Request, _Mapping]] = ..., contribution: _Optional[_Union[Contribution, _Mapping]] = ..., share: _Optional[_Union[Share, _Mapping]] = ..., observation: _Optional[_Union[Observation, _Mapping]] = ..., event: _Optional[_Union[Event, _Mapping]] = ..., said: _Optional[_Union[Utterance, _Mapping]] = ...) -> None: ...
 
 class Batch(_message.Message):
     __slots__ = ("tick", "source_shard", "dest_shard", "count", "sender", "recipient", "seq", "kind", "good", "amount", "good2", "amount2", "ref", "due", "subject", "source", "flag", "phrase", "shown", "text", "text_row", "true_feeling", "true_standing")

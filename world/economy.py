@@ -46,8 +46,15 @@ def surplus(chars: Characters, rows: np.ndarray) -> np.ndarray:
     return np.maximum(chars.goods[rows] - RESERVE[None, :], 0)
 
 
-def live(chars: Characters, scenario: Scenario, tick: int, stats: TickStats) -> None:
-    """One tick of work, eating, wear and health for every character of the shard."""
+def live(
+    chars: Characters,
+    scenario: Scenario,
+    tick: int,
+    stats: TickStats,
+    factor: np.ndarray | None = None,
+) -> None:
+    """One tick of work, eating, wear and health for every character of the shard; `factor`
+    (per row) scales what each one makes (a famine or plenty: world/events.py)."""
     n = len(chars)
     if n == 0:
         return
@@ -59,6 +66,8 @@ def live(chars: Characters, scenario: Scenario, tick: int, stats: TickStats) -> 
     expected = PRODUCTION[chars.role[:n]] * scenario.economy.abundance
     expected = expected * (1.0 + 0.25 * (goods[:, Good.TOOLS] > 0))[:, None]
     expected = expected * np.where(is_sick, 0.5, 1.0)[:, None]
+    if factor is not None:
+        expected = expected * factor[:, None]
     u = uniform(seed, Stream.PRODUCE, ids[:, None], tick, np.arange(N_GOODS)[None, :])
     made = np.floor(expected + u).astype(np.int32)
     goods += made

@@ -44,6 +44,7 @@ class Stream(IntEnum):
     CONTINUE = 20  # classic games: whether a match goes on after a turn
     KNOW = 21  # classic games: whether a donor knows the recipient's reputation
     JOURNAL = 22  # which characters a sampled journal keeps (never a draw of the world)
+    EVENT = 23  # whom a scenario's event touches (world/events.py)
 
 
 def _mix(x: np.ndarray) -> np.ndarray:

@@ -314,7 +314,8 @@ class LocalRuntime(Runtime):
         for shard, result in zip(self.shards, results, strict=True):
             for dest, payload in result.batches.items():
                 nxt[dest].append(payload)
-                if self.record is not None:
+            if self.record is not None:
+                for payload in result.journaled():
                     self.record.journal(shard.index, payload)
         self.inboxes = nxt
         return [r.stats for r in results]

@@ -24,6 +24,8 @@ from pydantic import (
 from world.classic.config import KINDS as CLASSIC_KINDS
 from world.classic.config import Classic
 from world.errors import ScenarioError
+from world.events import Event
+from world.events import problem as events_problem
 from world.minds.registry import MIND_NAMES
 from world.seats import Players
 from world.vocab import BOUNDARY_NAMES, NORM_NAMES, ROLE_NAMES, TRAIT_NAMES, Good
@@ -326,6 +328,11 @@ class Scenario(Section):
         None,
         description="characters people or outside programs may play over gRPC (socius serve)",
     )
+    events: list[Event] = Field(
+        default_factory=list,
+        description="what happens to the world at given ticks: famine, plenty, plague, rumour, "
+        "cut_ties, exile, newcomers, norm, windfall, tax (world/events.py)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -388,6 +395,20 @@ class Scenario(Section):
                     f"players: a classic {self.classic.kind} game cannot be played over gRPC "
                     f"yet; drop the players section"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _events_fit(self) -> Scenario:
+        if self.events and self.classic is not None:
+            raise ValueError(
+                f"events: a classic {self.classic.kind} game has no village for events to "
+                f"happen to; drop the events section"
+            )
+        problem = events_problem(
+            self.events, self.population.size, self.population.group_size, self.ticks
+        )
+        if problem:
+            raise ValueError(problem)
         return self
 
     @model_validator(mode="after")

@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from world import economy, memory, perceive, situations
+from world import economy, event_rules, memory, perceive, situations
 from world import emotion as emo
 from world.acts import PromiseState, Situation
 from world.characters import Characters
+from world.events import EventKind, Newcomers, events_from_state, events_state
 from world.ledger import Promises
 from world.minds import Mind, ReadingBatch, make_minds
 from world.minds.base import DecisionBatch
@@ -49,7 +50,7 @@ from world.shard_base import (
 )
 from world.stats import SCALE, TickStats, fixed
 from world.vocab import N_EMOTIONS, PRICE, Emotion, Kind, Trait
-from world.wire import Mail
+from world.wire import Mail, encode
 
 STATE_VERSION = 1
 
@@ -66,6 +67,7 @@ class Pending:
     readings: ReadingBatch
     out: Outgoing
     stats: TickStats
+    notes: Mail  # the EVENT envelopes of the tick's events, for the journal
 
 
 @dataclasses.dataclass
@@ -97,21 +99,50 @@ class Shard(BaseShard):
             )
         super().__init__(scenario, index, n_shards)
         self.minds = minds if minds is not None else make_minds()
-        ids = self.ids
-        c = Characters(len(ids), scenario.memory.relationships, scenario.memory.episodes)
-        c.cid[:] = ids
-        c.role[:] = roles_of(scenario, ids)
-        c.group[:] = groups_of(scenario, ids)
-        c.mind[:] = minds_of(scenario, ids)
-        c.boundaries[:] = boundaries_of(scenario, ids)
-        c.traits[:] = traits_of(scenario, ids)
-        c.goods[:] = endowment_of(scenario, ids, c.role.astype(np.int64))
-        self.chars = c
+        self.chars = self._born(self.ids)
+        #: the run's events: the scenario's, then any an operator added live (`add_event`)
+        self.events: list[Any] = list(scenario.events)
+        #: the scenario as it stands this tick (world/event_rules.py `scenario_at`)
+        self.now = scenario
         self.owed = Promises()  # promises my characters made
         self.owed_to = Promises()  # promises made to my characters
         #: Encounters sought from outside (players who seek someone out): called in `prepare`
         #: with (shard, tick, calls) to add ENCOUNTER calls; None: only the world's encounters.
         self.visits: Callable[[Shard, int, situations.Calls], None] | None = None
+
+    def _born(self, ids: np.ndarray) -> Characters:
+        """Characters `ids` as they come into the world: self-models and goods."""
+        sc = self.scenario
+        c = Characters(len(ids), sc.memory.relationships, sc.memory.episodes)
+        c.cid[:] = ids
+        c.role[:] = roles_of(sc, ids)
+        c.group[:] = groups_of(sc, ids)
+        c.mind[:] = minds_of(sc, ids)
+        c.boundaries[:] = boundaries_of(sc, ids)
+        c.traits[:] = traits_of(sc, ids)
+        c.goods[:] = endowment_of(sc, ids, c.role.astype(np.int64))
+        return c
+
+    def _grow(self, tick: int, notes: event_rules.Notes) -> None:
+        """Newcomers of `tick` who live in this shard join it (rows after the last)."""
+        for first, e in event_rules.joining(self.scenario, self.events, tick):
+            start = first + (self.index - first) % self.n_shards
+            ids = np.arange(start, first + e.count, self.n_shards, dtype=np.int64)
+            if len(ids) == 0:
+                continue
+            born = self._born(ids)
+            if e.group is not None:
+                born.group[:] = e.group
+            self.chars.append(**{name: getattr(born, name) for name in Characters.COLUMNS})
+            notes.add(born.cid, self.events.index(e), EventKind.NEWCOMERS, subject=born.group)
+        n = len(self.chars)
+        self.ids = self.chars.cid[:n].astype(np.int64)
+
+    def add_event(self, event: Any) -> None:
+        """An event an operator set off live (for a tick after this one); it joins the list."""
+        if isinstance(event, Newcomers):
+            raise ValueError("newcomers join only from the scenario's events, not live")
+        self.events.append(event)
 
     # --- the tick -------------------------------------------------------------------------
 
@@ -122,14 +153,21 @@ class Shard(BaseShard):
     def prepare(self, inbox: Iterable[bytes] | Mail = ()) -> Pending:
         tick = self.tick + 1
         mail = self.take_inbox(inbox)
-        chars, sc = self.chars, self.scenario
         stats = TickStats()
+        notes = event_rules.Notes()
+        if self.events:
+            self._grow(tick, notes)
+            self.now = event_rules.scenario_at(self.scenario, self.events, tick)
+            self.population = self.now.population.size
+        chars, sc = self.chars, self.now
+        event_rules.apply(sc, chars, self.events, tick, stats, notes)
         out = Outgoing()
         calls = situations.Calls()
         slot = perceive.perceive(
             chars, sc, self.n_shards, tick, mail, self.owed, self.owed_to, out, calls, stats
         )
-        economy.live(chars, sc, tick, stats)
+        factor = event_rules.production(sc, chars, self.events, tick) if self.events else None
+        economy.live(chars, sc, tick, stats, factor)
         self._notice_breaches(tick, out, stats)
         self._promises_due(tick, calls)
         self._collection(tick, calls)
@@ -142,7 +180,7 @@ class Shard(BaseShard):
         )
         batch, plans = situations.build(chars, sc, tick, calls, open_out)
         readings = self._readings(tick, mail, slot)
-        return Pending(tick, mail, slot, batch, plans, readings, out, stats)
+        return Pending(tick, mail, slot, batch, plans, readings, out, stats, notes.mail)
 
     def decide(self, pending: Pending) -> Decisions:
         """Every mind answers its characters' rows: actions, and guesses of hidden feelings."""
@@ -170,7 +208,7 @@ class Shard(BaseShard):
             stats.add("reading_n", len(truth))
         settle(
             chars,
-            self.scenario,
+            self.now,
             tick,
             pending.batch,
             decisions.actions,
@@ -198,7 +236,8 @@ class Shard(BaseShard):
         stats.kinds += np.bincount(mail.kind[: len(mail)], minlength=len(stats.kinds))
         self.outbox = mail
         self.tick = tick
-        return StepResult(tick, self.route(mail, tick), stats)
+        notes = [encode(pending.notes, tick, self.index, self.index)] if len(pending.notes) else []
+        return StepResult(tick, self.route(mail, tick), stats, notes)
 
     def _notice_breaches(self, tick: int, out: Outgoing, stats: TickStats) -> None:
         """Promises to my characters that fell due last tick and were not kept are betrayals."""
@@ -322,6 +361,7 @@ class Shard(BaseShard):
             "owed": self.owed.get_state(),
             "owed_to": self.owed_to.get_state(),
             "outbox": outbox_state(self.outbox),
+            "events": events_state(self.events),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -336,6 +376,12 @@ class Shard(BaseShard):
         self.owed = Promises.from_state(state["owed"])  # type: ignore[assignment]
         self.owed_to = Promises.from_state(state["owed_to"])  # type: ignore[assignment]
         self.outbox = outbox_from_state(state["outbox"])
+        self.events = (
+            events_from_state(state["events"]) if "events" in state else list(self.scenario.events)
+        )
+        self.ids = self.chars.cid[: len(self.chars)].astype(np.int64)
+        self.now = event_rules.scenario_at(self.scenario, self.events, self.tick)
+        self.population = self.now.population.size
 
     def digest_parts(self) -> dict[str, Any]:
         """This shard's share of the run's state digest (see world.digest)."""

@@ -29,6 +29,12 @@ class StepResult:
     tick: int
     batches: dict[int, bytes]  # destination shard -> serialized Batch
     stats: TickStats
+    #: batches for the journal alone, never delivered (the tick's EVENT envelopes)
+    notes: list[bytes] = dataclasses.field(default_factory=list)
+
+    def journaled(self) -> list[bytes]:
+        """Everything of this tick the shard's journal keeps: its mail, then its notes."""
+        return [*self.batches.values(), *self.notes]
 
 
 class BaseShard(abc.ABC):
@@ -44,6 +50,8 @@ class BaseShard(abc.ABC):
         self.n_shards = n_shards
         self.tick = 0  # ticks completed
         self.ids = np.arange(index, scenario.population.size, n_shards, dtype=np.int64)
+        #: characters living now (more than the scenario's size once newcomers join)
+        self.population = scenario.population.size
         self.outbox = Mail()  # sent in the last tick, not yet delivered
 
     # --- what a shard implements --------------------------------------------------------------
@@ -73,7 +81,7 @@ class BaseShard(abc.ABC):
         mail = canonical(mail)
         n = len(mail)
         wrong = (mail.recipient[:n] % self.n_shards) != self.index
-        wrong |= mail.recipient[:n] >= self.scenario.population.size
+        wrong |= mail.recipient[:n] >= self.population
         if wrong.any():
             r = int(mail.recipient[np.flatnonzero(wrong)[0]])
             raise ValueError(

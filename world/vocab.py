@@ -28,6 +28,7 @@ class Kind(IntEnum):
     CONTRIBUTION = pb.CONTRIBUTION
     SHARE = pb.SHARE
     OBSERVATION = pb.OBSERVATION
+    EVENT = pb.EVENT
 
 
 N_KINDS = max(Kind) + 1

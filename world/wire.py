@@ -22,6 +22,9 @@ Column meanings by kind (columns not named are 0):
 - REQUEST: good/amount needed; due repay-by (0: a plea).
 - CONTRIBUTION: good/amount (carried); ref the round.
 - SHARE: good/amount (carried); ref the round; subject contributors; source members.
+- EVENT (journal only, from and to the character touched): ref the event's index; flag its
+  world.events.EventKind; good/amount goods given or taken; subject a rumour's subject or a
+  group.
 - OBSERVATION: subject the act's recipient; ref the act's Kind; flag 1 it cooperated.
   In a classic game (world/classic) it carries a move: sent to the opponent itself (ref 0)
   in the prisoner's dilemma, to each observer (ref GIFT) in the donation game.
@@ -273,6 +276,8 @@ def to_envelope(mail: Mail, i: int, tick: int) -> pb.Envelope:
                 recipient=c["subject"], act=cast(Any, c["ref"]), cooperated=bool(flag & 1)
             )
         )
+    elif k == Kind.EVENT:
+        env.event.CopyFrom(pb.Event(index=c["ref"], kind=flag, goods=g1, subject=c["subject"]))
     else:
         raise ValueError(f"envelope {i} has unknown kind {k}")
     if k != Kind.UTTERANCE and (c["phrase"] or mail.text[i] >= 0):
@@ -343,6 +348,8 @@ def from_envelopes(envelopes: list[pb.Envelope]) -> Mail:
             }
         elif which == "observation":
             row |= {"subject": body.recipient, "ref": body.act, "flag": int(body.cooperated)}
+        elif which == "event":
+            row |= _g1(body.goods) | {"ref": body.index, "flag": body.kind, "subject": body.subject}
         for name, value in row.items():
             getattr(mail, name)[i] = value
         if said is not None:

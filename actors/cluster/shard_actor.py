@@ -160,9 +160,10 @@ class ShardActor:
             result = village.finish(pending, decided)
         result.stats.observe_step(time.perf_counter() - t0)
         sends = []
-        for dest, payload in result.batches.items():
-            if self.journal is not None:
+        if self.journal is not None:
+            for payload in result.journaled():
                 self.journal.write(payload)
+        for dest, payload in result.batches.items():
             if dest == self.index:
                 await self.deliver(tick, payload)
             else:

@@ -112,6 +112,11 @@ def every_act() -> list[pb.Envelope]:
             seq=3,
             observation=pb.Observation(recipient=6, act=pb.GIFT, cooperated=True),
         ),
+        e(
+            sender=4,
+            recipient=4,
+            event=pb.Event(index=2, kind=10, goods=G(good=pb.COIN, amount=7), subject=0),
+        ),
     ]
 
 
