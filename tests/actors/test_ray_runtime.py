@@ -22,6 +22,7 @@ from actors.cluster.gateway_actor import Gateways
 from inference.backends.base import Request
 from inference.connect import Target
 from tests.commands import instant
+from tests.world.test_events import EVERY_KIND, journal_events, village
 from world.errors import RunFolderError
 from world.record import RunRecord
 from world.runtime import LocalRuntime
@@ -91,6 +92,24 @@ def test_ray_matches_the_in_process_runtime(shards: int) -> None:
         assert rt.run().state_digest == reference(sc)
     finally:
         rt.close()
+
+
+def test_events_on_ray_match_the_in_process_runtime(tmp_path: Path) -> None:
+    """A world with every kind of event reaches the in-process digest on 3 shard actors, and
+    its shard actors journal the events' envelopes as the in-process runtime does."""
+    sc = village(EVERY_KIND, ticks=16)
+    with recorded(sc, tmp_path / "ray", 3, 0) as rt:
+        assert rt.run().state_digest == LocalRuntime(sc, 3).run().state_digest
+    assert sorted(journal_events(tmp_path / "ray")) == sorted(
+        journal_events_of(sc, tmp_path / "local")
+    )
+
+
+def journal_events_of(sc: Scenario, folder: Path) -> list[tuple[int, int, int, int, int]]:
+    record = RunRecord(folder, sc, 3)
+    LocalRuntime(sc, 3, record).run()
+    record.close()
+    return journal_events(folder)
 
 
 def test_one_actor_per_character() -> None:
