@@ -241,6 +241,24 @@ class StepRequest(_message.Message):
     ticks: int
     def __init__(self, ticks: _Optional[int] = ...) -> None: ...
 
+class InterveneRequest(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: str
+    def __init__(self, event: _Optional[str] = ...) -> None: ...
+
+class InterveneReply(_message.Message):
+    __slots__ = ("index", "first", "last", "event")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    FIRST_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    first: int
+    last: int
+    event: str
+    def __init__(self, index: _Optional[int] = ..., first: _Optional[int] = ..., last: _Optional[int] = ..., event: _Optional[str] = ...) -> None: ...
+
 class WorldStatus(_message.Message):
     __slots__ = ("scenario", "tick", "ticks", "paused", "ended", "characters", "seats", "figures", "requests")
     class FiguresEntry(_message.Message):

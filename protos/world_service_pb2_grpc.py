@@ -74,6 +74,11 @@ class WorldServiceStub:
                 request_serializer=protos_dot_world__service__pb2.StepRequest.SerializeToString,
                 response_deserializer=protos_dot_world__service__pb2.WorldStatus.FromString,
                 _registered_method=True)
+        self.Intervene = channel.unary_unary(
+                '/socius.WorldService/Intervene',
+                request_serializer=protos_dot_world__service__pb2.InterveneRequest.SerializeToString,
+                response_deserializer=protos_dot_world__service__pb2.InterveneReply.FromString,
+                _registered_method=True)
 
 
 class WorldServiceServicer:
@@ -132,6 +137,14 @@ class WorldServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Intervene(self, request, context):
+        """Set off an event (the scenario's `events:` kinds, bar newcomers) from the next tick or a
+        later one; recorded so that `socius run --players-replay` reaches the same digest.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorldServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -174,6 +187,11 @@ def add_WorldServiceServicer_to_server(servicer, server):
                     servicer.Step,
                     request_deserializer=protos_dot_world__service__pb2.StepRequest.FromString,
                     response_serializer=protos_dot_world__service__pb2.WorldStatus.SerializeToString,
+            ),
+            'Intervene': grpc.unary_unary_rpc_method_handler(
+                    servicer.Intervene,
+                    request_deserializer=protos_dot_world__service__pb2.InterveneRequest.FromString,
+                    response_serializer=protos_dot_world__service__pb2.InterveneReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -392,6 +410,33 @@ class WorldService:
             '/socius.WorldService/Step',
             protos_dot_world__service__pb2.StepRequest.SerializeToString,
             protos_dot_world__service__pb2.WorldStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Intervene(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/socius.WorldService/Intervene',
+            protos_dot_world__service__pb2.InterveneRequest.SerializeToString,
+            protos_dot_world__service__pb2.InterveneReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,11 +4,14 @@ A served run writes `players.jsonl` in its folder, one line per event, flushed a
 
     {"tick": 3, "seeks": [[5, 30]]}                       # encounters players sought out
     {"tick": 3, "claimed": [5, 12], "answers": [{...}]}   # who played, and what they answered
+    {"tick": 4, "event": {"kind": "famine", ...}}          # an operator's event, set off before 4
 
 A player is a mind whose answers come from outside, as an LLM's do; this is its trace. Replayed
 (`RecordedPlayers`, the decide hook of `socius run --players-replay RUN`), every recorded answer
 is checked against the decision it answers and laid over the mind's row as the hall laid it, and
-every sought encounter is added where the hall added it, so the same scenario and seed with the
+every sought encounter is added where the hall added it, every operator's event joins the run's
+events in the order it was set off (before the first tick: an event acts only from its own
+tick, and that was never before the tick it was set off for), so the same scenario and seed with the
 same record give the same digest, journal and figures, with any number of shards.
 """
 
@@ -87,6 +90,10 @@ class PlayerLog:
             }
         )
 
+    def intervention(self, tick: int, event: dict[str, Any]) -> None:
+        """An operator's event, set off before `tick` began."""
+        self._line({"tick": tick, "event": event})
+
     def close(self) -> None:
         if self._f is not None:
             self._f.close()
@@ -98,6 +105,7 @@ class PlayedTick:
     claimed: set[int] = dataclasses.field(default_factory=set)
     answers: list[Choice] = dataclasses.field(default_factory=list)
     seeks: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    events: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # set off before it
 
 
 def read_players(folder: Path) -> dict[int, PlayedTick]:
@@ -119,6 +127,8 @@ def read_players(folder: Path) -> dict[int, PlayedTick]:
                 t.seeks.extend((int(c), int(o)) for c, o in data.get("seeks", []))
                 t.claimed.update(int(c) for c in data.get("claimed", []))
                 t.answers.extend(choice_of(a) for a in data.get("answers", []))
+                if "event" in data:
+                    t.events.append(dict(data["event"]))
             except (ValueError, KeyError, TypeError, IndexError, ChoiceError) as err:
                 if not line.endswith("\n"):
                     break  # the last line of a world killed while writing it: not played
@@ -183,6 +193,8 @@ class RecordedPlayers(Overlay):
         super().__init__(inner)
         self.folder = folder
         self.ticks = ticks if ticks is not None else read_players(folder)
+        #: the operator's interventions, in the order they were set off
+        self.events = [e for t in sorted(self.ticks) for e in self.ticks[t].events]
 
     def visits(self, shard: Shard, tick: int, calls: Calls) -> None:
         played = self.ticks.get(tick)

@@ -15,14 +15,14 @@ from typing import Any
 
 from world.classic.games import results_of, shard_class
 from world.digest import state_digest
-from world.errors import ScenarioError
+from world.errors import ScenarioError, UserError
 from world.record import (
     RunRecord,
     read_shard_snapshot,
     shard_snapshot_name,
     write_shard_snapshot,
 )
-from world.scenario import Scenario, shards_problem
+from world.scenario import Scenario, live_event, shards_problem
 from world.shard import Decisions, Pending, Shard
 from world.shard_base import BaseShard
 from world.stats import Figures, TickStats
@@ -138,6 +138,8 @@ class Runtime:
         self.checkpoints = 0
         self.last_checkpoint: dict[str, Any] | None = None
         self.options: dict[str, Any] = {}  # how the run was started, kept for resume
+        #: the run's events: the scenario's, then the live interventions (`intervene`)
+        self.events: list[Any] = list(scenario.events)
 
     # --- what a runtime implements ----------------------------------------------------------
 
@@ -160,6 +162,21 @@ class Runtime:
     def inference_stats(self) -> dict[str, float]:
         """The LLM gateway's own figures (batches, queue peak, prefix cache), if one ran."""
         return {}
+
+    def _add_event(self, event: Any) -> None:
+        raise UserError(
+            f"the {self.name} runtime takes no events once running; live interventions need "
+            f"the in-process runtime (socius serve)"
+        )
+
+    def intervene(self, data: Any) -> Any:
+        """An event set off live (an operator's intervention, or one replayed from a served
+        run's record), checked like the scenario's own: it must start after the last tick
+        completed. Returns the event; it joins the end of the run's list of events."""
+        event = live_event(self.scenario, self.events, data, self.completed + 1)
+        self._add_event(event)
+        self.events.append(event)
+        return event
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -320,6 +337,10 @@ class LocalRuntime(Runtime):
         self.inboxes = nxt
         return [r.stats for r in results]
 
+    def _add_event(self, event: Any) -> None:
+        for shard in self.villages:
+            shard.add_event(event)
+
     def inference_stats(self) -> dict[str, float]:
         stats = getattr(self.decide, "stats", None)
         return stats() if stats is not None else {}
@@ -342,6 +363,8 @@ class LocalRuntime(Runtime):
         self.inboxes = [[] for _ in range(self.n_shards)]
         for shard in self.shards:
             shard.set_state(read_shard_snapshot(self.record.folder, tick, shard.index))
+        if self.scenario.classic is None:
+            self.events = list(self.villages[0].events)  # with the live ones until then
         restored = getattr(self.decide, "restored", None)
         if restored is not None:
             for village in self.villages:

@@ -24,7 +24,7 @@ from pydantic import (
 from world.classic.config import KINDS as CLASSIC_KINDS
 from world.classic.config import Classic
 from world.errors import ScenarioError
-from world.events import Event
+from world.events import Event, events_state
 from world.events import problem as events_problem
 from world.minds.registry import MIND_NAMES
 from world.seats import Players
@@ -527,3 +527,29 @@ def load_scenario(path: str | Path) -> Scenario:
     except UnicodeDecodeError:
         raise ScenarioError(f"scenario {p}: not a UTF-8 text file") from None
     return parse_scenario(data, source=str(p))
+
+
+def live_event(scenario: Scenario, events: list[Any], data: Any, next_tick: int) -> Any:
+    """An event set off while the world runs, checked as the scenario's events are (one line
+    naming what is wrong): it starts at `next_tick` or later, and no newcomers (their rows
+    exist from the start). Returns the event."""
+    if isinstance(data, dict) and data.get("kind") == "newcomers":
+        raise ScenarioError(
+            "intervention: newcomers join only from the scenario's events (their rows exist "
+            "from the start); add them to the scenario instead"
+        )
+    if isinstance(data, dict) and "tick" not in data and "ticks" not in data:
+        data = {**data, "tick": next_tick}
+    dumped = scenario.model_dump(by_alias=True, exclude_none=True)
+    dumped["events"] = [*events_state(events), data]
+    try:
+        checked = parse_scenario(dumped, source="intervention")
+    except ScenarioError as err:
+        raise ScenarioError(str(err).replace(f"events[{len(events)}]", "event")) from None
+    event = checked.events[-1]
+    if event.first < next_tick:
+        raise ScenarioError(
+            f"intervention: tick {event.first} has already begun or passed; the next tick "
+            f"is {next_tick}"
+        )
+    return event

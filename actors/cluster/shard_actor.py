@@ -23,6 +23,7 @@ from inference.connect import Target
 from inference.gateway import Gateway
 from inference.think import Thinker
 from inference.traces import trace_path
+from world.events import parse_event
 from world.journal import JournalWriter
 from world.journal_mode import FULL, Kept
 from world.player_record import RecordedPlayers
@@ -62,6 +63,8 @@ class ShardActor:
         if self.players is not None:
             self.village = village_of(self.shard)
             self.village.visits = self.players.visits
+            for event in self.players.events:
+                self.village.add_event(parse_event(event))
         self.index = index
         #: the run folder: a path every node sees, or an object store this node stages for
         self.store = Store(folder) if folder else None

@@ -193,6 +193,8 @@ def build_runtime(
         if recorded is not None:
             for shard in local.villages:
                 shard.visits = recorded.visits
+            for event in recorded.events:
+                local.intervene(event)
         runtime = local
     else:
         placement = Placement(

@@ -12,8 +12,10 @@ import pytest
 
 from tests.world.harness import assert_resume_is_exact
 from world import event_rules, memory
-from world.events import EventKind, parse_event
+from world.errors import ScenarioError
+from world.events import EventKind, events_state, parse_event
 from world.journal import read_journal
+from world.player_record import PlayerLog, RecordedPlayers
 from world.population import groups_of
 from world.record import RunRecord
 from world.runtime import LocalRuntime
@@ -315,3 +317,45 @@ def test_a_resume_in_the_middle_of_events_is_exact(tmp_path: Path) -> None:
     """Stopped at tick 12 and resumed from the tick-7 checkpoint, inside the famine's range
     and before the newcomers join: the digest and results of the uninterrupted run."""
     assert_resume_is_exact(village(EVERY_KIND, ticks=16), tmp_path, shards=3)
+
+
+def test_a_live_intervention_replays_to_the_same_digest(tmp_path: Path) -> None:
+    """An event set off after tick 5 of a running world, recorded as a served world records
+    it, replayed from before the first tick: the digest of the live run on another layout,
+    and not the digest of the world left alone."""
+    sc = village([], ticks=12)
+    live = LocalRuntime(sc, 2)
+    live.run(5)
+    event = live.intervene({"kind": "famine", "ticks": [6, 9], "target": {"groups": [1]}})
+    assert (event.first, live.events[-1]) == (6, event)
+    log = PlayerLog(tmp_path)
+    log.intervention(6, events_state([event])[0])
+    log.close()
+    digest = live.run().state_digest
+    recorded = RecordedPlayers(tmp_path)
+    again = LocalRuntime(sc, 3, decide=recorded)
+    for e in recorded.events:
+        again.intervene(e)
+    assert again.run().state_digest == digest
+    assert ran(sc).digest() != digest
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        ({"kind": "famine", "tick": 3}, "tick 3 has already begun or passed; the next tick is 6"),
+        ({"kind": "newcomers", "count": 2}, "newcomers join only from the scenario's events"),
+        ({"kind": "plague", "tick": 40}, "tick 40 is past the end of the run (ticks: 12)"),
+        ({"kind": "rumour"}, "about"),
+        ({"kind": "flood"}, "does not match any of the expected tags"),
+    ],
+)
+def test_a_bad_intervention_is_one_line(data: dict[str, Any], says: str) -> None:
+    """A live event that starts in the past, brings newcomers, ends after the run, misses a
+    field or is of no known kind is refused in one line, and the world goes on unchanged."""
+    rt = LocalRuntime(village([], ticks=12), 2)
+    rt.run(5)
+    with pytest.raises(ScenarioError) as err:
+        rt.intervene(data)
+    assert says in str(err.value) and "\n" not in str(err.value)
+    assert rt.events == [] and all(s.events == [] for s in rt.villages)
