@@ -7,8 +7,13 @@ measured and printed, not assumed). Only the `runtime.step()` calls of the measu
 timed. Memory per character is given two ways: (a) the nbytes of every numpy column of every
 shard's tables (chars, owed, owed_to, outbox) plus the in-flight inbox bytes; (b) peak RSS
 growth (ru_maxrss) from before building the runtime to after the run, an upper bound.
-Targets: >= 100,000 character-ticks/s on one core, <= 10,240 B per character; PASS/MISS is
-printed and the exit code is 0 either way (1 only if a world crashed).
+Targets (issue 17): >= 400,000 character-ticks/s on one core, <= 2,560 B of state per
+character; PASS/MISS is printed and the exit code is 0 either way (1 only if a world crashed).
+
+`--against DIR` compares this checkout with another one (e.g. `git worktree add /tmp/old REV`):
+the two run alternately, `--pairs` times per size, each in its own pinned subprocess, and the
+ratio of their character-ticks per CPU-second of the process is printed with its median (CPU
+time, not wall time, so other work on the machine weighs less).
 
 Run: `make bench`, or `.venv/bin/python bench/world_throughput.py --help` for the flags.
 """
@@ -20,6 +25,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -29,8 +35,8 @@ from typing import Any
 from machine import cpu_model  # bench/machine.py
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-TARGET_RATE = 100_000  # character-ticks per second, one core
-TARGET_BYTES = 10_240  # bytes per character
+TARGET_RATE = 400_000  # character-ticks per second, one core (issue 17, at 10k characters)
+TARGET_BYTES = 2_560  # bytes of state per character
 SET_HELP = "override a (dotted) scenario field, repeatable: --set population.boundaries.x=0"
 
 
@@ -157,11 +163,52 @@ def report(rows: list[dict[str, Any]]) -> None:
     print("(b) is an upper bound: it includes the temporaries of the busiest tick.")
 
 
+def run_one(args: argparse.Namespace, size: int, root: Path) -> tuple[dict | None, str]:
+    """One size measured by the bench of the checkout at `root`, in a fresh subprocess."""
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, **dict.fromkeys(THREAD_VARS, "1"), "PYTHONPATH": path}
+    flags = {"--one": size, "--ticks": args.ticks, "--warmup": args.warmup}
+    flags |= {"--shards": args.shards, "--seed": args.seed}
+    script = str(root / "bench" / "world_throughput.py")
+    cmd = [sys.executable, script, *(str(x) for kv in flags.items() for x in kv)]
+    cmd += [x for s in args.set for x in ("--set", s)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root)
+    if done.returncode != 0:
+        return None, f"exit {done.returncode}:\n{done.stderr}"
+    return json.loads(done.stdout.strip().splitlines()[-1]), ""
+
+
+def compare(args: argparse.Namespace, sizes: list[int], root: Path, other: Path) -> int:
+    """This checkout against `other`, alternated pair by pair; prints the CPU-second rates."""
+    print(f"this: {root}\nagainst: {other}\n")
+    failed = False
+    for size in sizes:
+        ratios = []
+        for pair in range(args.pairs):
+            this, error = run_one(args, size, root)
+            that, error2 = run_one(args, size, other)
+            if this is None or that is None:
+                print(f"!!! size {size:,} pair {pair + 1} FAILED: {error or error2}")
+                failed = True
+                continue
+            ratio = this["cpu_char_ticks_per_s"] / that["cpu_char_ticks_per_s"]
+            ratios.append(ratio)
+            print(
+                f"{size:>9,} chars, pair {pair + 1}: this {this['cpu_char_ticks_per_s']:>9,.0f} "
+                f"against {that['cpu_char_ticks_per_s']:>9,.0f} character-ticks per CPU-second "
+                f"(x{ratio:.2f}); state {this['state_bytes_per_char']:,.0f} against "
+                f"{that['state_bytes_per_char']:,.0f} B/char"
+            )
+        if ratios:
+            print(f"{size:>9,} chars: median ratio x{statistics.median(ratios):.2f}\n")
+    return 1 if failed else 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(
         description="Throughput and memory per character of world.LocalRuntime on one core. "
         "Each size runs in its own pinned subprocess; figures are printed with PASS/MISS "
-        "against the targets (>= 100,000 character-ticks/s, <= 10,240 B/character).",
+        "against the targets (>= 400,000 character-ticks/s, <= 2,560 B/character).",
     )
     p.add_argument("--sizes", default="10000,100000", help="comma-separated character counts")
     p.add_argument("--ticks", type=int, default=20, help="measured ticks per size (default 20)")
@@ -170,10 +217,17 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0, help="scenario seed (default 0)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
+    p.add_argument(
+        "--against",
+        metavar="DIR",
+        help="another socius checkout: run its bench and this one alternately and print the "
+        "ratio of their CPU-second rates",
+    )
+    p.add_argument("--pairs", type=int, default=3, help="alternated pairs with --against (3)")
     p.add_argument("--one", type=int, metavar="SIZE", help=argparse.SUPPRESS)  # child mode
     args = p.parse_args()
-    if args.ticks < 1 or args.warmup < 0 or args.shards < 1:
-        p.error("--ticks and --shards must be at least 1, --warmup at least 0")
+    if args.ticks < 1 or args.warmup < 0 or args.shards < 1 or args.pairs < 1:
+        p.error("--ticks, --shards and --pairs must be at least 1, --warmup at least 0")
     if any("=" not in s for s in args.set):
         p.error("--set takes KEY=VALUE")
     if args.one is not None:
@@ -187,21 +241,20 @@ def main() -> int:
     print(f"world throughput on one core: {machine}")
     fields = ", ".join([f"seed={args.seed}", "encounters.rate=1.0", *args.set, "others default"])
     print(f"sizes {sizes}; scenario: {fields}\n")
-    root = str(Path(__file__).resolve().parent.parent)  # so that `import world` works
-    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, **dict.fromkeys(THREAD_VARS, "1"), "PYTHONPATH": path}
+    root = Path(__file__).resolve().parent.parent
+    if args.against:
+        other = Path(args.against).resolve()
+        if not (other / "bench" / "world_throughput.py").is_file():
+            p.error(f"--against {args.against}: no bench/world_throughput.py there")
+        return compare(args, sizes, root, other)
     rows, failed = [], []
     for size in sizes:
-        flags = {"--one": size, "--ticks": args.ticks, "--warmup": args.warmup}
-        flags |= {"--shards": args.shards, "--seed": args.seed}
-        cmd = [sys.executable, __file__, *(str(x) for kv in flags.items() for x in kv)]
-        cmd += [x for s in args.set for x in ("--set", s)]
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root)
-        if done.returncode != 0:  # a crash of the world, not a missed target: say so, go on
-            print(f"!!! size {size:,} FAILED (exit {done.returncode}):\n{done.stderr}")
+        row, error = run_one(args, size, root)
+        if row is None:  # a crash of the world, not a missed target: say so, go on
+            print(f"!!! size {size:,} FAILED: {error}")
             failed.append(size)
             continue
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        rows.append(row)
     if rows:
         report(rows)
     if args.json:

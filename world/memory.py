@@ -2,8 +2,8 @@
 
 Each character has K relationship slots and E episode slots. A new acquaintance takes an empty
 slot or evicts the least salient one (weak ties, no debts, long unseen); an open promise keeps a
-slot from being forgotten. Updates that touch the same slot twice in one call are applied in
-rounds, so the result is the sequential one whatever the batch looks like.
+slot from being forgotten. Updates that touch the same slot twice in one call are applied one
+row after another (world/kernels/), so the result is the sequential one whatever the batch.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from world.characters import Characters
+from world.kernels import slots, updates
 
 _RESET = {
     "rel_pos": 0.0,
@@ -33,49 +34,48 @@ _RESET = {
     "rel_open_out": 0,
 }
 
-
-def occurrence(keys: np.ndarray) -> np.ndarray:
-    """For each row, how many earlier rows share its key (0 for the first)."""
-    n = len(keys)
-    if n == 0:
-        return np.zeros(0, np.int64)
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    start = np.ones(n, bool)
-    start[1:] = sk[1:] != sk[:-1]
-    group_start = np.maximum.accumulate(np.where(start, np.arange(n), 0))
-    rank = np.empty(n, np.int64)
-    rank[order] = np.arange(n) - group_start
-    return rank
-
-
-def rounds(keys: np.ndarray) -> list[np.ndarray]:
-    """Row indices split into rounds in which no key repeats, keeping row order."""
-    rank = occurrence(keys)
-    return [np.flatnonzero(rank == r) for r in range(int(rank.max()) + 1)] if len(keys) else []
+#: The columns salience reads, in the kernels' order (att, aff, rep, betrayals, kept, seen,
+#: open_in, open_out, id).
+SalienceColumns = tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+]
 
 
 def find(chars: Characters, local: np.ndarray, other: np.ndarray) -> np.ndarray:
     """Slot of `other` in each `local` character's memory, or -1."""
-    if len(local) == 0:
-        return np.zeros(0, np.int64)
-    eq = chars.rel_id[local] == np.asarray(other)[:, None]
-    return np.where(eq.any(axis=1), eq.argmax(axis=1), -1)
+    return slots.find(chars.rel_id, _i64(local), _i64(other))
 
 
-def salience(chars: Characters, local: np.ndarray, tick: int) -> np.ndarray:
-    """How much each slot of these characters matters; the least salient is forgotten first:
-    weak ties (little attachment, affinity or opinion), no history of promises, long unseen.
-    An open promise either way keeps a slot."""
-    history = np.minimum(chars.rel_betrayals[local] + chars.rel_kept[local], 5).astype(np.float32)
-    age = (tick - chars.rel_seen[local]).astype(np.float32)
-    s = chars.rel_att[local] + np.abs(chars.rel_aff[local])
-    s += np.abs(chars.rel_rep[local])
-    s += 0.3 * history
-    s += 20.0 / (20.0 + age)
-    s += 100.0 * ((chars.rel_open_in[local] > 0) | (chars.rel_open_out[local] > 0))
-    s[chars.rel_id[local] < 0] = -np.inf
-    return s
+def _salience_columns(chars: Characters) -> SalienceColumns:
+    return (
+        chars.rel_att,
+        chars.rel_aff,
+        chars.rel_rep,
+        chars.rel_betrayals,
+        chars.rel_kept,
+        chars.rel_seen,
+        chars.rel_open_in,
+        chars.rel_open_out,
+        chars.rel_id,
+    )
+
+
+def _flat(column: np.ndarray) -> np.ndarray:
+    """A (rows, K) column as one flat view (the tables keep their columns C-contiguous)."""
+    assert column.flags.c_contiguous
+    return column.reshape(-1)
+
+
+def _i64(a: np.ndarray | int) -> np.ndarray:
+    return np.ascontiguousarray(a, np.int64).reshape(-1)
 
 
 def ensure(
@@ -100,27 +100,15 @@ def ensure(
     new_other = other[missing][first]
     # each character's new acquaintances take, in order, its empty slots and then its least
     # salient ones, never a slot this call already relies on (what one-at-a-time would do)
-    chars_new, start, count = np.unique(new_local, return_index=True, return_counts=True)
-    empty = chars.rel_id[chars_new] < 0
-    score = np.where(empty, -np.inf, np.inf).astype(np.float32)
-    crowded = np.flatnonzero(count > empty.sum(axis=1))  # must forget someone
-    if len(crowded):
-        score[crowded] = salience(chars, chars_new[crowded], tick)
     known = slot >= 0
-    row = np.searchsorted(chars_new, local[known])
-    hit = chars_new[np.minimum(row, len(chars_new) - 1)] == local[known]
-    score[row[hit], slot[known][hit]] = np.inf
-    order = np.argsort(score, axis=1, kind="stable")
-    room = (score < np.inf).sum(axis=1)
-    which = np.repeat(np.arange(len(chars_new)), count)
-    rank = np.arange(len(new_local)) - start[which]
-    # more newcomers than free slots in one call (more than K strangers in a tick): the excess
-    # share slot 0, the last one keeping it, as sequential insertion would leave it
-    new_slot = np.where(rank < room[which], order[which, np.minimum(rank, chars.slots - 1)], 0)
+    new_slot = slots.make_room(
+        *_salience_columns(chars), int(tick), new_local, local[known], slot[known]
+    )
+    at = new_local * chars.slots + new_slot  # flat positions: a repeated one keeps the last
     for name, fill in _RESET.items():
-        getattr(chars, name)[new_local, new_slot] = fill
-    chars.rel_id[new_local, new_slot] = new_other
-    chars.rel_seen[new_local, new_slot] = tick
+        _flat(getattr(chars, name))[at] = fill
+    _flat(chars.rel_id)[at] = new_other
+    _flat(chars.rel_seen)[at] = tick
     slot[missing] = new_slot[inverse]
     return slot
 
@@ -134,23 +122,24 @@ def remember(
     val: np.ndarray | float,
     tick: int,
 ) -> None:
-    """Store episodes, each over the least salient one its character holds."""
+    """Store episodes, each over the least salient one its character holds (in row order)."""
     local = np.asarray(local, np.int64)
     if len(local) == 0:
         return
-    kind_a = np.broadcast_to(np.asarray(kind, np.int8), local.shape)
-    sal_a = np.broadcast_to(np.asarray(sal, np.float32), local.shape)
-    val_a = np.broadcast_to(np.asarray(val, np.float32), local.shape)
-    who_a = np.broadcast_to(np.asarray(who, np.int32), local.shape)
-    for rnd in rounds(local):
-        loc = local[rnd]
-        score = np.where(chars.ep_kind[loc] < 0, -1.0, chars.ep_sal[loc])
-        at = score.argmin(axis=1)
-        chars.ep_tick[loc, at] = tick
-        chars.ep_kind[loc, at] = kind_a[rnd]
-        chars.ep_who[loc, at] = who_a[rnd]
-        chars.ep_sal[loc, at] = sal_a[rnd]
-        chars.ep_val[loc, at] = val_a[rnd]
+    n = local.shape
+    updates.remember(
+        chars.ep_tick,
+        chars.ep_kind,
+        chars.ep_who,
+        chars.ep_sal,
+        chars.ep_val,
+        local,
+        np.broadcast_to(np.asarray(kind, np.int8), n),
+        np.broadcast_to(np.asarray(who, np.int32), n),
+        np.broadcast_to(np.asarray(sal, np.float32), n),
+        np.broadcast_to(np.asarray(val, np.float32), n),
+        int(tick),
+    )
 
 
 def recall(

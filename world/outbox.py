@@ -115,8 +115,7 @@ class Outgoing:
         # sequence numbers: each sender's envelopes in queue order
         rank = np.arange(total) - np.searchsorted(sl, sl, side="left")
         mail.seq[:] = chars.seq[sl] + 1 + rank
-        senders, counts = np.unique(sl, return_counts=True)
-        chars.seq[senders] += counts.astype(np.uint32)
+        chars.seq[:] += np.bincount(sl, minlength=len(chars.seq)).astype(np.uint32)
         # what each speaker shows, and what it truly feels
         true = chars.emotion[sl]
         mail.true_feeling[:] = emo.quantize(true)

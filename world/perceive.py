@@ -20,6 +20,7 @@ from world.acts import PromiseState, Situation
 from world.characters import Characters
 from world.delivery import Delivery
 from world.economy import need as need_of
+from world.kernels import scatter, updates
 from world.ledger import Promises
 from world.outbox import Outgoing
 from world.rng import Stream, uniform
@@ -48,8 +49,8 @@ def record_act(
         return
     coop = np.asarray(cooperated, bool)
     chars.rel_theirs[local, slot] = coop.astype(np.int8)
-    np.add.at(chars.rel_pos, (local[coop], slot[coop]), np.float32(good_faith))
-    np.add.at(chars.rel_neg, (local[~coop], slot[~coop]), np.float32(good_faith))
+    scatter.add_at(chars.rel_pos, local[coop], slot[coop], np.float32(good_faith))
+    scatter.add_at(chars.rel_neg, local[~coop], slot[~coop], np.float32(good_faith))
     judge(chars, local, slot, np.where(coop, 1.0, -1.0), weight, chars.cid[local])
 
 
@@ -61,16 +62,19 @@ def judge(
     weight: np.ndarray | float,
     source: np.ndarray,
 ) -> None:
-    """Move each view of a reputation towards +1 (good) or -1 (bad) by `weight`, in rounds."""
-    verdict = np.asarray(verdict, np.float32)
-    w = np.broadcast_to(np.asarray(weight, np.float32), verdict.shape)
-    src = np.broadcast_to(np.asarray(source, np.int32), verdict.shape)
-    for rnd in memory.rounds(local.astype(np.int64) * 4096 + slot):
-        lo, sl = local[rnd], slot[rnd]
-        rep = chars.rel_rep[lo, sl]
-        chars.rel_rep[lo, sl] = rep + w[rnd] * (verdict[rnd] - rep)
-        chars.rel_rep_n[lo, sl] = np.minimum(chars.rel_rep_n[lo, sl] + 1, 30000)
-        chars.rel_rep_src[lo, sl] = src[rnd]
+    """Move each view of a reputation towards +1 (good) or -1 (bad) by `weight`, one row after
+    another."""
+    n = len(local)
+    updates.judge(
+        chars.rel_rep,
+        chars.rel_rep_n,
+        chars.rel_rep_src,
+        np.asarray(local, np.int64),
+        np.asarray(slot, np.int64),
+        np.broadcast_to(np.asarray(verdict, np.float32), n),
+        np.broadcast_to(np.asarray(weight, np.float32), n),
+        np.broadcast_to(np.asarray(source, np.int32), n),
+    )
 
 
 def trust_at(chars: Characters, local: np.ndarray, slot: np.ndarray) -> np.ndarray:
@@ -127,14 +131,14 @@ def meet_the_sender(d: Delivery) -> None:
     d.stats.add("reputation_judged", int(judged.sum()))
     d.stats.add("reputation_right", int((view_good == (d.true_standing[rows][judged] > 0)).sum()))
     d.slot[rows] = memory.ensure(chars, me[rows], sender[rows], d.tick, found=before)
-    np.add.at(chars.rel_meetings, (me[rows], d.slot[rows]), 1)
+    scatter.add_at(chars.rel_meetings, me[rows], d.slot[rows], 1)
     chars.rel_seen[me[rows], d.slot[rows]] = d.tick
 
 
 def goods_arrive(d: Delivery) -> None:
     """Goods carried by gifts, kept promises, trade replies and shares become mine."""
     rows = np.flatnonzero(BRINGS_GOODS[d.kind])
-    np.add.at(d.chars.goods, (d.me[rows], d.good[rows]), d.amount[rows].astype(np.int32))
+    scatter.add_at(d.chars.goods, d.me[rows], d.good[rows], d.amount[rows].astype(np.int32))
 
 
 def gifts(d: Delivery) -> None:
@@ -147,12 +151,12 @@ def gifts(d: Delivery) -> None:
     needy = need_of(chars, lo).astype(np.float32)
     emo.appraise(em, lo, Emotion.GRATITUDE, 0.25 + 0.25 * needy)
     emo.appraise(em, lo, Emotion.JOY, 0.15)
-    np.add.at(chars.rel_gifts, (lo, sl), 1)
-    np.add.at(chars.rel_aff, (lo, sl), np.float32(0.1))
+    scatter.add_at(chars.rel_gifts, lo, sl, 1)
+    scatter.add_at(chars.rel_aff, lo, sl, np.float32(0.1))
     price = (d.amount[rows] * PRICE[d.good[rows]]).astype(np.int32)
-    np.add.at(chars.rel_balance, (lo, sl), -price)
+    scatter.add_at(chars.rel_balance, lo, sl, -price)
     care = (d.flag[rows] & CARE) > 0
-    np.add.at(chars.rel_att, (lo[care], sl[care]), np.float32(0.15))
+    scatter.add_at(chars.rel_att, lo[care], sl[care], np.float32(0.15))
     weight = d.scenario.information.observation_weight
     record_act(chars, lo, sl, np.ones(len(rows), bool), weight, 1.0)
     memory.remember(chars, lo, Kind.GIFT, d.sender[rows], 0.3 + 0.4 * needy, 1.0, d.tick)
@@ -177,7 +181,7 @@ def loans_owed_back(d: Delivery, loans: np.ndarray) -> None:
     )
     d.out.promise(h, me, sender, good, amount, due, d.tick, 1)
     d.stats.add("promises_made", len(loans))
-    np.add.at(d.chars.rel_open_out, (me, d.slot[loans]), 1)
+    scatter.add_at(d.chars.rel_open_out, me, d.slot[loans], 1)
 
 
 def promises_made_to_me(d: Delivery) -> None:
@@ -196,7 +200,7 @@ def promises_made_to_me(d: Delivery) -> None:
         state=PromiseState.OPEN,
         repayment=d.flag[rows] & 1,
     )
-    np.add.at(d.chars.rel_open_in, (d.me[rows], d.slot[rows]), 1)
+    scatter.add_at(d.chars.rel_open_in, d.me[rows], d.slot[rows], 1)
 
 
 def promises_kept_to_me(d: Delivery) -> None:
@@ -209,8 +213,8 @@ def promises_kept_to_me(d: Delivery) -> None:
     found = d.owed_to.find(d.sender[rows], d.ref[rows])
     hit = found >= 0
     d.owed_to.move(found[hit], PromiseState.KEPT)
-    np.add.at(chars.rel_open_in, (lo[hit], sl[hit]), -1)
-    np.add.at(chars.rel_kept, (lo, sl), 1)
+    scatter.add_at(chars.rel_open_in, lo[hit], sl[hit], -1)
+    scatter.add_at(chars.rel_kept, lo, sl, 1)
     emo.appraise(em, lo, Emotion.JOY, 0.15)
     emo.appraise(em, lo, Emotion.GRATITUDE, 0.1)
     weight = d.scenario.information.observation_weight
@@ -281,14 +285,14 @@ def trade_accepted(d: Delivery, rows: np.ndarray, lo: np.ndarray, sl: np.ndarray
     if len(rows) == 0:
         return
     chars, em = d.chars, d.chars.emotion
-    np.add.at(chars.rel_trades, (lo, sl), 1)
+    scatter.add_at(chars.rel_trades, lo, sl, 1)
     got = d.amount[rows] * PRICE[d.good[rows]]
     gave = d.amount2[rows].astype(np.int64) * PRICE[d.good2[rows]]
     fair = got * 4 >= gave * 3
     emo.appraise(em, lo, Emotion.JOY, np.where(fair, 0.1, 0.0).astype(np.float32))
     emo.appraise(em, lo, Emotion.ANGER, np.where(fair, 0.0, 0.15).astype(np.float32))
     record_act(chars, lo, sl, fair, d.scenario.information.observation_weight * 0.5)
-    np.add.at(chars.rel_balance, (lo, sl), (gave - got).astype(np.int32))
+    scatter.add_at(chars.rel_balance, lo, sl, (gave - got).astype(np.int32))
 
 
 def gossip(d: Delivery) -> None:
@@ -323,7 +327,7 @@ def forgiveness(d: Delivery) -> None:
     chars, em, lo, sl = d.chars, d.chars.emotion, d.me[rows], d.slot[rows]
     emo.appraise(em, lo, Emotion.JOY, 0.2)
     emo.soothe(em, lo, Emotion.SADNESS, 0.7)
-    np.add.at(chars.rel_aff, (lo, sl), np.float32(0.15))
+    scatter.add_at(chars.rel_aff, lo, sl, np.float32(0.15))
     record_act(chars, lo, sl, np.ones(len(rows), bool), d.scenario.information.observation_weight)
 
 
@@ -336,7 +340,7 @@ def words(d: Delivery) -> None:
     declined = rows[(d.flag[rows] & 1) > 0]
     chatted = rows[(d.flag[rows] & 1) == 0]
     shown_joy = emo.unquantize(d.shown[chatted, Emotion.JOY])
-    np.add.at(chars.rel_aff, (d.me[chatted], d.slot[chatted]), 0.03 + 0.05 * shown_joy)
+    scatter.add_at(chars.rel_aff, d.me[chatted], d.slot[chatted], 0.03 + 0.05 * shown_joy)
     emo.appraise(em, d.me[declined], Emotion.SADNESS, 0.1)
     emo.appraise(em, d.me[declined], Emotion.ANGER, 0.05)
     record_act(

@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from protos import society_pb2 as pb
-from world import memory
 from world.acts import N_ACTIONS, Action, PromiseState, Situation
 from world.characters import Characters
+from world.kernels import scatter, updates
 from world.ledger import Promises
 from world.minds.base import DecisionBatch
 from world.outbox import Outgoing
@@ -98,7 +98,7 @@ def promises_fall_due(s: Settlement) -> None:
     done = np.zeros(len(s.owed), bool)
     done[found[found >= 0]] = True
     s.owed.keep(~done)
-    np.add.at(s.chars.rel_open_out, (local[r], s.slot[r]), -1)
+    scatter.add_at(s.chars.rel_open_out, local[r], s.slot[r], -1)
 
 
 def accept_trades(s: Settlement) -> None:
@@ -119,7 +119,7 @@ def accept_trades(s: Settlement) -> None:
             ref=batch.ref[r],
             flag=flag,
         )
-        np.add.at(s.chars.goods, (local[r], batch.good[r]), batch.amount[r].astype(np.int32))
+        scatter.add_at(s.chars.goods, local[r], batch.good[r], batch.amount[r].astype(np.int32))
         traded(s, r)
 
 
@@ -322,9 +322,7 @@ def remember_my_acts(s: Settlement) -> None:
 def standing(s: Settlement) -> None:
     """My standing moves a tenth of the way towards how I acted (1 cooperating, 0 not)."""
     acted = np.flatnonzero(s.coop != 0)
-    for rnd in memory.rounds(s.local[acted]):
-        lo = s.local[acted[rnd]]
-        s.chars.standing[lo] = 0.9 * s.chars.standing[lo] + 0.1 * (s.coop[acted[rnd]] > 0)
+    updates.standing(s.chars.standing, s.local[acted], s.coop[acted] > 0)
 
 
 def bystanders_see(s: Settlement) -> None:
@@ -381,8 +379,8 @@ def gave(
 ) -> None:
     """What I gave puts the other in my debt; a caring gift draws me closer. Gifts are counted."""
     local, slot = s.local[r], s.slot[r]
-    np.add.at(s.chars.rel_balance, (local, slot), (amount * PRICE[good]).astype(np.int32))
-    np.add.at(s.chars.rel_att, (local[care], slot[care]), np.float32(0.05))
+    scatter.add_at(s.chars.rel_balance, local, slot, (amount * PRICE[good]).astype(np.int32))
+    scatter.add_at(s.chars.rel_att, local[care], slot[care], np.float32(0.05))
     s.stats.add("gifts", len(local))
     s.stats.add("care_gifts", int(care.sum()))
     s.stats.add("loans", int(loans.sum()))
@@ -391,7 +389,7 @@ def gave(
 def traded(s: Settlement, r: np.ndarray) -> None:
     """A trade made with someone is remembered and counted, with both sides' worth."""
     batch = s.batch
-    np.add.at(s.chars.rel_trades, (s.local[r], s.slot[r]), 1)
+    scatter.add_at(s.chars.rel_trades, s.local[r], s.slot[r], 1)
     s.stats.add("trades", len(r))
     worth = (batch.amount[r] * PRICE[batch.good[r]]).sum() + (
         batch.amount2[r] * PRICE[batch.good2[r]]

@@ -17,6 +17,7 @@ from protos import society_pb2 as pb
 from world import memory
 from world.acts import COOPERATION, FAILS_INTO, N_ACTIONS, PAYS, Action, Situation
 from world.characters import Characters
+from world.kernels import scatter
 from world.ledger import Promises
 from world.minds.base import DecisionBatch
 from world.outbox import Outgoing
@@ -181,7 +182,7 @@ def pay(
     funded = fund(chars, batch.local, pay_good, pay_amount)
     action = np.where(funded, action, FAILS_INTO[action])
     pay_amount = np.where(funded, pay_amount, 0)
-    np.subtract.at(chars.goods, (batch.local, pay_good), pay_amount.astype(np.int32))
+    scatter.add_at(chars.goods, batch.local, pay_good, -pay_amount.astype(np.int32))
     return action, pay_amount
 
 

@@ -16,6 +16,7 @@ from protos import society_pb2 as pb
 from world import economy, memory
 from world.acts import SITUATION_ACTIONS, Action, Situation
 from world.characters import Characters
+from world.kernels import partners
 from world.minds.base import DecisionBatch
 from world.population import roles_of
 from world.rng import Stream, below, uniform
@@ -110,8 +111,15 @@ def encounters(
     if len(rows) == 0:
         return
     me = ids[rows]
-    occupied = chars.rel_id[rows] >= 0
-    has_known = occupied.any(axis=1)
+    # someone known, the closer the likelier
+    known, has_known = partners.known_partner(
+        chars.rel_id,
+        chars.rel_att,
+        chars.rel_aff,
+        chars.rel_meetings,
+        rows,
+        uniform(seed, Stream.PARTNER, me, tick, 1),
+    )
     weights = np.zeros((len(rows), 4))
     weights[:, 0] = enc.known * has_known
     weights[:, 1] = enc.neighbours
@@ -122,33 +130,19 @@ def encounters(
     cum = np.cumsum(weights, axis=1) / total[:, None]
     way = (uniform(seed, Stream.PARTNER, me, tick, 0)[:, None] >= cum).sum(axis=1)
     way = np.minimum(way, 3)
-    partner = np.empty(len(rows), np.int64)
-    # someone known, the closer the likelier
-    w = np.where(
-        occupied,
-        0.2
-        + chars.rel_att[rows]
-        + np.maximum(chars.rel_aff[rows], 0)
-        + 0.05 * np.minimum(chars.rel_meetings[rows], 10),
-        0.0,
-    )
-    wc = np.cumsum(w, axis=1)
-    pick = uniform(seed, Stream.PARTNER, me, tick, 1) * np.maximum(wc[:, -1], 1e-9)
-    known_slot = np.minimum((pick[:, None] >= wc).sum(axis=1), chars.slots - 1)
-    partner[:] = chars.rel_id[rows, known_slot]
     # a neighbour
     offset = 1 + below(seed, Stream.PARTNER, enc.radius, me, tick, 2)
     sign = np.where(uniform(seed, Stream.PARTNER, me, tick, 3) < 0.5, -1, 1)
     neighbour = (me + sign * offset) % n_total
     # a member of the group
     size = scenario.population.group_size
-    first = (me // size) * size
-    members = np.minimum(size, n_total - first)
+    first = chars.group[rows].astype(np.int64) * size  # the group it belongs to now (exile)
+    members = np.maximum(np.minimum(size, n_total - first), 1)
     mate = first + below(seed, Stream.PARTNER, members, me, tick, 4)
     # anyone
     anyone = below(seed, Stream.PARTNER, n_total, me, tick, 5)
-    partner = np.select([way == 0, way == 1, way == 2], [partner, neighbour, mate], anyone)
-    keep = (partner != me) & (partner >= 0)
+    partner = np.select([way == 0, way == 1, way == 2], [known, neighbour, mate], anyone)
+    keep = (partner != me) & (partner >= 0) & (partner < n_total)  # (a group not yet joined)
     calls.add(Situation.ENCOUNTER, rows[keep], partner[keep])
 
 
@@ -392,20 +386,13 @@ def _plan_encounters(
     legal[rows, Action.ASK] = asking
     # gossip: the strongest view held of someone other than the partner
     if scenario.information.gossip:
-        rep = chars.rel_rep[local].astype(np.float64)
-        strength = np.where(
-            (chars.rel_rep_n[local] > 0)
-            & (chars.rel_id[local] != partner[:, None])
-            & (chars.rel_id[local] >= 0),
-            np.abs(rep) + 0.5 * (chars.rel_betrayals[local] > 0),
-            -1.0,
+        pick, strength = partners.gossip_subject(
+            chars.rel_id, chars.rel_rep, chars.rel_rep_n, chars.rel_betrayals, local, partner
         )
-        pick = strength.argmax(axis=1)
-        ar = np.arange(len(local))
-        has = strength[ar, pick] >= 0.3
+        has = strength >= 0.3
         silent = ((chars.boundaries[local] >> Boundary.NEVER_GOSSIPS) & 1).astype(bool)
         subject = chars.rel_id[local, pick]
-        view = rep[ar, pick]
+        view = chars.rel_rep[local, pick]
         betrayal = chars.rel_betrayals[local, pick] > 0
         claim = np.where(betrayal, pb.BETRAYED, np.where(view >= 0, pb.GOOD, pb.BAD))
         # a liar sometimes tells the opposite

@@ -17,6 +17,7 @@ import numpy as np
 from world.acts import ACTIONS, COOPERATION, Action, Situation
 from world.characters import Characters
 from world.emotion import EXPECTED
+from world.kernels import slots
 from world.vocab import Emotion, Trait
 
 
@@ -49,17 +50,11 @@ class DecisionBatch:
         return len(self.situation)
 
     def relation(self, column: str, default: float) -> np.ndarray:
-        """The actor's memory of the counterpart, `default` where it has none."""
-        values = getattr(self.chars, column)
-        out = np.full(len(self), default, dtype=np.float64)
-        known = self.slot >= 0
-        out[known] = values[self.local[known], self.slot[known]]
-        return out
+        """The actor's memory of the counterpart, `default` where it has none (float64)."""
+        return slots.gather(getattr(self.chars, column), self.local, self.slot, float(default))
 
     def trust(self) -> np.ndarray:
-        pos = self.relation("rel_pos", 0.0)
-        neg = self.relation("rel_neg", 0.0)
-        return (pos + 1.0) / (pos + neg + 2.0)
+        return trust_of(self.relation("rel_pos", 0.0), self.relation("rel_neg", 0.0))
 
     def take(self, rows: np.ndarray) -> DecisionBatch:
         fields = {}
@@ -92,6 +87,11 @@ class ReadingBatch:
             v = getattr(self, f.name)
             fields[f.name] = v[rows] if isinstance(v, np.ndarray) else v
         return ReadingBatch(**fields)
+
+
+def trust_of(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """Trust from evidence of good and bad faith: (pos + 1) / (pos + neg + 2)."""
+    return (pos + 1.0) / (pos + neg + 2.0)
 
 
 class Mind(abc.ABC):

@@ -17,7 +17,8 @@ from collections.abc import Callable
 import numpy as np
 
 from world.acts import ACTIONS, Action
-from world.minds.base import DecisionBatch, Mind
+from world.kernels import slots
+from world.minds.base import DecisionBatch, Mind, trust_of
 from world.rng import Stream, hash64, spread
 from world.vocab import Emotion, Trait
 
@@ -28,14 +29,26 @@ class Features:
     """What the heuristic weighs, for some rows of a batch, each computed once when asked."""
 
     def __init__(self, batch: DecisionBatch, rows: np.ndarray) -> None:
-        self.b = batch.take(rows)
-        self.local = self.b.local
+        self.b, self.rows = batch, rows
+        self.chars = batch.chars
+        self.local = batch.local[rows]
+        self.slot = batch.slot[rows]
 
     def _trait(self, t: Trait) -> np.ndarray:
-        return self.b.chars.traits[self.local, t].astype(np.float64)
+        return self.chars.traits[self.local, t].astype(np.float64)
 
     def _feeling(self, e: Emotion) -> np.ndarray:
-        return self.b.chars.emotion[self.local, e].astype(np.float64)
+        return self.chars.emotion[self.local, e].astype(np.float64)
+
+    def _row(self, column: str) -> np.ndarray:
+        return getattr(self.b, column)[self.rows]
+
+    def _flag(self, column: str) -> np.ndarray:
+        return self._row(column).astype(np.float64)
+
+    def _relation(self, column: str) -> np.ndarray:
+        """The actor's memory of the counterpart (0 where it has none)."""
+        return slots.gather(getattr(self.chars, column), self.local, self.slot, 0.0)
 
     honest = functools.cached_property(lambda self: self._trait(Trait.HONESTY))
     agree = functools.cached_property(lambda self: self._trait(Trait.AGREEABLENESS))
@@ -46,24 +59,24 @@ class Features:
     anger = functools.cached_property(lambda self: self._feeling(Emotion.ANGER))
     gratitude = functools.cached_property(lambda self: self._feeling(Emotion.GRATITUDE))
     wary = functools.cached_property(
-        lambda self: self.b.chars.wariness[self.local].astype(np.float64)
+        lambda self: self.chars.wariness[self.local].astype(np.float64)
     )
-    pg = functools.cached_property(
-        lambda self: self.b.chars.pg_expect[self.local].astype(np.float64)
+    pg = functools.cached_property(lambda self: self.chars.pg_expect[self.local].astype(np.float64))
+    need = functools.cached_property(lambda self: self._row("need"))
+    gain = functools.cached_property(lambda self: self._row("gain"))
+    news = functools.cached_property(lambda self: self._flag("news"))
+    produces = functools.cached_property(lambda self: self._flag("produces"))
+    loan = functools.cached_property(lambda self: self._flag("loan"))
+    vuln = functools.cached_property(lambda self: self._flag("vulnerable"))
+    trust = functools.cached_property(
+        lambda self: trust_of(self._relation("rel_pos"), self._relation("rel_neg"))
     )
-    need = functools.cached_property(lambda self: self.b.need)
-    gain = functools.cached_property(lambda self: self.b.gain)
-    news = functools.cached_property(lambda self: self.b.news.astype(np.float64))
-    produces = functools.cached_property(lambda self: self.b.produces.astype(np.float64))
-    loan = functools.cached_property(lambda self: self.b.loan.astype(np.float64))
-    vuln = functools.cached_property(lambda self: self.b.vulnerable.astype(np.float64))
-    trust = functools.cached_property(lambda self: self.b.trust())
-    aff = functools.cached_property(lambda self: self.b.relation("rel_aff", 0.0))
-    att = functools.cached_property(lambda self: self.b.relation("rel_att", 0.0))
-    betrayed = functools.cached_property(lambda self: self.b.relation("rel_betrayals", 0.0))
-    rep = functools.cached_property(lambda self: self.b.relation("rel_rep", 0.0))
+    aff = functools.cached_property(lambda self: self._relation("rel_aff"))
+    att = functools.cached_property(lambda self: self._relation("rel_att"))
+    betrayed = functools.cached_property(lambda self: self._relation("rel_betrayals"))
+    rep = functools.cached_property(lambda self: self._relation("rel_rep"))
     owe = functools.cached_property(  # they gave me more than I gave them
-        lambda self: (self.b.relation("rel_balance", 0.0) < 0).astype(np.float64)
+        lambda self: (self._relation("rel_balance") < 0).astype(np.float64)
     )
     grudge = functools.cached_property(lambda self: self.betrayed * self.venge)
     kindness = functools.cached_property(lambda self: 0.5 * self.gener + 0.5 * self.empathy)

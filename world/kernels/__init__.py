@@ -1,0 +1,60 @@
+"""Compiled kernels of the village tick (numba, `njit(cache=True, nogil=True)`).
+
+Each kernel is the one implementation of its rule; the modules that hold the rules
+(`world/memory.py`, `world/situations.py`, `world/perceive.py` ...) call them on their columns.
+A kernel reproduces, bit for bit, the numpy expression it replaced (same float32/float64
+operations in the same order), so the state digest did not change; `tests/world/test_kernels.py`
+checks each against a plain numpy reference on random inputs.
+
+Modules by topic: `slots` (the relationship slot layer: find, salience, making room, gathers),
+`scatter` (sums into slots and rows, one pass in row order), `partners` (encounters: the known
+partner, the gossip subject), `mixing` (the splitmix64 hashes of the random streams).
+
+Compiled code is cached beside the modules (`__pycache__`), so only the first import on a
+machine pays for compiling; a Ray worker loads the cache like any process.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_pending: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = []
+_lock = threading.Lock()
+
+
+def kernel(**options: Any) -> Callable[[F], F]:
+    """Make `fn` a kernel: `numba.njit(cache=True, nogil=True, **options)`, put in place of
+    `fn` in its module the first time any kernel is called, so importing the world does not
+    import numba (a process that never steps a village never pays for it)."""
+
+    def wrap(fn: F) -> F:
+        module, name = fn.__module__, fn.__name__
+        _pending.append((module, name, fn, options))
+
+        @functools.wraps(fn)
+        def first_call(*args: Any) -> Any:
+            if _pending:
+                _compile_pending()
+            return getattr(sys.modules[module], name)(*args)
+
+        return first_call  # type: ignore[return-value]
+
+    return wrap
+
+
+def _compile_pending() -> None:
+    """Swap every registered kernel's module attribute for its numba dispatcher (compiled, or
+    loaded from the cache, on its first call); helpers called from kernels are swapped too."""
+    import numba  # heavy: only when a kernel first runs
+
+    with _lock:
+        for module, name, fn, options in _pending:
+            dispatcher = numba.njit(cache=True, nogil=True, **options)(fn)
+            setattr(sys.modules[module], name, dispatcher)
+        _pending.clear()

@@ -1,0 +1,24 @@
+"""Sums into a matrix, one pass in row order (what `np.add.at` does, without its overhead)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from world.kernels import kernel
+
+
+@kernel()
+def _add_at(target: np.ndarray, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+    for i in range(len(rows)):
+        target[rows[i], cols[i]] += values[i]
+
+
+def add_at(
+    target: np.ndarray, rows: np.ndarray, cols: np.ndarray, values: np.ndarray | np.generic | float
+) -> None:
+    """target[rows[i], cols[i]] += values[i] for each i in order (indices may repeat), in the
+    target's dtype (values are cast to it first, as the world's callers always did)."""
+    if len(rows) == 0:
+        return
+    v = np.broadcast_to(np.asarray(values).astype(target.dtype, copy=False), np.shape(rows))
+    _add_at(target, np.asarray(rows, np.int64), np.asarray(cols, np.int64), v)

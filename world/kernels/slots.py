@@ -1,0 +1,163 @@
+"""The relationship slot layer: which slot holds whom, how much a slot matters, making room for
+newcomers, and reading one slot per row.
+
+Rows of the (characters, K) `rel_*` matrices are scanned one character at a time, so a lookup
+touches one cache line or two instead of a (rows, K) temporary per numpy step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from world.kernels import kernel
+
+_F20 = np.float32(20.0)
+_F03 = np.float32(0.3)
+_F100 = np.float32(100.0)
+_NEG_INF = np.float32(-np.inf)
+_POS_INF = np.float32(np.inf)
+
+
+@kernel()
+def find(rel_id: np.ndarray, local: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """The first slot of `other[i]` in row `local[i]` of `rel_id`, or -1."""
+    k = rel_id.shape[1]
+    out = np.full(len(local), -1, np.int64)
+    for i in range(len(local)):
+        row, who = local[i], other[i]
+        for s in range(k):
+            if rel_id[row, s] == who:
+                out[i] = s
+                break
+    return out
+
+
+@kernel(inline="always")
+def _salience(att, aff, rep, betrayals, kept, seen, open_in, open_out, rel_id, row, s, tick):  # type: ignore[no-untyped-def]
+    if rel_id[row, s] < 0:
+        return _NEG_INF
+    history = np.float32(min(betrayals[row, s] + kept[row, s], 5))
+    age = np.float32(np.int32(tick) - seen[row, s])
+    v = att[row, s] + abs(aff[row, s])
+    v += abs(rep[row, s])
+    v += _F03 * history
+    v += _F20 / (_F20 + age)
+    if open_in[row, s] > 0 or open_out[row, s] > 0:
+        v += _F100
+    return v
+
+
+@kernel()
+def salience(
+    att: np.ndarray,
+    aff: np.ndarray,
+    rep: np.ndarray,
+    betrayals: np.ndarray,
+    kept: np.ndarray,
+    seen: np.ndarray,
+    open_in: np.ndarray,
+    open_out: np.ndarray,
+    rel_id: np.ndarray,
+    local: np.ndarray,
+    tick: int,
+) -> np.ndarray:
+    """(len(local), K) float32: how much each slot matters (-inf where empty)."""
+    k = rel_id.shape[1]
+    out = np.empty((len(local), k), np.float32)
+    for i in range(len(local)):
+        row = local[i]
+        for s in range(k):
+            out[i, s] = _salience(
+                att, aff, rep, betrayals, kept, seen, open_in, open_out, rel_id, row, s, tick
+            )
+    return out
+
+
+@kernel()
+def make_room(
+    att: np.ndarray,
+    aff: np.ndarray,
+    rep: np.ndarray,
+    betrayals: np.ndarray,
+    kept: np.ndarray,
+    seen: np.ndarray,
+    open_in: np.ndarray,
+    open_out: np.ndarray,
+    rel_id: np.ndarray,
+    tick: int,
+    new_local: np.ndarray,
+    known_local: np.ndarray,
+    known_slot: np.ndarray,
+) -> np.ndarray:
+    """The slot each newcomer takes. `new_local` (sorted, a character's newcomers together, in
+    their order) are the characters meeting someone unknown; `known_local`/`known_slot` the
+    slots this call already relies on, never taken. A character's newcomers take its empty
+    slots in slot order, then (if it must forget someone) its least salient slots, salience
+    measured once before any is taken (ties by slot order); newcomers beyond the free slots all
+    get slot 0 (the caller's last write keeps it), as one-at-a-time insertion leaves it."""
+    k = rel_id.shape[1]
+    m = len(new_local)
+    out = np.zeros(m, np.int64)
+    if m == 0:
+        return out
+    # the characters meeting newcomers, and where their newcomers start
+    starts = np.empty(m + 1, np.int64)
+    g = 0
+    for i in range(m):
+        if i == 0 or new_local[i] != new_local[i - 1]:
+            starts[g] = i
+            g += 1
+    starts[g] = m
+    rows = np.empty(g, np.int64)
+    for j in range(g):
+        rows[j] = new_local[starts[j]]
+    # the slots this call relies on, by character
+    relied = np.zeros((g, k), np.bool_)
+    for j in range(len(known_local)):
+        at = np.searchsorted(rows, known_local[j])
+        if at < g and rows[at] == known_local[j]:
+            relied[at, known_slot[j]] = True
+    score = np.empty(k, np.float32)
+    for j in range(g):
+        row, start = rows[j], starts[j]
+        count = starts[j + 1] - start
+        empty = 0
+        for s in range(k):
+            if rel_id[row, s] < 0:
+                empty += 1
+        crowded = count > empty
+        for s in range(k):
+            if relied[j, s]:
+                score[s] = _POS_INF
+            elif crowded:
+                score[s] = _salience(
+                    att, aff, rep, betrayals, kept, seen, open_in, open_out, rel_id, row, s, tick
+                )
+            elif rel_id[row, s] < 0:
+                score[s] = _NEG_INF
+            else:
+                score[s] = _POS_INF
+        # the first `count` slots in (score, slot) order, as a stable sort would give them;
+        # only slots scoring below +inf can be taken
+        room = 0
+        for s in range(k):
+            if score[s] < _POS_INF:
+                room += 1
+        for r in range(min(count, room)):
+            at, best = -1, _POS_INF
+            for s in range(k):
+                if score[s] < best:
+                    at, best = s, score[s]
+            out[start + r] = at
+            score[at] = _POS_INF  # taken
+    return out
+
+
+@kernel()
+def gather(values: np.ndarray, local: np.ndarray, slot: np.ndarray, default: float) -> np.ndarray:
+    """float64 `values[local[i], slot[i]]`, `default` where `slot[i]` < 0."""
+    out = np.empty(len(local), np.float64)
+    for i in range(len(local)):
+        s = slot[i]
+        out[i] = values[local[i], s] if s >= 0 else default
+    return out
