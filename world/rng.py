@@ -49,13 +49,13 @@ class Stream(IntEnum):
 def hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     """64-bit hashes of (seed, stream, keys...), broadcast over the key arrays (at least one
     element): h = mix(seed * FNV + stream), then h = mix(h ^ (key + GOLDEN)) for each key."""
-    start = np.uint64(mixing.mix(np.uint64((seed * 0x100000001B3 + stream) & 0xFFFFFFFFFFFFFFFF)))
+    base = np.uint64((seed * 0x100000001B3 + stream) & 0xFFFFFFFFFFFFFFFF)
     shape = np.broadcast_shapes((1,), *(np.shape(k) for k in keys))
     stacked = np.empty((len(keys), *shape), np.int64)
     for i, k in enumerate(keys):
         stacked[i] = np.asarray(k).astype(np.int64, copy=False)
     size = int(np.prod(shape))
-    return mixing.absorb(start, stacked.reshape(len(keys), size)).reshape(shape)
+    return mixing.absorb(base, stacked.reshape(len(keys), size)).reshape(shape)
 
 
 def spread(keys: np.ndarray, k: np.ndarray | int) -> np.ndarray:

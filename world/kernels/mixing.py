@@ -22,11 +22,12 @@ def mix(x: np.uint64) -> np.uint64:
 
 
 @kernel()
-def absorb(start: np.uint64, keys: np.ndarray) -> np.ndarray:
-    """For each column j of `keys` (n_keys, n) int64: the hash of `start` after mixing in
-    keys[0, j], keys[1, j], ... in turn: h = mix(h ^ (key + GOLDEN))."""
+def absorb(base: np.uint64, keys: np.ndarray) -> np.ndarray:
+    """For each column j of `keys` (n_keys, n) int64: h = mix(base), then
+    h = mix(h ^ (key + GOLDEN)) for keys[0, j], keys[1, j], ... in turn."""
     n_keys, n = keys.shape
     out = np.empty(n, np.uint64)
+    start = mix(base)
     for j in range(n):
         h = start
         for i in range(n_keys):

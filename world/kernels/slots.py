@@ -113,9 +113,21 @@ def make_room(
         rows[j] = new_local[starts[j]]
     # the slots this call relies on, by character
     relied = np.zeros((g, k), np.bool_)
+    at = 0
     for j in range(len(known_local)):
-        at = np.searchsorted(rows, known_local[j])
-        if at < g and rows[at] == known_local[j]:
+        who = known_local[j]
+        if j == 0 or who < known_local[j - 1]:  # not in order (or first): binary search
+            lo, hi = 0, g
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if rows[mid] < who:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            at = lo
+        while at < g and rows[at] < who:  # in order: walk on
+            at += 1
+        if at < g and rows[at] == who:
             relied[at, known_slot[j]] = True
     score = np.empty(k, np.float32)
     for j in range(g):
