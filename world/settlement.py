@@ -121,8 +121,8 @@ def price_of(
     sit = batch.situation
 
     def put(mask: np.ndarray, g: np.ndarray | int, a: np.ndarray | int) -> None:
-        good[mask] = np.broadcast_to(g, (m,))[mask]
-        amount[mask] = np.broadcast_to(a, (m,))[mask]
+        np.copyto(good, g, where=mask, casting="unsafe")
+        np.copyto(amount, a, where=mask, casting="unsafe")
 
     put(action == Action.KEEP, batch.good, batch.amount)
     put((action == Action.ACCEPT) & (sit == Situation.OFFER), batch.good2, batch.amount2)

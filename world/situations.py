@@ -16,7 +16,7 @@ from protos import society_pb2 as pb
 from world import economy, memory
 from world.acts import SITUATION_ACTIONS, Action, Situation
 from world.characters import Characters
-from world.kernels import partners
+from world.kernels import partners, slots
 from world.minds.base import DecisionBatch
 from world.population import roles_of
 from world.rng import Stream, below, uniform
@@ -167,11 +167,8 @@ def build(
     goods = chars.goods[local].astype(np.int64)
     need = economy.need(chars, local)
     cp_role = _roles(scenario, cp)
-    betrayed = np.zeros(m, np.int64)
-    known = slot >= 0
-    betrayed[known] = chars.rel_betrayals[local[known], slot[known]]
-    needy_seen = np.full(m, -1000, np.int64)
-    needy_seen[known] = chars.rel_needy[local[known], slot[known]]
+    betrayed = slots.gather(chars.rel_betrayals, local, slot, 0.0)
+    needy_seen = slots.gather(chars.rel_needy, local, slot, -1000.0)
     vulnerable = (cp_role == Role.CHILD) | (needy_seen >= tick - 3)
     bounds = chars.boundaries[local]
     refuses_betrayers = ((bounds >> Boundary.NEVER_DEALS_WITH_BETRAYERS) & 1).astype(bool) & (
