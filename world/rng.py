@@ -12,9 +12,10 @@ from enum import IntEnum
 
 import numpy as np
 
-from world.kernels import mixing
-
-_S11 = np.uint64(11)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 _TO_UNIT = 1.0 / float(1 << 53)
 
 
@@ -46,24 +47,28 @@ class Stream(IntEnum):
     EVENT = 23  # whom a scenario's event touches (world/events.py)
 
 
+def _mix(x: np.ndarray) -> np.ndarray:
+    x = (x ^ (x >> _S30)) * _M1
+    x = (x ^ (x >> _S27)) * _M2
+    return x ^ (x >> _S31)
+
+
 def hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
-    """64-bit hashes of (seed, stream, keys...), broadcast over the key arrays (at least one
-    element): h = mix(seed * FNV + stream), then h = mix(h ^ (key + GOLDEN)) for each key."""
-    base = np.uint64((seed * 0x100000001B3 + stream) & 0xFFFFFFFFFFFFFFFF)
-    shape = np.broadcast_shapes((1,), *(np.shape(k) for k in keys))
-    stacked = np.empty((len(keys), *shape), np.int64)
-    for i, k in enumerate(keys):
-        stacked[i] = np.asarray(k).astype(np.int64, copy=False)
-    size = int(np.prod(shape))
-    return mixing.absorb(base, stacked.reshape(len(keys), size)).reshape(shape)
+    """64-bit hashes of (seed, stream, keys...), broadcast over the key arrays."""
+    with np.errstate(over="ignore"):
+        h = _mix(np.asarray([(seed * 0x100000001B3 + stream) & 0xFFFFFFFFFFFFFFFF], np.uint64))
+        for k in keys:
+            arr = np.asarray(k).astype(np.int64).astype(np.uint64)
+            h = _mix(h ^ (arr + _GOLDEN))
+    return h
 
 
 def spread(keys: np.ndarray, k: np.ndarray | int) -> np.ndarray:
     """Uniforms in [0, 1) derived from existing 64-bit keys and a small index (one mixing
     round: cheap fan-out of one stream into several, e.g. one draw per candidate action)."""
-    a, b = np.broadcast_arrays(np.asarray(keys, np.uint64), np.asarray(k).astype(np.int64))
-    flat = mixing.spread(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1))
-    return flat.reshape(a.shape)
+    with np.errstate(over="ignore"):
+        h = _mix(keys ^ (np.asarray(k).astype(np.uint64) * _GOLDEN))
+    return (h >> _S11).astype(np.float64) * _TO_UNIT
 
 
 def uniform(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:

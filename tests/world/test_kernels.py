@@ -7,36 +7,14 @@ know nobody, full memories, more newcomers in one call than slots, repeated indi
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 
 from world import memory
 from world.characters import Characters
-from world.kernels import mixing, partners, scatter, slots, updates
-from world.rng import hash64, spread
+from world.kernels import partners, scatter, slots, updates
 
 # --- numpy references -------------------------------------------------------------------------
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-
-
-def ref_mix(x: np.ndarray) -> np.ndarray:
-    x = (x ^ (x >> np.uint64(30))) * _M1
-    x = (x ^ (x >> np.uint64(27))) * _M2
-    return x ^ (x >> np.uint64(31))
-
-
-def ref_hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        h = ref_mix(np.asarray([(seed * 0x100000001B3 + stream) & 0xFFFFFFFFFFFFFFFF], np.uint64))
-        for k in keys:
-            arr = np.asarray(k).astype(np.int64).astype(np.uint64)
-            h = ref_mix(h ^ (arr + _GOLDEN))
-    return h
 
 
 def ref_rounds(keys: np.ndarray) -> list[np.ndarray]:
@@ -329,43 +307,7 @@ def test_gossip_subject_matches_numpy(fill: float) -> None:
     np.testing.assert_array_equal(strength, want_strength)
 
 
-# --- random streams and sums ------------------------------------------------------------------
-
-
-def test_hash64_matches_numpy() -> None:
-    """hash64 (absorb): the splitmix64 chain of the numpy reference, broadcast the same way,
-    for negative, large and no keys."""
-    rng = np.random.default_rng(7)
-    a = rng.integers(-(2**40), 2**40, 1000)
-    b = rng.integers(0, 10, (7, 1))
-    cases: list[tuple[Any, ...]] = [
-        (0, 1),
-        (5, 2, 3),
-        (2**40, 9, a),
-        (3, 4, a[:0]),
-        (1, 8, a[:7], 12, b),
-        (7, 3, np.uint64(2**63 + 5), -1),
-    ]
-    for seed, stream, *keys in cases:
-        got, want = hash64(seed, stream, *keys), ref_hash64(seed, stream, *keys)
-        assert got.shape == want.shape
-        np.testing.assert_array_equal(got, want)
-    start = np.uint64(mixing.mix(np.uint64(12345)))
-    assert start == ref_mix(np.array([12345], np.uint64))[0]
-
-
-def test_spread_matches_numpy() -> None:
-    """spread: one mixing round of keys and small indices, broadcast, to uniforms in [0, 1)."""
-    rng = np.random.default_rng(12)
-    keys = ref_hash64(3, 10, rng.integers(0, 10**6, 500))
-    acts = np.arange(-2, 7)
-    with np.errstate(over="ignore"):
-        h = ref_mix(keys[:, None] ^ (acts[None, :].astype(np.uint64) * _GOLDEN))
-    want = (h >> np.uint64(11)).astype(np.float64) * (1.0 / float(1 << 53))
-    got = spread(keys[:, None], acts[None, :])
-    assert got.shape == (500, 9)
-    np.testing.assert_array_equal(got, want)
-    assert spread(keys[:0], 3).shape == (0,)
+# --- sums ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int8])

@@ -7,11 +7,14 @@ operations in the same order), so the state digest did not change; `tests/world/
 checks each against a plain numpy reference on random inputs.
 
 Modules by topic: `slots` (the relationship slot layer: find, salience, making room, gathers),
-`scatter` (sums into slots and rows, one pass in row order), `partners` (encounters: the known
-partner, the gossip subject), `mixing` (the splitmix64 hashes of the random streams).
+`partners` (encounters: the known partner, the gossip subject), `updates` (judgements,
+episodes, standing: row after row), `scatter` (sums into slots and rows, in row order).
 
-Compiled code is cached beside the modules (`__pycache__`), so only the first import on a
-machine pays for compiling; a Ray worker loads the cache like any process.
+Compiled code is cached beside the modules (`__pycache__`): only the first process on a machine
+compiles (about 10 CPU-seconds); later ones, Ray workers included, load the cache. Still, the
+first kernel call of a process costs about a CPU-second (numba starts, and imports
+scipy.linalg), so kernels are compiled on first call, not on import, and the random streams
+(`world/rng.py`, drawn by every process that derives a population) stay numpy.
 """
 
 from __future__ import annotations
