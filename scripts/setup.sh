@@ -36,17 +36,22 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   fi
   echo "$want" > "$stamp"
 fi
-# The tests run a real Prometheus: Debian's package (apt, as root or through sudo).
-if [ "$extra" = "test" ] && ! command -v prometheus >/dev/null 2>&1; then
+# Debian's package $1 (apt, as root or through sudo), for what the tests need it for ($2).
+apt_package() {
+  command -v "$1" >/dev/null 2>&1 && return 0
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  log="$venv/apt-install.log"
-  if ! { DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus \
+  log="$venv/apt-install-$1.log"
+  if ! { DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "$1" \
     || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y \
-      --no-install-recommends prometheus; }; } >"$log" 2>&1; then
+      --no-install-recommends "$1"; }; } >"$log" 2>&1; then
     tail -n 20 "$log" >&2
-    echo "socius: installing Debian's prometheus package failed (full log: $log); the tests" \
-      "need it: install it with apt-get install prometheus" >&2
+    echo "socius: installing Debian's $1 package failed (full log: $log); $2 need it:" \
+      "install it with apt-get install $1" >&2
     exit 1
   fi
+}
+if [ "$extra" = "test" ]; then
+  apt_package prometheus "the tests"  # a real Prometheus
+  apt_package chromium "the browser tests"  # Playwright drives it; it cannot download its own
 fi

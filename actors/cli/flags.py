@@ -5,6 +5,7 @@ comma-separated lists with a message naming the flag and the value."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -318,6 +319,35 @@ def metrics_flags(host: str | None = "127.0.0.1", linger: bool = True) -> argpar
             help="after the run, wait up to this long for one more scrape so the final figures "
             "are collected (default 15; 0: do not wait)",
         )
+    return p
+
+
+def loopback(host: str) -> bool:
+    """Whether `host` is this machine only (a loopback address, or `localhost`)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve anywhere
+
+
+def view_flags(tls: str = "") -> argparse.ArgumentParser:
+    """The browser's view of a live world (actors/served/view): --view-port, --view-host.
+    `tls`: how the view is kept private beyond this machine, for --view-host's help."""
+    p = parent()
+    p.add_argument(
+        "--view-port",
+        type=port("--view-port"),
+        metavar="PORT",
+        help="serve the world's page in a browser on this port (0 picks a free one); the "
+        "address printed at start opens it with the operator's token",
+    )
+    p.add_argument(
+        "--view-host",
+        default="127.0.0.1",
+        help=f"address the page listens on (default 127.0.0.1, this machine only){tls}",
+    )
     return p
 
 

@@ -32,6 +32,7 @@ from actors.cli.progress import RunProgress, journal_row, print_figures
 from actors.drive.driver import Driver, game_finished
 from actors.drive.exporter import RunExporter
 from actors.drive.launch import Launch, build_runtime, model_options
+from actors.served.view.live import LiveView, ViewPlace, open_run_view, until_stopped
 from world.errors import RunFolderError, UserError
 from world.journal_mode import FULL, read_kept
 from world.record import RunRecord, check_new_folder, latest_checkpoint, load_run_scenario
@@ -102,7 +103,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def parents() -> list[argparse.ArgumentParser]:
-    return [flags.world_flags(), flags.journal_flag("full"), *runtime_parents()]
+    return [
+        flags.world_flags(),
+        flags.journal_flag("full"),
+        *runtime_parents(),
+        flags.view_flags("; only loopback: use socius serve with TLS beyond this machine"),
+    ]
 
 
 def launch_of(args: argparse.Namespace, saved: dict[str, Any] | None = None) -> Launch:
@@ -154,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
         if args.shards is not None:
             raise UserError("give --shards or --characters-per-actor, not both")
         shards = math.ceil(sc.population.size / args.characters_per_actor)
+    if args.view_port is not None:
+        check_view(args)
     problem = flags.journal_mode(args, FULL).problem(sc.population.size)
     if problem:
         raise UserError(problem)
@@ -230,6 +238,37 @@ def resume_folder(args: argparse.Namespace, where: Store | Path | str) -> int:
     return drive(runtime, record, folder, args)
 
 
+def check_view(args: argparse.Namespace) -> None:
+    """--view-port watches shards in this process: the local runtime (the default with it),
+    on this machine only."""
+    if args.runtime is None:
+        args.runtime = "local"
+    if args.runtime != "local":
+        raise UserError(
+            f"--view-port watches the shards in this process; with --runtime {args.runtime} "
+            f"they live in Ray's actors: use --runtime local, or `socius view RUN` afterwards"
+        )
+    if not flags.loopback(args.view_host):
+        raise UserError(
+            f"--view-host {args.view_host}: a run's page is served on this machine only "
+            f"(no TLS here); use 127.0.0.1, or socius serve --view-port with --tls-cert"
+        )
+
+
+def linger(view: LiveView) -> None:
+    """Keep a finished run's page open until Ctrl-C (or SIGTERM)."""
+    view.watch.end("the run ended")
+    print(
+        f"socius: the run ended; its page stays open at {view.address} until Ctrl-C",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        until_stopped()
+    finally:
+        view.server.close()
+
+
 class _Stop:
     """Ctrl-C asks the run to stop after the current tick; a second Ctrl-C stops at once."""
 
@@ -248,19 +287,26 @@ def drive(runtime: Runtime, record: RunRecord, out: Path, args: argparse.Namespa
     out = Path(out)
     # where the run is, as people name it: the store's URL, or the folder
     shown = record.store.url if record.store is not None else str(out)
+    view: LiveView | None = None
     try:
         exporter = (
             RunExporter(args.metrics_port, args.metrics_host, runtime.name)
             if args.metrics_port is not None
             else None
         )
+        if getattr(args, "view_port", None) is not None:
+            view = open_run_view(runtime, out, ViewPlace(args.view_port, args.view_host))
+            print(f"view: {view.address}", file=sys.stderr, flush=True)
         driver = Driver(
             runtime,
             record,
             exporter,
             RunProgress(sc.ticks, quiet=args.quiet, start=runtime.completed),
+            watchers=[view.watch.ticked] if view is not None else None,
         )
     except BaseException:
+        if view is not None:
+            view.server.close()
         record.close()
         runtime.close()
         raise
@@ -282,6 +328,8 @@ def drive(runtime: Runtime, record: RunRecord, out: Path, args: argparse.Namespa
         raise
     finally:
         signal.signal(signal.SIGINT, previous)
+        if view is not None and stop.requested:
+            view.close("the run was stopped")
     summary = driver.finish(result)
     if not driver.close_exporter(args.metrics_linger):
         assert exporter is not None
@@ -312,6 +360,8 @@ def drive(runtime: Runtime, record: RunRecord, out: Path, args: argparse.Namespa
             f"socius: {summary['results']['note']} (summary.json: stopped_early)",
             file=sys.stderr,
         )
+    if view is not None:
+        linger(view)
     return 0
 
 

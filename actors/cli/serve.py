@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import ipaddress
 import signal
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from actors.cli import flags
+from actors.cli.flags import loopback
 from actors.drive.launch import llm_target, model_options
 from actors.served.serving import ServedWorld, Serving
 from inference.connect import InProcessModel
@@ -41,6 +41,9 @@ def parents() -> list[argparse.ArgumentParser]:
         flags.journal_flag("full"),
         flags.llm_flags(replicas=False),
         flags.metrics_flags(linger=False),
+        flags.view_flags(
+            "; beyond it the page is served with the same --tls-cert and --tls-key, or --insecure"
+        ),
     ]
 
 
@@ -131,16 +134,6 @@ def llm_mind(
     return InProcessModel.of(sc, target, sc.shards or 1, out), llm
 
 
-def loopback(host: str) -> bool:
-    """Whether `host` is this machine only (a loopback address, or `localhost`)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a name: it may resolve anywhere
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario).with_overrides(
         ticks=args.ticks, seed=args.seed, shards=args.shards
@@ -159,6 +152,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"token would cross the network in the clear: give --tls-cert and --tls-key, or "
             f"--insecure if the network is yours"
         )
+    if tls is None and not loopback(args.view_host) and not args.insecure:
+        raise UserError(
+            f"--view-host {args.view_host} listens beyond this machine, and without TLS the "
+            f"page's tokens would cross the network in the clear: give --tls-cert and "
+            f"--tls-key, or --insecure if the network is yours"
+        )
     out: Path = args.out or Path("runs") / (
         f"{sc.name}-serve-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     )
@@ -175,6 +174,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         metrics_host=args.metrics_host,
         journal=flags.journal_mode(args, FULL),
+        view_port=args.view_port,
+        view_host=args.view_host,
     )
     check_new_folder(out)
     mind, model = llm_mind(args, sc, out)
@@ -196,6 +197,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         + (f"; metrics on :{world.exporter.port}" if world.exporter is not None else ""),
         flush=True,
     )
+    if world.view is not None:
+        print(f"view: {world.view.address}", flush=True)
     try:
         world.run()
     finally:

@@ -79,11 +79,15 @@ class Driver:
         record: RunRecord,
         exporter: RunExporter | None = None,
         progress: Progress | None = None,
+        watchers: list[Callable[[int, TickStats], None]] | None = None,
     ) -> None:
+        """`watchers` are called after every tick with (tick, stats), in the thread that
+        drives the world, between ticks (the browser's view)."""
         self.runtime = runtime
         self.record = record
         self.exporter = exporter
         self.progress: Progress = progress or Silent()
+        self.watchers = list(watchers or [])
         runtime.figures = run_figures  # metrics.csv: the world's, the model's, the players'
         self.export()
 
@@ -128,6 +132,8 @@ class Driver:
     def _ticked(self, tick: int, stats: TickStats, seconds: float) -> None:
         self.progress.tick(tick, stats, seconds)
         self.export(seconds)
+        for watch in self.watchers:
+            watch(tick, stats)
 
     def export(self, seconds: float | None = None) -> None:
         """The exporter's figures, brought up to date (the gateways' with them, if any)."""

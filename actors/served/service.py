@@ -94,6 +94,15 @@ class Control:
     step: Callable[[int], None]
 
 
+def token_of(context: grpc.ServicerContext) -> str:
+    """The token of a gRPC call (metadata `authorization: Bearer <token>`), or ""."""
+    token = ""
+    for key, value in context.invocation_metadata() or ():
+        if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
+            token = value[len("Bearer ") :].strip()
+    return token
+
+
 class Guard:
     """Who may call, how often, and the count of everything refused."""
 
@@ -109,10 +118,10 @@ class Guard:
 
     def caller(self, context: grpc.ServicerContext) -> int:
         """The character the call's token plays (OPERATOR for the operator's)."""
-        token = ""
-        for key, value in context.invocation_metadata() or ():
-            if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
-                token = value[len("Bearer ") :].strip()
+        return self.admit(token_of(context))
+
+    def admit(self, token: str) -> int:
+        """The character `token` plays (OPERATOR for the operator's), within its rate."""
         key = _digest(token)
         if not token or key not in self.who:
             raise Refused(
@@ -170,8 +179,9 @@ class WorldService:
 
     # --- the door ---------------------------------------------------------------------------
 
-    def handler(self) -> grpc.GenericRpcHandler:
-        unary = {
+    def methods(self) -> dict[str, tuple[type[Message], Callable[[Any, int], Message]]]:
+        """The unary methods: name -> (request class, what answers it)."""
+        return {
             "Join": (wpb.JoinRequest, self.join),
             "Act": (wpb.ActRequest, self.act),
             "Inspect": (wpb.InspectRequest, self.inspect),
@@ -180,22 +190,24 @@ class WorldService:
             "Resume": (wpb.ControlRequest, self.resume),
             "Step": (wpb.StepRequest, self.step),
         }
+
+    def handler(self) -> grpc.GenericRpcHandler:
         methods: dict[str, grpc.RpcMethodHandler] = {
             name: grpc.unary_unary_rpc_method_handler(
-                self._guarded(name, fn),
+                self._guarded(name),
                 request_deserializer=_lenient(cls),
                 response_serializer=_serialize,
             )
-            for name, (cls, fn) in unary.items()
+            for name, (cls, _) in self.methods().items()
         }
         methods["Perceive"] = grpc.unary_stream_rpc_method_handler(
-            self._guarded_stream(self.perceive),
+            self._guarded_stream(),
             request_deserializer=_lenient(wpb.PerceiveRequest),
             response_serializer=_serialize,
         )
         return grpc.method_handlers_generic_handler(SERVICE, methods)
 
-    def _check(self, name: str, request: Any, context: grpc.ServicerContext) -> int:
+    def _check(self, name: str, request: Any, token: str) -> int:
         if isinstance(request, _Undecodable):
             raise Refused(
                 grpc.StatusCode.INVALID_ARGUMENT,
@@ -206,40 +218,57 @@ class WorldService:
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"{name}: the request is {request.ByteSize()} bytes; at most {MAX_REQUEST}",
             )
-        return self.guard.caller(context)
+        return self.guard.admit(token)
 
-    def _refuse(self, name: str, err: Refused, context: grpc.ServicerContext) -> None:
+    def _refused(self, name: str, err: Refused) -> None:
         self.guard.count(err.code.name.lower())
         self.guard.count(f"{name}:refused")
-        context.abort(err.code, str(err))
 
-    def _guarded(self, name: str, fn: Callable[[Any, int], Message]) -> Callable[..., Message]:
+    def unary(self, name: str, request: Any, token: str) -> Message:
+        """Answer one unary call from the holder of `token`: checked, counted, or refused
+        (Refused). Every door to the world (gRPC, the browser) calls this."""
+        fn = self.methods()[name][1]
+        try:
+            who = self._check(name, request, token)
+            reply = fn(request, who)
+        except Refused as err:
+            self._refused(name, err)
+            raise
+        except Exception:
+            self.guard.count("internal")  # a bug: counted, and gRPC logs it (UNKNOWN)
+            raise
+        self.guard.count(f"{name}:ok")
+        return reply
+
+    def stream(self, request: Any, token: str, context: Any) -> Iterator[wpb.Perception]:
+        """Open a Perceive stream for the holder of `token` (checked and counted, or Refused
+        before the first perception). `context` needs is_active() and abort(code, message)."""
+        try:
+            who = self._check("Perceive", request, token)
+            stream = self.perceive(request, who, context)
+        except Refused as err:
+            self._refused("Perceive", err)
+            raise
+        self.guard.count("Perceive:ok")
+        return stream
+
+    def _guarded(self, name: str) -> Callable[..., Message]:
         def call(request: Any, context: grpc.ServicerContext) -> Message:
             try:
-                who = self._check(name, request, context)
-                reply = fn(request, who)
+                return self.unary(name, request, token_of(context))
             except Refused as err:
-                self._refuse(name, err, context)
+                context.abort(err.code, str(err))
                 raise AssertionError("unreachable") from None  # context.abort raised
-            except Exception:
-                self.guard.count("internal")  # a bug: counted, and gRPC logs it (UNKNOWN)
-                raise
-            self.guard.count(f"{name}:ok")
-            return reply
 
         return call
 
-    def _guarded_stream(
-        self, fn: Callable[[Any, int, grpc.ServicerContext], Iterator[Message]]
-    ) -> Callable[..., Iterator[Message]]:
+    def _guarded_stream(self) -> Callable[..., Iterator[Message]]:
         def call(request: Any, context: grpc.ServicerContext) -> Iterator[Message]:
             try:
-                who = self._check("Perceive", request, context)
-                stream = fn(request, who, context)
+                stream = self.stream(request, token_of(context), context)
             except Refused as err:
-                self._refuse("Perceive", err, context)
+                context.abort(err.code, str(err))
                 return
-            self.guard.count("Perceive:ok")
             yield from stream
 
         return call
@@ -290,7 +319,7 @@ class WorldService:
         )
 
     def perceive(
-        self, request: wpb.PerceiveRequest, who: int, context: grpc.ServicerContext
+        self, request: wpb.PerceiveRequest, who: int, context: Any
     ) -> Iterator[wpb.Perception]:
         with self.hall.cond:
             session = self._session(who, request.session)
@@ -305,7 +334,7 @@ class WorldService:
             self.streams[session.character] += 1
         return self._stream(session, context)
 
-    def _stream(self, session: Session, context: grpc.ServicerContext) -> Iterator[wpb.Perception]:
+    def _stream(self, session: Session, context: Any) -> Iterator[wpb.Perception]:
         hall = self.hall
         try:
             while context.is_active():

@@ -15,7 +15,10 @@ from actors.drive.driver import Driver
 from actors.drive.exporter import RunExporter
 from actors.served.hall import Hall
 from actors.served.service import Control, Guard, WorldService, start_server, threads_for
-from actors.served.tokens import read_tokens, write_tokens
+from actors.served.tokens import OPERATOR, read_tokens, viewer_token, write_tokens
+from actors.served.view.live import LiveView, ViewPlace, open_view
+from actors.served.view.server import Keys, Powers
+from actors.served.view.watch import Locked
 from protos import world_service_pb2 as wpb
 from world.errors import UserError
 from world.journal_mode import FULL, JournalMode
@@ -42,6 +45,8 @@ class Serving:
     metrics_port: int | None = None  # serve the run's Prometheus metrics here (0: any port)
     metrics_host: str = "127.0.0.1"
     journal: JournalMode = FULL  # what the run's journal keeps
+    view_port: int | None = None  # serve the world's page for browsers here (0: any port)
+    view_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         if self.tick_interval < 0 or self.player_wait < 0:
@@ -207,6 +212,38 @@ class ServedWorld:
                 f"--grpc-port {how.port}: cannot listen on {how.host}:{how.port} ({err}); "
                 f"choose a free port, or 0 for any"
             ) from None
+        self.view: LiveView | None = None
+        if how.view_port is not None:
+            try:
+                self.view = self._open_view(how.view_port)
+            except BaseException:
+                self.server.stop(grace=0)
+                self.record.close()
+                self.hall.close()
+                raise
+
+    def _open_view(self, port: int) -> LiveView:
+        """The browser's view beside the service: players play through the service, the
+        operator steers the clock."""
+        operator = next(t for t, c in self.tokens.items() if c == OPERATOR)
+        view = open_view(
+            self.scenario,
+            lambda: self.runtime.villages,
+            lambda stats: self.runtime.figures(stats),
+            Locked(self.hall.world),
+            Keys.of(self.tokens, viewer_token(self.token_file)),
+            operator,
+            ViewPlace(port, self.how.view_host, self.how.tls),
+            Powers(service=self.service, interval=self._interval),
+            world={"runtime": "local", "live": True, "served": True},
+        )
+        self.driver.watchers.append(view.watch.ticked)
+        return view
+
+    def _interval(self, seconds: float) -> None:
+        with self.hall.cond:
+            self.clock.interval = seconds
+            self.hall.cond.notify_all()
 
     def _info(self, character: int) -> tuple[int, int]:
         shard = self.runtime.villages[character % self.n]
@@ -225,7 +262,10 @@ class ServedWorld:
 
     def close(self) -> dict[str, Any]:
         """End the streams, stop serving, write the summary; returns it."""
-        self.hall.end("the world stopped" if self.clock.stop else "the world ran all its ticks")
+        reason = "the world stopped" if self.clock.stop else "the world ran all its ticks"
+        self.hall.end(reason)
+        if self.view is not None:
+            self.view.close(reason)
         self.service.closing()
         time.sleep(0.3)  # let the streams deliver the end
         self.server.stop(grace=1.0).wait()

@@ -1,4 +1,5 @@
-"""Tokens of a served world: one for the operator, one per playable character.
+"""Tokens of a served world: one for the operator, one per playable character, and a read-only
+`viewer` token for the browser's view (which plays nothing and sees no hidden feelings).
 
 Generated at start into a file only its owner can read (mode 0600), or read from such a file.
 """
@@ -53,9 +54,18 @@ def write_tokens(path: Path, playable: list[int]) -> dict[str, int]:
     can read."""
     operator = secrets.token_urlsafe(24)
     characters = {str(c): secrets.token_urlsafe(24) for c in playable}
-    data = {"operator": operator, "characters": characters}
+    data = {"operator": operator, "characters": characters, "viewer": secrets.token_urlsafe(24)}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=1)
     return {operator: OPERATOR, **{t: int(c) for c, t in characters.items()}}
+
+
+def viewer_token(path: Path) -> str | None:
+    """The tokens file's read-only viewer token, if it has one (older files do not)."""
+    try:
+        token = json.loads(path.read_text(encoding="utf-8")).get("viewer")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(token) if isinstance(token, str) and len(token) >= 16 else None

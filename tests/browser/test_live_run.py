@@ -1,0 +1,142 @@
+"""The page of a world `socius run --view-port` drives, in a real Chromium: every character in
+the graph, the figures of metrics.csv, a character's panel with its hidden feelings as the
+checkpoint holds them (operator), none for a viewer, and a bad or missing token refused."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from tests.browser.pages import Seen, address_in, chromium
+from tests.commands import popen_socius
+from world.characters import Characters
+from world.record import read_shard_snapshot
+from world.vocab import EMOTION_NAMES
+
+pytestmark = [pytest.mark.browser]
+
+SIZE, TICKS = 40, 6
+
+
+class Watched:
+    """`socius run --view-port 0` of a small village, waiting with its page open."""
+
+    def __init__(self, tmp: Path) -> None:
+        sc = tmp / "village.yaml"
+        sc.write_text(
+            yaml.safe_dump(
+                {"name": "watched", "seed": 3, "ticks": TICKS, "population": {"size": SIZE}}
+            )
+        )
+        self.out = tmp / "run"
+        self.proc = popen_socius(
+            "run", sc, "--out", self.out, "--quiet", "--checkpoint-every", 0, "--view-port", 0
+        )
+        assert self.proc.stderr is not None
+        self.lines = []
+        while True:
+            line = self.proc.stderr.readline()
+            assert line, f"socius run ended: {self.lines}"
+            self.lines.append(line)
+            if "page stays open" in line:
+                break
+        self.url = address_in(next(x for x in self.lines if x.startswith("view: ")))
+        self.tokens = json.loads((self.out / "tokens.json").read_text())
+
+    def page(self, token: str) -> str:
+        return self.url.split("#")[0] + f"#token={token}"
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        self.proc.communicate(timeout=60)
+        return self.proc.returncode
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> Iterator[Watched]:
+    w = Watched(tmp_path)
+    yield w
+    if w.proc.poll() is None:
+        w.proc.kill()
+        w.proc.communicate()
+
+
+def last_row(out: Path) -> dict[str, Any]:
+    with open(out / "metrics.csv", newline="") as f:
+        return list(csv.DictReader(f))[-1]
+
+
+def felt(out: Path, tick: int, cid: int) -> dict[str, str]:
+    """What character `cid` truly felt at `tick`, from the checkpoint, as the panel shows it."""
+    chars = Characters.from_state(read_shard_snapshot(out, tick, 0)["chars"])
+    q = np.clip(np.rint(chars.emotion[cid] * 255), 0, 255)
+    return {e: f"{round(int(v) / 255, 2):.2f}" for e, v in zip(EMOTION_NAMES, q, strict=True)}
+
+
+def test_the_page_of_a_run_shows_every_character_its_figures_and_what_they_felt(
+    watched: Watched,
+) -> None:
+    """The operator's page: no console errors, all 40 characters drawn, the figures table is
+    metrics.csv's last row, a click opens a panel whose hidden feelings are the checkpoint's;
+    a viewer's page shows what characters showed but never what they felt."""
+    row = last_row(watched.out)
+    assert int(row["tick"]) == TICKS
+    with chromium() as browser:
+        op = Seen(browser, watched.url)
+        op.wait_tick(TICKS)
+        assert op.page.get_attribute("#graph", "data-drawn") == str(SIZE)
+        drawn = op.page.evaluate("window.socius.graph.drawn")
+        assert sorted(drawn) == list(range(SIZE))
+        figures = op.figures()
+        for key, value in row.items():
+            if key != "tick" and value != "":
+                assert figures[key] == pytest.approx(float(value), abs=1e-9), key
+        op.click_character(7)
+        panel = "#panel[data-character='7']"
+        for field in ("name", "role", "group", "culture", "traits", "boundaries", "backstory",
+                      "goods", "health", "hunger", "need"):  # fmt: skip
+            text = op.page.text_content(f"{panel} [data-field={field}]")
+            assert text and text.strip(), field
+        assert op.page.query_selector_all(f"{panel} table.relationships tr")
+        assert op.page.query_selector_all(f"{panel} ol.memories li")
+        hidden = {
+            e: op.page.text_content(f"{panel} tr[data-emotion={e}] .hidden-value")
+            for e in EMOTION_NAMES
+        }
+        assert hidden == felt(watched.out, TICKS, 7)
+        assert op.page.query_selector_all("#feed li"), "the tick's events are in the feed"
+        op.shot("run-operator")
+        assert op.errors == [], op.errors
+
+        viewer = Seen(browser, watched.page(watched.tokens["viewer"]))
+        viewer.wait_tick(TICKS)
+        viewer.click_character(7)
+        assert not viewer.page.query_selector_all("#panel .hidden-value")
+        assert viewer.page.query_selector_all("#panel .shown-value")
+        assert all("hidden" not in m.get("panel", {}) for m in viewer.messages())
+        assert viewer.errors == [], viewer.errors
+    assert watched.stop() == 0
+
+
+def test_a_bad_or_missing_token_is_refused(watched: Watched) -> None:
+    """A wrong token gets one refusal and nothing of the world; no token, a message saying
+    where the address is."""
+    with chromium() as browser:
+        bad = Seen(browser, watched.page("x" * 32))
+        bad.page.wait_for_selector("#error:not([hidden])")
+        assert "no valid token" in (bad.page.text_content("#error") or "")
+        assert [m["type"] for m in bad.messages()] == ["refused"]
+        none = Seen(browser, watched.url.split("#")[0])
+        none.page.wait_for_selector("#error:not([hidden])")
+        assert "no token" in (none.page.text_content("#error") or "")
+        assert none.frames == []
+    assert watched.stop() == 0
