@@ -96,7 +96,9 @@ class RayRuntime(Runtime):
             )
             for i in range(self.n_shards)
         ]
-        self._get([a.set_peers.remote(self.actors) for a in self.actors])
+        # starting actors is not a tick: --tick-timeout does not limit it (a new process imports
+        # numpy and loads the compiled kernels, which takes its time on a busy machine)
+        ray.get([a.set_peers.remote(self.actors) for a in self.actors])
         self.check_folder()
 
     def check_folder(self) -> None:

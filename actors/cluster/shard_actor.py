@@ -148,19 +148,22 @@ class ShardActor:
         inbox = self.inbox.pop(tick - 1, [])
         t0 = time.perf_counter()
         village = self.village
+        # The tick's work runs on a thread, off the actor's event loop, so that peers'
+        # deliveries for the next tick land while this shard computes (they only append to
+        # the inbox of `tick`; this step popped `tick - 1` above).
         if village is None:
-            result = self.shard.step(inbox)
+            result = await asyncio.to_thread(self.shard.step, inbox)
         else:
             if self._replay_gateway is not None and self._replay_gateway._slots is None:
                 await self._replay_gateway.start()
-            pending = village.prepare(inbox)
+            pending = await asyncio.to_thread(village.prepare, inbox)
             if self.thinker is not None:
                 decided = await self.thinker.think(village, pending)
             else:
-                decided = village.decide(pending)
+                decided = await asyncio.to_thread(village.decide, pending)
             if self.players is not None:
                 self.players.lay(village, pending, decided)
-            result = village.finish(pending, decided)
+            result = await asyncio.to_thread(village.finish, pending, decided)
         result.stats.observe_step(time.perf_counter() - t0)
         sends = []
         if self.journal is not None:
