@@ -3,6 +3,7 @@ benchmarks and programs that play a character."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -90,6 +91,14 @@ class Operator:
     def step(self, ticks: int = 1) -> wpb.WorldStatus:
         return self.stub.Step(  # type: ignore[no-any-return]
             wpb.StepRequest(ticks=ticks), metadata=self.metadata, timeout=self.timeout
+        )
+
+    def intervene(self, event: dict[str, Any]) -> wpb.InterveneReply:
+        """Set off an event (as a scenario's events list holds it) from the next tick on."""
+        return self.stub.Intervene(  # type: ignore[no-any-return]
+            wpb.InterveneRequest(event=json.dumps(event)),
+            metadata=self.metadata,
+            timeout=self.timeout,
         )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +31,8 @@ from actors.served.hall import Hall, Session
 from actors.served.tokens import OPERATOR
 from protos import world_service_pb2 as wpb
 from world.acts import ACTION_NAMES, Action
-from world.errors import SociusError
+from world.errors import SociusError, UserError
+from world.events import events_state
 from world.players import WORDS_LIMIT, Choice, ChoiceError
 from world.vocab import ROLE_NAMES
 
@@ -92,6 +94,9 @@ class Control:
     pause: Callable[[], None]
     resume: Callable[[], None]
     step: Callable[[int], None]
+    #: set off an event (plain data, as a scenario's events hold it); returns its index in the
+    #: run's events and the event as checked
+    intervene: Callable[[dict[str, Any]], tuple[int, Any]] | None = None
 
 
 def token_of(context: grpc.ServicerContext) -> str:
@@ -189,6 +194,7 @@ class WorldService:
             "Pause": (wpb.ControlRequest, self.pause),
             "Resume": (wpb.ControlRequest, self.resume),
             "Step": (wpb.StepRequest, self.step),
+            "Intervene": (wpb.InterveneRequest, self.intervene),
         }
 
     def handler(self) -> grpc.GenericRpcHandler:
@@ -404,7 +410,7 @@ class WorldService:
         if who != OPERATOR:
             raise Refused(
                 grpc.StatusCode.PERMISSION_DENIED,
-                "Status, Pause, Resume and Step need the operator's token",
+                "Status, Pause, Resume, Step and Intervene need the operator's token",
             )
 
     def status(self, request: wpb.StatusRequest, who: int) -> wpb.WorldStatus:
@@ -432,6 +438,30 @@ class WorldService:
         except RuntimeError as err:
             raise Refused(grpc.StatusCode.FAILED_PRECONDITION, str(err)) from None
         return self.control.status()
+
+    def intervene(self, request: wpb.InterveneRequest, who: int) -> wpb.InterveneReply:
+        self._operator(who)
+        if self.control.intervene is None:
+            raise Refused(grpc.StatusCode.UNIMPLEMENTED, "this world takes no interventions")
+        try:
+            data = json.loads(request.event)
+        except ValueError as err:
+            raise Refused(grpc.StatusCode.INVALID_ARGUMENT, f"event is not JSON ({err})") from None
+        if not isinstance(data, dict):
+            raise Refused(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                'event must be a JSON object, e.g. {"kind": "famine", "ticks": [12, 20]}',
+            )
+        try:
+            index, event = self.control.intervene(data)
+        except UserError as err:
+            raise Refused(grpc.StatusCode.INVALID_ARGUMENT, str(err)) from None
+        return wpb.InterveneReply(
+            index=index,
+            first=event.first,
+            last=event.last,
+            event=json.dumps(events_state([event])[0]),
+        )
 
 
 def _choice(request: wpb.ActRequest) -> Choice:

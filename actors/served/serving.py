@@ -21,6 +21,7 @@ from actors.served.view.server import Keys, Powers
 from actors.served.view.watch import Locked
 from protos import world_service_pb2 as wpb
 from world.errors import UserError
+from world.events import events_state
 from world.journal_mode import FULL, JournalMode
 from world.player_record import PlayerLog
 from world.record import RunRecord, check_new_folder
@@ -194,7 +195,13 @@ class ServedWorld:
         self.service = service = WorldService(
             self.hall,
             self.guard,
-            Control(self.clock.status, self.clock.pause, self.clock.resume, self.clock.step),
+            Control(
+                self.clock.status,
+                self.clock.pause,
+                self.clock.resume,
+                self.clock.step,
+                self._intervene,
+            ),
             self._info,
             lambda c: self_view(self.runtime.villages[c % n], c),
             sc.population.size,
@@ -239,6 +246,14 @@ class ServedWorld:
         )
         self.driver.watchers.append(view.watch.ticked)
         return view
+
+    def _intervene(self, data: dict[str, Any]) -> tuple[int, Any]:
+        """An operator's event, between ticks, recorded for replay."""
+        with self.hall.world:
+            event = self.runtime.intervene(data)
+            if self.hall.log is not None:
+                self.hall.log.intervention(self.runtime.completed + 1, events_state([event])[0])
+            return len(self.runtime.events) - 1, event
 
     def _interval(self, seconds: float) -> None:
         with self.hall.cond:

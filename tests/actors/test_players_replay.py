@@ -1,7 +1,7 @@
-"""A run with players is recorded like an LLM run is: `players.jsonl` holds what they did, and
-`socius run --players-replay RUN` lets them do it again, to the served run's digest, in
-process or on Ray, with any number of shards; a record that does not fit the world is refused
-in one line."""
+"""A run with players is recorded like an LLM run is: `players.jsonl` holds what they did (and
+the operator's interventions), and `socius run --players-replay RUN` lets them do it again, to
+the served run's digest, in process or on Ray, with any number of shards; a record that does not
+fit the world is refused in one line."""
 
 from __future__ import annotations
 
@@ -104,7 +104,19 @@ def test_a_served_run_replays_to_its_digest(tmp_path: Path) -> None:
         first.done(8)  # and nothing more: its character's mind plays on
         for t in threads:
             t.start()
-        Operator(chan, served.operator).resume()
+        op = Operator(chan, served.operator)
+        famine = op.intervene({"kind": "famine", "ticks": [2, 5], "target": {"groups": [0]}})
+        assert (famine.index, famine.first, famine.last) == (0, 2, 5)
+        rumour = op.intervene({"kind": "rumour", "about": 5, "target": {"groups": [1]}})
+        assert (rumour.index, rumour.first) == (1, 1)
+        with pytest.raises(grpc.RpcError) as bad:
+            op.intervene({"kind": "famine", "tick": 99})
+        assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "past the end of the run" in (bad.value.details() or "")
+        with pytest.raises(grpc.RpcError) as refused:
+            Operator(chan, served.tokens[5]).intervene({"kind": "plague"})
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        op.resume()
         code, _, err = served.wait()
         for t in threads:
             t.join(timeout=30)
@@ -116,6 +128,7 @@ def test_a_served_run_replays_to_its_digest(tmp_path: Path) -> None:
     summary = json.loads((run / "summary.json").read_text())
     record = [json.loads(line) for line in (run / "players.jsonl").read_text().splitlines()]
     assert {"tick": 1, "seeks": [[20, 30]]} in record
+    assert [line["event"]["kind"] for line in record if "event" in line] == ["famine", "rumour"]
     answers = [a for line in record for a in line.get("answers", [])]
     assert any("give" in a for a in answers), "the contrary player gave of its own goods"
     played = summary["players"]
