@@ -371,6 +371,48 @@ def looks(shown: np.ndarray) -> str:
     return how + LOOKS[EMOTION_NAMES[top]]
 
 
+def holdings(goods: np.ndarray) -> str:
+    """What a character holds, in words: "3 food, 1 tools and 4 coin", or "nothing"."""
+    held = [f"{int(n)} {GOOD_NAMES[g]}" for g, n in enumerate(goods) if int(n) > 0]
+    if not held:
+        return "nothing"
+    return ", ".join(held[:-1]) + f" and {held[-1]}" if len(held) > 1 else held[0]
+
+
+def remembered(cast: Cast, chars: Characters, lo: int, other: int, tick: int, k: int) -> str:
+    """The `k` episodes that matter most now (about `other`, if any), as "You remember:" lines;
+    empty when nothing is remembered."""
+    lines = [
+        f"- turn {m['tick']}: {cast.name(int(m['who']))} "
+        f"{MEMORY_WORDS.get(int(m['kind']), 'dealt with you')}"
+        for m in memory.recall(chars, lo, other, tick, k)
+    ]
+    return "You remember:\n" + "\n".join(lines) if lines else ""
+
+
+def relationship(cast: Cast, chars: Characters, lo: int, slot: int, other: int) -> str:
+    """What a character knows of the one in its relationship `slot`, and how it trusts them."""
+    c = chars
+    pos, neg = float(c.rel_pos[lo, slot]), float(c.rel_neg[lo, slot])
+    trust = (pos + 1) / (pos + neg + 2)
+    kept, broken = int(c.rel_kept[lo, slot]), int(c.rel_betrayals[lo, slot])
+    gifts, trades = int(c.rel_gifts[lo, slot]), int(c.rel_trades[lo, slot])
+    facts = []
+    if broken:
+        facts.append(f"they broke {_count(broken, 'promise')} to you and kept {kept or 'none'}")
+    elif kept:
+        facts.append(f"they kept {_count(kept, 'promise')} to you")
+    if gifts:
+        facts.append(f"gave you {_count(gifts, 'gift')}")
+    if trades:
+        facts.append(f"traded with you {_count(trades, 'time')}")
+    rep = float(c.rel_rep[lo, slot])
+    name = "good" if rep > 0.25 else "bad" if rep < -0.25 else None
+    known = " and ".join(facts) if facts else "you know them a little"
+    said = f"{cast.name(other)}: {known}. {_trust_words(trust)} ({trust:.2f})."
+    return said + (f" You think they have a {name} name." if name else "")
+
+
 class Scene:
     """Renders prompts for the rows of one shard's tick."""
 
@@ -401,24 +443,17 @@ class Scene:
         b, c, cast = self.batch, self.chars, self.cast
         lo, actor, other = int(b.local[row]), int(b.actor[row]), int(b.counterpart[row])
         system = f"{cast.rules}\n{cast.persona(actor)}"
-        goods = [f"{int(n)} {GOOD_NAMES[g]}" for g, n in enumerate(c.goods[lo]) if int(n) > 0]
-        held = ", ".join(goods[:-1]) + f" and {goods[-1]}" if len(goods) > 1 else "".join(goods)
         parts: list[tuple[str, str]] = [
             ("moment", f"Turn {self.tick}."),
-            ("holdings", f"You hold {held or 'nothing'}. {NEEDS[_level(b.need[row])]}"),
+            ("holdings", f"You hold {holdings(c.goods[lo])}. {NEEDS[_level(b.need[row])]}"),
         ]
         if memories:
-            recalled = memory.recall(c, lo, other, self.tick, memories)
-            lines = [
-                f"- turn {m['tick']}: {cast.name(int(m['who']))} "
-                f"{MEMORY_WORDS.get(int(m['kind']), 'dealt with you')}"
-                for m in recalled
-            ]
-            if lines:
-                parts.append(("memories", "You remember:\n" + "\n".join(lines)))
+            recalled = remembered(cast, c, lo, other, self.tick, memories)
+            if recalled:
+                parts.append(("memories", recalled))
         slot = int(b.slot[row])
         if other >= 0 and slot >= 0:
-            parts.append(("relationship", self._relationship(lo, slot, other)))
+            parts.append(("relationship", relationship(cast, c, lo, slot, other)))
         elif other >= 0:
             parts.append(("relationship", f"You have never dealt with {cast.name(other)}."))
         parts.append(("situation", self._situation(row)))
@@ -448,27 +483,6 @@ class Scene:
             return words
         declining = int(self.inbox.kind[i]) == Kind.UTTERANCE and bool(self.inbox.flag[i] & 1)
         return phrase_text(int(self.inbox.phrase[i]), declining)
-
-    def _relationship(self, lo: int, slot: int, other: int) -> str:
-        c = self.chars
-        pos, neg = float(c.rel_pos[lo, slot]), float(c.rel_neg[lo, slot])
-        trust = (pos + 1) / (pos + neg + 2)
-        kept, broken = int(c.rel_kept[lo, slot]), int(c.rel_betrayals[lo, slot])
-        gifts, trades = int(c.rel_gifts[lo, slot]), int(c.rel_trades[lo, slot])
-        facts = []
-        if broken:
-            facts.append(f"they broke {_count(broken, 'promise')} to you and kept {kept or 'none'}")
-        elif kept:
-            facts.append(f"they kept {_count(kept, 'promise')} to you")
-        if gifts:
-            facts.append(f"gave you {_count(gifts, 'gift')}")
-        if trades:
-            facts.append(f"traded with you {_count(trades, 'time')}")
-        rep = float(c.rel_rep[lo, slot])
-        name = "good" if rep > 0.25 else "bad" if rep < -0.25 else None
-        known = " and ".join(facts) if facts else "you know them a little"
-        said = f"{self.cast.name(other)}: {known}. {_trust_words(trust)} ({trust:.2f})."
-        return said + (f" You think they have a {name} name." if name else "")
 
     def _situation(self, row: int) -> str:
         b = self.batch
