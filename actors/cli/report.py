@@ -7,6 +7,7 @@ from pathlib import Path
 
 from actors.cli import flags
 from actors.lab.report import write_report
+from actors.lab.report_survey import survey_report, surveys_in
 from world.errors import UserError
 
 DESCRIPTION = (
@@ -28,7 +29,8 @@ def add_arguments(rp: argparse.ArgumentParser) -> None:
         "folder",
         metavar="RUN_OR_SWEEP",
         type=flags.fetched_run,
-        help="run, sweep or evaluation folder, or its object store URL",
+        help="run, sweep or evaluation folder, or its object store URL; or a survey's CSV "
+        "(or a folder of them)",
     )
     rp.add_argument(
         "--out",
@@ -40,6 +42,9 @@ def add_arguments(rp: argparse.ArgumentParser) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     folder: Path = args.folder
+    if surveys_in(folder) and not (folder / "scenario.yaml").is_file():
+        print(f"report: {survey_report(folder, args.out)}")
+        return 0
     if not folder.is_dir():
         raise UserError(f"{str(folder)!r} is not a folder; give a run folder or a sweep folder")
     if (folder / "sweep.json").is_file():
