@@ -13,6 +13,7 @@ Run: `.venv/bin/python bench/view_cost.py [--ticks N] [--warm W] [--pages P]`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 from pathlib import Path
@@ -35,58 +36,66 @@ TOKEN = "bench-token-" + "x" * 20
 
 
 def world(size: int, ticks: int) -> Scenario:
+    """The town of examples/town-10k.yaml at `size` characters."""
     return load_scenario(TOWN).with_overrides(ticks=ticks, **{"population.size": size})
 
 
-def timed(rt: LocalRuntime, ticks: int, warm: int, watch: Watch | None) -> float:
-    """Ticks per second over `ticks` ticks after `warm` untimed ones."""
-    for t in range(warm + ticks):
-        if t == warm:
-            start = time.perf_counter()
-        stats: TickStats = rt.step()
-        if watch is not None:
-            watch.ticked(rt.completed, stats)
-    return ticks / (time.perf_counter() - start)
-
-
-def with_view(sc: Scenario, ticks: int, warm: int, pages: int) -> dict[str, float]:
-    """Ticks/s with the view and `pages` Chromium pages open; bytes a page is sent per tick,
-    and the pages' update times (ms)."""
-    rt = LocalRuntime(sc)
-    watch = Watch(sc, lambda: rt.villages, TickStats.figures, BetweenTicks())
+def side_by_side(sc: Scenario, ticks: int, warm: int, pages: int) -> dict[str, float]:
+    """Two copies of the world stepped in turn, tick by tick (so both meet the same load on a
+    shared machine): one bare, one with the view's hook after each tick and `pages` Chromium
+    pages open. Ticks/s of each (the hook included), the hook's own time, the bytes a page is
+    sent per tick, and the pages' update times (ms)."""
+    bare, seen = LocalRuntime(sc), LocalRuntime(sc)
+    watch = Watch(sc, lambda: seen.villages, TickStats.figures, BetweenTicks())
     watch.look(0, None)
     keys = Keys()
     keys.add(Pass("operator", None, TOKEN))
     server = ViewServer(watch, keys)
     out: dict[str, float] = {}
     try:
-        if pages == 0:
-            out["ticks_per_s"] = timed(rt, ticks, warm, watch)
-            return out
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        with contextlib.ExitStack() as stack:
             opened = []
-            for _ in range(pages):
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(server.address(TOKEN))
-                page.wait_for_selector("#tick[data-tick='0']", timeout=120_000)
-                opened.append(page)
+            if pages:
+                from playwright.sync_api import sync_playwright
+
+                p = stack.enter_context(sync_playwright())
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                stack.callback(browser.close)
+                for _ in range(pages):
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    page.goto(server.address(TOKEN))
+                    page.wait_for_selector("#tick[data-tick='0']", timeout=300_000)
+                    opened.append(page)
             lines = list(watch.hub.lines)
-            sent0 = sum(x.bytes for x in lines)
-            out["ticks_per_s"] = timed(rt, ticks, warm, watch)
-            last = rt.completed
-            for page in opened:
-                page.wait_for_selector(f"#tick[data-tick='{last}']", timeout=300_000)
-            updates = [u for page in opened for u in page.evaluate("window.socius.state.updates")]
-            out["bytes_per_tick"] = (
-                (sum(x.bytes for x in lines) - sent0) / len(lines) / (warm + ticks)
-            )
-            out["update_ms_median"] = statistics.median(updates) if updates else float("nan")
-            out["update_ms_max"] = max(updates) if updates else float("nan")
-            out["resyncs"] = sum(x.resyncs for x in lines)
-            browser.close()
+            spent = {"bare": 0.0, "seen": 0.0, "hook": 0.0}
+            sent0 = 0
+            for t in range(warm + ticks):
+                if t == warm:
+                    spent = dict.fromkeys(spent, 0.0)
+                    sent0 = sum(x.bytes for x in lines)
+                t0 = time.perf_counter()
+                bare.step()
+                t1 = time.perf_counter()
+                stats = seen.step()
+                t2 = time.perf_counter()
+                watch.ticked(seen.completed, stats)
+                t3 = time.perf_counter()
+                spent["bare"] += t1 - t0
+                spent["seen"] += t3 - t1
+                spent["hook"] += t3 - t2
+            out["bare"] = ticks / spent["bare"]
+            out["seen"] = ticks / spent["seen"]
+            out["hook_ms"] = 1000 * spent["hook"] / ticks
+            out["hook_share"] = spent["hook"] / spent["bare"]
+            if opened:
+                for page in opened:
+                    page.wait_for_selector(f"#tick[data-tick='{seen.completed}']", timeout=600_000)
+                sent = sum(x.bytes for x in lines) - sent0
+                out["bytes_per_tick"] = sent / len(lines) / ticks
+                updates = [u for pg in opened for u in pg.evaluate("window.socius.state.updates")]
+                out["update_ms_median"] = statistics.median(updates)
+                out["update_ms_max"] = max(updates)
+                out["resyncs"] = sum(x.resyncs for x in lines)
     finally:
         server.close()
     return out
@@ -99,27 +108,20 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=3, help="Chromium pages open (default 3)")
     args = ap.parse_args()
     print(f"CPU: {cpu()}")
-    sc = world(10_000, args.warm + args.ticks)
-    bare = timed(LocalRuntime(sc), args.ticks, args.warm, None)
-    hook = with_view(sc, args.ticks, args.warm, 0)
-    full = with_view(sc, args.ticks, args.warm, args.pages)
-    print("10,000 characters (examples/town-10k.yaml, in process):")
-    print(f"  no view                 {bare:7.3f} ticks/s")
-    print(
-        f"  view, no page           {hook['ticks_per_s']:7.3f} ticks/s "
-        f"({hook['ticks_per_s'] / bare - 1:+.1%})"
-    )
-    print(
-        f"  view, {args.pages} Chromium pages  {full['ticks_per_s']:7.3f} ticks/s "
-        f"({full['ticks_per_s'] / bare - 1:+.1%}); {full['bytes_per_tick'] / 1024:.1f} KiB per "
-        f"tick to each page; page update median {full['update_ms_median']:.1f} ms, max "
-        f"{full['update_ms_max']:.1f} ms; resyncs {full['resyncs']:.0f}"
-    )
-    small = with_view(world(1_000, args.warm + args.ticks), args.ticks, args.warm, 1)
-    print(
-        f"1,000 characters, 1 page: {small['bytes_per_tick'] / 1024:.1f} KiB per tick; page "
-        f"update median {small['update_ms_median']:.1f} ms, max {small['update_ms_max']:.1f} ms"
-    )
+    for size, pages in ((10_000, 0), (10_000, args.pages), (1_000, 1)):
+        sc = world(size, args.warm + args.ticks)
+        f = side_by_side(sc, args.ticks, args.warm, pages)
+        print(
+            f"{size:,} characters, {pages} Chromium page(s): {f['bare']:.3f} ticks/s bare, "
+            f"{f['seen']:.3f} with the view ({f['seen'] / f['bare'] - 1:+.1%}); the hook "
+            f"{f['hook_ms']:.1f} ms a tick ({f['hook_share']:.1%} of a bare tick)"
+        )
+        if pages:
+            print(
+                f"    {f['bytes_per_tick'] / 1024:.1f} KiB per tick to each page; page update "
+                f"median {f['update_ms_median']:.1f} ms, max {f['update_ms_max']:.1f} ms; "
+                f"resyncs {f['resyncs']:.0f}"
+            )
 
 
 if __name__ == "__main__":

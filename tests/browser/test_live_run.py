@@ -114,6 +114,16 @@ def test_the_page_of_a_run_shows_every_character_its_figures_and_what_they_felt(
         }
         assert hidden == felt(watched.out, TICKS, 7)
         assert op.page.query_selector_all("#feed li"), "the tick's events are in the feed"
+        kind = op.page.eval_on_selector("#feed-kind", "s => s.options[1].value")
+        op.page.select_option("#feed-kind", kind)
+        kinds = op.page.eval_on_selector_all("#feed li", "ls => ls.map(l => l.dataset.kind)")
+        assert kinds and set(kinds) == {kind}
+        op.page.select_option("#feed-kind", "")
+        op.page.fill("#feed-who", "7")
+        ends = op.page.eval_on_selector_all(
+            "#feed li", "ls => ls.map(l => [l.dataset.from, l.dataset.to])"
+        )
+        assert all("7" in pair for pair in ends)
         op.shot("run-operator")
         assert op.errors == [], op.errors
 

@@ -54,15 +54,19 @@ def _goods(good: int, amount: int) -> str:
     return f"{amount} {Good(good).name.lower()}"
 
 
-def _said(mail: Mail, i: int) -> str:
-    return mail.text_of(i) or render(int(mail.phrase[i]), bool(mail.flag[i] & 1))
+def _said(mail: Mail, e: dict[str, int], i: int) -> str:
+    return mail.text_of(i) or render(e["phrase"], bool(e["flag"] & 1))
 
 
-def tell(mail: Mail, i: int, names: Sequence[str]) -> tuple[str, str]:
-    """Envelope `i` of `mail` in words, and the feed's kind for it."""
-    k = Kind(int(mail.kind[i]))
-    s, r = names[int(mail.sender[i])], names[int(mail.recipient[i])]
-    what = _goods(int(mail.good[i]), int(mail.amount[i]))
+#: The columns the feed's words read.
+COLUMNS = ("kind", "sender", "recipient", "good", "amount", "flag", "subject", "due", "phrase")
+
+
+def tell(mail: Mail, e: dict[str, int], i: int, names: Sequence[str]) -> tuple[str, str]:
+    """Envelope `i` of `mail` (whose COLUMNS are `e`) in words, and the feed's kind for it."""
+    k = e["kind"]
+    s, r = names[e["sender"]], names[e["recipient"]]
+    what = _goods(e["good"], e["amount"])
     if k == Kind.PROMISE_BROKEN:  # the one wronged tells the one who broke it
         return f"{r} broke a promise to {s}: {what}", "betrayal"
     if k == Kind.APOLOGY:
@@ -70,19 +74,19 @@ def tell(mail: Mail, i: int, names: Sequence[str]) -> tuple[str, str]:
     if k == Kind.FORGIVENESS:
         return f"{s} forgave {r}", "forgiveness"
     if k == Kind.GOSSIP:
-        about = names[int(mail.subject[i])] if int(mail.subject[i]) < len(names) else "someone"
-        claim = CLAIMS.get(int(mail.flag[i]), "did something")
+        about = names[e["subject"]] if e["subject"] < len(names) else "someone"
+        claim = CLAIMS.get(e["flag"], "did something")
         return f"{s} told {r} that {about} {claim}", "gossip"
     if k == Kind.GIFT:
-        if mail.flag[i] & CARE:
+        if e["flag"] & CARE:
             return f"{s} cared for {r} in need: {what}", "care"
         return f"{s} gave {r} {what}", "gift"
     if k == Kind.UTTERANCE:
-        return f'{s} said to {r}: "{_said(mail, i)}"', "words"
+        return f'{s} said to {r}: "{_said(mail, e, i)}"', "words"
     if k == Kind.REQUEST:
         return f"{s} asked {r} for {what}", "request"
     if k == Kind.PROMISE:
-        return f"{s} promised {r} {what} by tick {int(mail.due[i])}", "promise"
+        return f"{s} promised {r} {what} by tick {e['due']}", "promise"
     return f"{s} kept a promise to {r}: {what}", "kept"
 
 
@@ -90,25 +94,20 @@ def events_of(
     mail: Mail, tick: int, names: Sequence[str]
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The tick's events for the feed (at most PER_TICK), and the count of each feed kind."""
-    mail = canonical(mail)
     n = len(mail)
     kinds = mail.kind[:n]
     rank = np.full(256, len(TOLD), np.int64)
     rank[[int(k) for k in TOLD]] = np.arange(len(TOLD))
-    r = rank[kinds]
-    told = np.flatnonzero(r < len(TOLD))
-    order = told[np.argsort(r[told], kind="stable")]
+    told = canonical(mail.take(np.flatnonzero(rank[kinds] < len(TOLD))))
+    r = rank[told.kind[: len(told)]]
+    picked = np.argsort(r, kind="stable")[:PER_TICK]
+    cols = {c: getattr(told, c)[: len(told)][picked].tolist() for c in COLUMNS}
     out: list[dict[str, Any]] = []
-    for i in order[:PER_TICK].tolist():
-        text, kind = tell(mail, i, names)
+    for j, i in enumerate(picked.tolist()):
+        e = {c: v[j] for c, v in cols.items()}
+        text, kind = tell(told, e, i, names)
         out.append(
-            {
-                "tick": tick,
-                "kind": kind,
-                "from": int(mail.sender[i]),
-                "to": int(mail.recipient[i]),
-                "text": text,
-            }
+            {"tick": tick, "kind": kind, "from": e["sender"], "to": e["recipient"], "text": text}
         )
     care = (kinds == Kind.GIFT) & ((mail.flag[:n] & CARE) > 0)
     counts = {FEED[k]: int((kinds == k).sum()) for k in TOLD}

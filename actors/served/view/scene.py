@@ -10,6 +10,7 @@ k-th id, the same sample at every tick), the aggregates cover everyone.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,6 +41,10 @@ class Roster:
     roles: list[int]
     groups: list[int]
     sample: np.ndarray  # ids drawn in the graph, ascending
+
+    @functools.cached_property
+    def role_codes(self) -> np.ndarray:
+        return np.asarray(self.roles, np.int64)
 
     @classmethod
     def of(cls, sc: Scenario) -> Roster:
@@ -74,7 +79,7 @@ class Frame:
     tick: int
     wealth: np.ndarray  # by id (every character)
     health: np.ndarray  # by id
-    edges: list[list[float]]  # [from, to, trust] among the sample
+    edges: list[tuple[int, int, float]]  # (from, to, trust) among the sample
 
     def people(self, ids: np.ndarray) -> dict[str, Any]:
         return {
@@ -84,10 +89,9 @@ class Frame:
         }
 
     def aggregates(self, roster: Roster) -> dict[str, Any]:
-        """Mean wealth and health by role and by group, and how many in each: everyone."""
+        """Mean wealth and health by role, and how many in each: everyone."""
         out: dict[str, Any] = {}
-        for key, codes in (("by_role", roster.roles), ("by_group", roster.groups)):
-            c = np.asarray(codes, np.int64)
+        for key, c in (("by_role", roster.role_codes),):
             n = np.bincount(c)
             seen = np.flatnonzero(n)
             w = np.bincount(c, weights=self.wealth)
@@ -111,7 +115,7 @@ def frame_of(shards: Sequence[Shard], roster: Roster, tick: int) -> Frame:
     health = np.zeros(size, np.float64)
     in_sample = np.zeros(size, bool)
     in_sample[roster.sample] = True
-    edges: list[list[float]] = []
+    edges: list[tuple[int, int, float]] = []
     for shard in shards:
         c = shard.chars
         n = len(c)
@@ -133,12 +137,16 @@ def frame_of(shards: Sequence[Shard], roster: Roster, tick: int) -> Frame:
             (best, trust[at, best] >= TRUSTS),
             (worst, trust[at, worst] <= DISTRUSTS),
         ):
-            ok = keep & sure[at, slot]
-            for r in np.flatnonzero(ok).tolist():
-                s = int(slot[r])
-                edges.append(
-                    [int(ids[rows[r]]), int(c.rel_id[rows[r], s]), round(float(trust[r, s]), 3)]
+            r = np.flatnonzero(keep & sure[at, slot])
+            s = slot[r]
+            edges.extend(
+                zip(
+                    ids[rows[r]].tolist(),
+                    c.rel_id[rows[r], s].tolist(),
+                    np.round(trust[r, s].astype(np.float64), 3).tolist(),
+                    strict=True,
                 )
+            )
     edges.sort()
     return Frame(tick, wealth, health, edges)
 

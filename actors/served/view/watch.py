@@ -151,10 +151,9 @@ class Watch:
     def ticked(self, tick: int, stats: TickStats) -> None:
         """The driver's hook: after every tick."""
         full = self.look(tick, self.figures(stats))
-        text = dumps(full)
 
-        def version(grant: Pass) -> str:
-            return text if grant.sees_all else dumps(self.for_player(full, grant.character))
+        def version(grant: Pass) -> str:  # made in the view's thread, once per kind of page
+            return dumps(full if grant.sees_all else self.for_player(full, grant.character))
 
         self.hub.publish(version)
         if isinstance(self.door, BetweenTicks):
