@@ -14,7 +14,9 @@ DESCRIPTION = (
     "Write one HTML page with PNG plots. For a run: cooperation, trust and betrayals over time, "
     "trust and wealth at the end, and the trust network at the end coloured by role; for a "
     "classic game (a scenario with classic:), what the game reports: its results and plots of "
-    "its kind. For a sweep: each figure against each parameter, with 95% confidence intervals."
+    "its kind. For a sweep: each figure against each parameter, with 95% confidence intervals, "
+    "and each grid point against the first, paired by seed. For an experiment: each treatment's "
+    "paired effects with 95% intervals, and the difference from the control over time."
 )
 EPILOG = """examples:
   socius report runs/v7                      writes runs/v7/report.html and runs/v7/report_files/
@@ -49,6 +51,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UserError(f"{str(folder)!r} is not a folder; give a run folder or a sweep folder")
     if (folder / "sweep.json").is_file():
         kind = "sweep"
+    elif (folder / "experiment.json").is_file():
+        kind = "experiment"
     elif (folder / "eval.json").is_file():
         kind = "eval"
     elif (folder / "scenario.yaml").is_file() and (folder / "metrics.csv").is_file():
@@ -56,7 +60,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         raise UserError(
             f"{str(folder)!r} is neither a run folder (scenario.yaml, metrics.csv: `socius "
-            f"run` writes one), a sweep folder (sweep.json: `socius sweep` writes one) nor an "
+            f"run` writes one), a sweep folder (sweep.json: `socius sweep` writes one), an "
+            f"experiment folder (experiment.json: `socius experiment` writes one) nor an "
             f"evaluation folder (eval.json: `socius eval` writes one)"
         )
     page = write_report(folder, kind, args.out)

@@ -13,22 +13,24 @@ import sys
 from pathlib import Path
 
 from actors.cli import flags
-from actors.cli.sweep_show import SweepProgress, print_table
+from actors.cli.sweep_show import SweepProgress, print_effects, print_table
 from actors.cluster.connect import connect
-from actors.lab.sweep import Param, plan
+from actors.lab.sweep import Job, Param, plan, reference
 from actors.lab.sweep_figures import FIGURES, HEADLINE
 from actors.lab.sweep_folder import Outcome, Sweep
 from world.errors import UserError
-from world.journal_mode import OFF
+from world.journal_mode import OFF, JournalMode
 from world.record import check_new_folder
-from world.scenario import load_scenario
+from world.scenario import Scenario, load_scenario
 
 DESCRIPTION = (
     "Run every combination of the --param values, each --repeats times, as Ray tasks (one CPU "
     "and one whole in-process world each) on this machine or a cluster. Writes a sweep folder: "
     "runs.csv (a row per run: parameters, seed, digest, figures), stats.csv (per grid point: "
     "mean, sd, n and a 95% confidence interval from the t distribution) and every run's folder "
-    "under runs/ (without a journal unless --journal says otherwise)."
+    "under runs/ (without a journal unless --journal says otherwise), and effects.csv and "
+    "curves.csv: every grid point against the first (or --compare-to), paired by repeat seed: "
+    "the mean difference, its 95% interval and Cohen's d_z, at the end and tick by tick."
 )
 EPILOG = """examples:
   socius sweep examples/village.yaml --param information.gossip=false,true --repeats 5
@@ -42,6 +44,8 @@ EPILOG = """examples:
       --show care_gifts,hungry,in_need
   socius sweep examples/classic/donation.yaml --param classic.reputation=public,private \\
       --param classic.rounds=60 --repeats 2 --show good_fraction_late,cooperation_rate
+  socius sweep examples/studies/scarcity.yaml --param economy.abundance=0.4,1,1.5 \\
+      --compare-to economy.abundance=1 --repeats 5 --out sweeps/scarcity
   socius report sweeps/noise
 
 Repeat r of every grid point runs with seed (scenario seed + r); re-run any row alone with
@@ -77,18 +81,7 @@ def add_arguments(sw: argparse.ArgumentParser) -> None:
         help="runs per grid point, with seeds seed, seed+1, ... (default 3; 2 or more for "
         "confidence intervals)",
     )
-    sw.add_argument(
-        "--ticks", type=flags.positive("--ticks"), help="ticks per run (default: the scenario's)"
-    )
-    sw.add_argument(
-        "--out", type=flags.local("--out"), help="sweep folder (default: sweeps/NAME-TIME)"
-    )
-    sw.add_argument(
-        "--resume",
-        action="store_true",
-        help="if --out already holds this same sweep (stopped with Ctrl-C, say), keep its "
-        "finished runs and run only the rest",
-    )
+    folder_flags(sw, "sweep", "sweeps")
     sw.add_argument(
         "--show",
         metavar="FIGURE[,...]",
@@ -97,28 +90,71 @@ def add_arguments(sw: argparse.ArgumentParser) -> None:
         f"for a classic game its results, named by their path in summary.json's results "
         f"(good_fraction_late, 'by_strategy.Tit For Tat.total', contributions_last ...)",
     )
+    sw.add_argument(
+        "--compare-to",
+        metavar="POINT",
+        help="the grid point effects.csv and curves.csv compare the others with, pair by pair: "
+        "its number (runs.csv's point; default 0, the first) or its values, e.g. "
+        "economy.abundance=1",
+    )
     sw.set_defaults(func=cmd_sweep)
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    base = load_scenario(args.scenario).with_overrides(ticks=args.ticks)
+def folder_flags(parser: argparse.ArgumentParser, kind: str, default: str) -> None:
+    """--ticks, --out and --resume, as sweeps and experiments take them."""
+    parser.add_argument(
+        "--ticks", type=flags.positive("--ticks"), help="ticks per run (default: the scenario's)"
+    )
+    parser.add_argument(
+        "--out", type=flags.local("--out"), help=f"{kind} folder (default: {default}/NAME-TIME)"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help=f"if --out already holds this same {kind} (stopped with Ctrl-C, say), keep its "
+        f"finished runs and run only the rest",
+    )
+
+
+def no_model(base: Scenario, what: str) -> None:
+    """Sweeps and experiments run worlds that need no model."""
     if base.thinks_with_model():
         raise UserError(
-            f"scenario {base.name} gives characters the llm mind; sweeps run worlds that need "
+            f"scenario {base.name} gives characters the llm mind; {what} run worlds that need "
             f"no model (set population.minds without llm)"
         )
-    params = [Param.parse(text) for text in args.param]
-    jobs = plan(base, params, args.repeats)  # every grid point validated before anything runs
+
+
+def journal_for(args: argparse.Namespace, jobs: list[Job]) -> JournalMode:
+    """What the runs' journals keep (--journal; default off), checked against every run."""
     journal = flags.journal_mode(args, OFF)
     for job in jobs:
         problem = journal.problem(job.scenario.population.size)
         if problem:
             raise UserError(problem)
+    return journal
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    base = load_scenario(args.scenario).with_overrides(ticks=args.ticks)
+    no_model(base, "sweeps")
+    params = [Param.parse(text) for text in args.param]
+    jobs = plan(base, params, args.repeats)  # every grid point validated before anything runs
+    journal = journal_for(args, jobs)
+    point = reference(args.compare_to, params, jobs)
     out = args.out or Path("sweeps") / f"{base.name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    sweep = Sweep(out.resolve(), base, params, args.repeats, jobs, journal)
+    sweep = Sweep(out.resolve(), base, params, args.repeats, jobs, journal, point)
+    return carry_out(sweep, args, args.compare_to is not None)
+
+
+def carry_out(sweep: Sweep, args: argparse.Namespace, effects: bool) -> int:
+    """Make (or --resume) the folder, run what is left with a progress bar and print the
+    closing table (and the effects against the reference, if `effects`); Ctrl-C keeps every
+    finished run. Everything is checked before the folder is made."""
     show = sweep.figures.chosen(args.show)  # checked before the folder is made
     connect(args.address)  # a cluster that cannot be reached leaves no folder behind
-    if args.resume and (out / "sweep.json").is_file():
+    out = args.out or sweep.folder
+    if args.resume and (out / sweep.SPEC).is_file():
         sweep.reopen()
     else:
         check_new_folder(out)
@@ -131,15 +167,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         outcome = Outcome(True, [])
     if outcome.interrupted:
         print(
-            f"socius: sweep stopped; {sweep.folder} keeps the {len(sweep.rows)} finished runs "
-            f"of {len(sweep.jobs)} (runs.csv, stats.csv); the same command with --resume "
-            f"runs the rest",
+            f"socius: {sweep.kind} stopped; {sweep.folder} keeps the {len(sweep.rows)} "
+            f"finished runs of {len(sweep.jobs)} (runs.csv, stats.csv); the same command with "
+            f"--resume runs the rest",
             file=sys.stderr,
         )
         return 130
     if not args.quiet:
-        print_table(base.name, params, sweep.estimates(), show or sweep.figures.headline)
-    print(f"sweep folder: {sweep.folder} ({len(sweep.rows)} runs)")
+        show = show or sweep.figures.headline
+        print_table(sweep.base.name, sweep.params, sweep.estimates(), show)
+        if effects:
+            print_effects(sweep.params, sweep.reference, sweep.effects(), show)
+    print(f"{sweep.kind} folder: {sweep.folder} ({len(sweep.rows)} runs)")
     if outcome.failures:
         print(
             f"socius: {len(outcome.failures)} of {len(sweep.jobs)} runs failed; first: "

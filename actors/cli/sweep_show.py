@@ -1,4 +1,5 @@
-"""What a sweep shows on the terminal: a bar of finished runs, then a table of grid points."""
+"""What a sweep shows on the terminal: a bar of finished runs, then a table of grid points
+(and for an experiment, or a sweep with --compare-to, a table of paired effects)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from actors.lab.stats import Estimate
+from actors.lab.stats import Estimate, Paired
 from actors.lab.sweep import Param, Point, shown
 
 
@@ -55,18 +56,7 @@ def print_table(
     show: Sequence[str],
 ) -> None:
     """A row per grid point: its parameter values and each figure's mean ± CI half-width."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(
-        title=f"{name}: mean ± 95% CI half-width over repeats",
-        header_style="bold",
-    )
-    for p in params:
-        table.add_column(p.name, overflow="fold")
-    table.add_column("n", justify="right")
-    for figure in show:
-        table.add_column(figure, justify="right", overflow="fold")
+    table = _table(f"{name}: mean ± 95% CI half-width over repeats", params, show)
     for point, figures in estimates:
         cells = [shown(v) for v in point.values]
         cells.append(str(max(figures[f].n for f in show)))
@@ -75,4 +65,55 @@ def print_table(
             half = "" if math.isnan(est.half_width) else f" ± {est.half_width:.3g}"
             cells.append(f"{est.mean:.3g}{half}")
         table.add_row(*cells)
+    _print(table)
+
+
+def print_effects(
+    params: Sequence[Param],
+    reference: Point,
+    effects: Sequence[tuple[Point, str, Paired]],
+    show: Sequence[str],
+) -> None:
+    """A row per point and figure: the mean paired difference to the reference, its 95%
+    interval and Cohen's d_z."""
+    title = f"against {reference.label(params)}, paired by seed: difference [95% CI], d_z"
+    table = _table(title, params, show)
+    by_point: dict[int, dict[str, Paired]] = {}
+    points: dict[int, Point] = {}
+    for point, figure, pair in effects:
+        by_point.setdefault(point.index, {})[figure] = pair
+        points[point.index] = point
+    for index, pairs in by_point.items():
+        cells = [shown(v) for v in points[index].values]
+        cells.append(str(max(pairs[f].diff.n for f in show)))
+        cells.extend(_effect(pairs[f]) for f in show)
+        table.add_row(*cells)
+    _print(table)
+
+
+def _effect(pair: Paired) -> str:
+    d = pair.diff
+    if math.isnan(d.mean):
+        return "–"
+    ci = "" if math.isnan(d.ci_low) else f" [{d.ci_low:+.3g}, {d.ci_high:+.3g}]"
+    dz = "" if math.isnan(pair.d_z) else f" d={pair.d_z:+.2f}"
+    return f"{d.mean:+.3g}{ci}{dz}"
+
+
+def _table(title: str, params: Sequence[Param], show: Sequence[str]) -> Any:
+    """A rich table with a column per parameter, n and a column per figure shown."""
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold")
+    for p in params:
+        table.add_column(p.name, overflow="fold")
+    table.add_column("n", justify="right")
+    for figure in show:
+        table.add_column(figure, justify="right", overflow="fold")
+    return table
+
+
+def _print(table: Any) -> None:
+    from rich.console import Console
+
     Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160).print(table)

@@ -9,10 +9,8 @@ figure against every parameter with 95% confidence intervals.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,8 @@ from actors.lab import plots
 from actors.lab.eval.report import eval_report
 from actors.lab.page import Page
 from actors.lab.report_classic import classic_report, game_headline
+from actors.lab.report_experiment import experiment_report, paired_section
+from actors.lab.report_tables import file_name, number, read_rows, with_ci
 from actors.lab.report_world import EndState, read_metrics, read_summary
 from actors.lab.sweep import shown
 from actors.lab.sweep_figures import FIGURES, HEADLINE
@@ -30,10 +30,13 @@ from world.record import load_run_scenario
 
 
 def write_report(folder: Path, kind: str, out: Path | None = None) -> Path:
-    """Write the report of a run, sweep or evaluation folder; returns the HTML file."""
+    """Write the report of a run, sweep, experiment or evaluation folder; returns the HTML
+    file."""
     out = out if out is not None else folder / "report.html"
     if kind == "sweep":
         return sweep_report(folder, out)
+    if kind == "experiment":
+        return experiment_report(folder, out)
     if kind == "eval":
         return eval_report(folder, out)
     return run_report(folder, out)
@@ -156,17 +159,6 @@ def _classic_page(
 # --- a sweep ------------------------------------------------------------------------------
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    if not path.is_file():
-        raise RunFolderError(f"{str(path)!r} is missing; the sweep folder is incomplete")
-    with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def _number(text: str) -> float:
-    return float(text) if text not in ("", None) else math.nan
-
-
 def sweep_report(folder: Path, out: Path) -> Path:
     try:
         spec = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
@@ -175,15 +167,15 @@ def sweep_report(folder: Path, out: Path) -> Path:
         headline = list(spec.get("headline") or HEADLINE)  # sweeps before classic figures
     except (ValueError, KeyError, AttributeError):
         raise RunFolderError(f"{str(folder / 'sweep.json')!r} is damaged") from None
-    runs = _read_csv(folder / "runs.csv")
-    stats = _read_csv(folder / "stats.csv")
+    runs = read_rows(folder / "runs.csv")
+    stats = read_rows(folder / "stats.csv")
     names = list(params)
     # (values of every parameter) -> figure -> (mean, half width)
     table: dict[tuple[str, ...], dict[str, tuple[float, float]]] = {}
     count: dict[tuple[str, ...], str] = {}
     for row in sorted(stats, key=lambda r: int(r["point"])):  # grid order
         key = tuple(row[n] for n in names)
-        mean, low, high = (_number(row[k]) for k in ("mean", "ci_low", "ci_high"))
+        mean, low, high = (number(row[k]) for k in ("mean", "ci_low", "ci_high"))
         table.setdefault(key, {})[row["figure"]] = (mean, (high - low) / 2)
         count[key] = row["n"]
     grid = math.prod(len(v) for v in params.values())
@@ -202,7 +194,7 @@ def sweep_report(folder: Path, out: Path) -> Path:
         cells: list[Any] = [*key, count[key]]
         for figure in headline:
             mean, half = figures.get(figure, (math.nan, math.nan))
-            cells.append(_with_ci(mean, half))
+            cells.append(with_ci(mean, mean - half, mean + half))
         rows.append(cells)
     page.table([*names, "n", *headline], rows, left=len(names))
     page.text("h2", "Each figure against each parameter")
@@ -225,21 +217,15 @@ def sweep_report(folder: Path, out: Path) -> Path:
             meaning,
             panels,
         )
+    if (folder / "effects.csv").is_file():  # sweeps before paired effects have none
+        ref = next((r for r in runs if r["point"] == str(spec.get("reference", 0))), None)
+        if ref is not None:
+
+            def point(row: dict[str, str]) -> str:
+                return " ".join(f"{n}={row[n]}" for n in names)
+
+            paired_section(page, folder, point(ref), headline, meanings, point, names, headline)
     return page.write()
-
-
-def _with_ci(mean: float, half: float) -> str:
-    if math.isnan(mean):
-        return "–"
-    if math.isnan(half):
-        return f"{mean:.3g}"
-    return f"{mean:.3g} [{mean - half:.3g}, {mean + half:.3g}]"
-
-
-def file_name(figure: str) -> str:
-    """A figure's name as part of a file name: `by_strategy.Tit For Tat.total` ->
-    `by_strategy.Tit_For_Tat.total`."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", figure)
 
 
 def _village_meanings() -> dict[str, str]:
@@ -257,7 +243,7 @@ def _effects(
         for figure in figures:
             means = []
             for v in values:
-                xs = [_number(r[figure]) for r in runs if r[p] == v and r.get(figure)]
+                xs = [number(r[figure]) for r in runs if r[p] == v and r.get(figure)]
                 means.append(f"{sum(xs) / len(xs):.3g}" if xs else "–")
             parts.append(f"{figure} {' → '.join(means)}")
         out.append(f"As {p} goes {' → '.join(values)}: " + "; ".join(parts) + ".")

@@ -1,4 +1,5 @@
-"""Summary statistics of a sweep's repeats: mean, sd and a t-based 95% confidence interval.
+"""Summary statistics of a sweep's repeats: mean, sd and a t-based 95% confidence interval;
+paired differences between two arms or grid points run on the same seeds (`Paired`).
 
 Student's t quantile is computed here (scipy is not a dependency): for whole degrees of freedom
 the two-sided probability P(|T| <= t) has a closed form (Abramowitz and Stegun 26.7.3-4), which
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 CONFIDENCE = 0.95
 
@@ -75,3 +76,52 @@ class Estimate:
     @property
     def half_width(self) -> float:
         return (self.ci_high - self.ci_low) / 2
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Paired:
+    """Treated minus control over repeats paired by their seed (common random numbers).
+
+    `diff` is the estimate of the differences: its mean, sd and the paired t interval (a
+    one-sample t interval of the differences). `d_z` is Cohen's effect size for paired data,
+    the mean difference over the sd of the differences. `p_value` is the two-sided paired t
+    test's. Where every difference is the same, the sd is 0: `d_z` and `p_value` are NaN if
+    that difference is 0, else infinite and 0."""
+
+    treated: Estimate
+    control: Estimate
+    diff: Estimate
+    d_z: float
+    p_value: float
+
+    @classmethod
+    def of(
+        cls,
+        treated: Mapping[int, float],
+        control: Mapping[int, float],
+        confidence: float = CONFIDENCE,
+    ) -> Paired:
+        """`treated` and `control`: a figure's value by repeat; only repeats both have count."""
+        both = sorted(set(treated) & set(control))
+        t = [treated[r] for r in both]
+        c = [control[r] for r in both]
+        diff = Estimate.of([a - b for a, b in zip(t, c, strict=True)], confidence)
+        if diff.n < 2 or math.isnan(diff.sd):
+            d_z = p = math.nan
+        elif diff.sd == 0:
+            d_z, p = (
+                (math.nan, math.nan)
+                if diff.mean == 0
+                else (math.copysign(math.inf, diff.mean), 0.0)
+            )
+        else:
+            d_z = diff.mean / diff.sd
+            stat = d_z * math.sqrt(diff.n)
+            p = max(0.0, 1.0 - t_within(stat, diff.n - 1))
+        return cls(
+            treated=Estimate.of(t, confidence),
+            control=Estimate.of(c, confidence),
+            diff=diff,
+            d_z=d_z,
+            p_value=p,
+        )

@@ -97,8 +97,9 @@ def repeat_seed(seed: int, repeat: int) -> int:
     return (seed + repeat) % SEED_LIMIT
 
 
-def _check_path(base: Scenario, name: str) -> None:
-    """Every part of `name` but the last must name a section of the scenario."""
+def check_path(base: Scenario, name: str, what: str = "--param") -> None:
+    """Every part of `name` but the last must name a section of the scenario; a problem is a
+    UserError starting `{what} {name}: `."""
     node: Any = base.model_dump()
     *path, last = name.split(".")
     walked: list[str] = []
@@ -107,15 +108,15 @@ def _check_path(base: Scenario, name: str) -> None:
             here = ".".join(walked) or "the scenario"
             allowed = ", ".join(k for k, v in node.items() if isinstance(v, dict))
             raise UserError(
-                f"--param {name}: {here} has no section {part!r}; sections there: {allowed}"
+                f"{what} {name}: {here} has no section {part!r}; sections there: {allowed}"
             )
         node = node[part]
         walked.append(part)
     if not isinstance(node, dict):
-        raise UserError(f"--param {name}: {'.'.join(walked)} is a value, not a section")
+        raise UserError(f"{what} {name}: {'.'.join(walked)} is a value, not a section")
     if isinstance(node.get(last), dict):
         fields = ", ".join(f"{name}.{k}" for k in node[last])
-        raise UserError(f"--param {name}: {name} is a section; sweep one of its fields: {fields}")
+        raise UserError(f"{what} {name}: {name} is a section; change one of its fields: {fields}")
 
 
 def plan(base: Scenario, params: Sequence[Param], repeats: int) -> list[Job]:
@@ -125,17 +126,28 @@ def plan(base: Scenario, params: Sequence[Param], repeats: int) -> list[Job]:
     for name in names:
         if names.count(name) > 1:
             raise UserError(f"--param {name} is given twice; give all its values in one --param")
-        _check_path(base, name)
+        check_path(base, name)
     for p in params:  # each value alone, so the message names the one at fault
         for value in p.values:
             _variant(base, {p.name: value})
+    variants = [
+        (Point(index, tuple(values)), _variant(base, dict(zip(names, values, strict=True))))
+        for index, values in enumerate(itertools.product(*(p.values for p in params)))
+    ]
+    return repeated(variants, repeats)
+
+
+def repeated(
+    variants: Sequence[tuple[Point, Scenario]], repeats: int, stems: Sequence[str] = ()
+) -> list[Job]:
+    """Every run of these variants: each `repeats` times, repeat r on the seed of the rule
+    (the same at every point), into `runs/STEM-rKK` (STEM: `stems[i]`, or pNNN)."""
     jobs = []
-    for index, values in enumerate(itertools.product(*(p.values for p in params))):
-        point = Point(index, tuple(values))
-        sc = _variant(base, dict(zip(names, values, strict=True)))
+    for i, (point, sc) in enumerate(variants):
+        stem = stems[i] if stems else f"p{point.index:03d}"
         for r in range(repeats):
-            folder = f"runs/p{index:03d}-r{r:02d}"
-            jobs.append(Job(point, r, sc.with_overrides(seed=repeat_seed(sc.seed, r)), folder))
+            seeded = sc.with_overrides(seed=repeat_seed(sc.seed, r))
+            jobs.append(Job(point, r, seeded, f"runs/{stem}-r{r:02d}"))
     return jobs
 
 
@@ -155,3 +167,36 @@ def points(jobs: Sequence[Job]) -> Iterator[Point]:
         if job.point.index not in seen:
             seen.add(job.point.index)
             yield job.point
+
+
+def reference(text: str | None, params: Sequence[Param], jobs: Sequence[Job]) -> Point:
+    """The grid point `--compare-to` names: its number (0 is the first), or its values as
+    `name=value,...` (enough of them to pick one point); the first point without one."""
+    grid = list(points(jobs))
+    if text is None:
+        return grid[0]
+    if text.strip().isdigit():
+        index = int(text)
+        if index >= len(grid):
+            raise UserError(
+                f"--compare-to {text}: the grid points are 0..{len(grid) - 1} (runs.csv's point)"
+            )
+        return grid[index]
+    names = [p.name for p in params]
+    wanted: dict[str, str] = {}
+    for part in text.split(","):
+        name, eq, value = part.partition("=")
+        if not eq or name.strip() not in names:
+            raise UserError(
+                f"--compare-to {text}: give a grid point's number or its values as "
+                f"NAME=VALUE,... with NAME one of {', '.join(names)}"
+            )
+        wanted[name.strip()] = value.strip()
+    found = [
+        pt for pt in grid if all(shown(pt.values[names.index(n)]) == v for n, v in wanted.items())
+    ]
+    if len(found) != 1:
+        labels = "; ".join(pt.label(params) for pt in grid)
+        which = "no grid point has" if not found else f"{len(found)} grid points have"
+        raise UserError(f"--compare-to {text}: {which} these values; the points: {labels}")
+    return found[0]

@@ -7,6 +7,8 @@ one), runs.csv and stats.csv replaced whole at the end, and `reopen` to run only
                     run folder, state digest and figures (actors.lab.sweep_figures: a village's
                     figures, or a classic game's results)
     stats.csv       one row per grid point and figure: n, mean, sd, 95% CI (t distribution)
+    effects.csv     every grid point against the reference point (the first, or --compare-to),
+    curves.csv      paired by repeat: the differences and their intervals (actors/lab/paired.py)
     runs/pNNN-rKK/  the run folder of grid point NNN, repeat KK (read it with `socius report`);
                     without a journal unless the sweep ran with --journal
 
@@ -17,9 +19,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import json
-import math
 import shutil
 import signal
 import threading
@@ -32,7 +32,9 @@ import ray
 import yaml
 
 from actors.cluster.connect import connect
-from actors.lab.stats import CONFIDENCE, Estimate
+from actors.lab import paired
+from actors.lab.paired import csv_bytes, estimate_cells
+from actors.lab.stats import CONFIDENCE, Estimate, Paired
 from actors.lab.sweep import Job, Param, Point, points, shown
 from actors.lab.sweep_figures import Figures, figures_for
 from actors.lab.sweep_task import sweep_task, unpack_folder
@@ -53,6 +55,8 @@ class Outcome:
 class Sweep:
     """A sweep folder being filled: rows appended as runs finish, stats at the end."""
 
+    SPEC = "sweep.json"  # the file that says what ran (an experiment has its own)
+
     def __init__(
         self,
         folder: Path,
@@ -61,9 +65,11 @@ class Sweep:
         repeats: int,
         jobs: Sequence[Job],
         journal: JournalMode = OFF,
+        reference: Point | None = None,
     ) -> None:
         """`journal`: what each run's journal keeps (default none: the sweep's figures and
-        reports read summaries, metrics.csv and checkpoints)."""
+        reports read summaries, metrics.csv and checkpoints); `reference`: the grid point the
+        others are compared with, pair by pair (default the first)."""
         self.folder = folder
         self.journal = journal
         self.base = base
@@ -71,6 +77,8 @@ class Sweep:
         self.repeats = repeats
         self.jobs = list(jobs)
         self.rows: list[dict[str, Any]] = []
+        self.grid = list(points(jobs))
+        self.reference = reference if reference is not None else self.grid[0]
         self.todo = list(jobs)  # the runs still to do
         self.failures: list[str] = []
         self.figures: Figures = figures_for(job.scenario for job in jobs if job.repeat == 0)
@@ -84,10 +92,9 @@ class Sweep:
             *self.figures.names,
         ]
 
-    def start(self, source: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "scenario.yaml").write_text(self.base.to_yaml(), encoding="utf-8")
-        spec = {
+    def spec(self, source: str) -> dict[str, Any]:
+        """What the spec file (sweep.json) says."""
+        return {
             "scenario": self.base.name,
             "source": str(source),
             "params": {p.name: list(p.values) for p in self.params},
@@ -99,8 +106,20 @@ class Sweep:
             "confidence": CONFIDENCE,
             "figures": self.figures.meanings,
             "headline": list(self.figures.headline),
+            "reference": self.reference.index,
         }
-        atomic_write(self.folder / "sweep.json", json.dumps(spec, indent=2).encode())
+
+    def same(self, spec: dict[str, Any]) -> bool:
+        """The spec file already in the folder is of this same sweep (what --resume needs)."""
+        return (
+            spec.get("params") == {p.name: list(p.values) for p in self.params}
+            and spec.get("repeats") == self.repeats
+        )
+
+    def start(self, source: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "scenario.yaml").write_text(self.base.to_yaml(), encoding="utf-8")
+        self._write_spec(source)
         with open(self.folder / "runs.csv", "w", newline="", encoding="utf-8") as f:
             csv.writer(f).writerow(self.columns)
 
@@ -108,24 +127,19 @@ class Sweep:
         """Continue the sweep already in the folder: keep its finished rows (their run
         folders), clear the folders of unfinished runs, and leave the rest to do."""
         try:
-            spec = json.loads((self.folder / "sweep.json").read_text(encoding="utf-8"))
+            spec = json.loads((self.folder / self.SPEC).read_text(encoding="utf-8"))
             ran = parse_scenario(
                 yaml.safe_load((self.folder / "scenario.yaml").read_text(encoding="utf-8"))
             )
         except (OSError, ValueError, yaml.YAMLError, UserError):
             raise UserError(
-                f"--resume: {self.folder} holds a damaged sweep (sweep.json, scenario.yaml); "
-                f"choose another --out"
+                f"--resume: {self.folder} holds a damaged {self.kind} ({self.SPEC}, "
+                f"scenario.yaml); choose another --out"
             ) from None
-        same = (
-            ran == self.base
-            and spec.get("params") == {p.name: list(p.values) for p in self.params}
-            and spec.get("repeats") == self.repeats
-        )
-        if not same:
+        if not (ran == self.base and self.same(spec)):
             raise UserError(
-                f"--resume: {self.folder} holds another sweep (its scenario, --ticks, --param "
-                f"or --repeats differ); give the same ones, or choose another --out"
+                f"--resume: {self.folder} holds another {self.kind} (its scenario, "
+                f"{self.differ}); give the same ones, or choose another --out"
             )
         with open(self.folder / "runs.csv", newline="", encoding="utf-8") as f:
             finished = [r for r in csv.DictReader(f) if self._whole(r)]
@@ -134,7 +148,20 @@ class Sweep:
         self.todo = [job for job in self.jobs if job.folder not in done]
         for job in self.todo:
             shutil.rmtree(self.folder / job.folder, ignore_errors=True)
-        atomic_write(self.folder / "runs.csv", _csv(self.columns, self.rows))
+        atomic_write(self.folder / "runs.csv", csv_bytes(self.columns, self.rows))
+        self._write_spec(str(spec.get("source", "")))  # the reference may be another
+
+    @property
+    def kind(self) -> str:
+        return self.SPEC.removesuffix(".json")
+
+    @property
+    def differ(self) -> str:
+        """What may differ between two sweeps, in the words of the command line."""
+        return "--ticks, --param or --repeats differ"
+
+    def _write_spec(self, source: str) -> None:
+        atomic_write(self.folder / self.SPEC, json.dumps(self.spec(source), indent=2).encode())
 
     def _whole(self, row: dict[str, Any]) -> bool:
         """A row written whole: every column there, every one but a figure filled (a figure
@@ -202,9 +229,10 @@ class Sweep:
         return out
 
     def write_stats(self) -> None:
-        """runs.csv in grid order, and stats.csv, both replaced whole."""
+        """runs.csv in grid order, stats.csv, effects.csv and curves.csv, each replaced
+        whole."""
         self.rows.sort(key=lambda r: (r["point"], r["repeat"]))
-        atomic_write(self.folder / "runs.csv", _csv(self.columns, self.rows))
+        atomic_write(self.folder / "runs.csv", csv_bytes(self.columns, self.rows))
         names = [p.name for p in self.params]
         columns = ["point", *names, "figure", "n", "mean", "sd", "ci_low", "ci_high"]
         rows = [
@@ -217,33 +245,20 @@ class Sweep:
             for point, figures in self.estimates()
             for figure, est in figures.items()
         ]
-        atomic_write(self.folder / "stats.csv", _csv(columns, rows))
+        atomic_write(self.folder / "stats.csv", csv_bytes(columns, rows))
+        found = self.effects()
+        atomic_write(self.folder / "effects.csv", paired.effects_csv(self.params, found))
+        curves = paired.curves(self.folder, self.rows, self.figures, self.grid, self.reference)
+        atomic_write(self.folder / "curves.csv", paired.curves_csv(self.params, curves))
+
+    def effects(self) -> list[tuple[Point, str, Paired]]:
+        """Every grid point against the reference, paired by repeat, for every figure."""
+        return paired.effects(self.rows, self.figures.names, self.grid, self.reference)
 
 
 def _values(rows: Sequence[dict[str, Any]], figure: str) -> list[float]:
     """A figure's values in these rows (a cell is empty where a run has no such number)."""
     return [float(r[figure]) for r in rows if r.get(figure) not in (None, "")]
-
-
-def estimate_cells(est: Estimate) -> dict[str, Any]:
-    def fmt(x: float) -> str:
-        return "" if math.isnan(x) else repr(round(x, 9))
-
-    return {
-        "n": est.n,
-        "mean": fmt(est.mean),
-        "sd": fmt(est.sd),
-        "ci_low": fmt(est.ci_low),
-        "ci_high": fmt(est.ci_high),
-    }
-
-
-def _csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue().encode()
 
 
 @contextmanager
