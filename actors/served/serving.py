@@ -243,6 +243,7 @@ class ServedWorld:
             ViewPlace(port, self.how.view_host, self.how.tls),
             Powers(service=self.service, interval=self._interval),
             world={"runtime": "local", "live": True, "served": True},
+            folder=self.out,
         )
         self.driver.watchers.append(view.watch.ticked)
         return view

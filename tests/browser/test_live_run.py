@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.browser.pages import Seen, address_in, chromium
-from tests.commands import popen_socius
+from tests.commands import popen_socius, socius
 from world.characters import Characters
 from world.record import read_shard_snapshot
 from world.vocab import EMOTION_NAMES
@@ -150,3 +150,29 @@ def test_a_bad_or_missing_token_is_refused(watched: Watched) -> None:
         assert "no token" in (none.page.text_content("#error") or "")
         assert none.frames == []
     assert watched.stop() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--runtime", "ray"], "use --runtime local"),
+        (["--view-host", "0.0.0.0"], "this machine only"),
+    ],
+)
+def test_a_view_the_run_cannot_serve_is_one_line(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    """--view-port on Ray, or beyond loopback without TLS: one line, exit 2, before anything
+    starts."""
+    sc = tmp_path / "v.yaml"
+    sc.write_text(yaml.safe_dump({"name": "v", "seed": 1, "ticks": 2, "population": {"size": 8}}))
+    done = socius("run", sc, "--out", tmp_path / "run", "--view-port", 0, *args)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_view_of_no_run_is_one_line(tmp_path: Path) -> None:
+    """socius view of a folder that holds no run: one line, exit 2."""
+    done = socius("view", tmp_path / "nothing")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr

@@ -58,6 +58,12 @@ export function renderPanel(box, p, onClose, onPick) {
       el("h4", {}, "owed to it"), el("ul", { class: "owed" }, (p.owed || []).map(promise))),
     el("h3", {}, "timeline"),
     el("ol", { class: "timeline" }, (p.timeline || []).map((e) => el("li", { "data-kind": e.kind }, `tick ${e.tick}: ${e.text}`))),
+    p.thoughts && p.thoughts.length ? el("h3", {}, "its model's last prompts and answers") : null,
+    p.thoughts && p.thoughts.length ? el("ol", { class: "thoughts" }, p.thoughts.map((t) =>
+      el("li", {}, el("details", {},
+        el("summary", {}, `tick ${t.tick}: ${t.situation} with #${t.counterpart}${t.valid ? "" : " (invalid answer)"}`),
+        el("pre", { class: "prompt" }, t.prompt),
+        el("pre", { class: "answer" }, t.answer ?? "(no answer)"))))) : null,
   ];
   box.replaceChildren(...parts.filter((x) => x));
   box.hidden = false;

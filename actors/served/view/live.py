@@ -61,14 +61,15 @@ def open_view(
     place: ViewPlace,
     powers: Powers | None = None,
     world: dict[str, Any] | None = None,
+    folder: Path | None = None,
 ) -> LiveView:
-    """Start serving the view of `shards` (whose tick 0 it reads now)."""
+    """Start serving the view of `shards` (whose tick 0 it reads now); `folder`: the run's."""
     if sc.classic is not None:
         raise UserError(
             f"scenario {sc.name} plays a classic game; the browser's view shows villages "
             f"(its characters, their goods and trust): drop --view-port"
         )
-    watch = Watch(sc, shards, figures, door, world=world)
+    watch = Watch(sc, shards, figures, door, world=world, folder=folder)
     watch.look(shards()[0].tick, None)
     server = ViewServer(watch, keys, powers, place.host, place.port, place.tls)
     return LiveView(watch, server, token)
@@ -94,6 +95,7 @@ def open_run_view(runtime: Runtime, out: Path, place: ViewPlace) -> LiveView:
         operator,
         place,
         world={"runtime": "local", "live": True},
+        folder=out,
     )
 
 

@@ -10,19 +10,26 @@ character showed, never what it felt.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from google.protobuf.json_format import MessageToDict
 
+from inference.traces import trace_path
 from protos import world_service_pb2 as wpb
 from world.population import self_model
 from world.shard import Shard
 from world.vocab import EMOTION_NAMES, Kind
 
 #: Keys of a panel that only the operator, a recorded run or the character itself may see.
-PRIVATE = ("hidden",)
+PRIVATE = ("hidden", "thoughts")
+#: The end of a shard's traces read for a character's recent thoughts (bytes).
+TRACE_TAIL = 4 << 20
+#: Characters of a prompt shown (its end: the situation and the question).
+PROMPT_CHARS = 1500
 
 
 def state_dict(state: wpb.CharacterState) -> dict[str, Any]:
@@ -71,10 +78,52 @@ def memories(shard: Shard, character: int, names: Sequence[str]) -> list[dict[st
     return out
 
 
+def thoughts(folder: Path, shard: int, character: int, limit: int = 3) -> list[dict[str, Any]]:
+    """The character's last `limit` requests to a language model, with the answers, from the
+    end of its shard's traces (traces/shard-NNNN.jsonl); none if it never asked one."""
+    path = trace_path(folder, shard)
+    if not path.is_file():
+        return []
+    with open(path, "rb") as f:
+        start = max(0, f.seek(0, 2) - TRACE_TAIL)
+        f.seek(start)
+        lines = f.read().decode("utf-8", errors="replace").splitlines()
+    if start:
+        lines = lines[1:]  # the first is cut
+    out: list[dict[str, Any]] = []
+    for line in reversed(lines):
+        if len(out) >= limit or f'"actor":{character},' not in line:
+            continue
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if r.get("type") != "request" or r.get("actor") != character:
+            continue
+        prompt = str((r.get("messages") or [{}])[-1].get("content", ""))
+        out.append(
+            {
+                "tick": r.get("tick"),
+                "situation": r.get("situation"),
+                "counterpart": r.get("counterpart"),
+                "prompt": prompt[-PROMPT_CHARS:],
+                "answer": r.get("answer"),
+                "valid": r.get("valid"),
+            }
+        )
+    return out
+
+
 def panel(
-    shard: Shard, state: wpb.CharacterState, names: Sequence[str], hidden: bool
+    shard: Shard,
+    state: wpb.CharacterState,
+    names: Sequence[str],
+    hidden: bool,
+    folder: Path | None = None,
 ) -> dict[str, Any]:
-    """The panel of the character `state` describes (its shard's `self_view`)."""
+    """The panel of the character `state` describes (its shard's `self_view`); with `hidden`,
+    what it truly feels and, if it thinks with a model, its last prompts and answers (from the
+    traces in the run `folder`)."""
     character = int(state.character)
     me = dataclasses.asdict(self_model(shard.scenario, character))
     d = state_dict(state)
@@ -97,4 +146,6 @@ def panel(
     }
     if hidden:
         out["hidden"] = feeling
+        if folder is not None:
+            out["thoughts"] = thoughts(folder, shard.index, character)
     return out

@@ -59,6 +59,7 @@ class Recorded:
             lambda stats: {},
             Locked(self.lock),
             world={"recorded": True, "last": self.last, "journal": self.keep},
+            folder=self.folder,
         )
         self.scrub(self.last)
 

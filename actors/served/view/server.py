@@ -344,7 +344,8 @@ class Page:
             shard = found[who % len(found)]
             if state is None:
                 state = self_view(shard, who)
-            return panel(shard, state, names, hidden=g.hidden or who == g.character)
+            mine = who == g.character
+            return panel(shard, state, names, g.hidden or mine, self.watch.folder)
 
         if g.role == "player":  # its own character, as the service's Inspect gives it
             state = await self._service("Inspect", wpb.InspectRequest(session=self.session))

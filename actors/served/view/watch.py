@@ -16,6 +16,7 @@ import concurrent.futures
 import json
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from actors.served.view.events import events_of
@@ -104,11 +105,14 @@ class Watch:
         door: Door,
         hub: Hub | None = None,
         world: dict[str, Any] | None = None,
+        folder: Path | None = None,
     ) -> None:
+        """`folder`: the run folder (a model's traces, for the panels)."""
         self.scenario = sc
         self.shards = shards
         self.figures = figures
         self.door = door
+        self.folder = folder
         self.hub = hub or Hub()
         self.roster = Roster.of(sc)
         self.public = dumps(self.roster.public())  # the same for every page, made once
