@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import yaml
 
+from actors.served.view.scene import GRAPH_LIMIT
 from tests.browser.pages import Seen, address_in, chromium
 from tests.commands import popen_socius, socius
 from world.characters import Characters
@@ -29,11 +30,11 @@ SIZE, TICKS = 40, 6
 class Watched:
     """`socius run --view-port 0` of a small village, waiting with its page open."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, size: int = SIZE, ticks: int = TICKS) -> None:
         sc = tmp / "village.yaml"
         sc.write_text(
             yaml.safe_dump(
-                {"name": "watched", "seed": 3, "ticks": TICKS, "population": {"size": SIZE}}
+                {"name": "watched", "seed": 3, "ticks": ticks, "population": {"size": size}}
             )
         )
         self.out = tmp / "run"
@@ -176,3 +177,31 @@ def test_view_of_no_run_is_one_line(tmp_path: Path) -> None:
     """socius view of a folder that holds no run: one line, exit 2."""
     done = socius("view", tmp_path / "nothing")
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_a_large_world_draws_a_sample_and_finds_anyone(tmp_path: Path) -> None:
+    """1,500 characters: the graph draws an even sample (every third, at most GRAPH_LIMIT),
+    the role aggregates count everyone, and search finds a character outside the sample and
+    opens its panel."""
+    w = Watched(tmp_path, size=1500, ticks=2)
+    try:
+        with chromium() as browser:
+            big = Seen(browser, w.url)
+            big.wait_tick(2)
+            sample = big.page.evaluate("window.socius.state.roster.sample")
+            assert len(sample) <= GRAPH_LIMIT and sample == list(range(0, 1500, 3))
+            assert big.page.get_attribute("#graph", "data-drawn") == str(len(sample))
+            assert f"{len(sample)} of 1500" in (big.page.text_content("#graph-note") or "")
+            counts = big.page.eval_on_selector_all(
+                "#aggregates tr[data-role] td:nth-child(2)", "cs => cs.map(c => +c.textContent)"
+            )
+            assert sum(counts) == 1500
+            drawn = set(big.page.evaluate("window.socius.graph.drawn"))
+            name = big.page.evaluate("window.socius.state.roster.names[1]")
+            assert 1 not in drawn
+            big.page.fill("#search", name)
+            big.page.click("#found li[data-character='1']")
+            big.page.wait_for_selector("#panel[data-character='1'] [data-field=name]")
+            assert big.errors == [], big.errors
+    finally:
+        assert w.stop() == 0

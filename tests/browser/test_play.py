@@ -139,14 +139,22 @@ def check_private(messages: list[dict[str, Any]], me: int) -> None:
 
 
 def test_the_operator_steers_the_clock_from_its_page(served: tuple[Served, str]) -> None:
-    """Operator page: step runs one tick of a paused world, the interval is set, resume runs
-    the rest; a viewer's page has no controls and its control requests are refused."""
+    """Operator page: step runs one tick of a paused world, an event is set off (and a bad one
+    refused in a message), the interval is set, resume runs the rest, and the run records the
+    intervention; a viewer's page has no controls and its control requests are refused."""
     s, url = served
     with chromium() as browser:
         op = Seen(browser, url)
         op.page.wait_for_selector("#controls:not([hidden])")
         op.page.click("#step")
         op.wait_tick(1)
+        op.page.fill("#event", '{"kind": "famine", "ticks": [2, 3], "target": {"groups": [0]}}')
+        op.page.click("#intervene")
+        op.page.wait_for_selector("#control-status:has-text('event 0 set off for ticks 2..3')")
+        op.page.fill("#event", '{"kind": "famine", "tick": 99}')
+        op.page.click("#intervene")
+        op.page.wait_for_selector("#error:not([hidden])")
+        assert "99" in (op.page.text_content("#error") or "")
         op.page.fill("#interval", "0")
         op.page.click("#set-interval")
         op.page.wait_for_selector("#control-status:has-text('paused')")
@@ -162,3 +170,4 @@ def test_the_operator_steers_the_clock_from_its_page(served: tuple[Served, str])
         assert op.errors == [] and player.errors == []
     code, _, err = s.wait()
     assert code == 0, err
+    assert "famine" in (s.out / "players.jsonl").read_text()

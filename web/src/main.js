@@ -119,6 +119,7 @@ const handlers = {
   perception: (m) => play.perceive(m),
   acted: (m) => { showError(""); play.note(m.note, "acted"); },
   status: (m) => { $("#control-status").textContent = `${m.paused ? "paused" : "running"} at tick ${m.tick} of ${m.ticks}`; },
+  intervened: (m) => { showError(""); $("#control-status").textContent = `event ${m.index} set off for ticks ${m.first}..${m.last}: ${m.event}`; },
   ended: (m) => { $("#conn").textContent = `connected; ${m.reason}`; },
 };
 
@@ -163,6 +164,11 @@ $("#search").addEventListener("input", () => {
 $("#pause").addEventListener("click", () => send({ op: "control", what: "pause" }));
 $("#resume").addEventListener("click", () => send({ op: "control", what: "resume" }));
 $("#step").addEventListener("click", () => send({ op: "control", what: "step", ticks: 1 }));
+$("#intervene").addEventListener("click", () => {
+  let event;
+  try { event = JSON.parse($("#event").value); } catch (e) { return showError(`the event is not JSON: ${e.message}`); }
+  send({ op: "control", what: "intervene", event });
+});
 $("#set-interval").addEventListener("click", () => send({ op: "control", what: "interval", seconds: Number($("#interval").value) }));
 
 // a recorded run's time slider

@@ -7,8 +7,8 @@ panel, and, with the right token:
 
 - a player plays its character through the served world's `WorldService` (`join`, `act`,
   `inspect` and the Perceive stream): the same checks, rate limits and refusals as gRPC;
-- the operator pauses, resumes and steps a served world (the service's Pause, Resume, Step)
-  and sets its tick interval;
+- the operator pauses, resumes and steps a served world (the service's Pause, Resume, Step),
+  sets its tick interval, and sets events off (the service's Intervene: recorded for replay);
 - a recorded run's page scrubs to a tick (`scrub`).
 """
 
@@ -439,13 +439,20 @@ class Page:
                 raise ValueError(f"the tick interval is 0..3600 seconds, not {seconds:g}")
             self.powers.interval(seconds)
             return await self._status({})
+        if what == "intervene":  # an event set off live, as the gRPC Intervene does it
+            event = ask.get("event")
+            text = event if isinstance(event, str) else json.dumps(event)
+            reply = await self._service("Intervene", wpb.InterveneRequest(event=text))
+            return {"type": "intervened", **_dict(reply)}
         calls = {
             "pause": ("Pause", wpb.ControlRequest()),
             "resume": ("Resume", wpb.ControlRequest()),
             "step": ("Step", wpb.StepRequest(ticks=int(ask.get("ticks", 1)))),
         }
         if what not in calls:
-            raise ValueError(f"unknown control {what[:20]!r}; pause, resume, step or interval")
+            raise ValueError(
+                f"unknown control {what[:20]!r}; pause, resume, step, interval or intervene"
+            )
         name, request = calls[what]
         status = await self._service(name, request)
         return {"type": "status", **_dict(status), "pages": self.server.hub.figures()}
