@@ -251,6 +251,8 @@ def test_ensure_matches_numpy(fill: float, k: int) -> None:
         np.testing.assert_array_equal(got, want)
         assert_same_chars(a, b)
         base = a
+    none = np.zeros(0, np.int64)
+    assert slots.make_room(*memory._salience_columns(base), 60, none, none, none).shape == (0,)
 
 
 def test_gather_matches_numpy() -> None:
