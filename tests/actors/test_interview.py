@@ -4,9 +4,12 @@ a real vLLM server; neither changes the run folder or its digest; bad input is o
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ import numpy as np
 import pytest
 import yaml
 
+from actors.cli.main import main
 from actors.lab.interview import Moment
 from tests.commands import ROOT, socius
 from world.characters import Characters
@@ -81,10 +85,18 @@ def trust_table(run: Path, tick: int) -> dict[int, dict[int, dict[str, float]]]:
     return out
 
 
+def cli(*args: object) -> tuple[int, str, str]:
+    """`socius ARGS` in this process (cheaper than a new one): exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return code, out.getvalue(), err.getvalue()
+
+
 def interview(run: Path, *args: object) -> dict[str, Any]:
-    proc = socius("interview", run, *args, "--json", timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    code, out, err = cli("interview", run, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
 
 
 def name(run: Path, cid: int) -> str:
@@ -186,16 +198,15 @@ def test_interviews_change_neither_the_folder_nor_the_digest(run: Path) -> None:
 )
 def test_bad_interviews_are_one_line(run: Path, args: tuple[object, ...], says: str) -> None:
     before = files_of(run)
-    proc = socius("interview", run, *args)
-    assert proc.returncode == 2, proc.stderr
-    assert proc.stdout == "" and "Traceback" not in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1 and says in proc.stderr
+    code, out, err = cli("interview", run, *args)
+    assert code == 2, err
+    assert out == "" and len(err.strip().splitlines()) == 1 and says in err
     assert files_of(run) == before
 
 
 def test_a_missing_run_folder_is_one_line(tmp_path: Path) -> None:
     proc = socius("interview", tmp_path / "nowhere", "--character", 1, "hello?")
-    assert proc.returncode == 2
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "not found" in proc.stderr
     assert not (tmp_path / "nowhere").exists()
 
@@ -239,6 +250,41 @@ def test_an_llm_character_answers_in_words_through_the_model(
     summary = json.loads((llm_run / "summary.json").read_text())
     assert Moment.open(llm_run).digest() == summary["state_digest"]
     # without a model it says how to give one, in one line
-    proc = socius("interview", llm_run, "--character", cid, "How do you feel?")
-    assert proc.returncode == 2 and "--llm-endpoint" in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1
+    code, _, err = cli("interview", llm_run, "--character", cid, "How do you feel?")
+    assert code == 2 and "--llm-endpoint" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.llm
+def test_llm_characters_answer_a_survey_through_the_model(
+    llm_run: Path, vllm_server: Any, tmp_path: Path
+) -> None:
+    """Likert points (1-5) and words from the model for llm characters, beside the truth; the
+    others from state; the run folder untouched."""
+    questions = tmp_path / "q.yaml"
+    items = [
+        {"id": "village", "type": "general_trust", "text": "I trust most people in my village"},
+        {"id": "angry", "type": "feeling", "feeling": "anger", "text": "I feel angry"},
+        {"id": "life", "type": "free", "text": "How is life here?"},
+    ]
+    questions.write_text(yaml.safe_dump({"items": items}))
+    before = files_of(llm_run)
+    out = tmp_path / "s.csv"
+    code, _, err = cli(
+        "survey", llm_run, "--questions", questions, "--sample", 6, "--out", out, "--quiet",
+        "--llm-endpoint", vllm_server.url,
+    )  # fmt: skip
+    assert code == 0, err
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6 * len(items)
+    asked = [r for r in rows if r["mind"] == "llm"]
+    assert asked and all(r["answered_by"] == "model" for r in asked)
+    assert all(r["answered_by"] == "state" for r in rows if r["mind"] != "llm")
+    answered = [r for r in asked if r["answer"] != ""]
+    assert answered, [r["note"] for r in asked]
+    for r in answered:
+        if r["type"] == "free":
+            assert any(ch.isalpha() for ch in r["answer"])
+        else:
+            assert 1 <= int(r["answer"]) <= 5
+    assert files_of(llm_run) == before

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.actors.test_interview import EVERY, TICKS, files_of, make_run
+from tests.actors.test_interview import EVERY, TICKS, cli, files_of, make_run
 from tests.actors.test_report import images_of
 from tests.commands import ROOT, socius
 from world.characters import Characters
@@ -29,8 +29,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def surveyed(run: Path, out: Path, *args: object) -> list[dict[str, str]]:
-    proc = socius("survey", run, "--questions", QUESTIONS, "--out", out, "--quiet", *args)
-    assert proc.returncode == 0, proc.stderr
+    code, _, err = cli("survey", run, "--questions", QUESTIONS, "--out", out, "--quiet", *args)
+    assert code == 0, err
     with open(out, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
@@ -125,15 +125,15 @@ def test_guarded_characters_under_report_anger(run: Path, tmp_path: Path) -> Non
 def test_the_report_draws_a_survey(run: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.csv"
     surveyed(run, out, "--sample", 20)
-    proc = socius("report", out)
-    assert proc.returncode == 0, proc.stderr
+    code, _, err = cli("report", out)
+    assert code == 0, err
     page = tmp_path / "s.html"
     assert page.is_file()
     likert = [i for i in yaml.safe_load(QUESTIONS.read_text())["items"] if i["type"] != "free"]
     assert len(images_of(page)) == len(likert)
     # and a folder holding it
-    proc = socius("report", tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    code, _, err = cli("report", tmp_path)
+    assert code == 0, err
     assert (tmp_path / "report.html").is_file()
 
 
@@ -156,10 +156,9 @@ def test_a_bad_questionnaire_is_one_line(
     questions = tmp_path / "q.yaml"
     questions.write_text(yaml.safe_dump({"items": items}))
     out = tmp_path / "out" / "s.csv"
-    proc = socius("survey", run, "--questions", questions, "--out", out, "--quiet")
-    assert proc.returncode == 2, proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1 and says in proc.stderr, proc.stderr
-    assert "Traceback" not in proc.stderr
+    code, _, err = cli("survey", run, "--questions", questions, "--out", out, "--quiet")
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and says in err, err
     assert not out.exists() and not list(tmp_path.glob("out/*"))
 
 
@@ -170,7 +169,11 @@ def test_bad_runs_and_ticks_are_one_line(run: Path, tmp_path: Path) -> None:
         ((run, "--questions", tmp_path / "none.yaml"), "not found"),
     ):
         flags = [] if "--questions" in args else ["--questions", QUESTIONS]
-        proc = socius("survey", *args, *flags, "--out", tmp_path / "x.csv", "--quiet")
-        assert proc.returncode == 2, proc.stderr
-        assert len(proc.stderr.strip().splitlines()) == 1 and says in proc.stderr
+        code, _, err = cli("survey", *args, *flags, "--out", tmp_path / "x.csv", "--quiet")
+        assert code == 2, err
+        assert len(err.strip().splitlines()) == 1 and says in err
         assert not (tmp_path / "x.csv").exists()
+    # as a user runs it: one line, no traceback
+    proc = socius("survey", run, "--questions", QUESTIONS, "--tick", 5, "--quiet")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
