@@ -115,7 +115,8 @@ def paired_section(
     page.text("h2", f"Effects against {reference}, paired by seed")
     page.text(
         "p",
-        f"Per figure: the mean of each point and of {reference} over the repeats, the mean "
+        f"Per figure: the mean of each arm (or grid point) and of {reference} over the "
+        f"repeats, the mean "
         f"paired difference with its 95% interval (Student's t on the differences), Cohen's "
         f"d_z (mean difference / sd of the differences) and the paired t test's p. Headline "
         f"figures first." + ("" if keep is None else " (effects.csv has every figure.)"),

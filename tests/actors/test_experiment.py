@@ -210,6 +210,18 @@ def test_curves_are_bands_of_the_runs_metrics(experiment) -> None:
 
 
 @pytest.mark.ray
+def test_the_arms_are_one_world_until_the_treatment_starts(experiment) -> None:
+    """Common random numbers: before the famine's first tick (5) the famine arm and the
+    control are the same world, pair by pair, so every difference and band there is 0; from
+    it on, some figure differs."""
+    _, out, _ = experiment
+    curves = [c for c in read_csv(out / "curves.csv") if c["arm"] == "famine"]
+    before = [c for c in curves if int(c["tick"]) < FAMINE["ticks"][0]]
+    assert before and all(float(c[k]) == 0 for c in before for k in ("diff", "ci_low", "ci_high"))
+    assert any(float(c["diff"]) != 0 for c in curves if int(c["tick"]) >= FAMINE["ticks"][0])
+
+
+@pytest.mark.ray
 def test_the_experiment_ends_with_tables_and_a_report(experiment) -> None:
     """The terminal shows the arms and their paired effects; `socius report` writes a page
     with the effects table and a difference plot per curve."""
