@@ -158,7 +158,7 @@ class Shard(BaseShard):
         if self.events:
             self._grow(tick, notes)
             self.now = event_rules.scenario_at(self.scenario, self.events, tick)
-            self.population = self.now.population.size
+            self.living = self.now.population.size
         chars, sc = self.chars, self.now
         event_rules.apply(sc, chars, self.events, tick, stats, notes)
         out = Outgoing()
@@ -381,7 +381,7 @@ class Shard(BaseShard):
         )
         self.ids = self.chars.cid[: len(self.chars)].astype(np.int64)
         self.now = event_rules.scenario_at(self.scenario, self.events, self.tick)
-        self.population = self.now.population.size
+        self.living = self.now.population.size
 
     def digest_parts(self) -> dict[str, Any]:
         """This shard's share of the run's state digest (see world.digest)."""

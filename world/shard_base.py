@@ -51,7 +51,7 @@ class BaseShard(abc.ABC):
         self.tick = 0  # ticks completed
         self.ids = np.arange(index, scenario.population.size, n_shards, dtype=np.int64)
         #: characters living now (more than the scenario's size once newcomers join)
-        self.population = scenario.population.size
+        self.living = scenario.population.size
         self.outbox = Mail()  # sent in the last tick, not yet delivered
 
     # --- what a shard implements --------------------------------------------------------------
@@ -81,7 +81,7 @@ class BaseShard(abc.ABC):
         mail = canonical(mail)
         n = len(mail)
         wrong = (mail.recipient[:n] % self.n_shards) != self.index
-        wrong |= mail.recipient[:n] >= self.population
+        wrong |= mail.recipient[:n] >= self.living
         if wrong.any():
             r = int(mail.recipient[np.flatnonzero(wrong)[0]])
             raise ValueError(
