@@ -60,8 +60,12 @@ def chromium() -> Iterator[Any]:
 class Seen:
     """A page, its console errors, and every message its sockets received (parsed)."""
 
-    def __init__(self, browser: Any, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    def __init__(self, browser: Any, url: str, any_certificate: bool = False) -> None:
+        """`any_certificate`: trust a self-signed one (the tests' TLS)."""
+        context = browser.new_context(
+            viewport={"width": 1400, "height": 1100}, ignore_https_errors=any_certificate
+        )
+        self.page = context.new_page()
         self.errors: list[str] = []
         self.frames: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)

@@ -6,6 +6,7 @@ the clock from its page."""
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import grpc
 import pytest
 
 from actors.served.player_client import Operator, Player, channel
-from tests.actors.test_serve import Served, Stream
+from tests.actors.test_serve import Served, Stream, _self_signed
 from tests.browser.pages import Seen, chromium, served_view
 from world.journal import read_journal
 from world.record import journal_path
@@ -171,3 +172,24 @@ def test_the_operator_steers_the_clock_from_its_page(served: tuple[Served, str])
     code, _, err = s.wait()
     assert code == 0, err
     assert "famine" in (s.out / "players.jsonl").read_text()
+
+
+def test_the_page_is_served_over_tls_with_the_service(tmp_path: Path) -> None:
+    """serve --tls-cert/--tls-key: the page is https (its address says so), a browser that
+    trusts the certificate gets the world over wss, and plain http gets nothing."""
+    cert, key = _self_signed(tmp_path)
+    s, url = served_view(
+        tmp_path, "--paused", "--ticks", 2, "--checkpoint-every", 0,
+        "--tls-cert", cert, "--tls-key", key,
+    )  # fmt: skip
+    try:
+        assert url.startswith("https://127.0.0.1:")
+        with chromium() as browser:
+            seen = Seen(browser, url, any_certificate=True)
+            seen.wait_tick(0)
+            assert seen.messages("snapshot") and seen.errors == []
+        plain = url.replace("https://", "http://").split("#")[0]
+        with pytest.raises(OSError):
+            urllib.request.urlopen(plain, timeout=10).read()
+    finally:
+        s.kill()
