@@ -48,6 +48,11 @@ def test_view_scrubs_a_recorded_run(tmp_path: Path) -> None:
                 if key != "tick" and value != "":
                     assert figures[key] == pytest.approx(float(value), abs=1e-9), key
             seen.click_character(4)
+            timeline = seen.page.eval_on_selector_all(
+                "#panel ol.timeline li", "ls => ls.map(l => +l.textContent.split(':')[0].slice(5))"
+            )
+            assert timeline and all(1 <= t <= 11 for t in timeline)
+            assert len(set(timeline)) > 1, "the timeline reaches back before tick 11"
             hidden = {
                 e: seen.page.text_content(f"#panel tr[data-emotion={e}] .hidden-value")
                 for e in felt(out, 10, 4)

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from actors.served.view.events import events_of
 from actors.served.view.watch import Locked, Watch
 from world.errors import RunFolderError, UserError
 from world.journal import Scan, read_journal
@@ -22,6 +23,9 @@ from world.record import checkpoint_path, journal_path, load_run_scenario, read_
 from world.runtime import make_shard
 from world.shard import Shard
 from world.wire import Mail, canonical, concat, from_batch
+
+#: Ticks before the one shown whose events fill the feed and the characters' timelines.
+EARLIER = 20
 
 
 def _number(text: str) -> float | int:
@@ -121,6 +125,9 @@ class Recorded:
                 w.history.clear()
                 w.history.extend({"tick": k, **self.rows[k]} for k in sorted(self.rows) if k <= t)
                 w.feed.clear()
+                for k in range(max(1, t - EARLIER), t):  # the feed and timelines before t
+                    sent = concat(self.mail.get((k, i), Mail()) for i in range(self.n))
+                    w.feed.extend(events_of(sent, k, w.roster.names)[0])
             w.world.update(
                 {
                     "shown_tick": t,
