@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import yaml
 
+from actors.lab.paired import CURVES
 from actors.lab.report_world import EndState
-from actors.lab.sweep_figures import FIGURES
+from actors.lab.sweep_figures import FIGURES, HEADLINE
 from tests.commands import socius
 from world.stats import gini
 
@@ -103,19 +104,22 @@ def test_run_report_has_every_figure(folders: tuple[Path, Path]) -> None:
 
 
 def test_sweep_report_has_each_figure_against_each_param(folders: tuple[Path, Path]) -> None:
-    """A sweep's page shows one PNG per figure (a panel per parameter) and a table row per
-    grid point."""
+    """A sweep's page shows one PNG per figure (a panel per parameter), a table row per grid
+    point, and each other point against the first: a row per headline figure, and a plot of
+    the difference over time per headline figure that has one."""
     _, sweep = folders
     out = sweep.parent / "elsewhere" / "study.html"
     out.parent.mkdir()
     proc = socius("report", sweep, "--out", out)
     assert proc.returncode == 0, proc.stderr
     images = images_of(out)
-    assert {p.name for p in images} == {f"sweep-{f}.png" for f in FIGURES}
+    paired = {f"difference-{f}.png" for f in HEADLINE if f in CURVES}
+    assert {p.name for p in images} == {f"sweep-{f}.png" for f in FIGURES} | paired
     assert {p.parent for p in images} == {out.parent / "study_files"}
     text = out.read_text(encoding="utf-8")
     assert "information.gossip" in text and "economy.abundance" in text
-    assert text.count("<tr>") == 1 + 2 + 1 + 4  # params table, grid points table
+    # params table, grid points table, the 3 other points against the first
+    assert text.count("<tr>") == 1 + 2 + 1 + 4 + 1 + 3 * len(HEADLINE)
 
 
 def test_end_state_is_the_runs(folders: tuple[Path, Path]) -> None:
