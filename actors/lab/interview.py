@@ -30,12 +30,12 @@ from protos import world_service_pb2 as wpb
 from world.digest import state_digest
 from world.errors import RunFolderError, UserError
 from world.minds.registry import MIND_NAMES
-from world.population import adapter_of, self_model
+from world.population import adapter_of
 from world.record import checkpoint_path, load_run_scenario, read_shard_snapshot
 from world.scenario import Scenario
 from world.self_view import self_view
 from world.shard import Shard
-from world.vocab import EMOTION_NAMES, Trait
+from world.vocab import EMOTION_NAMES, ROLE_NAMES, Trait
 
 #: How many people an answer names among those trusted, and among those distrusted.
 NAMED = 3
@@ -187,18 +187,22 @@ def _promises(cast: Cast, promises: Sequence[wpb.OpenPromise], mine: bool) -> li
     ]
 
 
+def name_of(cast: Cast, cid: int) -> str:
+    """A character's name alone (`Cast.name` says "Name (role)")."""
+    return cast.name(cid).rsplit(" (", 1)[0]
+
+
 def facts(moment: Moment, cid: int, cast: Cast | None = None) -> dict[str, Any]:
     """What the world knows of character `cid` at the checkpoint that an answer stands on."""
     cast = cast if cast is not None else Cast(moment.scenario)
     shard, row = moment.find(cid)
-    me = self_model(moment.scenario, cid)
     view = self_view(shard, cid)
     c = shard.chars
     trusted, distrusted = ranked(shard, row)
     return {
         "character": cid,
-        "name": me.name,
-        "role": me.role,
+        "name": name_of(cast, cid),
+        "role": ROLE_NAMES[int(c.role[row])],
         "group": int(c.group[row]),
         "mind": MIND_NAMES[int(c.mind[row])],
         "tick": moment.tick,

@@ -61,6 +61,7 @@ from actors.lab.interview import (
     Moment,
     answer_from_state,
     facts,
+    name_of,
     thinks_with_model,
     trust_of,
 )
@@ -68,11 +69,10 @@ from inference.connect import Target
 from inference.prompt import Cast
 from world import emotion
 from world.errors import UserError
-from world.population import self_model
 from world.record import atomic_write
 from world.rng import Stream, hash64
 from world.shard import Shard
-from world.vocab import ROLE_NAMES, Emotion, Trait
+from world.vocab import Emotion, Trait
 
 #: The polite answer trust reports are drawn towards (by 1 - honesty).
 POLITE = 0.75
@@ -250,9 +250,9 @@ def item_text(moment: Moment, cid: int, item: Any, cast: Cast) -> str:
     if item.who == "partner":
         shard, row = moment.find(cid)
         who = partner(shard, row)
-        name = cast.name(who).split(" (")[0] if who >= 0 else "your closest neighbour"
+        name = name_of(cast, who) if who >= 0 else "your closest neighbour"
     else:
-        name = cast.name(int(item.who)).split(" (")[0]
+        name = name_of(cast, int(item.who))
     return item.text.replace("{who}", name).replace("{partner}", name)
 
 
@@ -273,7 +273,6 @@ def survey(
     asked: list[tuple[int, str, str]] = []  # to the model: (character, text, kind)
     waiting: list[int] = []  # their rows
     for done, cid in enumerate(sample):
-        me = self_model(moment.scenario, cid)
         shard, row = moment.find(cid)
         model = target is not None and thinks_with_model(moment, cid)
         about = facts(moment, cid, cast)
@@ -284,8 +283,8 @@ def survey(
                 "run": run,
                 "tick": moment.tick,
                 "character": cid,
-                "name": me.name,
-                "role": ROLE_NAMES[int(shard.chars.role[row])],
+                "name": about["name"],
+                "role": about["role"],
                 "group": int(shard.chars.group[row]),
                 "mind": about["mind"],
                 "item": name,
