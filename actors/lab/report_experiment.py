@@ -77,6 +77,7 @@ def experiment_report(folder: Path, out: Path) -> Path:
         meanings,
         lambda r: r["arm"],
         ["arm"],
+        spans={name: _spans(arm.get("events") or []) for name, arm in arms.items()},
     )
     return page.write()
 
@@ -86,6 +87,17 @@ def _events(events: Sequence[Any]) -> str:
         str(e.get("label") or e.get("kind", "?")) if isinstance(e, dict) else "?" for e in events
     ]
     return ", ".join(kinds) if kinds else "–"
+
+
+def _spans(events: Sequence[Any]) -> list[tuple[int, int]]:
+    """The ticks each event of a treatment acts on, as (first, last)."""
+    out = []
+    for e in events:
+        if isinstance(e, dict) and e.get("tick") is not None:
+            out.append((int(e["tick"]), int(e["tick"])))
+        elif isinstance(e, dict) and isinstance(e.get("ticks"), list) and len(e["ticks"]) == 2:
+            out.append((int(e["ticks"][0]), int(e["ticks"][1])))
+    return out
 
 
 def _diff(row: Row) -> tuple[float, float, float]:
@@ -101,10 +113,12 @@ def paired_section(
     label: Callable[[Row], str],
     columns: Sequence[str],
     figures: Sequence[str] | None = None,
+    spans: dict[str, list[tuple[int, int]]] | None = None,
 ) -> None:
     """The effects table and a difference-over-time plot per figure that has a curve, from
     effects.csv and curves.csv, for `figures` (default every one); `label` names a row's
-    point, `columns` are the columns that name it in the table."""
+    point, `columns` are the columns that name it in the table; `spans`: each point's events
+    as (first, last) ticks, shaded on the plots."""
     keep = set(figures) if figures is not None else None
     effects = [r for r in read_rows(folder / "effects.csv") if keep is None or r["figure"] in keep]
     curves = [
@@ -162,12 +176,14 @@ def paired_section(
         difference_curves(
             page.image(
                 f"difference-{file_name(figure)}.png",
-                f"{figure} ({how}): the mean difference from {reference} and its 95% band.",
+                f"{figure} ({how}): the mean difference from {reference} and its 95% band"
+                + ("; shaded, the ticks of each arm's events." if spans else "."),
             ),
             figure,
-            meanings.get(figure, figure),
+            meanings.get(figure, figure).replace(" at the end", ""),  # a curve is every tick
             reference,
             lines,
+            spans,
         )
 
 
