@@ -84,6 +84,11 @@ def read_treatment(path: Path) -> Arm:
         raise UserError(f"treatment {path}: events must be a list of events, not {events!r}")
     changes = _dotted(data)
     for name, value in changes:
+        if name == "seed":
+            raise UserError(
+                f"treatment {path}, seed: every arm runs on the experiment's seeds (that is "
+                f"what pairs its runs with the control's); give --seed to the command instead"
+            )
         if value is None:
             raise UserError(f"treatment {path}, {name}: give a value")
     if not events and not changes:

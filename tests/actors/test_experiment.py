@@ -304,6 +304,12 @@ BAD: dict[str, tuple[dict[str, str], list[str], str, list[str]]] = {
         "socius: treatment",
         ["t.yaml", "events.0", "famine"],
     ),
+    "own-seed": (
+        {"t.yaml": "seed: 3\neconomy.abundance: 0.4\n"},
+        ["--treatment", "t.yaml"],
+        "socius: treatment",
+        ["t.yaml", "seed", "--seed"],
+    ),
     "one-repeat": (
         {"t.yaml": "economy.abundance: 0.4\n"},
         ["--treatment", "t.yaml", "--repeats", "1"],
@@ -324,8 +330,9 @@ def test_bad_input_is_one_line_and_writes_nothing(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A missing or malformed treatment, an unknown field or a bad value in it, an event past
-    the end, for a group that does not exist or of no kind, fewer than 2 repeats, two arms of
-    one name: exit 2, one line naming it, no experiment folder."""
+    the end, for a group that does not exist or of no kind, a seed of its own (the arms would
+    no longer be paired), fewer than 2 repeats, two arms of one name: exit 2, one line naming
+    it, no experiment folder."""
     files, args, start, words = BAD[case]
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
