@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from actors.lab.eval.model import ModelMind
 from inference.backends.base import Request
 from inference.connect import Target
 from inference.interview import MAX_TOKENS, messages, parse, schema
-from inference.prompt import GOOD_NAMES, Cast
+from inference.prompt import GOOD_NAMES, MEMORY_WORDS, Cast
 from protos import world_service_pb2 as wpb
 from world.digest import state_digest
 from world.errors import RunFolderError, UserError
@@ -170,7 +171,20 @@ def _person(cast: Cast, shard: Shard, row: int, slot: int) -> dict[str, Any]:
         "meetings": int(c.rel_meetings[row, slot]),
         "balance": int(c.rel_balance[row, slot]),
         "affinity": round(float(c.rel_aff[row, slot]), 4),
+        "remembered": _last_episode(shard, row, other),
     }
+
+
+def _last_episode(shard: Shard, row: int, other: int) -> dict[str, Any] | None:
+    """The latest episode a character remembers of `other` (its tick and what they did, in the
+    character's words), or None."""
+    c = shard.chars
+    eps = np.flatnonzero((c.ep_kind[row] >= 0) & (c.ep_who[row] == other))
+    if not len(eps):
+        return None
+    e = int(eps[np.argmax(c.ep_tick[row, eps])])
+    what = MEMORY_WORDS.get(int(c.ep_kind[row, e]), "dealt with you")
+    return {"tick": int(c.ep_tick[row, e]), "what": re.sub(r"\byou\b", "me", what)}
 
 
 def _promises(cast: Cast, promises: Sequence[wpb.OpenPromise], mine: bool) -> list[dict[str, Any]]:
@@ -251,9 +265,15 @@ def _why(p: dict[str, Any]) -> str:
         parts.append(f"gave me {_times(p['gifts'], 'gift')}")
     if p["trades"]:
         parts.append(f"traded with me {_times(p['trades'], 'time')}")
+    if p["balance"] > 0:
+        parts.append("got more from me than I got from them")
+    elif p["balance"] < 0:
+        parts.append("gave me more than they got from me")
     if not parts:
         parts.append(f"I have met them {_times(p['meetings'], 'time')} and heard what others say")
-    return ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
+    said = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
+    last = p["remembered"]
+    return said + (f"; on turn {last['tick']} they {last['what']}" if last else "")
 
 
 def _feeling_sentence(f: dict[str, Any], guarded: bool) -> str:

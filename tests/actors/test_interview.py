@@ -80,6 +80,14 @@ def trust_table(run: Path, tick: int) -> dict[int, dict[int, dict[str, float]]]:
                     "kept": int(c.rel_kept[row, s]),
                     "broken": int(c.rel_betrayals[row, s]),
                     "gifts": int(c.rel_gifts[row, s]),
+                    "last": max(
+                        (
+                            int(c.ep_tick[row, e])
+                            for e in range(c.episodes)
+                            if c.ep_kind[row, e] >= 0 and c.ep_who[row, e] == c.rel_id[row, s]
+                        ),
+                        default=None,
+                    ),
                 }
             out[int(c.cid[row])] = known
     return out
@@ -132,6 +140,8 @@ def test_a_heuristic_character_names_whom_it_really_trusts_and_distrusts(
             truth["broken"],
             truth["gifts"],
         )
+        remembered = person["remembered"]
+        assert (remembered["tick"] if remembered else None) == truth["last"]
         assert name(run, person["id"]) in said["answer"]
     # the trust part comes first when the question is about trust, naming the best first
     assert said["answer"].index(name(run, best["id"])) < said["answer"].index(
