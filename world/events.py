@@ -238,31 +238,26 @@ class Norm(_Event):
         return self
 
 
-class Windfall(_Event):
+class _Goods(_Event):
+    """An event that moves one good."""
+
+    good: str = Field("food", description="the good given or taken")
+
+    @model_validator(mode="after")
+    def _good_known(self) -> _Goods:
+        if self.good not in GOOD_NAMES:
+            raise ValueError(f"unknown good {self.good!r}; goods: {', '.join(GOOD_NAMES)}")
+        return self
+
+
+class Windfall(_Goods):
     kind: Literal["windfall"]
-    good: str = Field("food", description="the good given")
     amount: Annotated[int, Field(ge=1, le=10_000)] = Field(description="units to each target")
 
-    @model_validator(mode="after")
-    def _good(self) -> Windfall:
-        _check_good(self.good)
-        return self
 
-
-class Tax(_Event):
+class Tax(_Goods):
     kind: Literal["tax"]
-    good: str = Field("food", description="the good taken")
     rate: Annotated[float, Field(gt=0.0, le=1.0)] = Field(description="share of holdings taken")
-
-    @model_validator(mode="after")
-    def _good(self) -> Tax:
-        _check_good(self.good)
-        return self
-
-
-def _check_good(good: str) -> None:
-    if good not in GOOD_NAMES:
-        raise ValueError(f"unknown good {good!r}; goods: {', '.join(GOOD_NAMES)}")
 
 
 Event = Annotated[
