@@ -15,6 +15,10 @@
     socius train               fine-tune a LoRA adapter from a dataset, on the CPU
     socius model prepare DIR   make SmolLM2, the project's real small model, ready for vLLM
     socius eval                score minds' emotional intelligence against the world's truth
+    socius view RUN            watch a live or recorded world in the browser
+    socius interview RUN       ask a character of a run a question, in its voice
+    socius survey RUN          put a questionnaire to a sample of a run's characters
+    socius experiment SCENARIO treatment and control arms on the same seeds, paired effects
 
 Each command is one module of actors/cli with `HELP`, `DESCRIPTION`, optional `EPILOG`,
 `parents()` (the shared flags it takes, from actors/cli/flags.py) and `add_arguments(parser)`,
@@ -62,6 +66,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": (
         "actors.cli.eval",
         "score minds on reading hidden feelings and judging trust, against the world's truth",
+    ),
+    "view": ("actors.cli.view", "watch a live or recorded world in the browser"),
+    "interview": ("actors.cli.interview", "ask a character of a run a question, in its voice"),
+    "survey": ("actors.cli.survey", "put a questionnaire to a sample of a run's characters"),
+    "experiment": (
+        "actors.cli.experiment",
+        "run treatment and control arms on the same seeds and measure paired effects",
     ),
 }
 
