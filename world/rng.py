@@ -48,9 +48,13 @@ class Stream(IntEnum):
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    x = (x ^ (x >> _S30)) * _M1
-    x = (x ^ (x >> _S27)) * _M2
-    return x ^ (x >> _S31)
+    """splitmix64's finalizer, in place: `x` must be a temporary the caller gives away."""
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
