@@ -156,6 +156,10 @@ def test_the_operator_steers_the_clock_from_its_page(served: tuple[Served, str])
         op.page.click("#intervene")
         op.page.wait_for_selector("#error:not([hidden])")
         assert "99" in (op.page.text_content("#error") or "")
+        op.page.select_option("#event-kind", "windfall")  # each kind fills in an example
+        assert json.loads(op.page.input_value("#event"))["kind"] == "windfall"
+        op.page.click("#intervene")
+        op.page.wait_for_selector("#control-status:has-text('event 1 set off for ticks 2..2')")
         op.page.fill("#interval", "0")
         op.page.click("#set-interval")
         op.page.wait_for_selector("#control-status:has-text('paused')")
@@ -171,7 +175,8 @@ def test_the_operator_steers_the_clock_from_its_page(served: tuple[Served, str])
         assert op.errors == [] and player.errors == []
     code, _, err = s.wait()
     assert code == 0, err
-    assert "famine" in (s.out / "players.jsonl").read_text()
+    record = [json.loads(line) for line in (s.out / "players.jsonl").read_text().splitlines()]
+    assert [r["event"]["kind"] for r in record if "event" in r] == ["famine", "windfall"]
 
 
 def test_the_page_is_served_over_tls_with_the_service(tmp_path: Path) -> None:

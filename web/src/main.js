@@ -164,6 +164,27 @@ $("#search").addEventListener("input", () => {
 $("#pause").addEventListener("click", () => send({ op: "control", what: "pause" }));
 $("#resume").addEventListener("click", () => send({ op: "control", what: "resume" }));
 $("#step").addEventListener("click", () => send({ op: "control", what: "step", ticks: 1 }));
+// an example of each kind of event (world/events.py), to edit before setting it off; without
+// tick or ticks it happens at the next tick
+const EXAMPLES = {
+  famine: { kind: "famine", ticks: [0, 0], target: { groups: [0] }, factor: 0.3 },
+  plenty: { kind: "plenty", ticks: [0, 0], factor: 2.0 },
+  plague: { kind: "plague", target: { share: 0.2 }, chance: 0.5, severity: 0.4 },
+  rumour: { kind: "rumour", about: 0, claim: "bad", target: { groups: [1] } },
+  cut_ties: { kind: "cut_ties", target: { groups: [0] }, with: { groups: [1] }, mode: "hostile" },
+  exile: { kind: "exile", target: { characters: [0] }, group: 1 },
+  norm: { kind: "norm", norm: "image_scoring" },
+  windfall: { kind: "windfall", good: "food", amount: 3, target: { roles: ["child"] } },
+  tax: { kind: "tax", good: "coin", rate: 0.1 },
+};
+$("#event-kind").addEventListener("change", (e) => {
+  const example = EXAMPLES[e.target.value];
+  if (!example) return;
+  const next = (state.tick || 0) + 1;
+  const filled = { ...example };
+  if (filled.ticks) filled.ticks = [next, next + 9];
+  $("#event").value = JSON.stringify(filled);
+});
 $("#intervene").addEventListener("click", () => {
   let event;
   try { event = JSON.parse($("#event").value); } catch (e) { return showError(`the event is not JSON: ${e.message}`); }
