@@ -239,15 +239,11 @@ def resume_folder(args: argparse.Namespace, where: Store | Path | str) -> int:
 
 
 def check_view(args: argparse.Namespace) -> None:
-    """--view-port watches shards in this process: the local runtime (the default with it),
-    on this machine only."""
+    """--view-port serves the page on this machine only; it runs the world in process unless
+    --runtime ray is given (then the page reads copies of the shard actors' states, fetched
+    once per tick)."""
     if args.runtime is None:
         args.runtime = "local"
-    if args.runtime != "local":
-        raise UserError(
-            f"--view-port watches the shards in this process; with --runtime {args.runtime} "
-            f"they live in Ray's actors: use --runtime local, or `socius view RUN` afterwards"
-        )
     if not flags.loopback(args.view_host):
         raise UserError(
             f"--view-host {args.view_host}: a run's page is served on this machine only "

@@ -26,8 +26,9 @@ from actors.cluster.shard_actor import ShardActor
 from world.digest import state_digest
 from world.errors import RunFolderError, SociusError
 from world.record import RunRecord
-from world.runtime import Runtime
+from world.runtime import Runtime, make_shard
 from world.scenario import Scenario
+from world.shard import Shard
 from world.stats import TickStats
 from world.store import NODE_MARK
 
@@ -63,7 +64,24 @@ class RayRuntime(Runtime):
         self._failures: dict[int, int] = {}  # faults per tick, over the whole run
         self.gateways = llm
         self.llm = llm.for_shards() if llm is not None else None
+        self._copies: tuple[int, list[Shard]] | None = None  # see `copies`
         self._spawn()
+
+    def copies(self) -> list[Shard]:
+        """Copies of the village's shards as the last tick left them, made in this process
+        from their actors' states (fetched once per tick): a look from outside that changes
+        nothing (the browser's view of a run on Ray)."""
+        if self._copies is None or self._copies[0] != self.completed:
+            states = self._get([a.state.remote() for a in self.actors])
+            shards = []
+            for i, state in enumerate(states):
+                shard = make_shard(self.scenario, i, self.n_shards)
+                if not isinstance(shard, Shard):
+                    raise TypeError(f"scenario {self.scenario.name} plays a classic game")
+                shard.set_state(state)
+                shards.append(shard)
+            self._copies = (self.completed, shards)
+        return self._copies[1]
 
     def inference_stats(self) -> dict[str, float]:
         """The gateway replicas' figures, summed (batches, queue peak, prefix cache ...)."""

@@ -124,6 +124,10 @@ class ShardActor:
             "characters": len(self.shard.chars),
         }
 
+    async def state(self) -> dict[str, Any]:
+        """Everything this shard knows now (a look from outside: the browser's view)."""
+        return self.shard.get_state()
+
     async def sees(self, mark: str, token: str) -> bool:
         """Whether this node sees the driver's run folder: its `mark` file holds `token`."""
         if self.folder is None:

@@ -30,7 +30,7 @@ SIZE, TICKS = 40, 6
 class Watched:
     """`socius run --view-port 0` of a small village, waiting with its page open."""
 
-    def __init__(self, tmp: Path, size: int = SIZE, ticks: int = TICKS) -> None:
+    def __init__(self, tmp: Path, size: int = SIZE, ticks: int = TICKS, *more: object) -> None:
         sc = tmp / "village.yaml"
         sc.write_text(
             yaml.safe_dump(
@@ -39,8 +39,9 @@ class Watched:
         )
         self.out = tmp / "run"
         self.proc = popen_socius(
-            "run", sc, "--out", self.out, "--quiet", "--checkpoint-every", 0, "--view-port", 0
-        )
+            "run", sc, "--out", self.out, "--quiet", "--checkpoint-every", 0, "--view-port", 0,
+            *more,
+        )  # fmt: skip
         assert self.proc.stderr is not None
         self.lines = []
         while True:
@@ -76,10 +77,10 @@ def last_row(out: Path) -> dict[str, Any]:
         return list(csv.DictReader(f))[-1]
 
 
-def felt(out: Path, tick: int, cid: int) -> dict[str, str]:
+def felt(out: Path, tick: int, cid: int, shards: int = 1) -> dict[str, str]:
     """What character `cid` truly felt at `tick`, from the checkpoint, as the panel shows it."""
-    chars = Characters.from_state(read_shard_snapshot(out, tick, 0)["chars"])
-    q = np.clip(np.rint(chars.emotion[cid] * 255), 0, 255)
+    chars = Characters.from_state(read_shard_snapshot(out, tick, cid % shards)["chars"])
+    q = np.clip(np.rint(chars.emotion[cid // shards] * 255), 0, 255)
     return {e: f"{round(int(v) / 255, 2):.2f}" for e, v in zip(EMOTION_NAMES, q, strict=True)}
 
 
@@ -138,6 +139,37 @@ def test_the_page_of_a_run_shows_every_character_its_figures_and_what_they_felt(
     assert watched.stop() == 0
 
 
+@pytest.mark.ray
+def test_the_page_of_a_run_on_ray_reads_its_shard_actors(tmp_path: Path) -> None:
+    """socius run --runtime ray --view-port: the page of a world in two shard actors draws
+    every character, its figures are metrics.csv's last row, and a character's hidden
+    feelings are what the checkpoint holds."""
+    watched = Watched(tmp_path, SIZE, TICKS, "--runtime", "ray", "--shards", 2)
+    try:
+        row = last_row(watched.out)
+        with chromium() as browser:
+            op = Seen(browser, watched.url)
+            op.wait_tick(TICKS)
+            assert sorted(op.page.evaluate("window.socius.graph.drawn")) == list(range(SIZE))
+            figures = op.figures()
+            for key, value in row.items():
+                if key != "tick" and value != "" and not key.startswith("shard_step"):
+                    assert figures[key] == pytest.approx(float(value), abs=1e-9), key
+            op.click_character(7)
+            panel = "#panel[data-character='7']"
+            hidden = {
+                e: op.page.text_content(f"{panel} tr[data-emotion={e}] .hidden-value")
+                for e in EMOTION_NAMES
+            }
+            assert hidden == felt(watched.out, TICKS, 7, shards=2)
+            assert op.errors == [], op.errors
+        assert watched.stop() == 0
+    finally:
+        if watched.proc.poll() is None:
+            watched.proc.kill()
+            watched.proc.communicate()
+
+
 def test_a_bad_or_missing_token_is_refused(watched: Watched) -> None:
     """A wrong token gets one refusal and nothing of the world; no token, a message saying
     where the address is."""
@@ -156,15 +188,13 @@ def test_a_bad_or_missing_token_is_refused(watched: Watched) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--runtime", "ray"], "use --runtime local"),
         (["--view-host", "0.0.0.0"], "this machine only"),
     ],
 )
 def test_a_view_the_run_cannot_serve_is_one_line(
     tmp_path: Path, args: list[str], says: str
 ) -> None:
-    """--view-port on Ray, or beyond loopback without TLS: one line, exit 2, before anything
-    starts."""
+    """--view-port beyond loopback without TLS: one line, exit 2, before anything starts."""
     sc = tmp_path / "v.yaml"
     sc.write_text(yaml.safe_dump({"name": "v", "seed": 1, "ticks": 2, "population": {"size": 8}}))
     done = socius("run", sc, "--out", tmp_path / "run", "--view-port", 0, *args)

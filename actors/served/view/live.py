@@ -76,25 +76,26 @@ def open_view(
 
 
 def open_run_view(runtime: Runtime, out: Path, place: ViewPlace) -> LiveView:
-    """The view of `socius run`'s in-process runtime; writes OUT/tokens.json (an operator
-    and a viewer token, mode 0600)."""
-    if not isinstance(runtime, LocalRuntime):
-        raise UserError(
-            f"--view-port watches shards in this process; with --runtime {runtime.name} they "
-            f"live in Ray's actors: use --runtime local (or `socius view RUN` afterwards)"
-        )
+    """The view of `socius run`'s runtime: in process, its shards; on Ray, copies of its
+    shard actors' states made once per tick (RayRuntime.copies). Writes OUT/tokens.json (an
+    operator and a viewer token, mode 0600)."""
+    shards: Callable[[], list[Shard]] | None = getattr(runtime, "copies", None)  # Ray's actors
+    if isinstance(runtime, LocalRuntime):
+        shards = lambda: runtime.villages  # noqa: E731
+    elif shards is None:
+        raise UserError(f"--view-port cannot watch the {runtime.name} runtime")
     tokens = write_tokens(out / "tokens.json", [])
     operator = next(t for t, c in tokens.items() if c == OPERATOR)
     keys = Keys.of(tokens, viewer_token(out / "tokens.json"))
     return open_view(
         runtime.scenario,
-        lambda: runtime.villages,
+        shards,
         lambda stats: runtime.figures(stats),
         BetweenTicks(),
         keys,
         operator,
         place,
-        world={"runtime": "local", "live": True},
+        world={"runtime": runtime.name, "live": True},
         folder=out,
     )
 
