@@ -351,6 +351,26 @@ def view_flags(tls: str = "") -> argparse.ArgumentParser:
     return p
 
 
+def tls_flags(what: str = "serve TLS") -> argparse.ArgumentParser:
+    """--tls-cert and --tls-key (read with `tls_of`)."""
+    p = parent()
+    p.add_argument("--tls-cert", type=Path, metavar="PEM", help=f"{what} with this certificate")
+    p.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
+    return p
+
+
+def tls_of(args: argparse.Namespace) -> tuple[bytes, bytes] | None:
+    """The (certificate, key) that --tls-cert and --tls-key name, read; None without them."""
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise UserError("give --tls-cert and --tls-key together")
+    if args.tls_cert is None:
+        return None
+    for flag, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+        if not path.is_file():
+            raise UserError(f"{flag} {path}: file not found")
+    return args.tls_cert.read_bytes(), args.tls_key.read_bytes()
+
+
 def quiet_flag(what: str = "no progress bar or table") -> argparse.ArgumentParser:
     p = parent()
     p.add_argument("--quiet", action="store_true", help=what)

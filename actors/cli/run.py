@@ -107,7 +107,8 @@ def parents() -> list[argparse.ArgumentParser]:
         flags.world_flags(),
         flags.journal_flag("full"),
         *runtime_parents(),
-        flags.view_flags("; only loopback: use socius serve with TLS beyond this machine"),
+        flags.view_flags("; beyond it give --tls-cert and --tls-key"),
+        flags.tls_flags("serve the page over TLS (https)"),
     ]
 
 
@@ -239,15 +240,17 @@ def resume_folder(args: argparse.Namespace, where: Store | Path | str) -> int:
 
 
 def check_view(args: argparse.Namespace) -> None:
-    """--view-port serves the page on this machine only; it runs the world in process unless
-    --runtime ray is given (then the page reads copies of the shard actors' states, fetched
-    once per tick)."""
+    """--view-port serves the page on this machine, or beyond it over TLS only; it runs the
+    world in process unless --runtime ray is given (then the page reads copies of the shard
+    actors' states, fetched once per tick)."""
     if args.runtime is None:
         args.runtime = "local"
-    if not flags.loopback(args.view_host):
+    args.view_tls = flags.tls_of(args)
+    if args.view_tls is None and not flags.loopback(args.view_host):
         raise UserError(
-            f"--view-host {args.view_host}: a run's page is served on this machine only "
-            f"(no TLS here); use 127.0.0.1, or socius serve --view-port with --tls-cert"
+            f"--view-host {args.view_host} listens beyond this machine, and without TLS the "
+            f"page's tokens and the world's hidden feelings would cross the network in the "
+            f"clear: give --tls-cert and --tls-key, or use 127.0.0.1"
         )
 
 
@@ -291,7 +294,9 @@ def drive(runtime: Runtime, record: RunRecord, out: Path, args: argparse.Namespa
             else None
         )
         if getattr(args, "view_port", None) is not None:
-            view = open_run_view(runtime, out, ViewPlace(args.view_port, args.view_host))
+            view = open_run_view(
+                runtime, out, ViewPlace(args.view_port, args.view_host, args.view_tls)
+            )
             print(f"view: {view.address}", file=sys.stderr, flush=True)
         driver = Driver(
             runtime,

@@ -44,6 +44,7 @@ def parents() -> list[argparse.ArgumentParser]:
         flags.view_flags(
             "; beyond it the page is served with the same --tls-cert and --tls-key, or --insecure"
         ),
+        flags.tls_flags("serve the WorldService and the page over TLS"),
     ]
 
 
@@ -95,8 +96,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "be readable by its owner only), else written with new tokens, mode 0600 (default: "
         "OUT/tokens.json)",
     )
-    p.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve TLS with this certificate")
-    p.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
     p.add_argument(
         "--rate-limit",
         type=flags.number("--rate-limit", float, low=0, strict=True),
@@ -138,14 +137,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario).with_overrides(
         ticks=args.ticks, seed=args.seed, shards=args.shards
     )
-    tls = None
-    if (args.tls_cert is None) != (args.tls_key is None):
-        raise UserError("give --tls-cert and --tls-key together")
-    if args.tls_cert is not None:
-        for flag, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
-            if not path.is_file():
-                raise UserError(f"{flag} {path}: file not found")
-        tls = (args.tls_cert.read_bytes(), args.tls_key.read_bytes())
+    tls = flags.tls_of(args)
     if tls is None and not loopback(args.host) and not args.insecure:
         raise UserError(
             f"--host {args.host} listens beyond this machine, and without TLS every player's "

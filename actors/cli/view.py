@@ -25,6 +25,10 @@ DESCRIPTION = (
 )
 
 
+def parents() -> list[argparse.ArgumentParser]:
+    return [flags.tls_flags("serve the page over TLS (https)")]
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "run", metavar="RUN", type=flags.fetched_run, help="run folder, or its object store URL"
@@ -40,23 +44,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--host",
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1: this machine only; the page holds the "
-        "run's hidden feelings, so it is served on loopback only)",
+        "run's hidden feelings, so beyond it give --tls-cert and --tls-key)",
     )
     p.set_defaults(func=cmd_view)
 
 
 def cmd_view(args: argparse.Namespace) -> int:
-    if not flags.loopback(args.host):
+    tls = flags.tls_of(args)
+    if tls is None and not flags.loopback(args.host):
         raise UserError(
-            f"--host {args.host}: socius view serves on this machine only (the page shows the "
-            f"run's hidden feelings, without TLS); use 127.0.0.1 and an SSH tunnel"
+            f"--host {args.host} listens beyond this machine, and without TLS the page's token "
+            f"and the run's hidden feelings would cross the network in the clear: give "
+            f"--tls-cert and --tls-key, or use 127.0.0.1"
         )
     run: Path = args.run
     recorded = Recorded(run)
     token = secrets.token_urlsafe(24)
     keys = Keys()
     keys.add(Pass("recorded", None, token))
-    server = ViewServer(recorded.watch, keys, Powers(scrub=recorded.scrub), args.host, args.port)
+    server = ViewServer(
+        recorded.watch, keys, Powers(scrub=recorded.scrub), args.host, args.port, tls
+    )
     print(
         f"viewing {run} ({recorded.last} ticks, {len(recorded.checkpoints)} checkpoints) at "
         f"{server.address(token)} until Ctrl-C",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import signal
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 import yaml
 
 from actors.served.view.scene import GRAPH_LIMIT
+from tests.actors.test_serve import _self_signed
 from tests.browser.pages import Seen, address_in, chromium
 from tests.commands import popen_socius, socius
 from world.characters import Characters
@@ -170,6 +172,27 @@ def test_the_page_of_a_run_on_ray_reads_its_shard_actors(tmp_path: Path) -> None
             watched.proc.communicate()
 
 
+def test_a_run_serves_its_page_over_tls(tmp_path: Path) -> None:
+    """socius run --view-port with --tls-cert and --tls-key: the address is https, a browser
+    that trusts the certificate gets the world over wss, and plain http gets nothing."""
+    cert, key = _self_signed(tmp_path)
+    watched = Watched(tmp_path, SIZE, 2, "--tls-cert", cert, "--tls-key", key)
+    try:
+        assert watched.url.startswith("https://127.0.0.1:")
+        with chromium() as browser:
+            seen = Seen(browser, watched.url, any_certificate=True)
+            seen.wait_tick(2)
+            assert seen.messages("snapshot") and seen.errors == []
+        plain = watched.url.replace("https://", "http://").split("#")[0]
+        with pytest.raises(OSError):
+            urllib.request.urlopen(plain, timeout=10).read()
+        assert watched.stop() == 0
+    finally:
+        if watched.proc.poll() is None:
+            watched.proc.kill()
+            watched.proc.communicate()
+
+
 def test_a_bad_or_missing_token_is_refused(watched: Watched) -> None:
     """A wrong token gets one refusal and nothing of the world; no token, a message saying
     where the address is."""
@@ -188,13 +211,15 @@ def test_a_bad_or_missing_token_is_refused(watched: Watched) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--view-host", "0.0.0.0"], "this machine only"),
+        (["--view-host", "0.0.0.0"], "give --tls-cert and --tls-key"),
+        (["--tls-cert", "nowhere.pem", "--tls-key", "nowhere.key"], "file not found"),
     ],
 )
 def test_a_view_the_run_cannot_serve_is_one_line(
     tmp_path: Path, args: list[str], says: str
 ) -> None:
-    """--view-port beyond loopback without TLS: one line, exit 2, before anything starts."""
+    """--view-port beyond loopback without TLS, or with a certificate that is not there: one
+    line, exit 2, before anything starts."""
     sc = tmp_path / "v.yaml"
     sc.write_text(yaml.safe_dump({"name": "v", "seed": 1, "ticks": 2, "population": {"size": 8}}))
     done = socius("run", sc, "--out", tmp_path / "run", "--view-port", 0, *args)

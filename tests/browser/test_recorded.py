@@ -1,5 +1,6 @@
 """`socius view RUN`: a recorded run's page scrubs to tick T and shows T's figures, and the
-characters as the nearest checkpoint at or before T left them (it says which)."""
+characters as the nearest checkpoint at or before T left them (it says which); beyond this
+machine only over TLS."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.actors.test_serve import _self_signed
 from tests.browser.pages import Seen, address_in, chromium
 from tests.browser.test_live_run import felt
 from tests.commands import popen_socius, socius
@@ -69,3 +71,19 @@ def test_view_scrubs_a_recorded_run(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+    beyond = socius("view", out, "--host", "0.0.0.0")  # hidden feelings in the clear: refused
+    assert beyond.returncode == 2 and beyond.stderr.count("\n") == 1, beyond.stderr
+    assert "give --tls-cert and --tls-key" in beyond.stderr
+    cert, key = _self_signed(tmp_path)
+    proc = popen_socius("view", out, "--port", 0, "--tls-cert", cert, "--tls-key", key)
+    try:
+        assert proc.stdout is not None
+        url = address_in(proc.stdout.readline())
+        assert url.startswith("https://127.0.0.1:")
+        with chromium() as browser:
+            seen = Seen(browser, url, any_certificate=True)
+            seen.wait_tick(12)
+            assert seen.errors == [], seen.errors
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
