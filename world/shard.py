@@ -135,8 +135,7 @@ class Shard(BaseShard):
                 born.group[:] = e.group
             self.chars.append(**{name: getattr(born, name) for name in Characters.COLUMNS})
             notes.add(born.cid, self.events.index(e), EventKind.NEWCOMERS, subject=born.group)
-        n = len(self.chars)
-        self.ids = self.chars.cid[:n].astype(np.int64)
+            self.ids = np.concatenate([self.ids, ids])  # only when someone joins this shard
 
     def add_event(self, event: Any) -> None:
         """An event an operator set off live (for a tick after this one); it joins the list."""
