@@ -56,6 +56,15 @@ class Prometheus:
         assert body["status"] == "success", body
         return body["data"]["result"]
 
+    def query_range(self, promql: str, start: float, end: float, step: float = 1.0) -> list[dict]:
+        """A range query's result matrix: what a Grafana time-series panel asks for."""
+        params = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": str(step)}
+        url = f"http://127.0.0.1:{self.port}/api/v1/query_range?" + urllib.parse.urlencode(params)
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = json.loads(r.read())
+        assert body["status"] == "success", body
+        return [series for series in body["data"]["result"] if series["values"]]
+
     def value(self, metric: str) -> float:
         """The last value a series had (the run is over, so its series are stale by now)."""
         result = self.query(f"last_over_time({metric}[10m])")
