@@ -50,9 +50,10 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def vllm_server(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer]:
-    """vLLM's OpenAI-compatible server (CPU build) serving the tiny model, for one module."""
+    """vLLM's OpenAI-compatible server (CPU build) serving the tiny model, one for the whole
+    session (a start costs about a minute of CPU; tests that read its counters take deltas)."""
     log = tmp_path_factory.mktemp("vllm") / "server.log"
     with VLLMServer(tiny_model, log=log) as server:
         yield server
