@@ -5,8 +5,8 @@ Measured here (every figure printed, with the CPU):
   1. A shard's tick: CPU seconds per tick of one in-process shard at several sizes; a straight
      line through them gives the fixed cost per shard per tick and the cost per character.
   2. The mail: envelopes per character-tick, bytes per envelope on the wire, and the share of
-     envelopes that cross shards at 2, 16, 64 and 256 shards under today's placement
-     (character `id` in shard `id % K`).
+     envelopes that cross shards at 2, 16, 64 and 256 shards, under socius's placement (blocks
+     of consecutive ids, world/placement.py) and under the placement it replaced (`id % K`).
   3. A delivery: the wall time of one `deliver` call between two Ray actors carrying a batch
      of the typical size (one actor sends many, awaited together).
   4. The coordinator: merging K shards' tick statistics (as dicts, as they come back from
@@ -38,6 +38,7 @@ from machine import cpu  # bench/machine.py
 
 from actors.cluster.connect import connect
 from world.journal import JournalWriter
+from world.placement import Placement
 from world.runtime import LocalRuntime
 from world.scenario import Scenario, parse_scenario
 from world.stats import TickStats
@@ -72,10 +73,16 @@ def shard_tick(sizes: tuple[int, ...], warm: int, ticks: int) -> tuple[float, fl
     return max(float(intercept), 0.0), float(slope)
 
 
-def mail_figures(size: int, ticks: int) -> dict[str, Any]:
-    """Envelopes per character-tick, wire bytes per envelope, and cross-shard shares."""
-    rt = LocalRuntime(world(size, ticks + 5), 1)
-    rt.run(5)
+SHARDS = (2, 16, 64, 256)
+
+
+def mail_figures(scenario: Scenario, ticks: int, warm: int = 5) -> dict[str, Any]:
+    """Envelopes per character-tick, wire bytes per envelope, and the share of envelopes that
+    cross shards at each of SHARDS: `blocks` (world/placement.py) and `modulo` (`id % K`). The
+    world does not depend on its layout, so one run on one shard measures every layout."""
+    size = scenario.population.size
+    rt = LocalRuntime(scenario.model_copy(update={"ticks": warm + ticks}), 1)
+    rt.run(warm)
     wire = 0
     senders, recipients = [], []
     for _ in range(ticks):
@@ -89,11 +96,15 @@ def mail_figures(size: int, ticks: int) -> dict[str, Any]:
     s = np.concatenate(senders).astype(np.int64)
     r = np.concatenate(recipients).astype(np.int64)
     envelopes = len(s)
-    cross = {k: float(np.mean(s % k != r % k)) for k in (2, 16, 64, 256)}
+    blocks = {}
+    for k in SHARDS:
+        placed = Placement.of(scenario, k)
+        blocks[k] = float(np.mean(placed.shard(s) != placed.shard(r)))
     return {
         "per_character_tick": envelopes / (size * ticks),
         "bytes_per_envelope": wire / max(envelopes, 1),
-        "cross": cross,
+        "blocks": blocks,
+        "modulo": {k: float(np.mean(s % k != r % k)) for k in SHARDS},
     }
 
 
@@ -178,9 +189,12 @@ def project(m: dict[str, Any]) -> None:
         f"    call in {submit * 1e6:.0f} µs and merges a shard's statistics in {merge * 1e6:.0f} µs"
     )
     print(f"  each node's link carries {LINK / 1e9:.2f} GB/s; no overlap of compute and sending")
-    print("  today: id % K placement (mail crosses shards 1 - 1/K of the time), one call per")
-    print("  destination shard; 'local+agg': 30% of mail leaves its shard, one call per node;")
-    print("  '+tree': besides, the coordinator hears from one reducer per node, not every shard")
+    local = m["mail"]["blocks"][SHARDS[-1]]
+    print("  'modulo': the old id % K placement (mail crosses shards 1 - 1/K of the time), one")
+    print(f"  call per destination shard; 'blocks': today's placement, {local:.1%} of mail leaves")
+    print(f"  its shard (as measured at {SHARDS[-1]} shards, whose shards are far smaller than")
+    print("  these: an upper bound), still one call per destination shard; '+agg': besides, one")
+    print("  call per node; '+tree': besides, the coordinator hears from one reducer per node")
     header = (
         f"\n{'characters':>12} {'nodes':>5} {'shards':>7} {'layout':>9} {'compute':>9} "
         f"{'send':>9} {'network':>9} {'coord':>8} {'ticks/s':>8} {'char-ticks/s':>13}"
@@ -192,12 +206,13 @@ def project(m: dict[str, Any]) -> None:
             per_shard = n / k
             compute = fixed + per_char * per_shard
             for layout, cross, calls, reports in (
-                ("today", 1 - 1 / k, min(k - 1, e * per_shard), k),
-                ("local+agg", 0.3, min(nodes, e * per_shard), k),
-                ("+tree", 0.3, min(nodes, e * per_shard), nodes),
+                ("modulo", 1 - 1 / k, min(k - 1, e * per_shard), k),
+                ("blocks", local, min(k - 1, e * per_shard), k),
+                ("+agg", local, min(nodes, e * per_shard), k),
+                ("+tree", local, min(nodes, e * per_shard), nodes),
             ):
                 send = calls * call
-                cross_node = cross * (1 - 1 / nodes) if layout == "today" else cross * 0.5
+                cross_node = cross * (1 - 1 / nodes) if layout == "modulo" else cross * 0.5
                 network = e * (n / nodes) * b * cross_node / LINK
                 coord = reports * (submit + merge)
                 tick = compute + send + network + coord
@@ -227,13 +242,16 @@ def main() -> None:
     )
     size = 2_000 if args.quick else 10_000
     print(f"2. the mail ({size:,} characters)")
-    mail = mail_figures(size, 5)
+    mail = mail_figures(world(size, 10), 5)
     print(
         f"  {mail['per_character_tick']:.2f} envelopes per character-tick, "
         f"{mail['bytes_per_envelope']:.1f} wire bytes per envelope"
     )
-    for k, share in mail["cross"].items():
-        print(f"  {k:>4} shards: {share:.1%} of envelopes cross shards (id % K)")
+    for k in SHARDS:
+        print(
+            f"  {k:>4} shards: {mail['blocks'][k]:.1%} of envelopes cross shards in blocks of ids "
+            f"({mail['modulo'][k]:.1%} by id % K)"
+        )
     print("3. a delivery between two Ray actors")
     connect(None)
     try:

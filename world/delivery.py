@@ -13,6 +13,7 @@ import numpy as np
 from world.characters import Characters
 from world.ledger import Promises
 from world.outbox import Outgoing
+from world.placement import Placement
 from world.scenario import Scenario
 from world.situations import Calls
 from world.stats import TickStats
@@ -52,7 +53,7 @@ class Delivery:
         cls,
         chars: Characters,
         scenario: Scenario,
-        n_shards: int,
+        placement: Placement,
         tick: int,
         inbox: Mail,
         owed_to: Promises,
@@ -71,7 +72,7 @@ class Delivery:
             calls=calls,
             stats=stats,
             kind=inbox.kind[:n],
-            me=(inbox.recipient[:n] // n_shards).astype(np.int64),
+            me=placement.row(inbox.recipient[:n]),
             sender=inbox.sender[:n].astype(np.int64),
             good=inbox.good[:n].astype(np.int64),
             amount=inbox.amount[:n].astype(np.int64),

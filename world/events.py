@@ -289,10 +289,19 @@ def first_newcomer(size: int, events: list[Any], index: int) -> int:
 def problem(events: list[Any], size: int, group_size: int, ticks: int) -> str | None:
     """What is wrong with a scenario's events as a whole (one line), or None."""
     total = size + newcomers(events)
+    joined: tuple[int, int] | None = None  # the last newcomers listed: (index, tick)
     for i, e in enumerate(events):
         where = f"events[{i}] ({e.kind})"
         if e.last > ticks:
             return f"{where}: tick {e.last} is past the end of the run (ticks: {ticks})"
+        if isinstance(e, Newcomers):
+            # their ids follow in the order listed, and each shard's rows in the order joined
+            if joined is not None and e.first < joined[1]:
+                return (
+                    f"{where}: joins at tick {e.first}, before events[{joined[0]}] (newcomers) "
+                    f"listed above it at tick {joined[1]}; list newcomers in the order they join"
+                )
+            joined = (i, e.first)
         p = e.target.problem(total, group_size)
         if p is None and isinstance(e, CutTies):
             p = e.with_.problem(total, group_size)

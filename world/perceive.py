@@ -23,6 +23,7 @@ from world.economy import need as need_of
 from world.kernels import scatter, updates
 from world.ledger import Promises
 from world.outbox import Outgoing
+from world.placement import Placement
 from world.rng import Stream, uniform
 from world.scenario import Scenario
 from world.situations import Calls
@@ -86,7 +87,7 @@ def trust_at(chars: Characters, local: np.ndarray, slot: np.ndarray) -> np.ndarr
 def perceive(
     chars: Characters,
     scenario: Scenario,
-    n_shards: int,
+    placement: Placement,
     tick: int,
     inbox: Mail,
     owed: Promises,
@@ -100,7 +101,7 @@ def perceive(
     n = len(inbox)
     if n == 0:
         return np.zeros(0, np.int64)
-    d = Delivery.of(chars, scenario, n_shards, tick, inbox, owed_to, out, calls, stats)
+    d = Delivery.of(chars, scenario, placement, tick, inbox, owed_to, out, calls, stats)
     meet_the_sender(d)
     goods_arrive(d)
     gifts(d)

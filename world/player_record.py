@@ -167,9 +167,9 @@ class Overlay:
 def add_seeks(shard: Shard, calls: Calls, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Shard.visits: the encounters this shard's characters sought out (in character order);
     returns the pairs added."""
-    mine = sorted(p for p in pairs if p[0] % shard.n_shards == shard.index)
+    mine = sorted(p for p in pairs if shard.placement.shard_of(p[0]) == shard.index)
     if mine:
-        local = np.array([c for c, _ in mine], np.int64) // shard.n_shards
+        local = shard.placement.row(np.array([c for c, _ in mine], np.int64))
         calls.add(Situation.ENCOUNTER, local, np.array([o for _, o in mine], np.int64))
     return mine
 
@@ -217,7 +217,7 @@ class RecordedPlayers(Overlay):
         for choice in played.answers:
             w = waiting.get(choice.decision)
             if w is None:
-                if _character(choice) % shard.n_shards == shard.index:
+                if shard.placement.shard_of(_character(choice)) == shard.index:
                     self._unfit(pending.tick, choice, "no such decision in this world")
                 continue  # another shard's character
             try:

@@ -19,10 +19,10 @@ from world.vocab import EMOTION_NAMES, ROLE_NAMES, Good
 
 def self_view(shard: Shard, character: int) -> wpb.CharacterState:
     """`character` (who lives in `shard`) as it knows itself."""
-    if character % shard.n_shards != shard.index:
+    if shard.placement.shard_of(character) != shard.index:
         raise ValueError(f"character {character} does not live in shard {shard.index}")
     c = shard.chars
-    lo = character // shard.n_shards
+    lo = shard.placement.row_of(character)
     feeling = np.clip(np.rint(c.emotion[lo] * 255), 0, 255).astype(int)
     state = wpb.CharacterState(
         character=character,

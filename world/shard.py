@@ -1,7 +1,7 @@
 """A shard: a slice of the world's characters that steps one tick from inbox to outbox.
 
-Characters live in shard `id % n_shards`, at row `id // n_shards` (world/shard_base.py: what
-every shard shares). In tick t a village shard takes the
+Characters live in blocks of consecutive ids, placed by world/placement.py (world/shard_base.py:
+what every shard shares). In tick t a village shard takes the
 envelopes sent to its characters in tick t-1 (in canonical order), lets them perceive, live
 (work, eat, fall sick), notice broken promises, decide in batches, and settles the decisions
 under the world's rules; it returns one serialized protobuf batch per destination shard and a
@@ -52,7 +52,7 @@ from world.stats import SCALE, TickStats, fixed
 from world.vocab import N_EMOTIONS, PRICE, Emotion, Kind, Trait
 from world.wire import Mail, encode
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: characters placed in blocks of ids (world/placement.py)
 
 
 @dataclasses.dataclass
@@ -126,8 +126,7 @@ class Shard(BaseShard):
     def _grow(self, tick: int, notes: event_rules.Notes) -> None:
         """Newcomers of `tick` who live in this shard join it (rows after the last)."""
         for first, e in event_rules.joining(self.scenario, self.events, tick):
-            start = first + (self.index - first) % self.n_shards
-            ids = np.arange(start, first + e.count, self.n_shards, dtype=np.int64)
+            ids = self.placement.newcomers(self.index, first)
             if len(ids) == 0:
                 continue
             born = self._born(ids)
@@ -163,7 +162,7 @@ class Shard(BaseShard):
         out = Outgoing()
         calls = situations.Calls()
         slot = perceive.perceive(
-            chars, sc, self.n_shards, tick, mail, self.owed, self.owed_to, out, calls, stats
+            chars, sc, self.placement, tick, mail, self.owed, self.owed_to, out, calls, stats
         )
         factor = event_rules.production(sc, chars, self.events, tick) if self.events else None
         economy.live(chars, sc, tick, stats, factor)
@@ -174,7 +173,7 @@ class Shard(BaseShard):
         if self.visits is not None:
             self.visits(self, tick, calls)
         open_out = np.bincount(
-            (self.owed.promisor[: len(self.owed)] // self.n_shards).astype(np.int64),
+            self.placement.row(self.owed.promisor[: len(self.owed)]),
             minlength=len(chars),
         )
         batch, plans = situations.build(chars, sc, tick, calls, open_out)
@@ -246,7 +245,7 @@ class Shard(BaseShard):
         if len(rows):
             led.move(rows, PromiseState.BROKEN)
             led.broken_at[rows] = tick
-            lo = (led.promisee[rows] // self.n_shards).astype(np.int64)
+            lo = self.placement.row(led.promisee[rows])
             promisor = led.promisor[rows].astype(np.int64)
             sl = memory.ensure(chars, lo, promisor, tick)
             np.add.at(chars.rel_betrayals, (lo, sl), 1)
@@ -283,7 +282,7 @@ class Shard(BaseShard):
         rows = np.flatnonzero((led.state[:n] == PromiseState.OPEN) & (led.due[:n] == tick))
         calls.add(
             Situation.PROMISE_DUE,
-            (led.promisor[rows] // self.n_shards).astype(np.int64),
+            self.placement.row(led.promisor[rows]),
             led.promisee[rows],
             ref=led.seq[rows],
             good=led.good[rows],
@@ -301,7 +300,7 @@ class Shard(BaseShard):
 
     def _readings(self, tick: int, mail: Mail, slot: np.ndarray) -> ReadingBatch:
         rows = reading_rows(mail)
-        local = (mail.recipient[rows] // self.n_shards).astype(np.int64)
+        local = self.placement.row(mail.recipient[rows])
         return ReadingBatch(
             tick=tick,
             local=local,

@@ -2,7 +2,8 @@
 canonical order, one serialized batch per destination shard, the mail in flight and its share of
 the state digest.
 
-Characters live in shard `id % n_shards`, at row `id // n_shards`. A village shard
+Which shard a character lives in, and at which row, is the `Placement`'s to say (blocks of
+consecutive ids: world/placement.py). A village shard
 (world/shard.py) and a classic game's shard (world/classic/base.py) build on this; a runtime
 steps either through `step`, saves it with `get_state`/`set_state` and digests it with
 `digest_parts`.
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from world.characters import Characters
+from world.placement import Placement
 from world.scenario import Scenario
 from world.stats import TickStats
 from world.wire import Mail, canonical, concat, decode, encode
@@ -38,7 +40,7 @@ class StepResult:
 
 
 class BaseShard(abc.ABC):
-    """The characters `index`, `index + n_shards`, ... of a world, stepping tick by tick."""
+    """The characters the placement gives shard `index` of `n_shards`, stepping tick by tick."""
 
     chars: Characters
 
@@ -49,7 +51,8 @@ class BaseShard(abc.ABC):
         self.index = index
         self.n_shards = n_shards
         self.tick = 0  # ticks completed
-        self.ids = np.arange(index, scenario.population.size, n_shards, dtype=np.int64)
+        self.placement = Placement.of(scenario, n_shards)
+        self.ids = self.placement.segment_ids(index, 0)  # grows as newcomers join
         #: characters living now (more than the scenario's size once newcomers join)
         self.living = scenario.population.size
         self.outbox = Mail()  # sent in the last tick, not yet delivered
@@ -80,7 +83,7 @@ class BaseShard(abc.ABC):
         mail = inbox if isinstance(inbox, Mail) else concat(decode(b)[1] for b in inbox)
         mail = canonical(mail)
         n = len(mail)
-        wrong = (mail.recipient[:n] % self.n_shards) != self.index
+        wrong = self.placement.shard(mail.recipient[:n]) != self.index
         wrong |= mail.recipient[:n] >= self.living
         if wrong.any():
             r = int(mail.recipient[np.flatnonzero(wrong)[0]])
@@ -93,7 +96,7 @@ class BaseShard(abc.ABC):
     def route(self, mail: Mail, tick: int) -> dict[int, bytes]:
         """The mail split by destination shard, each part serialized as one Batch."""
         n = len(mail)
-        dest = (mail.recipient[:n] % self.n_shards).astype(np.int64)
+        dest = self.placement.shard(mail.recipient[:n])
         order = np.argsort(dest, kind="stable")
         bounds = np.searchsorted(dest[order], np.arange(self.n_shards + 1))
         out = {}

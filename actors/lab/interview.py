@@ -120,8 +120,8 @@ class Moment:
 
     def find(self, cid: int) -> tuple[Shard, int]:
         """The shard and row of character `cid`; one that does not exist is an error."""
-        if cid >= 0:
-            shard = self.shard(cid % self.n_shards)
+        if 0 <= cid < self.shard(0).placement.size:
+            shard = self.shard(self.shard(0).placement.shard_of(cid))
             rows = np.flatnonzero(shard.chars.cid[: len(shard.chars)] == cid)
             if len(rows):
                 return shard, int(rows[0])

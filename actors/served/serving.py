@@ -28,6 +28,7 @@ from world.record import RunRecord, check_new_folder
 from world.runtime import Decide, LocalRuntime
 from world.scenario import Scenario
 from world.self_view import self_view
+from world.shard import Shard
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -203,7 +204,7 @@ class ServedWorld:
                 self._intervene,
             ),
             self._info,
-            lambda c: self_view(self.runtime.villages[c % n], c),
+            lambda c: self_view(self._village(c), c),
             sc.population.size,
             sc.ticks,
             how.tick_interval,
@@ -261,9 +262,14 @@ class ServedWorld:
             self.clock.interval = seconds
             self.hall.cond.notify_all()
 
+    def _village(self, character: int) -> Shard:
+        """The shard `character` lives in."""
+        villages = self.runtime.villages
+        return villages[villages[0].placement.shard_of(character)]
+
     def _info(self, character: int) -> tuple[int, int]:
-        shard = self.runtime.villages[character % self.n]
-        lo = character // self.n
+        shard = self._village(character)
+        lo = shard.placement.row_of(character)
         return int(shard.chars.role[lo]), int(shard.chars.group[lo])
 
     def run(self) -> None:

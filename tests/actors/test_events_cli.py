@@ -49,6 +49,14 @@ def test_a_bad_event_is_one_line(tmp_path: Path) -> None:
         ([{"kind": "famine", "tick": 7}], ("--ticks", 5), "tick 7 is past the end of the run"),
         ([{"kind": "plague", "tick": 2, "target": {"groups": [9]}}], (), "group 9 does not exist"),
         ([{"kind": "rumour", "tick": 2}], (), "about"),
+        (
+            [
+                {"kind": "newcomers", "tick": 6, "count": 3},
+                {"kind": "newcomers", "tick": 4, "count": 2},
+            ],
+            (),
+            "list newcomers in the order they join",
+        ),
     ]
     for events, flags, says in cases:
         out = tmp_path / "never"

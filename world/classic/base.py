@@ -35,13 +35,13 @@ from world.stats import TickStats
 from world.vocab import Good, Kind
 from world.wire import Mail
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: characters placed in blocks of ids (world/placement.py)
 #: The count of ticks played, in a run's `results` counts (shard 0 adds one a tick).
 TICKS = "ticks"
 
 
 class ClassicShard(BaseShard):
-    """The characters `index`, `index + n_shards`, ... of a classic scenario."""
+    """The characters the placement gives shard `index` of `n_shards`, in a classic scenario."""
 
     def __init__(self, scenario: Scenario, index: int = 0, n_shards: int = 1) -> None:
         if scenario.classic is None:
@@ -103,7 +103,7 @@ class ClassicShard(BaseShard):
         n = len(out)
         if not n:
             return
-        local = (out.sender[:n] // self.n_shards).astype(np.int64)
+        local = self.placement.row(out.sender[:n])
         if np.any(np.diff(local) < 0):
             raise ValueError("a classic game's mail must be in sender order")
         first = np.searchsorted(local, local)  # the sender's first envelope this tick

@@ -108,14 +108,14 @@ class DonationShard(ClassicShard):
         """Last round's gifts reach their recipients (counted in the results when given)."""
         n = len(inbox)
         rows = np.flatnonzero(inbox.kind[:n] == Kind.GIFT)
-        local = (inbox.recipient[rows] // self.n_shards).astype(np.int64)
+        local = self.placement.row(inbox.recipient[rows])
         np.add.at(self.payoff, local, self.game.benefit)
 
     def _judge(self, tick: int, inbox: Mail) -> None:
         """Observers judge last tick's acts with the views they had then; gossip after."""
         n = len(inbox)
         seen = np.flatnonzero(inbox.kind[:n] == Kind.OBSERVATION)
-        observer = (inbox.recipient[seen] // self.n_shards).astype(np.int64)
+        observer = self.placement.row(inbox.recipient[seen])
         donor = inbox.sender[seen].astype(np.int64)
         recipient = inbox.subject[seen].astype(np.int64)
         gave = (inbox.flag[seen] & 1).astype(np.int64)
@@ -128,7 +128,7 @@ class DonationShard(ClassicShard):
         verdict = judged(self.norm, gave, standing, wrong < self.scenario.noise.assessment)
         self.views[observer, donor] = verdict
         told = np.flatnonzero(inbox.kind[:n] == Kind.GOSSIP)
-        listener = (inbox.recipient[told] // self.n_shards).astype(np.int64)
+        listener = self.placement.row(inbox.recipient[told])
         self.views[listener, inbox.subject[told].astype(np.int64)] = inbox.flag[told] == GOOD_CLAIM
 
     def _count_standing(self, tick: int, stats: TickStats) -> None:

@@ -100,7 +100,7 @@ class PublicGoodsShard(ClassicShard):
             return Mail()
         game = self.game
         size, m = game.group_size(), len(self.ids)
-        local = (inbox.recipient[rows] // self.n_shards).astype(np.int64)
+        local = self.placement.row(inbox.recipient[rows])
         place = inbox.sender[rows].astype(np.int64) % size
         mine = self.ids[local] % size
         theirs = np.full((m, size - 1), -1, np.int64)  # what each other member gave

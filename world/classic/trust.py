@@ -54,7 +54,7 @@ class TrustShard(ClassicShard):
 
     def play(self, tick: int, inbox: Mail, stats: TickStats) -> Mail:
         n = len(inbox)
-        local = (inbox.recipient[:n] // self.n_shards).astype(np.int64)
+        local = self.placement.row(inbox.recipient[:n])
         amount = inbox.amount[:n].astype(np.int64)
         if tick % 2 == 0:
             return self._return(tick, local, amount, stats)

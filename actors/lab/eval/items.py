@@ -203,7 +203,7 @@ class Collector:
         reader = int(inbox.recipient[row])
         promisor = int(inbox.sender[row])
         seq = int(inbox.seq[row])
-        lo = reader // shard.n_shards
+        lo = shard.placement.row_of(reader)
         slot = int(memory.find(shard.chars, np.array([lo]), np.array([promisor]))[0])
         relation = _relation(shard, lo, slot)
         return Item(

@@ -58,7 +58,7 @@ def shown_by(shard: Shard, character: int) -> dict[str, float] | None:
 
 def memories(shard: Shard, character: int, names: Sequence[str]) -> list[dict[str, Any]]:
     """What the character remembers, most salient first."""
-    c, lo = shard.chars, character // shard.n_shards
+    c, lo = shard.chars, shard.placement.row_of(character)
     live = np.flatnonzero(c.ep_kind[lo] >= 0)
     live = live[np.argsort(-c.ep_sal[lo, live], kind="stable")]
     out = []

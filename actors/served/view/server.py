@@ -341,7 +341,7 @@ class Page:
 
         def read(state: wpb.CharacterState | None) -> dict[str, Any]:
             found = shards()
-            shard = found[who % len(found)]
+            shard = found[found[0].placement.shard_of(who)]
             if state is None:
                 state = self_view(shard, who)
             mine = who == g.character
