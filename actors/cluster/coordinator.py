@@ -1,7 +1,8 @@
 """The Ray runtime: shards as Ray actors on one machine or a cluster, surviving faults.
 
 The coordinator (this object, in the driver) makes one `step` call per shard per tick and
-aggregates their statistics; mail goes from shard actor to shard actor. Every K ticks each
+aggregates their statistics; mail goes from shard actor to shard actor through one post per
+node (actors/cluster/post.py), which the coordinator flushes once per tick. Every K ticks each
 shard writes a snapshot and the coordinator a manifest. When a shard actor or its node dies,
 the coordinator replaces every shard actor (on whatever nodes are alive), restores them from
 the last complete checkpoint, and replays from there: the final digest is the one the
@@ -18,10 +19,12 @@ from typing import Any
 
 import ray
 from ray import exceptions as rex
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actors.cluster.connect import Placement, actor_cpus, connect
 from actors.cluster.gateway_actor import Gateways
 from actors.cluster.lifecycle import close_actors, is_fault, root_cause
+from actors.cluster.post import Post
 from actors.cluster.shard_actor import ShardActor
 from world.digest import state_digest
 from world.errors import RunFolderError, SociusError
@@ -61,6 +64,7 @@ class RayRuntime(Runtime):
             connect()
         self.placement = placement or Placement()
         self.actors: list[Any] = []
+        self.posts: list[Any] = []  # one per node hosting shard actors
         self._failures: dict[int, int] = {}  # faults per tick, over the whole run
         self.gateways = llm
         self.llm = llm.for_shards() if llm is not None else None
@@ -116,8 +120,37 @@ class RayRuntime(Runtime):
         ]
         # starting actors is not a tick: --tick-timeout does not limit it (a new process imports
         # numpy and loads the compiled kernels, which takes its time on a busy machine)
-        ray.get([a.set_peers.remote(self.actors) for a in self.actors])
+        self._open_posts([w["node"] for w in ray.get([a.ready.remote() for a in self.actors])])
         self.check_folder()
+
+    def _open_posts(self, nodes: list[str]) -> None:
+        """One post on each node that hosts shard actors, each told who is where."""
+        order = list(dict.fromkeys(nodes))  # the nodes, in the order of their first shard
+        self.posts = [
+            Post.options(  # type: ignore[attr-defined]
+                num_cpus=0,
+                max_restarts=0,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False),
+            ).remote(node)
+            for node in order
+        ]
+        post_of = [order.index(node) for node in nodes]
+        ray.get(
+            [
+                post.route.remote(
+                    p,
+                    {i: a for i, a in enumerate(self.actors) if post_of[i] == p},
+                    post_of,
+                    self.posts,
+                )
+                for p, post in enumerate(self.posts)
+            ]
+        )
+        ray.get([a.set_post.remote(self.posts[post_of[i]]) for i, a in enumerate(self.actors)])
+
+    def post_counts(self) -> list[dict[str, int]]:
+        """Each post's figures so far (bundles to other nodes, parcels, deliveries, flushes)."""
+        return self._get([p.counts.remote() for p in self.posts])
 
     def check_folder(self) -> None:
         """Every shard actor sees the run folder the driver writes (a local path must be on
@@ -148,7 +181,8 @@ class RayRuntime(Runtime):
 
     def close(self) -> None:
         close_actors(self.actors, timeout=30)
-        self.actors = []
+        close_actors(self.posts, timeout=30)
+        self.actors, self.posts = [], []
         if self.gateways is not None:
             self.gateways.stop()
 
@@ -156,6 +190,7 @@ class RayRuntime(Runtime):
 
     def _step_shards(self, tick: int) -> list[TickStats]:
         results = self._get([a.step.remote(tick) for a in self.actors])
+        self._get([p.flush.remote(tick) for p in self.posts])
         return [TickStats.from_dict(r) for r in results]
 
     def _save_shards(self, tick: int) -> list[int]:
@@ -173,7 +208,8 @@ class RayRuntime(Runtime):
             if isinstance(cause, SociusError):
                 raise cause from None
             raise
-        self._get([a.redeliver.remote() for a in self.actors])
+        ticks = set(self._get([a.redeliver.remote() for a in self.actors]))
+        self._get([p.flush.remote(t) for p in self.posts for t in ticks])
 
     def digest(self) -> str:
         return state_digest(self._get([a.digest_parts.remote() for a in self.actors]))
@@ -218,7 +254,7 @@ class RayRuntime(Runtime):
                 f" and there is no checkpoint to recover from (checkpoints are off: use "
                 f"--checkpoint-every K). The run folder holds ticks 1..{self.completed}"
             ) from None
-        for a in self.actors:
+        for a in [*self.actors, *self.posts]:
             with contextlib.suppress(rex.RayError):
                 ray.kill(a, no_restart=True)
         time.sleep(0.1)

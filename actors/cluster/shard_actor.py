@@ -1,10 +1,10 @@
 """A Ray actor hosting one `world.Shard`.
 
-Each tick the coordinator calls `step(t)` once. The shard takes the batches its peers delivered
-for tick t-1, steps, writes its own outgoing batches to its journal, and delivers each batch
-straight to the destination shard's actor (payloads never pass through the coordinator). It
-returns only its tick statistics, after every delivery has been received: when the coordinator
-holds all the statistics of tick t, every envelope of tick t is where it must be.
+Each tick the coordinator calls `step(t)` once. The shard takes the batches delivered to it for
+tick t-1, steps, writes its own outgoing batches to its journal, keeps the batch for its own
+characters and leaves the rest at its node's post (actors/cluster/post.py), which delivers
+them, gathered per node, when the coordinator flushes the tick (payloads never pass through
+the coordinator). It returns only its tick statistics.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class ShardActor:
         self.kept = Kept.from_json(journal) if journal is not None else Kept(FULL)
         self.journal = self._open_journal()
         self.inbox: dict[int, list[bytes]] = {}
-        self.peers: list[Any] = []
+        self.post: Any = None  # this node's post (set_post)
         self.thinker: Thinker | None = None
         self._replay_gateway: Gateway | None = None
         if llm is not None:
@@ -137,12 +137,20 @@ class ShardActor:
         except OSError:
             return False
 
-    async def set_peers(self, peers: list[Any]) -> None:
-        self.peers = peers
+    async def set_post(self, post: Any) -> None:
+        self.post = post
 
-    async def deliver(self, tick: int, payload: bytes) -> None:
-        """A batch sent to this shard's characters in `tick`."""
-        self.inbox.setdefault(tick, []).append(payload)
+    async def deliver(self, tick: int, payloads: list[bytes]) -> None:
+        """Batches sent to this shard's characters in `tick`."""
+        self.inbox.setdefault(tick, []).extend(payloads)
+
+    async def _post(self, tick: int, batches: dict[int, bytes]) -> None:
+        """The batch for this shard's own characters into its inbox, the rest to the post."""
+        mine = batches.get(self.index)
+        if mine is not None:
+            await self.deliver(tick, [mine])
+        others = [(d, payload) for d, payload in batches.items() if d != self.index]
+        await self.post.send.remote(tick, others)
 
     async def step(self, tick: int) -> dict[str, Any]:
         if tick != self.shard.tick + 1:
@@ -169,18 +177,11 @@ class ShardActor:
                 self.players.lay(village, pending, decided)
             result = await asyncio.to_thread(village.finish, pending, decided)
         result.stats.observe_step(time.perf_counter() - t0)
-        sends = []
         if self.journal is not None:
             for payload in result.journaled():
                 self.journal.write(payload)
-        for dest, payload in result.batches.items():
-            if dest == self.index:
-                await self.deliver(tick, payload)
-            else:
-                sends.append(self.peers[dest].deliver.remote(tick, payload))
-        if self.journal is not None:
             self.journal.flush()
-        await asyncio.gather(*sends)
+        await self._post(tick, result.batches)
         return result.stats.to_dict()
 
     async def checkpoint(self, tick: int) -> int:
@@ -213,15 +214,11 @@ class ShardActor:
             self.journal.truncate_to(journal_size)
         self.inbox = {}
 
-    async def redeliver(self) -> None:
-        """Send the mail of the restored tick again, as it was sent the first time."""
-        sends = []
-        for dest, payload in self.shard.pending_mail().items():
-            if dest == self.index:
-                await self.deliver(self.shard.tick, payload)
-            else:
-                sends.append(self.peers[dest].deliver.remote(self.shard.tick, payload))
-        await asyncio.gather(*sends)
+    async def redeliver(self) -> int:
+        """Send the mail of the restored tick again, as it was sent the first time (the
+        coordinator then flushes that tick); returns the tick."""
+        await self._post(self.shard.tick, self.shard.pending_mail())
+        return self.shard.tick
 
     async def digest_parts(self) -> dict[str, Any]:
         return self.shard.digest_parts()

@@ -47,9 +47,10 @@ def cluster() -> Iterator[tuple[Cluster, list[Any]]]:
 
 
 def test_shards_spread_and_survive_a_lost_node(cluster, tmp_path: Path) -> None:
-    """With SPREAD placement the shards use both worker nodes; when one node is removed the
-    coordinator restores every shard on the surviving node and ends with the digest of the
-    uninterrupted run, counting one recovery."""
+    """With SPREAD placement the shards use both worker nodes, and their mail goes through one
+    post per node: each tick at most one bundle from each node to the other, however many
+    shards write across. When one node is removed the coordinator restores every shard on the
+    surviving node and ends with the digest of the uninterrupted run, counting one recovery."""
     c, workers = cluster
     sc = parse_scenario(
         {"name": "cluster", "population": {"size": 80, "group_size": 10}, "ticks": 10, "seed": 9}
@@ -63,6 +64,14 @@ def test_shards_spread_and_survive_a_lost_node(cluster, tmp_path: Path) -> None:
             rt.step()
         nodes = {w["node"] for w in rt.where()}
         assert len(nodes) == 2, "SPREAD should use both worker nodes"
+        posts = rt.post_counts()
+        assert len(posts) == 2 and all(p["flushes"] == 4 for p in posts)
+        assert all(0 < p["bundles"] <= 4 for p in posts)  # one per tick to the other node
+        # 4 shards each writing to the 2 on the other node make 8 calls across nodes a tick;
+        # through the posts they are at most 2, and each shard takes at most one delivery a
+        # tick from each node
+        assert sum(p["parcels"] for p in posts) > sum(p["bundles"] for p in posts)
+        assert all(p["deliveries"] <= 4 * 2 * 2 for p in posts)
         lost = next(w for w in workers if w.node_id == rt.where()[0]["node"])
         c.remove_node(lost)
         result = rt.run()
