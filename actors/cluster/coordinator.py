@@ -1,8 +1,8 @@
 """The Ray runtime: shards as Ray actors on one machine or a cluster, surviving faults.
 
-The coordinator (this object, in the driver) makes one `step` call per shard per tick and
-aggregates their statistics; mail goes from shard actor to shard actor through one post per
-node (actors/cluster/post.py), which the coordinator flushes once per tick. Every K ticks each
+The coordinator (this object, in the driver) makes one `tick` call per node per tick, to the
+node's post (actors/cluster/post.py), which steps the node's shard actors, carries their mail
+gathered per node and returns their statistics summed; it merges those. Every K ticks each
 shard writes a snapshot and the coordinator a manifest. When a shard actor or its node dies,
 the coordinator replaces every shard actor (on whatever nodes are alive), restores them from
 the last complete checkpoint, and replays from there: the final digest is the one the
@@ -189,9 +189,10 @@ class RayRuntime(Runtime):
     # --- Runtime ----------------------------------------------------------------------------
 
     def _step_shards(self, tick: int) -> list[TickStats]:
-        results = self._get([a.step.remote(tick) for a in self.actors])
-        self._get([p.flush.remote(tick) for p in self.posts])
-        return [TickStats.from_dict(r) for r in results]
+        # each node's post steps its shards, delivers their mail and sums their statistics
+        return [
+            TickStats.from_dict(r) for r in self._get([p.tick.remote(tick) for p in self.posts])
+        ]
 
     def _save_shards(self, tick: int) -> list[int]:
         return self._get([a.checkpoint.remote(tick) for a in self.actors])
@@ -208,8 +209,7 @@ class RayRuntime(Runtime):
             if isinstance(cause, SociusError):
                 raise cause from None
             raise
-        ticks = set(self._get([a.redeliver.remote() for a in self.actors]))
-        self._get([p.flush.remote(t) for p in self.posts for t in ticks])
+        self._get([p.redeliver.remote() for p in self.posts])
 
     def digest(self) -> str:
         return state_digest(self._get([a.digest_parts.remote() for a in self.actors]))

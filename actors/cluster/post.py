@@ -1,17 +1,22 @@
-"""The post office of one node: mail between shard actors, gathered per node.
+"""The post office of one node: a tick of the node's shard actors, their mail gathered per
+node and their statistics summed per node.
 
-Each node that hosts shard actors has one `Post`. In a tick every shard actor of the node
-leaves at its post the batches it sends to other shards (one call). When every shard has
-stepped, the coordinator asks each post to `flush` the tick: the post sends each other node's
-post one bundle with everything for that node's shards, and hands each of its own shards, in
-one call, what is for it; a receiving post does the same for its shards. So a tick costs each
-node one call per other node it writes to, plus two per local shard, however many shards the
-cluster has: the calls grow with the nodes, not with the square of the shards.
+Each node that hosts shard actors has one `Post`. The coordinator asks each post for the tick
+(`tick`); the post steps its node's shard actors, each of which leaves at the post the batches
+it sends to other shards. When they all have stepped, the post sends each other node's post
+one bundle with everything for that node's shards and hands each of its own shards, in one
+call, what is for it; a receiving post does the same for its shards (they may still be
+stepping: mail of tick t goes to the inbox of tick t, and a step takes that of t-1). The post
+returns the node's statistics, merged. So a tick costs the coordinator one call per node, and
+each node one call per other node it writes to plus a few per local shard: the calls grow with
+the nodes, not with the square of the shards, and the coordinator's work with the nodes, not
+with the shards.
 
-`flush` returns when all of the tick's mail is in the inboxes it was sent to, so the next tick
-starts with every envelope where it must be, as before. A post holds mail only between a
-tick's steps and its flush: when a node is lost, the coordinator replaces every shard actor
-and every post, and the restored shards send their last tick's mail again.
+`tick` returns when its node's shards have stepped and all the mail they sent is in the inboxes
+it was sent to, so when the coordinator holds every post's answer, every envelope of the tick
+is where it must be. A post holds mail only within a tick: when a node is lost, the coordinator
+replaces every shard actor and every post, and the restored shards send their last tick's mail
+again.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from collections import defaultdict
 from typing import Any
 
 import ray
+
+from world.stats import TickStats
 
 #: (destination shard, serialized Batch)
 Parcel = tuple[int, bytes]
@@ -42,6 +49,23 @@ class Post:
     ) -> None:
         """Who is where: this post's index, its node's shard actors, every shard's post."""
         self.index, self.local, self.post_of, self.posts = index, local, post_of, posts
+
+    async def tick(self, tick: int) -> dict[str, Any]:
+        """Step this node's shards through `tick` and deliver their mail; their statistics,
+        merged (in shard order)."""
+        shards = sorted(self.local)
+        results = await asyncio.gather(*(self.local[i].step.remote(tick) for i in shards))
+        await self.flush(tick)
+        merged = TickStats()
+        for r in results:
+            merged.merge(TickStats.from_dict(r))
+        return merged.to_dict()
+
+    async def redeliver(self) -> None:
+        """The restored shards of this node send their last tick's mail again."""
+        ticks = await asyncio.gather(*(a.redeliver.remote() for a in self.local.values()))
+        for t in sorted(set(ticks)):
+            await self.flush(t)
 
     async def send(self, tick: int, parcels: list[Parcel]) -> None:
         """A local shard's mail of `tick` for other shards, left until the tick's flush."""
