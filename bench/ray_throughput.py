@@ -4,8 +4,8 @@ Prints, on this machine:
   A. at 10,000 characters: character-ticks/s and envelopes/s of the in-process runtime (one
      process) and of the Ray runtime (shard actors on a local Ray instance), side by side, and
      the ratio per core used. "Cores used" is measured, not assumed: the CPU seconds that the
-     driver and every shard actor's process spent during the measured ticks.
-     Target: the Ray runtime reaches at least half the in-process throughput per core used.
+     driver, every shard actor's process and the node's post spent during the measured ticks.
+     Target: the Ray runtime reaches at least 0.7 of the in-process throughput per core used.
   B. at 200 characters: packed shards against one Ray actor per character.
      Target: packed is at least 50 times faster.
 
@@ -83,7 +83,7 @@ def local(size: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
 def on_ray(size: int, shards: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
     start = time.perf_counter()
     rt = RayRuntime(scenario(size, seed), shards)
-    pids = [os.getpid(), *(w["pid"] for w in rt.where())]
+    pids = [os.getpid(), *rt.pids()]  # the driver, the shard actors and the nodes' posts
     started = time.perf_counter() - start
     try:
         row = measure(rt, pids, warmup, ticks)
@@ -146,13 +146,13 @@ def part_a(args: argparse.Namespace, cpus: int) -> list[dict[str, Any]]:
         for k in sorted({cpus, 2 * cpus})
     ]
     table(f"A. {args.characters:,} characters", [a_local, *a_ray])
-    print("  target: Ray reaches at least half the in-process throughput per core used")
+    print("  target: Ray reaches at least 0.7 of the in-process throughput per core used")
     for r in a_ray:
         ratio = r["char_ticks_per_cpu_s"] / a_local["char_ticks_per_cpu_s"]
         wall = r["char_ticks_per_s"] / a_local["char_ticks_per_s"]
         print(
             f"    {r['shards']} shards: per CPU-second {ratio:.2f} of in-process "
-            f"({'PASS' if ratio >= 0.5 else 'MISS'}); wall-clock {wall:.2f}x"
+            f"({'PASS' if ratio >= 0.7 else 'MISS'}); wall-clock {wall:.2f}x"
         )
     return [a_local, *a_ray]
 

@@ -148,6 +148,10 @@ class RayRuntime(Runtime):
         )
         ray.get([a.set_post.remote(self.posts[post_of[i]]) for i, a in enumerate(self.actors)])
 
+    def pids(self) -> list[int]:
+        """The processes of every shard actor and post (for CPU accounting)."""
+        return [w["pid"] for w in self._get([a.ready.remote() for a in self.actors + self.posts])]
+
     def post_counts(self) -> list[dict[str, int]]:
         """Each post's figures so far (bundles to other nodes, parcels, deliveries, flushes)."""
         return self._get([p.counts.remote() for p in self.posts])

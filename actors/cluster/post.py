@@ -22,6 +22,7 @@ again.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import defaultdict
 from typing import Any
 
@@ -97,6 +98,10 @@ class Post:
         await asyncio.gather(
             *(self.local[d].deliver.remote(tick, payloads) for d, payloads in by_shard.items())
         )
+
+    async def ready(self) -> dict[str, Any]:
+        """Where this post lives: its process and node."""
+        return {"pid": os.getpid(), "node": self.node}
 
     async def counts(self) -> dict[str, int]:
         """So far: bundles sent to other posts, parcels carried, deliveries to local shards,
