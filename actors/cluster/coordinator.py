@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from world.stats import TickStats
 from world.store import NODE_MARK
 
 MAX_RECOVERIES_PER_TICK = 3
+LIVENESS_TIMEOUT = 30.0  # seconds a shard actor has to answer, after a fault, to count as alive
 
 
 class RunFault(SociusError):
@@ -65,6 +67,8 @@ class RayRuntime(Runtime):
         self.placement = placement or Placement()
         self.actors: list[Any] = []
         self.posts: list[Any] = []  # one per node hosting shard actors
+        self.replaced = 0  # shard actors started again after faults
+        self.restored_from: Counter[str] = Counter()  # the last restore: "memory" / "files"
         self._failures: dict[int, int] = {}  # faults per tick, over the whole run
         self.gateways = llm
         self.llm = llm.for_shards() if llm is not None else None
@@ -100,7 +104,9 @@ class RayRuntime(Runtime):
 
     # --- actors -----------------------------------------------------------------------------
 
-    def _spawn(self) -> None:
+    def _spawn(self, indexes: list[int] | None = None) -> None:
+        """Start the shard actors `indexes` (every one by default; a recovery replaces only
+        the lost ones), then a post for each node they are on."""
         data = self.scenario.model_dump()
         folder = self.record.where if self.record is not None else None
         kept = self.record.kept.to_json() if self.record is not None else None
@@ -112,12 +118,13 @@ class RayRuntime(Runtime):
         }
         if self.placement.resources:
             opts["resources"] = dict(self.placement.resources)
-        self.actors = [
-            ShardActor.options(**opts).remote(  # type: ignore[attr-defined]
+        if indexes is None:
+            indexes = list(range(self.n_shards))
+            self.actors = [None] * self.n_shards
+        for i in indexes:
+            self.actors[i] = ShardActor.options(**opts).remote(  # type: ignore[attr-defined]
                 data, i, self.n_shards, folder, self.llm, self.players, kept
             )
-            for i in range(self.n_shards)
-        ]
         # starting actors is not a tick: --tick-timeout does not limit it (a new process imports
         # numpy and loads the compiled kernels, which takes its time on a busy machine)
         self._open_posts([w["node"] for w in ray.get([a.ready.remote() for a in self.actors])])
@@ -205,9 +212,10 @@ class RayRuntime(Runtime):
         tick = int(manifest["tick"])
         sizes = manifest.get("journal_sizes") or [0] * self.n_shards
         try:
-            self._get(
+            sources = self._get(
                 [a.restore.remote(tick, int(s)) for a, s in zip(self.actors, sizes, strict=True)]
             )
+            self.restored_from = Counter(sources)
         except rex.RayTaskError as err:
             cause = root_cause(err)
             if isinstance(cause, SociusError):
@@ -250,21 +258,42 @@ class RayRuntime(Runtime):
                     ) from None
                 self.recover(err)
 
+    def lost(self) -> list[int]:
+        """The shard actors that no longer answer (dead, or on a node that is gone)."""
+        refs = [a.ready.remote() for a in self.actors]
+        answered, _ = ray.wait(refs, num_returns=len(refs), timeout=LIVENESS_TIMEOUT)
+        out = []
+        for i, ref in enumerate(refs):
+            try:
+                if ref not in answered:
+                    raise rex.GetTimeoutError(f"shard {i} did not answer")
+                ray.get(ref)
+            except rex.RayError:
+                out.append(i)
+        return out
+
     def recover(self, err: BaseException) -> None:
-        """Replace every shard actor and restore the last checkpoint."""
+        """Replace the shard actors that were lost (every one, if a model gateway had to be
+        replaced: the survivors know the old one) and every post, and restore the last
+        checkpoint: the surviving actors roll back to the snapshot they kept in memory, the
+        new ones read it from the run folder."""
         if self.last_checkpoint is None or self.record is None:
             raise RunFault(
                 f"a shard failed at tick {self.completed + 1} ({type(root_cause(err)).__name__})"
                 f" and there is no checkpoint to recover from (checkpoints are off: use "
                 f"--checkpoint-every K). The run folder holds ticks 1..{self.completed}"
             ) from None
-        for a in [*self.actors, *self.posts]:
+        lost: list[int] | None = self.lost()
+        if self.gateways is not None and self.gateways.respawn():
+            self.llm = self.gateways.for_shards()
+            lost = None
+        replaced = list(range(self.n_shards)) if lost is None else lost
+        for a in [*(self.actors[i] for i in replaced), *self.posts]:
             with contextlib.suppress(rex.RayError):
                 ray.kill(a, no_restart=True)
         time.sleep(0.1)
-        if self.gateways is not None and self.gateways.respawn():
-            self.llm = self.gateways.for_shards()
-        self._spawn()
+        self.replaced += len(replaced)
+        self._spawn(lost)
         self.recoveries += 1
         recoveries = self.recoveries
         self.restore(self.last_checkpoint)

@@ -73,6 +73,10 @@ class ShardActor:
         self.journal = self._open_journal()
         self.inbox: dict[int, list[bytes]] = {}
         self.post: Any = None  # this node's post (set_post)
+        #: the last checkpoint's snapshot, kept: a recovery rolls a surviving shard back to it
+        #: without reading it again (only the actors that were lost start from the files)
+        self.kept_state: tuple[int, dict[str, Any]] | None = None
+        self.stepping = asyncio.Lock()  # a step in flight; a restore waits for it to end
         self.thinker: Thinker | None = None
         self._replay_gateway: Gateway | None = None
         if llm is not None:
@@ -157,6 +161,10 @@ class ShardActor:
             raise RuntimeError(
                 f"shard {self.index} is at tick {self.shard.tick} and was asked to step tick {tick}"
             )
+        async with self.stepping:
+            return await self._step(tick)
+
+    async def _step(self, tick: int) -> dict[str, Any]:
         inbox = self.inbox.pop(tick - 1, [])
         t0 = time.perf_counter()
         village = self.village
@@ -188,7 +196,9 @@ class ShardActor:
         """Write this shard's snapshot into the checkpoint of `tick`; returns the journal's
         size, to be recorded in the manifest."""
         assert self.folder is not None and tick == self.shard.tick
-        write_shard_snapshot(self.folder, tick, self.shard.get_state())
+        state = self.shard.get_state()
+        write_shard_snapshot(self.folder, tick, state)
+        self.kept_state = (tick, state)
         size = 0
         if self.journal is not None:
             self.journal.flush()
@@ -199,20 +209,34 @@ class ShardActor:
             self.store.push(self._mine(tick))
         return size
 
-    async def restore(self, tick: int, journal_size: int) -> None:
-        """Load this shard's snapshot of `tick` and cut its journal back to match."""
+    async def restore(self, tick: int, journal_size: int) -> str:
+        """Load this shard's snapshot of `tick` and cut its journal back to match: the one it
+        kept in memory if it wrote it (a surviving actor), else from the run folder (an actor
+        started to replace a lost one, or a resume). Returns which ("memory" or "files")."""
         assert self.folder is not None
-        if self.store is not None and self.store.remote:  # this node may not have them
-            if self.journal is not None:
-                self.journal.close()
-            self.store.pull(*(self._rel(p) for p in self._mine(tick)))
-            self.journal = self._open_journal()
-        self.shard.set_state(read_shard_snapshot(self.folder, tick, self.index))
+        async with self.stepping:  # a step of the failed tick may still be finishing
+            return self._restore(tick, journal_size)
+
+    def _restore(self, tick: int, journal_size: int) -> str:
+        assert self.folder is not None
+        kept = self.kept_state
+        if kept is not None and kept[0] == tick:
+            source = "memory"
+            self.shard.set_state(kept[1])
+        else:
+            source = "files"
+            if self.store is not None and self.store.remote:  # this node may not have them
+                if self.journal is not None:
+                    self.journal.close()
+                self.store.pull(*(self._rel(p) for p in self._mine(tick)))
+                self.journal = self._open_journal()
+            self.shard.set_state(read_shard_snapshot(self.folder, tick, self.index))
         if self.thinker is not None:
             self.thinker.restored(village_of(self.shard))
         if self.journal is not None:
             self.journal.truncate_to(journal_size)
         self.inbox = {}
+        return source
 
     async def redeliver(self) -> int:
         """Send the mail of the restored tick again, as it was sent the first time (the

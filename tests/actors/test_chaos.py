@@ -79,8 +79,11 @@ def test_a_heuristic_world_outlives_shard_actors_killed_at_random(tmp_path: Path
         rt.checkpoint()
         drive(rt, faults)
         digest, recoveries, envelopes = rt.digest(), rt.recoveries, rt.totals.c["envelopes"]
+        replaced, restored = rt.replaced, rt.restored_from
     assert not faults, "every fault was injected"
     assert recoveries == 2
+    # each time only the killed actor was started again; the other two rolled back in memory
+    assert replaced == 2 and restored == {"memory": 2, "files": 1}
     assert digest == reference(sc)
     assert_record_whole(tmp_path / "run", sc.ticks, envelopes)
 

@@ -73,14 +73,21 @@ def test_shards_spread_and_survive_a_lost_node(cluster, tmp_path: Path) -> None:
         assert sum(p["parcels"] for p in posts) > sum(p["bundles"] for p in posts)
         assert all(p["deliveries"] <= 4 * 2 * 2 for p in posts)
         lost = next(w for w in workers if w.node_id == rt.where()[0]["node"])
+        before = rt.where()
+        kept = {w["pid"] for w in before if w["node"] != lost.node_id}
         c.remove_node(lost)
         result = rt.run()
-        survivors = {w["node"] for w in rt.where()}
+        after = rt.where()
+        survivors = {w["node"] for w in after}
     finally:
         rt.close()
         rt.record.close()
     assert result.state_digest == expected
     assert result.recoveries == 1
+    # only the lost node's shards were started again; the others rolled back in memory
+    gone = sum(w["node"] == lost.node_id for w in before)
+    assert rt.replaced == gone and kept <= {w["pid"] for w in after}
+    assert rt.restored_from == {"memory": 4 - gone, "files": gone}
     assert lost.node_id not in survivors
     rows = list(csv.DictReader((tmp_path / "run" / "metrics.csv").open()))
     assert [int(r["tick"]) for r in rows] == list(range(1, 11))
