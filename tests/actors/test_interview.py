@@ -22,6 +22,7 @@ from actors.lab.interview import Moment
 from tests.commands import ROOT, socius
 from world.characters import Characters
 from world.ledger import Promises
+from world.placement import Placement
 from world.population import self_model
 from world.record import load_run_scenario, read_shard_snapshot
 
@@ -160,7 +161,9 @@ def test_feelings_and_debts_are_the_checkpoints(run: Path) -> None:
     assert debtors, "no open promise at the end of the run"
     cid = sorted(debtors)[0]
     said = interview(run, "--character", cid, "What do you owe, and how do you feel?")
-    snapshot = read_shard_snapshot(run, TICKS, cid % moment.n_shards)
+    snapshot = read_shard_snapshot(
+        run, TICKS, Placement.of(moment.scenario, moment.n_shards).shard_of(cid)
+    )
     chars = Characters.from_state(snapshot["chars"])
     row = int(np.flatnonzero(chars.cid[: len(chars)] == cid)[0])
     felt = said["facts"]["feelings"]

@@ -81,8 +81,14 @@ def last_row(out: Path) -> dict[str, Any]:
 
 def felt(out: Path, tick: int, cid: int, shards: int = 1) -> dict[str, str]:
     """What character `cid` truly felt at `tick`, from the checkpoint, as the panel shows it."""
-    chars = Characters.from_state(read_shard_snapshot(out, tick, cid % shards)["chars"])
-    q = np.clip(np.rint(chars.emotion[cid // shards] * 255), 0, 255)
+    for shard in range(shards):  # whichever shard it lives in
+        chars = Characters.from_state(read_shard_snapshot(out, tick, shard)["chars"])
+        rows = np.flatnonzero(chars.cid[: len(chars)] == cid)
+        if len(rows):
+            break
+    else:
+        raise AssertionError(f"no shard of {out} holds character {cid}")
+    q = np.clip(np.rint(chars.emotion[int(rows[0])] * 255), 0, 255)
     return {e: f"{round(int(v) / 255, 2):.2f}" for e, v in zip(EMOTION_NAMES, q, strict=True)}
 
 
