@@ -14,8 +14,8 @@ from __future__ import annotations
 import abc
 import dataclasses
 import hashlib
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -117,6 +117,14 @@ class BaseShard(abc.ABC):
                 f"state of shard {state['index']}/{state['n_shards']} cannot be "
                 f"loaded into shard {self.index}/{self.n_shards}"
             )
+
+
+S = TypeVar("S", bound=BaseShard)
+
+
+def home(shards: Sequence[S], character: int) -> S:
+    """The shard of `shards` (a whole world's, in index order) that `character` lives in."""
+    return shards[shards[0].placement.shard_of(character)]
 
 
 def outbox_state(outbox: Mail) -> dict[str, Any]:

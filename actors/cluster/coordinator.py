@@ -4,8 +4,9 @@ The coordinator (this object, in the driver) makes one `tick` call per node per 
 node's post (actors/cluster/post.py), which steps the node's shard actors, carries their mail
 gathered per node and returns their statistics summed; it merges those. Every K ticks each
 shard writes a snapshot and the coordinator a manifest. When a shard actor or its node dies,
-the coordinator replaces every shard actor (on whatever nodes are alive), restores them from
-the last complete checkpoint, and replays from there: the final digest is the one the
+the coordinator replaces the lost shard actors (on whatever nodes are alive) and every post,
+restores the last complete checkpoint (survivors from memory, new actors from the run folder),
+and replays from there: the final digest is the one the
 uninterrupted run would have had, and the run's figures count the recovery.
 """
 
@@ -38,6 +39,15 @@ from world.store import NODE_MARK
 
 MAX_RECOVERIES_PER_TICK = 3
 LIVENESS_TIMEOUT = 30.0  # seconds a shard actor has to answer, after a fault, to count as alive
+
+
+def _answers(ref: Any) -> bool:
+    """Whether a call that finished returned (rather than failed: its actor died)."""
+    try:
+        ray.get(ref)
+    except rex.RayError:
+        return False
+    return True
 
 
 class RunFault(SociusError):
@@ -262,15 +272,7 @@ class RayRuntime(Runtime):
         """The shard actors that no longer answer (dead, or on a node that is gone)."""
         refs = [a.ready.remote() for a in self.actors]
         answered, _ = ray.wait(refs, num_returns=len(refs), timeout=LIVENESS_TIMEOUT)
-        out = []
-        for i, ref in enumerate(refs):
-            try:
-                if ref not in answered:
-                    raise rex.GetTimeoutError(f"shard {i} did not answer")
-                ray.get(ref)
-            except rex.RayError:
-                out.append(i)
-        return out
+        return [i for i, ref in enumerate(refs) if ref not in answered or not _answers(ref)]
 
     def recover(self, err: BaseException) -> None:
         """Replace the shard actors that were lost (every one, if a model gateway had to be

@@ -15,8 +15,8 @@ with the shards.
 `tick` returns when its node's shards have stepped and all the mail they sent is in the inboxes
 it was sent to, so when the coordinator holds every post's answer, every envelope of the tick
 is where it must be. A post holds mail only within a tick: when a node is lost, the coordinator
-replaces every shard actor and every post, and the restored shards send their last tick's mail
-again.
+replaces the lost shard actors and every post, and the restored shards send their last tick's
+mail again.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """A Ray actor hosting one `world.Shard`.
 
-Each tick the coordinator calls `step(t)` once. The shard takes the batches delivered to it for
-tick t-1, steps, writes its own outgoing batches to its journal, keeps the batch for its own
-characters and leaves the rest at its node's post (actors/cluster/post.py), which delivers
-them, gathered per node, when the coordinator flushes the tick (payloads never pass through
-the coordinator). It returns only its tick statistics.
+Each tick its node's post (actors/cluster/post.py) calls `step(t)` once. The shard takes the
+batches delivered to it for tick t-1, steps, writes its own outgoing batches to its journal,
+keeps the batch for its own characters and leaves the rest at the post, which delivers them,
+gathered per node, once the node's shards have stepped (payloads never pass through the
+coordinator). It returns only its tick statistics.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from world.record import RunRecord, check_new_folder
 from world.runtime import Decide, LocalRuntime
 from world.scenario import Scenario
 from world.self_view import self_view
-from world.shard import Shard
+from world.shard_base import home
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -166,7 +166,7 @@ class ServedWorld:
         self.token_file = how.tokens or out / "tokens.json"
         supplied = how.tokens is not None and self.token_file.exists()
         tokens = read_tokens(self.token_file, playable) if supplied else {}
-        n = self.n = sc.shards or 1
+        n = sc.shards or 1
         self.record = RunRecord(out, sc, n, journal=how.journal)
         if not supplied:
             tokens = write_tokens(self.token_file, playable)
@@ -204,7 +204,7 @@ class ServedWorld:
                 self._intervene,
             ),
             self._info,
-            lambda c: self_view(self._village(c), c),
+            lambda c: self_view(home(self.runtime.villages, c), c),
             sc.population.size,
             sc.ticks,
             how.tick_interval,
@@ -262,13 +262,8 @@ class ServedWorld:
             self.clock.interval = seconds
             self.hall.cond.notify_all()
 
-    def _village(self, character: int) -> Shard:
-        """The shard `character` lives in."""
-        villages = self.runtime.villages
-        return villages[villages[0].placement.shard_of(character)]
-
     def _info(self, character: int) -> tuple[int, int]:
-        shard = self._village(character)
+        shard = home(self.runtime.villages, character)
         lo = shard.placement.row_of(character)
         return int(shard.chars.role[lo]), int(shard.chars.group[lo])
 

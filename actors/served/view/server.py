@@ -40,6 +40,7 @@ from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
 from world.errors import UserError
 from world.self_view import self_view
+from world.shard_base import home
 
 STATIC = Path(__file__).with_name("static")
 #: A page's kernel send buffer: a page that stops reading fills it within a few ticks, and its
@@ -340,8 +341,7 @@ class Page:
         shards = self.watch.shards
 
         def read(state: wpb.CharacterState | None) -> dict[str, Any]:
-            found = shards()
-            shard = found[found[0].placement.shard_of(who)]
+            shard = home(shards(), who)
             if state is None:
                 state = self_view(shard, who)
             mine = who == g.character
