@@ -28,7 +28,7 @@ import numpy as np
 
 from world.acts import ACTION_NAMES, Action, Situation
 from world.errors import RunFolderError
-from world.players import Choice, ChoiceError, Waiting, apply, check, waiting_for
+from world.players import Choice, ChoiceError, check, lay_answers, waiting_for
 from world.runtime import Decide
 from world.shard import Decisions, Pending, Shard
 from world.situations import Calls
@@ -212,23 +212,21 @@ class RecordedPlayers(Overlay):
         played = self.ticks.get(pending.tick)
         if played is None:
             return
-        waiting = {w.id: w for w in waiting_for(shard, pending, played.claimed)}
-        answered: list[tuple[Waiting, Choice]] = []
+        waiting = waiting_for(shard, pending, played.claimed)
+        by_id = {w.id: w for w in waiting}
+        answers: dict[str, Choice] = {}
         for choice in played.answers:
-            w = waiting.get(choice.decision)
+            w = by_id.get(choice.decision)
             if w is None:
                 if shard.placement.shard_of(_character(choice)) == shard.index:
                     self._unfit(pending.tick, choice, "no such decision in this world")
                 continue  # another shard's character
             try:
-                check(choice, w, shard, pending)
+                check(choice, w)
             except ChoiceError as err:
                 self._unfit(pending.tick, choice, str(err))
-            answered.append((w, choice))
-        apply(pending, decisions, answered)
-        pending.stats.add("player_decisions", len(waiting))
-        pending.stats.add("player_answers", len(answered))
-        pending.stats.add("player_defaults", len(waiting) - len(answered))
+            answers[choice.decision] = choice
+        lay_answers(pending, decisions, waiting, answers)
 
     def _unfit(self, tick: int, choice: Choice, why: str) -> None:
         raise RunFolderError(

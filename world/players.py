@@ -12,7 +12,8 @@ so nothing a player says can do what the world forbids. No network here (actors/
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Protocol
 
 import numpy as np
 
@@ -73,6 +74,17 @@ class Option:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class Planned:
+    """The terms the world planned for a decision row, where a player may leave them."""
+
+    gift_amount: int = 0
+    give_amount: int = 0
+    give_good: int = 0
+    want_good: int = 0
+    gossip_subject: int = -1
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Waiting:
     """A decision a played character faces in a tick."""
 
@@ -89,6 +101,12 @@ class Waiting:
     good2: int
     amount2: int
     about: str
+    #: what `check` needs to judge an answer away from the shard: the character's goods as it
+    #: decides (nothing changes them while it does), what the world planned for the row, and
+    #: how many characters there are
+    holdings: tuple[int, ...] = ()
+    planned: Planned = dataclasses.field(default_factory=lambda: Planned())
+    population: int = 0
 
     def option(self, action: Action) -> Option | None:
         return next((o for o in self.options if o.action == action), None)
@@ -186,6 +204,15 @@ def waiting_for(shard: Shard, pending: Pending, players: Collection[int]) -> lis
                 good2=int(b.good2[r]),
                 amount2=int(b.amount2[r]),
                 about=_about(sit, cp, b, plans, r, local),
+                holdings=tuple(int(g) for g in shard.chars.goods[local]),
+                planned=Planned(
+                    gift_amount=int(plans.gift_amount[r]),
+                    give_amount=int(plans.give_amount[r]),
+                    give_good=int(plans.give_good[r]),
+                    want_good=int(plans.want_good[r]),
+                    gossip_subject=int(plans.gossip_subject[r]),
+                ),
+                population=shard.scenario.population.size,
             )
         )
     return out
@@ -264,8 +291,9 @@ def _does(shard: Shard, pending: Pending, r: int, a: Action) -> str:
     return text.get(a, ACTION_NAMES[a])
 
 
-def check(choice: Choice, waiting: Waiting, shard: Shard, pending: Pending) -> None:
-    """Raise ChoiceError unless `choice` is a legal answer to `waiting` for this character now."""
+def check(choice: Choice, waiting: Waiting) -> None:
+    """Raise ChoiceError unless `choice` is a legal answer to `waiting` for this character now
+    (judged from the decision alone: it can be checked away from the shard that owns it)."""
     option = waiting.option(choice.action)
     if option is None:
         raise ChoiceError(
@@ -275,32 +303,31 @@ def check(choice: Choice, waiting: Waiting, shard: Shard, pending: Pending) -> N
     named = choice.give or choice.want or choice.gossip_subject is not None
     if named and not option.terms:
         raise ChoiceError(f"{ACTION_NAMES[choice.action]} takes no terms in this decision")
-    local = int(pending.batch.local[waiting.row])
     if choice.give is not None:
         good, amount = choice.give
-        have = int(shard.chars.goods[local, good])
+        have = waiting.holdings[good]
         if amount > have:
             raise ChoiceError(
                 f"give: {waiting.character} owns {_goods(good, have)}, not {amount}",
                 denied=True,
             )
-    p = pending.plans
+    p = waiting.planned
     if choice.action in (Action.GIFT, Action.OFFER_TRADE) and choice.give is None:
-        if p.gift_amount[waiting.row] <= 0 and choice.action == Action.GIFT:
+        if p.gift_amount <= 0 and choice.action == Action.GIFT:
             raise ChoiceError("gift: name the goods to give (give)")
-        if p.give_amount[waiting.row] <= 0 and choice.action == Action.OFFER_TRADE:
+        if p.give_amount <= 0 and choice.action == Action.OFFER_TRADE:
             raise ChoiceError("offer_trade: name the goods to give (give) and want (want)")
     if choice.action == Action.OFFER_TRADE:
-        give = choice.give[0] if choice.give else int(p.give_good[waiting.row])
-        want = choice.want[0] if choice.want else int(p.want_good[waiting.row])
+        give = choice.give[0] if choice.give else p.give_good
+        want = choice.want[0] if choice.want else p.want_good
         if give == want:
             raise ChoiceError("offer_trade: give and want name the same good")
     if choice.action == Action.GOSSIP:
         subject = choice.gossip_subject
-        if subject is None and p.gossip_subject[waiting.row] < 0:
+        if subject is None and p.gossip_subject < 0:
             raise ChoiceError("gossip: name whom it is about (gossip_subject) and the claim")
         if subject is not None:
-            size = shard.scenario.population.size
+            size = waiting.population
             if subject >= size:
                 raise ChoiceError(f"gossip: character {subject} does not exist (0..{size - 1})")
             if subject in (waiting.character, waiting.counterpart):
@@ -353,3 +380,58 @@ def perceived_by(pending: Pending, players: Collection[int]) -> list[tuple[int, 
             words = render(int(mail.phrase[i]), declining)
         out.append((int(mail.recipient[i]), env, words))
     return out
+
+
+@dataclasses.dataclass
+class Opened:
+    """One shard's side of a tick for its players, once its minds have decided: what the
+    played characters perceive, the decisions waiting for them, and the encounters they sought
+    that the tick added. Plain data: it crosses processes (a Ray shard actor sends it to the
+    hall)."""
+
+    shard: int
+    perceptions: list[tuple[int, bytes, str]]  # (character, serialized Envelope, words)
+    waiting: list[Waiting]
+    seeks: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+
+
+def open_for(shard: Shard, pending: Pending, players: Collection[int]) -> Opened:
+    """What this shard's played characters perceive and must decide in the pending tick."""
+    seen = [(c, env.SerializeToString(), w) for c, env, w in perceived_by(pending, players)]
+    return Opened(shard.index, seen, waiting_for(shard, pending, players))
+
+
+def lay_answers(
+    pending: Pending,
+    decisions: Decisions,
+    waiting: list[Waiting],
+    answers: Mapping[str, Choice],
+) -> list[Choice]:
+    """The players' (checked) answers to this shard's `waiting` decisions laid over the minds'
+    and counted; returns the answers laid, in row order."""
+    answered = [(w, answers[w.id]) for w in waiting if w.id in answers]
+    apply(pending, decisions, answered)
+    pending.stats.add("player_decisions", len(waiting))
+    pending.stats.add("player_answers", len(answered))
+    pending.stats.add("player_defaults", len(waiting) - len(answered))
+    return [c for _, c in answered]
+
+
+class Seats(Protocol):
+    """The players of a served world whose shards live elsewhere (a Ray runtime's actors):
+    before a tick, who plays and whom they seek out; in it, their answers to what the shards
+    opened; after it, what each waiting decision became."""
+
+    def seating(self) -> tuple[list[int], list[tuple[int, int]]]:
+        """The characters played in the tick about to start, and the encounters they seek."""
+        ...
+
+    def play(self, tick: int, opened: list[Opened]) -> dict[str, Choice]:
+        """Publish the shards' decisions to the players and wait for them; their answers, each
+        checked, by decision id."""
+        ...
+
+    def played(self, tick: int, opened: list[Opened], actions: dict[str, int] | None) -> None:
+        """The tick settled: `actions` is what each waiting decision became (None: the tick
+        failed, and its decisions are withdrawn)."""
+        ...

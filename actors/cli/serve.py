@@ -4,7 +4,10 @@ Ticks start on a clock (`--tick-interval`), or sooner when every player has said
 a tick, the decisions of played characters wait up to `--player-wait` seconds for their
 players, then the characters' own minds decide. Players' acts pass through the same tick,
 journal and metrics as everyone's: the run folder is a normal run folder (plus `players.json`,
-the service's counts). Shards run in this process (the in-process runtime).
+the service's counts). Shards run in this process (the in-process runtime), or with
+`--runtime ray` as Ray shard actors, the hall (where players meet the world) staying in this
+process: each tick the actors prepare it and their minds decide, the hall waits for the
+players, and the actors lay their answers over their minds' and settle it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 
 from actors.cli import flags
 from actors.cli.flags import loopback
+from actors.cluster.connect import connect
+from actors.cluster.gateway_actor import Gateways
 from actors.drive.launch import llm_target, model_options
 from actors.served.serving import ServedWorld, Serving
 from inference.connect import InProcessModel
@@ -29,8 +34,9 @@ from world.scenario import Scenario, load_scenario
 DESCRIPTION = (
     "Run a scenario in real time with a gRPC WorldService (protos/world_service.proto) that "
     "players (socius play, or your own program) use to live as the scenario's playable "
-    "characters (its players: section). Shards run in this process (the in-process runtime; "
-    "Ray is not used). Writes a normal run folder."
+    "characters (its players: section). Shards run in this process by default, or as Ray "
+    "shard actors with --runtime ray (the players' service stays in this process). Writes a "
+    "normal run folder."
 )
 
 
@@ -38,6 +44,7 @@ def parents() -> list[argparse.ArgumentParser]:
     # the model is asked from this process: no gateway replicas
     return [
         flags.world_flags(characters=False),
+        flags.address_flag(),
         flags.journal_flag("full"),
         flags.llm_flags(replicas=False),
         flags.metrics_flags(linger=False),
@@ -50,6 +57,14 @@ def parents() -> list[argparse.ArgumentParser]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file with a players section")
+    p.add_argument(
+        "--runtime",
+        choices=["local", "ray"],
+        default="local",
+        help="where shards run: local = in this process (default); ray = shard actors on a "
+        "local Ray instance or the cluster of --address, the hall and the service in this "
+        "process",
+    )
     p.add_argument(
         "--grpc-port",
         type=flags.port("--grpc-port"),
@@ -116,8 +131,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def llm_mind(
     args: argparse.Namespace, sc: Scenario, out: Path
-) -> tuple[InProcessModel | None, dict[str, Any] | None]:
-    """The LLM mind the --llm-... flags ask for and where its model is, or (None, None)."""
+) -> tuple[InProcessModel | None, Gateways | None, dict[str, Any] | None]:
+    """The LLM mind the --llm-... flags ask for and where its model is: asked from this
+    process, or on Ray from the shard actors through a gateway actor; (None, None, None)
+    without a model."""
     llm = model_options(
         args.llm_endpoint,
         args.llm_engine,
@@ -129,8 +146,11 @@ def llm_mind(
     )
     target = llm_target(sc, llm)
     if target is None:
-        return None, None
-    return InProcessModel.of(sc, target, sc.shards or 1, out), llm
+        return None, None, None
+    if args.runtime == "ray":
+        connect(args.address)
+        return None, Gateways.start(sc, target), llm
+    return InProcessModel.of(sc, target, sc.shards or 1, out), None, llm
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -168,23 +188,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
         journal=flags.journal_mode(args, FULL),
         view_port=args.view_port,
         view_host=args.view_host,
+        runtime=args.runtime,
+        address=args.address,
     )
     check_new_folder(out)
-    mind, model = llm_mind(args, sc, out)
+    mind, gateways, model = llm_mind(args, sc, out)
     try:
-        world = ServedWorld(sc, out, how, mind, model)
+        world = ServedWorld(sc, out, how, mind, model, gateways)
     except BaseException:
         if mind is not None:
             mind.close()
+        if gateways is not None:
+            gateways.stop()
         raise
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         world.stop()
 
     previous = signal.signal(signal.SIGINT, on_signal)
+    where = "as Ray actors" if args.runtime == "ray" else "in process"
     print(
         f"serving {sc.name} ({sc.population.size} characters, {len(world.hall.playable)} "
-        f"playable) on {args.host}:{world.port}{' with TLS' if tls else ''}; tokens in "
+        f"playable, {world.runtime.n_shards} shards {where}) "
+        f"on {args.host}:{world.port}{' with TLS' if tls else ''}; tokens in "
         f"{world.token_file}; run folder {out}{'; paused' if args.paused else ''}"
         + (f"; metrics on :{world.exporter.port}" if world.exporter is not None else ""),
         flush=True,

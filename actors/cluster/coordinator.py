@@ -30,6 +30,7 @@ from actors.cluster.post import Post
 from actors.cluster.shard_actor import ShardActor
 from world.digest import state_digest
 from world.errors import RunFolderError, SociusError
+from world.players import Opened, Seats
 from world.record import RunRecord
 from world.runtime import Runtime, make_shard
 from world.scenario import Scenario
@@ -68,9 +69,13 @@ class RayRuntime(Runtime):
         placement: Placement | None = None,
         llm: Gateways | None = None,
         players: Path | None = None,
+        seats: Seats | None = None,
     ) -> None:
-        """`players`: a served run whose players act again (--players-replay)."""
+        """`players`: a served run whose players act again (--players-replay); `seats`: the
+        players of a served world (socius serve's hall), who play each tick between the shards'
+        `begin` and `end`."""
         super().__init__(scenario, shards, record, checkpoint_every)
+        self.seats = seats
         self.players = str(players.resolve()) if players is not None else None
         if not ray.is_initialized():
             connect()
@@ -83,13 +88,15 @@ class RayRuntime(Runtime):
         self.gateways = llm
         self.llm = llm.for_shards() if llm is not None else None
         self._copies: tuple[int, list[Shard]] | None = None  # see `copies`
+        self._moves = 0  # times the shards' states changed: each tick, and each served `begin`
         self._spawn()
 
     def copies(self) -> list[Shard]:
-        """Copies of the village's shards as the last tick left them, made in this process
-        from their actors' states (fetched once per tick): a look from outside that changes
-        nothing (the browser's view of a run on Ray)."""
-        if self._copies is None or self._copies[0] != self.completed:
+        """Copies of the village's shards as they stand, made in this process from their
+        actors' states (fetched once per tick, and once more while a served tick waits for its
+        players): a look from outside that changes nothing (the browser's view of a run on Ray,
+        a player's look at its character)."""
+        if self._copies is None or self._copies[0] != self._moves:
             states = self._get([a.state.remote() for a in self.actors])
             shards = []
             for i, state in enumerate(states):
@@ -98,7 +105,7 @@ class RayRuntime(Runtime):
                     raise TypeError(f"scenario {self.scenario.name} plays a classic game")
                 shard.set_state(state)
                 shards.append(shard)
-            self._copies = (self.completed, shards)
+            self._copies = (self._moves, shards)
         return self._copies[1]
 
     def inference_stats(self) -> dict[str, float]:
@@ -210,10 +217,38 @@ class RayRuntime(Runtime):
     # --- Runtime ----------------------------------------------------------------------------
 
     def _step_shards(self, tick: int) -> list[TickStats]:
-        # each node's post steps its shards, delivers their mail and sums their statistics
-        return [
-            TickStats.from_dict(r) for r in self._get([p.tick.remote(tick) for p in self.posts])
-        ]
+        try:
+            if self.seats is not None:
+                return self._play_shards(tick, self.seats)
+            # each node's post steps its shards, delivers their mail and sums their statistics
+            return [
+                TickStats.from_dict(r) for r in self._get([p.tick.remote(tick) for p in self.posts])
+            ]
+        finally:
+            self._moves += 1  # a copy made during the tick is out of date
+
+    def _play_shards(self, tick: int, seats: Seats) -> list[TickStats]:
+        """A served tick: each shard prepares it and its minds decide (`begin`, through the
+        posts); the players answer the decisions of the characters they play (the hall, in this
+        process); each shard lays their answers over its minds', settles and sends its mail
+        (`end`). If the tick fails, its decisions are withdrawn from the players."""
+        players, seeks = seats.seating()
+        opened: list[Opened] = []
+        actions: dict[str, int] | None = None
+        try:
+            for part in self._get([p.begin.remote(tick, players, seeks) for p in self.posts]):
+                opened.extend(part)
+            opened.sort(key=lambda o: o.shard)
+            self._moves += 1  # prepared: what the players look at while they decide
+            answers = seats.play(tick, opened)
+            ends = self._get([p.end.remote(tick, answers) for p in self.posts])
+            actions = {k: v for e in ends for k, v in e["actions"].items()}
+        finally:
+            seats.played(tick, opened, actions)
+        return [TickStats.from_dict(e["stats"]) for e in ends]
+
+    def _add_event(self, event: Any) -> None:
+        self._get([a.add_event.remote(event) for a in self.actors])
 
     def _save_shards(self, tick: int) -> list[int]:
         return self._get([a.checkpoint.remote(tick) for a in self.actors])
@@ -232,6 +267,7 @@ class RayRuntime(Runtime):
                 raise cause from None
             raise
         self._get([p.redeliver.remote() for p in self.posts])
+        self._moves += 1
 
     def digest(self) -> str:
         return state_digest(self._get([a.digest_parts.remote() for a in self.actors]))

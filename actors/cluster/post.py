@@ -28,6 +28,7 @@ from typing import Any
 
 import ray
 
+from world.players import Choice, Opened
 from world.stats import TickStats
 
 #: (destination shard, serialized Batch)
@@ -54,13 +55,31 @@ class Post:
     async def tick(self, tick: int) -> dict[str, Any]:
         """Step this node's shards through `tick` and deliver their mail; their statistics,
         merged (in shard order)."""
-        shards = sorted(self.local)
-        results = await asyncio.gather(*(self.local[i].step.remote(tick) for i in shards))
+        results = await asyncio.gather(*(a.step.remote(tick) for a in self._in_order()))
         await self.flush(tick)
-        merged = TickStats()
+        return _merged(results)
+
+    async def begin(
+        self, tick: int, players: list[int], seeks: list[tuple[int, int]]
+    ) -> list[Opened]:
+        """A served tick's first half on this node's shards (ShardActor.begin): what their
+        played characters perceive and must decide, in shard order."""
+        return list(
+            await asyncio.gather(*(a.begin.remote(tick, players, seeks) for a in self._in_order()))
+        )
+
+    async def end(self, tick: int, answers: dict[str, Choice]) -> dict[str, Any]:
+        """Its second half (ShardActor.end), then the mail delivered: the statistics merged,
+        and what each waiting decision became."""
+        results = await asyncio.gather(*(a.end.remote(tick, answers) for a in self._in_order()))
+        await self.flush(tick)
+        actions: dict[str, int] = {}
         for r in results:
-            merged.merge(TickStats.from_dict(r))
-        return merged.to_dict()
+            actions.update(r["actions"])
+        return {"stats": _merged([r["stats"] for r in results]), "actions": actions}
+
+    def _in_order(self) -> list[Any]:
+        return [self.local[i] for i in sorted(self.local)]
 
     async def redeliver(self) -> None:
         """The restored shards of this node send their last tick's mail again."""
@@ -110,3 +129,10 @@ class Post:
 
     async def close(self) -> None:
         self._parcels.clear()
+
+
+def _merged(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    merged = TickStats()
+    for r in stats:
+        merged.merge(TickStats.from_dict(r))
+    return merged.to_dict()

@@ -5,6 +5,11 @@ batches delivered to it for tick t-1, steps, writes its own outgoing batches to 
 keeps the batch for its own characters and leaves the rest at the post, which delivers them,
 gathered per node, once the node's shards have stepped (payloads never pass through the
 coordinator). It returns only its tick statistics.
+
+A served world's tick (`socius serve --runtime ray`) comes in two halves instead: `begin`
+prepares it, lets the minds decide and returns what the shard's played characters perceive and
+must decide; `end` lays the players' answers over the minds' and settles, journals and posts
+the tick as `step` does.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import ray
 
 from actors.cluster.gateway_actor import Replicas
@@ -26,7 +32,8 @@ from inference.traces import trace_path
 from world.events import parse_event
 from world.journal import JournalWriter
 from world.journal_mode import FULL, Kept
-from world.player_record import RecordedPlayers
+from world.player_record import RecordedPlayers, add_seeks
+from world.players import Choice, Opened, Waiting, lay_answers, open_for
 from world.record import (
     checkpoint_path,
     journal_path,
@@ -36,7 +43,7 @@ from world.record import (
 )
 from world.runtime import make_shard
 from world.scenario import parse_scenario
-from world.shard import Shard
+from world.shard import Decisions, Pending, Shard, StepResult
 from world.shard_base import BaseShard
 from world.store import Store
 
@@ -77,6 +84,9 @@ class ShardActor:
         #: without reading it again (only the actors that were lost start from the files)
         self.kept_state: tuple[int, dict[str, Any]] | None = None
         self.stepping = asyncio.Lock()  # a step in flight; a restore waits for it to end
+        #: a served tick between `begin` and `end`: its pending work, the minds' decisions, the
+        #: players' waiting decisions and the seconds spent so far
+        self._open: tuple[Pending, Decisions, list[Waiting], float] | None = None
         self.thinker: Thinker | None = None
         self._replay_gateway: Gateway | None = None
         if llm is not None:
@@ -184,13 +194,72 @@ class ShardActor:
             if self.players is not None:
                 self.players.lay(village, pending, decided)
             result = await asyncio.to_thread(village.finish, pending, decided)
-        result.stats.observe_step(time.perf_counter() - t0)
+        await self._finished(tick, result, time.perf_counter() - t0)
+        return result.stats.to_dict()
+
+    async def _finished(self, tick: int, result: StepResult, seconds: float) -> None:
+        """A stepped tick journaled and its mail posted."""
+        result.stats.observe_step(seconds)
         if self.journal is not None:
             for payload in result.journaled():
                 self.journal.write(payload)
             self.journal.flush()
         await self._post(tick, result.batches)
-        return result.stats.to_dict()
+
+    # --- a tick with players (socius serve): `begin`, the hall waits for them, `end` ---------
+
+    async def begin(self, tick: int, players: list[int], seeks: list[tuple[int, int]]) -> Opened:
+        """The first half of a served tick: the encounters the players seek added, the tick
+        prepared and its minds' decisions made (a model is not asked for the played rows
+        yet); returns what the played characters perceive and must decide."""
+        if tick != self.shard.tick + 1:
+            raise RuntimeError(
+                f"shard {self.index} is at tick {self.shard.tick} and was asked to begin {tick}"
+            )
+        async with self.stepping:
+            village = village_of(self.shard)
+            inbox = self.inbox.pop(tick - 1, [])
+            t0 = time.perf_counter()
+            sought: list[tuple[int, int]] = []
+            village.visits = lambda shard, _, calls: sought.extend(add_seeks(shard, calls, seeks))
+            try:
+                pending = await asyncio.to_thread(village.prepare, inbox)
+            finally:
+                village.visits = None
+            opened = open_for(village, pending, players)
+            opened.seeks = sought
+            played = np.array([w.row for w in opened.waiting], np.int64)
+            if self.thinker is not None:
+                decided = await self.thinker.think(village, pending, played)
+            else:
+                decided = await asyncio.to_thread(village.decide, pending)
+            self._open = (pending, decided, opened.waiting, time.perf_counter() - t0)
+            return opened
+
+    async def end(self, tick: int, answers: dict[str, Choice]) -> dict[str, Any]:
+        """The second half: the players' answers laid over the minds' (a model decides for the
+        quiet players first), the tick settled, journaled and posted. Returns its statistics
+        and what each waiting decision became."""
+        async with self.stepping:
+            if self._open is None or self._open[0].tick != tick:
+                raise RuntimeError(f"shard {self.index} has no tick {tick} begun to end")
+            village = village_of(self.shard)
+            pending, decided, waiting, spent = self._open
+            self._open = None
+            t0 = time.perf_counter()
+            if self.thinker is not None:
+                left = np.array([w.row for w in waiting if w.id not in answers], np.int64)
+                if len(left):
+                    await self.thinker.again(village, pending, decided, left)
+            lay_answers(pending, decided, waiting, answers)
+            result = await asyncio.to_thread(village.finish, pending, decided)
+            await self._finished(tick, result, spent + time.perf_counter() - t0)
+            actions = {w.id: int(decided.actions[w.row]) for w in waiting}
+            return {"stats": result.stats.to_dict(), "actions": actions}
+
+    async def add_event(self, event: Any) -> None:
+        """An operator's event, set off live between ticks."""
+        village_of(self.shard).add_event(event)
 
     async def checkpoint(self, tick: int) -> int:
         """Write this shard's snapshot into the checkpoint of `tick`; returns the journal's
@@ -236,6 +305,7 @@ class ShardActor:
         if self.journal is not None:
             self.journal.truncate_to(journal_size)
         self.inbox = {}
+        self._open = None
         return source
 
     async def redeliver(self) -> int:

@@ -20,11 +20,12 @@ decisions, answers) for short moments, and wakes whoever waits on them.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -33,9 +34,10 @@ from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
 from world.acts import ACTION_NAMES
 from world.player_record import Overlay, PlayerLog, add_seeks
-from world.players import Choice, ChoiceError, Waiting, apply, check, perceived_by, waiting_for
+from world.players import Choice, ChoiceError, Opened, Waiting, check, lay_answers, open_for
 from world.population import known_as
 from world.runtime import Decide
+from world.scenario import Scenario
 from world.shard import Decisions, Pending, Shard
 from world.situations import Calls
 
@@ -80,6 +82,7 @@ class Session:
 class Hall(Overlay):
     def __init__(
         self,
+        scenario: Scenario,
         playable: list[int],
         player_wait: float,
         inner: Decide | None = None,
@@ -87,6 +90,7 @@ class Hall(Overlay):
         log: PlayerLog | None = None,
     ) -> None:
         super().__init__(inner)
+        self.scenario = scenario
         self.log = log  # what the players did, for replay (world.player_record)
         self.cond = threading.Condition()  # the hall's books
         self.world = threading.Lock()  # the shards' state, held by the loop while a tick runs
@@ -99,7 +103,9 @@ class Hall(Overlay):
         self.answers: dict[str, Choice] = {}
         self.done: dict[int, int] = {}  # character -> the tick it said it is done with
         self.seeks: dict[int, int] = {}  # character -> whom it seeks out in the next tick
-        self.work: dict[int, tuple[Shard, Pending]] = {}  # shard index -> its tick, while deciding
+        self.open = False  # a tick's decisions are published and not yet settled
+        self.opening = False  # a tick on shards elsewhere took its seeks and is starting
+        self._seating: list[tuple[int, int]] = []  # the seeks that tick took
         self.players: set[int] = set()  # the characters played in the tick being decided
         self._names: dict[int, str] = {}  # character -> how others name it
         self.deadline = 0.0
@@ -141,7 +147,7 @@ class Hall(Overlay):
             if waiting is None:
                 raise ChoiceError(
                     f"decision {choice.decision!r} is not waiting: unknown, or its tick is over "
-                    f"(now deciding tick {self.tick + 1 if self.work else self.tick})"
+                    f"(now deciding tick {self.tick + 1 if self.open else self.tick})"
                 )
             if waiting.character != session.character:
                 raise ChoiceError(
@@ -150,8 +156,7 @@ class Hall(Overlay):
                 )
             if choice.decision in self.answers:
                 raise ChoiceError(f"decision {choice.decision!r} is answered already")
-            shard, pending = self.work[waiting.shard]
-            check(choice, waiting, shard, pending)
+            check(choice, waiting)
             self.answers[choice.decision] = choice
             self.cond.notify_all()
             return waiting.tick
@@ -161,7 +166,7 @@ class Hall(Overlay):
         last completed): the world need not wait for it. Returns the tick."""
         with self.cond:
             if tick == 0:
-                tick = self.tick + 1 if self.work else self.tick
+                tick = self.tick + 1 if self.open else self.tick
             c = session.character
             self.done[c] = max(self.done.get(c, 0), tick)
             self.cond.notify_all()
@@ -171,7 +176,7 @@ class Hall(Overlay):
         """The character meets `other` in the next tick prepared; returns that tick."""
         with self.cond:
             self.seeks[session.character] = other
-            return self.tick + (2 if self.work else 1)
+            return self.tick + (2 if self.open or self.opening else 1)
 
     def visits(self, shard: Shard, tick: int, calls: Calls) -> None:
         """Shard.visits: the encounters this shard's played characters sought out."""
@@ -182,10 +187,10 @@ class Hall(Overlay):
             if added and self.log is not None:
                 self.log.seeks(tick, added)
 
-    # --- the world's side (the serving loop holds `cond`) -------------------------------------
+    # --- the world's side ---------------------------------------------------------------------
 
     def run_tick(self, step: Callable[[], object]) -> None:
-        """Run `step` (a runtime's tick) holding `world`, which the hook lends out while the
+        """Run `step` (a runtime's tick) holding `world`, which the hall lends out while the
         minds and players decide."""
         with self.world:
             self._ticking = threading.get_ident()
@@ -194,105 +199,131 @@ class Hall(Overlay):
             finally:
                 self._ticking = None
 
-    def __call__(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
+    @contextlib.contextmanager
+    def _lent(self) -> Iterator[None]:
+        """The world lock lent out (nothing changes the shards' state while they decide), when
+        this thread holds it for a tick."""
         lend = self._ticking == threading.get_ident()
         if lend:
-            self.world.release()  # nothing changes the shards' state while they decide
+            self.world.release()
         try:
-            decided = self._decide(work)
+            yield
         finally:
             if lend:
                 self.world.acquire()
-        with self.cond:
-            self._settle(work, decided)
+
+    def __call__(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
+        """The in-process runtime's decide hook: the players' decisions published, then the
+        minds' answers while the players think, then the wait for the players. A model (an
+        inner mind that can be asked `again`) is not asked for the played decisions until
+        their players have left them to it."""
+        tick = work[0][1].tick if work else self.tick + 1
+        with self._lent():
+            with self.cond:
+                players = self.claimed()
+            opened = [open_for(shard, pending, players) for shard, pending in work]
+            self._publish(tick, players, opened)
+            model: Any = self.inner  # inference.connect.InProcessModel, with a model
+            again = getattr(model, "again", None)
+            played = [np.array([w.row for w in o.waiting], np.int64) for o in opened]
+            decided = model(work, played) if again is not None else self.decide_inner(work)
+            answers = self._collect()
+            left = [
+                np.array([w.row for w in o.waiting if w.id not in answers], np.int64)
+                for o in opened
+            ]
+            if again is not None and any(len(rows) for rows in left):
+                again(work, decided, left)  # the character's own mind answers for a quiet player
+        actions: dict[str, int] = {}
+        for (_, pending), decisions, o in zip(work, decided, opened, strict=True):
+            lay_answers(pending, decisions, o.waiting, answers)
+            actions.update({w.id: int(decisions.actions[w.row]) for w in o.waiting})
+        self.played(tick, opened, actions)
         return decided
 
-    def _decide(self, work: list[tuple[Shard, Pending]]) -> list[Decisions]:
-        """The players' decisions published, then the minds' answers while the players think,
-        then the wait for the players. A model (an inner mind that can be asked `again`) is not
-        asked for the played decisions until their players have left them to it."""
+    # --- Seats: the same, for shards that live elsewhere (world.players.Seats) -------------------
+
+    def seating(self) -> tuple[list[int], list[tuple[int, int]]]:
         with self.cond:
-            players = self.players = self.claimed()
-            tick = work[0][1].tick if work else self.tick + 1
-            for shard, pending in work:
-                for character, env, words in perceived_by(pending, players):
-                    who = self._who(shard, env.sender)
+            self.opening = True  # what is sought from now on is for the tick after
+            self._seating = list(self.seeks.items())
+            self.seeks.clear()
+            return sorted(self.claimed()), self._seating
+
+    def play(self, tick: int, opened: list[Opened]) -> dict[str, Choice]:
+        with self._lent():
+            with self.cond:
+                players = self.claimed()
+            self._publish(tick, players, opened)
+            return self._collect()
+
+    def played(self, tick: int, opened: list[Opened], actions: dict[str, int] | None) -> None:
+        """Tell each player what its decisions became, and record what the players did (None:
+        the tick failed; its decisions are withdrawn, and what was sought is sought again)."""
+        with self.cond:
+            if actions is None:
+                for c, other in self._seating:
+                    self.seeks.setdefault(c, other)
+            else:
+                sought = [pair for o in opened for pair in o.seeks]
+                if sought and self.log is not None:
+                    self.log.seeks(tick, sought)
+                self._outcomes(tick, [w for o in opened for w in o.waiting], actions)
+            self.waiting.clear()
+            self.answers.clear()
+            self._seating = []
+            self.open = self.opening = False
+
+    def _outcomes(self, tick: int, waiting: list[Waiting], actions: dict[str, int]) -> None:
+        """What the players did, recorded; each told what its decisions became (`cond` held)."""
+        if self.log is not None and self.players:
+            answered = [self.answers[w.id] for w in waiting if w.id in self.answers]
+            self.log.answers(tick, self.players, answered)
+        for w in waiting:
+            action = ACTION_NAMES[actions[w.id]]
+            by_player = w.id in self.answers
+            outcome = wpb.Outcome(decision=w.id, action=action, by_player=by_player)
+            self.sessions[w.character].push(wpb.Perception(tick=tick, outcome=outcome))
+        self.tick = tick
+
+    def _publish(self, tick: int, players: set[int], opened: list[Opened]) -> None:
+        """What each played character perceives, then the decisions waiting for it."""
+        with self.cond:
+            self.players = players
+            for o in opened:
+                for character, env, words in o.perceptions:
+                    envelope = pb.Envelope.FromString(env)
+                    who = self._who(envelope.sender)
                     self.sessions[character].push(
-                        wpb.Perception(tick=tick, envelope=env, words=words, who=who)
+                        wpb.Perception(tick=tick, envelope=envelope, words=words, who=who)
                     )
-                waiting = waiting_for(shard, pending, players)
-                pending.stats.add("player_decisions", len(waiting))
-                for w in waiting:
+                for w in o.waiting:
                     self.waiting[w.id] = w
-                self.work[shard.index] = (shard, pending)
-            self.deciding = True
+            self.open = self.deciding = True
             for w in self.waiting.values():
-                shard = self.work[w.shard][0]
                 self.sessions[w.character].push(
                     wpb.Perception(
                         tick=tick,
                         decision=_decision(w, self.player_wait),
-                        who=self._who(shard, w.counterpart),
+                        who=self._who(w.counterpart),
                     )
                 )
             self.cond.notify_all()
             self.deadline = self.clock() + self.player_wait
-            played = self._rows(work, lambda w: True)
-        model: Any = self.inner  # inference.connect.InProcessModel, when characters think with one
-        again = getattr(model, "again", None)
-        decided = model(work, played) if again is not None else self.decide_inner(work)
+
+    def _collect(self) -> dict[str, Choice]:
+        """Wait for the players (until every waiting decision is answered or left, or the
+        wait is over); their answers. Later answers are refused: the tick settles these."""
         with self.cond:
             while not self._settled() and self.clock() < self.deadline and not self.hurry:
                 self.cond.wait(min(0.2, max(self.deadline - self.clock(), 0.001)))
-            self.deciding = False  # later answers are refused: the tick settles what it has
-            left = self._rows(work, lambda w: w.id not in self.answers)
-        if again is not None and any(len(rows) for rows in left):
-            again(work, decided, left)  # the character's own mind answers for a quiet player
-        return decided
+            self.deciding = False
+            return dict(self.answers)
 
-    def _who(self, shard: Shard, cid: int) -> str:
+    def _who(self, cid: int) -> str:
         if cid not in self._names:
-            self._names[cid] = known_as(shard.scenario, cid)
+            self._names[cid] = known_as(self.scenario, cid)
         return self._names[cid]
-
-    def _rows(
-        self, work: list[tuple[Shard, Pending]], which: Callable[[Waiting], bool]
-    ) -> list[np.ndarray]:
-        """Each shard's rows of the waiting decisions `which` picks (`cond` held)."""
-        return [
-            np.array(
-                [w.row for w in self.waiting.values() if w.shard == s.index and which(w)],
-                np.int64,
-            )
-            for s, _ in work
-        ]
-
-    def _settle(self, work: list[tuple[Shard, Pending]], decided: list[Decisions]) -> None:
-        """Lay the answers over the minds' (the world lock held again, and `cond`)."""
-        tick = work[0][1].tick if work else self.tick + 1
-        by_shard: dict[int, list[tuple[Waiting, Choice]]] = collections.defaultdict(list)
-        for w in self.waiting.values():
-            choice = self.answers.get(w.id)
-            stats = self.work[w.shard][1].stats
-            if choice is not None:
-                by_shard[w.shard].append((w, choice))
-                stats.add("player_answers", 1)
-            else:
-                stats.add("player_defaults", 1)
-        of_shard = {s.index: d for (s, _), d in zip(work, decided, strict=True)}
-        for (shard, pending), decisions in zip(work, decided, strict=True):
-            apply(pending, decisions, by_shard.get(shard.index, []))
-        if self.log is not None and self.players:
-            answered = [c for s, _ in work for _, c in by_shard.get(s.index, [])]
-            self.log.answers(tick, self.players, answered)
-        for w in self.waiting.values():
-            action = ACTION_NAMES[int(of_shard[w.shard].actions[w.row])]
-            outcome = wpb.Outcome(decision=w.id, action=action, by_player=w.id in self.answers)
-            self.sessions[w.character].push(wpb.Perception(tick=tick, outcome=outcome))
-        self.waiting.clear()
-        self.answers.clear()
-        self.work.clear()
-        self.tick = tick
 
     def _settled(self) -> bool:
         """Every waiting decision is answered, or its player is done or gone."""

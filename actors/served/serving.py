@@ -8,9 +8,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from actors.cluster.connect import Placement, auto_shards, connect
+from actors.cluster.coordinator import RayRuntime
+from actors.cluster.gateway_actor import Gateways
 from actors.drive.driver import Driver
 from actors.drive.exporter import RunExporter
 from actors.served.hall import Hall
@@ -25,9 +29,10 @@ from world.events import events_state
 from world.journal_mode import FULL, JournalMode
 from world.player_record import PlayerLog
 from world.record import RunRecord, check_new_folder
-from world.runtime import Decide, LocalRuntime
+from world.runtime import Decide, LocalRuntime, Runtime
 from world.scenario import Scenario
 from world.self_view import self_view
+from world.shard import Shard
 from world.shard_base import home
 
 
@@ -49,6 +54,10 @@ class Serving:
     journal: JournalMode = FULL  # what the run's journal keeps
     view_port: int | None = None  # serve the world's page for browsers here (0: any port)
     view_host: str = "127.0.0.1"
+    #: where the shards live: "local" (this process) or "ray" (shard actors, with the hall in
+    #: this process; `address` is Ray's, None: a local Ray instance)
+    runtime: str = "local"
+    address: str | None = None
 
     def __post_init__(self) -> None:
         if self.tick_interval < 0 or self.player_wait < 0:
@@ -146,16 +155,18 @@ class ServedWorld:
         how: Serving,
         mind: Decide | None = None,
         model: dict[str, Any] | None = None,
+        gateways: Gateways | None = None,
     ) -> None:
         """`mind` decides for every character first (the LLM mind: inference.connect's
         InProcessModel), `model` says where its model is (drive.launch.model_options); without
-        a mind, each shard's own minds decide."""
+        a mind, each shard's own minds decide. On Ray the model is asked from the shard actors
+        through `gateways` instead (no `mind`)."""
         if sc.players is None:
             raise UserError(
                 f"scenario {sc.name} has no players section, so nobody can join; add one, "
                 f"e.g. `players: {{playable: 3}}` or `players: {{playable: [0, 12]}}`"
             )
-        if sc.thinks_with_model() and mind is None:
+        if sc.thinks_with_model() and mind is None and gateways is None:
             raise UserError(
                 f"scenario {sc.name} gives characters the llm mind; say where the model is: "
                 f"--llm-endpoint URL[,URL...], --llm-engine MODEL_DIR or --llm-replay RUN"
@@ -166,28 +177,46 @@ class ServedWorld:
         self.token_file = how.tokens or out / "tokens.json"
         supplied = how.tokens is not None and self.token_file.exists()
         tokens = read_tokens(self.token_file, playable) if supplied else {}
-        n = sc.shards or 1
-        self.record = RunRecord(out, sc, n, journal=how.journal)
+        ray_ = how.runtime == "ray"
+        if ray_:
+            cpus = connect(how.address).get("CPU", 1)
+        n = sc.shards or (auto_shards(sc, cpus, Placement()) if ray_ else 1)
+        self.record = RunRecord(out, sc, n, journal=how.journal, journals=not ray_)
         if not supplied:
             tokens = write_tokens(self.token_file, playable)
         self.tokens = tokens  # token -> character (OPERATOR for the operator's)
         held = set(tokens.values())
         self.hall = Hall(
-            [c for c in playable if c in held], how.player_wait, inner=mind, log=PlayerLog(out)
+            sc, [c for c in playable if c in held], how.player_wait, inner=mind, log=PlayerLog(out)
         )
-        self.runtime = LocalRuntime(sc, n, self.record, how.checkpoint_every, decide=self.hall)
-        self.runtime.options = {"runtime": "local", "serve": True, "llm": model}
-        for shard in self.runtime.villages:
-            shard.visits = self.hall.visits  # players who seek someone out
+        self.runtime: Runtime
+        #: the village's shards as they stand: in this process, or copies of the actors' states
+        self.shards: Callable[[], list[Shard]]
+        if ray_:
+            try:
+                ray_runtime = RayRuntime(
+                    sc, n, self.record, how.checkpoint_every, llm=gateways, seats=self.hall
+                )
+            except BaseException:
+                self.record.close()
+                self.hall.close()
+                raise
+            self.runtime, self.shards = ray_runtime, ray_runtime.copies
+        else:
+            local = LocalRuntime(sc, n, self.record, how.checkpoint_every, decide=self.hall)
+            for shard in local.villages:
+                shard.visits = self.hall.visits  # players who seek someone out
+            self.runtime, self.shards = local, lambda: local.villages
+        self.runtime.options = {"runtime": how.runtime, "serve": True, "llm": model}
         self.guard = Guard(tokens, how.rate_limit)
         try:
             self.exporter = (
-                RunExporter(how.metrics_port, how.metrics_host, "local")
+                RunExporter(how.metrics_port, how.metrics_host, how.runtime)
                 if how.metrics_port is not None
                 else None
             )
         except BaseException:
-            self.record.close()
+            self._undo()
             raise
         self.driver = Driver(self.runtime, self.record, self.exporter)
         self.clock = Clock(self.driver, self.hall, how.tick_interval, sc.ticks)
@@ -204,7 +233,7 @@ class ServedWorld:
                 self._intervene,
             ),
             self._info,
-            lambda c: self_view(home(self.runtime.villages, c), c),
+            lambda c: self_view(home(self.shards(), c), c),
             sc.population.size,
             sc.ticks,
             how.tick_interval,
@@ -214,8 +243,7 @@ class ServedWorld:
                 service, how.host, how.port, how.tls, workers=threads_for(len(playable))
             )
         except RuntimeError as err:
-            self.record.close()
-            self.hall.close()
+            self._undo()
             raise UserError(
                 f"--grpc-port {how.port}: cannot listen on {how.host}:{how.port} ({err}); "
                 f"choose a free port, or 0 for any"
@@ -226,9 +254,16 @@ class ServedWorld:
                 self.view = self._open_view(how.view_port)
             except BaseException:
                 self.server.stop(grace=0)
-                self.record.close()
-                self.hall.close()
+                self._undo()
                 raise
+
+    def _undo(self) -> None:
+        """Release what a start that failed half-way holds: the record, the shard actors (on
+        Ray), the hall (with its mind)."""
+        self.record.close()
+        if isinstance(self.runtime, RayRuntime):
+            self.runtime.close()
+        self.hall.close()
 
     def _open_view(self, port: int) -> LiveView:
         """The browser's view beside the service: players play through the service, the
@@ -236,14 +271,14 @@ class ServedWorld:
         operator = next(t for t, c in self.tokens.items() if c == OPERATOR)
         view = open_view(
             self.scenario,
-            lambda: self.runtime.villages,
+            self.shards,
             lambda stats: self.runtime.figures(stats),
             Locked(self.hall.world),
             Keys.of(self.tokens, viewer_token(self.token_file)),
             operator,
             ViewPlace(port, self.how.view_host, self.how.tls),
             Powers(service=self.service, interval=self._interval),
-            world={"runtime": "local", "live": True, "served": True},
+            world={"runtime": self.how.runtime, "live": True, "served": True},
             folder=self.out,
         )
         self.driver.watchers.append(view.watch.ticked)
@@ -263,7 +298,7 @@ class ServedWorld:
             self.hall.cond.notify_all()
 
     def _info(self, character: int) -> tuple[int, int]:
-        shard = home(self.runtime.villages, character)
+        shard = home(self.shards(), character)
         lo = shard.placement.row_of(character)
         return int(shard.chars.role[lo]), int(shard.chars.group[lo])
 

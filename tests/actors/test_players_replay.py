@@ -19,6 +19,9 @@ from actors.served.player_client import Operator, Player, channel
 from protos import society_pb2 as pb
 from tests.actors.test_serve import Served
 from tests.commands import socius
+from world.journal import read_journal
+from world.record import journal_path
+from world.wire import from_batch
 
 
 def _play(player: Player, answer: Callable[[Player, Any], None], errors: list[str]) -> None:
@@ -83,11 +86,13 @@ def _figures(run: Path) -> list[dict[str, str]]:
         ]
 
 
-@pytest.mark.ray
-def test_a_served_run_replays_to_its_digest(tmp_path: Path) -> None:
+def _serve_and_play(tmp_path: Path, *flags: object) -> tuple[Path, dict[str, Any], list[Any]]:
+    """A world of 8 ticks served (with `flags`) and played: a contrary player, a half-quiet
+    one, one who seeks someone out and leaves the rest to its character, and an operator who
+    sets off a famine and a rumour; returns the run folder, its summary and its record."""
     served = Served(
         tmp_path, "--paused", "--tick-interval", 0, "--player-wait", 3, "--ticks", 8,
-        "--checkpoint-every", 0, "--shards", 2,
+        "--checkpoint-every", 0, "--shards", 2, *flags,
     )  # fmt: skip
     try:
         chan = channel(f"127.0.0.1:{served.port}")
@@ -134,22 +139,29 @@ def test_a_served_run_replays_to_its_digest(tmp_path: Path) -> None:
     played = summary["players"]
     assert 0 < played["answers"] == len(answers) < played["decisions"]
     assert played["defaults"] == played["decisions"] - played["answers"]
+    return run, summary, record
 
-    def replay(out: Path, *flags: object) -> dict:
-        proc = socius(
-            "run", run / "scenario.yaml", "--players-replay", run, "--out", out, "--quiet", *flags
-        )
-        assert proc.returncode == 0, proc.stderr
-        return json.loads((out / "summary.json").read_text())  # type: ignore[no-any-return]
 
-    again = replay(tmp_path / "again", "--runtime", "local")
+def _replay(run: Path, out: Path, *flags: object) -> dict[str, Any]:
+    proc = socius(
+        "run", run / "scenario.yaml", "--players-replay", run, "--out", out, "--quiet", *flags
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((out / "summary.json").read_text())  # type: ignore[no-any-return]
+
+
+@pytest.mark.ray
+def test_a_served_run_replays_to_its_digest(tmp_path: Path) -> None:
+    run, summary, _ = _serve_and_play(tmp_path)
+
+    again = _replay(run, tmp_path / "again", "--runtime", "local")
     assert again["state_digest"] == summary["state_digest"]
     assert again["totals"] == summary["totals"]
     # tick by tick, the same figures, players' decisions, answers and defaults included
     assert _figures(tmp_path / "again") == _figures(run)
     for flags in (("--runtime", "local", "--shards", 3), ("--runtime", "ray", "--shards", 3)):
         out = tmp_path / "-".join(map(str, flags))
-        got = replay(out, *flags)
+        got = _replay(run, out, *flags)
         assert got["state_digest"] == summary["state_digest"], flags
         assert got["totals"] == summary["totals"] and _figures(out) == _figures(run), flags
 
@@ -188,3 +200,34 @@ def test_a_served_run_replays_to_its_digest(tmp_path: Path) -> None:
     bad = socius("run", run / "scenario.yaml", "--players-replay", damaged, "--out", tmp_path / "b")
     assert not (tmp_path / "b").exists()
     assert bad.returncode == 2 and "players.jsonl line 1" in bad.stderr
+
+
+@pytest.mark.ray
+def test_players_on_a_ray_world_act_through_its_shard_actors(tmp_path: Path) -> None:
+    """`socius serve --runtime ray`: the hall stays in the served process, the shards are Ray
+    actors. The players' acts (and the operator's events) go through the actors that own their
+    characters into the journal the actors write, the record is the same kind of record, and
+    replayed in process it gives the served world's digest and figures, tick by tick."""
+    run, summary, record = _serve_and_play(tmp_path, "--runtime", "ray")
+    assert summary["runtime"] == "ray" and summary["shards"] == 2
+    said = {
+        (int(m.sender[i]), m.text_of(i))
+        for shard in range(2)
+        for b in read_journal(journal_path(run, shard))
+        for m in [from_batch(b)]
+        for i in range(len(m))
+        if m.text[i] >= 0
+    }
+    answered = [a for line in record for a in line.get("answers", [])]
+    gifts = [
+        a["words"]
+        for a in answered
+        if a["action"] == "gift" and "give" in a and a["decision"].split("-")[1] == "5"
+    ]
+    assert gifts and all((5, words) in said for words in gifts), (
+        "every gift character 5's player made is in the journal, with its words"
+    )
+    again = _replay(run, tmp_path / "again", "--runtime", "local")
+    assert again["state_digest"] == summary["state_digest"]
+    assert again["totals"] == summary["totals"]
+    assert _figures(tmp_path / "again") == _figures(run)

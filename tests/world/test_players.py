@@ -49,7 +49,7 @@ def test_a_gift_on_the_players_terms_moves_exactly_those_goods() -> None:
     good = int(np.argmax(shard.chars.goods[lo]))
     before = shard.chars.goods[lo].copy()
     choice = Choice(decision=w.id, action=Action.GIFT, words="for you", give=(good, 1))
-    check(choice, w, shard, pending)
+    check(choice, w)
     decisions = shard.decide(pending)
     # only this row is the player's: everyone else keeps its own mind's answer
     others = decisions.actions.copy()
@@ -82,12 +82,10 @@ def test_goods_not_owned_options_not_offered_and_bad_fields_are_refused() -> Non
     lo = int(pending.batch.local[w.row])
     have = int(shard.chars.goods[lo, Good.COIN])
     with pytest.raises(ChoiceError) as err:
-        check(
-            Choice(decision=w.id, action=Action.GIFT, give=(Good.COIN, have + 1)), w, shard, pending
-        )
+        check(Choice(decision=w.id, action=Action.GIFT, give=(Good.COIN, have + 1)), w)
     assert err.value.denied and f"not {have + 1}" in str(err.value)
     with pytest.raises(ChoiceError, match="not an option"):
-        check(Choice(decision=w.id, action=Action.FORGIVE), w, shard, pending)
+        check(Choice(decision=w.id, action=Action.FORGIVE), w)
     with pytest.raises(ChoiceError, match="takes no give terms"):
         Choice(decision=w.id, action=Action.CHAT, give=(Good.FOOD, 1))
     with pytest.raises(ChoiceError, match="third character"):
@@ -99,8 +97,6 @@ def test_goods_not_owned_options_not_offered_and_bad_fields_are_refused() -> Non
                 gossip_claim=pb.BAD,
             ),
             w,
-            shard,
-            pending,
         )
     with pytest.raises(ChoiceError, match="at most 280"):
         Choice(decision=w.id, action=Action.CHAT, words="x" * 281)
