@@ -19,7 +19,7 @@ class ClusterError(UserError):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Placement:
+class ActorPlacement:
     """Where shard actors go. `strategy` is Ray's: PACK fills nodes (fewer network hops),
     SPREAD uses every node. `cpus` is what each actor reserves: 0.5 runs two per CPU."""
 
@@ -84,13 +84,13 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> dict[str
 DEFAULT_ACTOR_CPUS = 0.5  # two shard actors per CPU
 
 
-def auto_shards(scenario: Scenario, cluster_cpus: float, placement: Placement) -> int:
+def auto_shards(scenario: Scenario, cluster_cpus: float, placement: ActorPlacement) -> int:
     """The default layout: as many shards as the cluster's CPUs hold actors (a few per CPU)."""
     fit = max(1, int(cluster_cpus / (placement.cpus or DEFAULT_ACTOR_CPUS)))
     return max(1, min(scenario.population.size, fit))
 
 
-def actor_cpus(placement: Placement, shards: int, cluster_cpus: float) -> float:
+def actor_cpus(placement: ActorPlacement, shards: int, cluster_cpus: float) -> float:
     """CPU each shard actor reserves: as asked, or by default 0.5 and less when there are more
     shards than that lets the cluster hold (one actor per character, say)."""
     if placement.cpus is not None:

@@ -23,7 +23,7 @@ import ray
 from ray import exceptions as rex
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from actors.cluster.connect import Placement, actor_cpus, connect
+from actors.cluster.connect import ActorPlacement, actor_cpus, connect
 from actors.cluster.gateway_actor import Gateways
 from actors.cluster.lifecycle import close_actors, is_fault, root_cause
 from actors.cluster.post import Post
@@ -66,7 +66,7 @@ class RayRuntime(Runtime):
         shards: int,
         record: RunRecord | None = None,
         checkpoint_every: int = 0,
-        placement: Placement | None = None,
+        placement: ActorPlacement | None = None,
         llm: Gateways | None = None,
         players: Path | None = None,
         seats: Seats | None = None,
@@ -79,7 +79,7 @@ class RayRuntime(Runtime):
         self.players = str(players.resolve()) if players is not None else None
         if not ray.is_initialized():
             connect()
-        self.placement = placement or Placement()
+        self.placement = placement or ActorPlacement()
         self.actors: list[Any] = []
         self.posts: list[Any] = []  # one per node hosting shard actors
         self.replaced = 0  # shard actors started again after faults

@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from actors.cluster.connect import Placement, auto_shards, connect
+from actors.cluster.connect import ActorPlacement, auto_shards, connect
 from actors.cluster.coordinator import RayRuntime
 from actors.cluster.gateway_actor import Gateways
 from inference.backends.base import BackendUnavailable
@@ -197,7 +197,7 @@ def build_runtime(
                 local.intervene(event)
         runtime = local
     else:
-        placement = Placement(
+        placement = ActorPlacement(
             strategy=launch.placement.upper(),
             cpus=launch.actor_cpus,
             resources=launch.actor_resources,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from actors.cluster.connect import Placement, auto_shards, connect
+from actors.cluster.connect import ActorPlacement, auto_shards, connect
 from actors.cluster.coordinator import RayRuntime
 from actors.cluster.gateway_actor import Gateways
 from actors.drive.driver import Driver
@@ -180,7 +180,7 @@ class ServedWorld:
         ray_ = how.runtime == "ray"
         if ray_:
             cpus = connect(how.address).get("CPU", 1)
-        n = sc.shards or (auto_shards(sc, cpus, Placement()) if ray_ else 1)
+        n = sc.shards or (auto_shards(sc, cpus, ActorPlacement()) if ray_ else 1)
         self.record = RunRecord(out, sc, n, journal=how.journal, journals=not ray_)
         if not supplied:
             tokens = write_tokens(self.token_file, playable)

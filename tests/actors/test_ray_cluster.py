@@ -12,7 +12,7 @@ import pytest
 import ray
 from ray.cluster_utils import Cluster
 
-from actors.cluster.connect import Placement
+from actors.cluster.connect import ActorPlacement
 from actors.cluster.coordinator import RayRuntime
 from world.record import RunRecord
 from world.runtime import LocalRuntime
@@ -56,7 +56,7 @@ def test_shards_spread_and_survive_a_lost_node(cluster, tmp_path: Path) -> None:
         {"name": "cluster", "population": {"size": 80, "group_size": 10}, "ticks": 10, "seed": 9}
     )
     expected = LocalRuntime(sc, 1).run().state_digest
-    placement = Placement(strategy="SPREAD", cpus=0.25, resources={"socius_worker": 1})
+    placement = ActorPlacement(strategy="SPREAD", cpus=0.25, resources={"socius_worker": 1})
     rt = RayRuntime(sc, 4, RunRecord(tmp_path / "run", sc, 4, journals=False), 3, placement)
     try:
         rt.checkpoint()

@@ -18,7 +18,7 @@ from typing import Any
 import fsspec
 import pytest
 
-from actors.cluster.connect import Placement
+from actors.cluster.connect import ActorPlacement
 from actors.cluster.coordinator import RayRuntime
 from tests.actors.test_ray_cluster import three_nodes
 from tests.actors.test_ray_runtime import journal_envelopes
@@ -53,7 +53,7 @@ def test_a_stored_run_spreads_loses_a_node_and_recovers_from_the_store(
     store = Store("s3://runs/cluster-1")
     store.check(new=True)
     record = RunRecord(store.fresh(), sc, 4, journals=False, store=store)
-    placement = Placement(strategy="SPREAD", cpus=0.25, resources={"socius_worker": 1})
+    placement = ActorPlacement(strategy="SPREAD", cpus=0.25, resources={"socius_worker": 1})
     rt = RayRuntime(sc, 4, record, 3, placement)
     try:
         rt.checkpoint()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import ray
 
-from actors.cluster.connect import Placement, connect
+from actors.cluster.connect import ActorPlacement, connect
 from actors.cluster.coordinator import RayRuntime, RunFault
 from actors.cluster.gateway_actor import Gateways
 from inference.backends.base import Request
@@ -262,11 +262,11 @@ def test_a_tick_longer_than_the_tick_timeout_stops_the_run_in_one_line(tmp_path:
             "ticks": 3,
         }
     )
-    assert Placement().tick_timeout is None
+    assert ActorPlacement().tick_timeout is None
     with instant("--stall-every", 1) as url:
         target = Target("openai", (url,))
         gateways = Gateways.start(sc, target, 1)
-        rt = RayRuntime(sc, 1, placement=Placement(tick_timeout=2.0), llm=gateways)
+        rt = RayRuntime(sc, 1, placement=ActorPlacement(tick_timeout=2.0), llm=gateways)
         try:
             with pytest.raises(RunFault) as err:
                 rt.step()
