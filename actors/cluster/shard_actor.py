@@ -184,8 +184,7 @@ class ShardActor:
         if village is None:
             result = await asyncio.to_thread(self.shard.step, inbox)
         else:
-            if self._replay_gateway is not None and self._replay_gateway._slots is None:
-                await self._replay_gateway.start()
+            await self._start_replay()
             pending = await asyncio.to_thread(village.prepare, inbox)
             if self.thinker is not None:
                 decided = await self.thinker.think(village, pending)
@@ -196,6 +195,11 @@ class ShardActor:
             result = await asyncio.to_thread(village.finish, pending, decided)
         await self._finished(tick, result, time.perf_counter() - t0)
         return result.stats.to_dict()
+
+    async def _start_replay(self) -> None:
+        """The gateway over the recorded answers of a replayed model, started in this loop."""
+        if self._replay_gateway is not None and self._replay_gateway._slots is None:
+            await self._replay_gateway.start()
 
     async def _finished(self, tick: int, result: StepResult, seconds: float) -> None:
         """A stepped tick journaled and its mail posted."""
@@ -218,6 +222,7 @@ class ShardActor:
             )
         async with self.stepping:
             village = village_of(self.shard)
+            await self._start_replay()
             inbox = self.inbox.pop(tick - 1, [])
             t0 = time.perf_counter()
             sought: list[tuple[int, int]] = []

@@ -4,6 +4,8 @@ not allow, and no goods appear from nowhere."""
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import json
 import queue
 import threading
@@ -12,15 +14,17 @@ from pathlib import Path
 import grpc
 import numpy as np
 
+from actors.cluster.gateway_actor import Gateways
 from actors.served.player_client import Player, channel
 from actors.served.serving import ServedWorld, Serving
 from inference.backends.base import Request
-from inference.connect import InProcessModel
+from inference.connect import InProcessModel, Target
 from inference.traces import read_traces
 from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
 from tests.commands import socius
 from tests.inference.scripted import Scripted, good_answer, legal_of
+from world.runtime import LocalRuntime
 from world.scenario import Scenario, parse_scenario
 from world.wire import concat, decode
 
@@ -56,6 +60,7 @@ def test_adversarial_words_to_llm_characters_move_nothing_the_rules_forbid(tmp_p
     how = Serving(tick_interval=0, player_wait=600, paused=True, checkpoint_every=0)
     world = ServedWorld(sc, tmp_path / "run", how, mind)
     rt = world.runtime
+    assert isinstance(rt, LocalRuntime)
     start = sum(s.chars.goods.sum(axis=0).astype(np.int64) for s in rt.shards)
     runner = threading.Thread(target=world.run, daemon=True)
     runner.start()
@@ -178,17 +183,16 @@ def test_players_are_served_while_the_model_thinks(tmp_path: Path) -> None:
     assert world.runtime.completed == 1
 
 
-def test_the_model_is_asked_for_a_played_character_only_when_its_player_leaves_it(
-    tmp_path: Path,
-) -> None:
-    """A player who answers every decision costs the model nothing; one who leaves its
-    decisions to its character (says it is done without answering) gets the model's answers,
-    as the character's own mind, and the traces show them decided by the model."""
-    sc = _thinking_village("seats", seed=6, ticks=4, playable=[3, 7])
-    backend = Scripted(lambda r: good_answer(legal_of(r)[0]))
-    mind = InProcessModel(sc, backend, 1, tmp_path / "run")
-    how = Serving(tick_interval=0, player_wait=600, paused=True, checkpoint_every=0)
-    world = ServedWorld(sc, tmp_path / "run", how, mind)
+def sociable(request: Request) -> str:
+    """A model that talks, keeps its word and takes what it is offered when it can."""
+    legal = legal_of(request)
+    return good_answer(next((a for a in ("chat", "keep", "accept") if a in legal), legal[0]))
+
+
+def _seats(world: ServedWorld) -> tuple[dict, list[str]]:
+    """Two players through a served world's 4 ticks: 3 answers every decision with its first
+    plain option, 7 leaves each of its decisions to its character (says it is done without
+    answering). Returns the summary and the decisions 7 left."""
     runner = threading.Thread(target=world.run, daemon=True)
     chan = channel(f"127.0.0.1:{world.port}")
     players = {c: Player(chan, next(t for t, k in world.tokens.items() if k == c)) for c in (3, 7)}
@@ -217,6 +221,23 @@ def test_the_model_is_asked_for_a_played_character_only_when_its_player_leaves_i
         world.stop()
         runner.join(timeout=120)
         summary = world.close()
+    return summary, left
+
+
+def test_the_model_is_asked_for_a_played_character_only_when_its_player_leaves_it(
+    tmp_path: Path,
+) -> None:
+    """A player who answers every decision costs the model nothing; one who leaves its
+    decisions to its character (says it is done without answering) gets the model's answers,
+    as the character's own mind, and the traces show them decided by the model. On Ray (shard
+    actors asking the model; here its recorded answers, which hold nothing for a decision the
+    players answered) the same game ends in the same world."""
+    sc = _thinking_village("seats", seed=6, ticks=4, playable=[3, 7])
+    backend = Scripted(sociable)
+    mind = InProcessModel(sc, backend, 1, tmp_path / "run")
+    how = Serving(tick_interval=0, player_wait=600, paused=True, checkpoint_every=0)
+    world = ServedWorld(sc, tmp_path / "run", how, mind)
+    summary, left = _seats(world)
     assert world.runtime.completed == 4
     asked = [r.key.split(":") for r in backend.requests]
     assert asked and not [k for k in asked if k[1] == "3"], "a player's answers cost no tokens"
@@ -226,3 +247,24 @@ def test_the_model_is_asked_for_a_played_character_only_when_its_player_leaves_i
     assert left and len(decisions) == len(left) == summary["players"]["defaults"]
     assert all(d["actor"] == 7 and d["by_model"] for d in decisions)
     assert summary["players"]["answers"] == summary["players"]["decisions"] - len(left) > 0
+
+    recorded = Gateways.start(sc, Target("replay", (str(tmp_path / "run"),)))
+    on_ray = ServedWorld(
+        sc, tmp_path / "ray", dataclasses.replace(how, runtime="ray"), gateways=recorded
+    )
+    assert on_ray.runtime.name == "ray"
+    again, left_again = _seats(on_ray)
+    assert len(left_again) == len(left)
+    assert again["players"] == summary["players"]
+    assert again["totals"] == summary["totals"] and again["totals"]["envelopes"] > 0
+    assert again["state_digest"] == summary["state_digest"]
+    # tick by tick the model was asked exactly as in process: nothing for 3, 7's left rows
+    assert _asked(tmp_path / "ray") == _asked(tmp_path / "run")
+    assert sum(row["llm_errors"] + row["llm_fallbacks"] for row in _asked(tmp_path / "ray")) == 0
+
+
+def _asked(run: Path) -> list[dict[str, int]]:
+    """Per tick, what the model was asked and how it went (metrics.csv, timings left out)."""
+    keys = ("llm_decisions", "llm_requests", "llm_answers", "llm_fallbacks", "llm_errors")
+    with open(run / "metrics.csv") as f:
+        return [{k: int(float(row[k])) for k in keys} for row in csv.DictReader(f)]
