@@ -47,10 +47,6 @@ def soothe(emotion: np.ndarray, rows: np.ndarray, feeling: Emotion, factor: floa
     emotion[rows, feeling] *= np.float32(factor)
 
 
-def decay(emotion: np.ndarray) -> None:
-    emotion *= 1.0 - DECAY
-
-
 def masking(traits: np.ndarray, closeness: np.ndarray) -> np.ndarray:
     """How much of its feeling a speaker hides, 0 (none) .. 1 (all)."""
     shy = 1.0 - traits[:, Trait.EXPRESSIVENESS]

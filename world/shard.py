@@ -26,6 +26,7 @@ from world import emotion as emo
 from world.acts import PromiseState, Situation
 from world.characters import Characters
 from world.events import EventKind, Newcomers, events_from_state, events_state
+from world.kernels import fade
 from world.ledger import Promises
 from world.minds import Mind, ReadingBatch, make_minds
 from world.minds.base import DecisionBatch
@@ -53,6 +54,10 @@ from world.vocab import N_EMOTIONS, PRICE, Emotion, Kind, Trait
 from world.wire import Mail, encode
 
 STATE_VERSION = 2  # 2: characters placed in blocks of ids (world/placement.py)
+#: what a tick's end keeps: of each feeling, of an episode's salience, of wariness
+KEEP_FEELING = (1.0 - emo.DECAY).astype(np.float32)
+KEEP_SALIENCE = np.float32(0.97)
+KEEP_WARINESS = np.float32(0.995)
 
 
 @dataclasses.dataclass
@@ -316,11 +321,28 @@ class Shard(BaseShard):
     def _end_of_tick(self, tick: int, stats: TickStats) -> None:
         chars = self.chars
         n = len(chars)
-        emo.decay(chars.emotion[:n])
-        chars.ep_sal[:n] *= np.float32(0.97)
-        chars.wariness[:n] *= np.float32(0.995)
-        np.clip(chars.rel_aff[:n], -1.0, 1.0, out=chars.rel_aff[:n])
-        np.clip(chars.rel_att[:n], 0.0, 1.0, out=chars.rel_att[:n])
+        # feelings decay, episode salience and wariness fade, affinity and attachment stay in
+        # range; the trust of every occupied slot is summed, overall and by role
+        trust_sum, trust_n = fade.end_of_tick(
+            n,
+            chars.emotion,
+            KEEP_FEELING,
+            chars.ep_sal,
+            KEEP_SALIENCE,
+            chars.wariness,
+            KEEP_WARINESS,
+            chars.rel_aff,
+            chars.rel_att,
+            chars.rel_id,
+            chars.rel_pos,
+            chars.rel_neg,
+            chars.role,
+            float(SCALE),
+            stats.by_role[2],
+            stats.by_role[3],
+        )
+        stats.add("trust_sum", trust_sum)
+        stats.add("trust_n", trust_n)
         # settled promises leave the ledger; broken ones stay forgivable for a while
         led = self.owed_to
         m = len(led)
@@ -330,16 +352,6 @@ class Shard(BaseShard):
         )
         if not stay.all():
             led.keep(stay)
-        occupied = chars.rel_id[:n] >= 0
-        pos, neg = chars.rel_pos[:n][occupied], chars.rel_neg[:n][occupied]
-        trust = np.rint(((pos + 1.0) / (pos + neg + 2.0)).astype(np.float64) * SCALE).astype(
-            np.int64
-        )
-        stats.add("trust_sum", int(trust.sum()))
-        stats.add("trust_n", int(occupied.sum()))
-        role = np.broadcast_to(chars.role[:n, None], occupied.shape)[occupied].astype(np.int64)
-        np.add.at(stats.by_role[2], role, trust)
-        stats.by_role[3] += np.bincount(role, minlength=stats.by_role.shape[1])
         stats.add("characters", n)
         wealth = chars.goods[:n].astype(np.int64) @ PRICE
         values, counts = np.unique(wealth, return_counts=True)

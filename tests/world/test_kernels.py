@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from world import memory
+from world import emotion, memory
 from world.characters import Characters
-from world.kernels import partners, scatter, slots, updates
+from world.kernels import fade, partners, scatter, slots, updates
+from world.stats import SCALE
 
 # --- numpy references -------------------------------------------------------------------------
 
@@ -186,6 +187,21 @@ def random_chars(rng: np.random.Generator, n: int, k: int, fill: float, tick: in
     chars.rel_open_in[n // 5] = 0
     chars.rel_open_out[n // 5] = 0
     return chars
+
+
+def ref_end_of_tick(chars: Characters, n: int, by_role: np.ndarray) -> tuple[int, int]:
+    chars.emotion[:n] *= 1.0 - emotion.DECAY
+    chars.ep_sal[:n] *= np.float32(0.97)
+    chars.wariness[:n] *= np.float32(0.995)
+    np.clip(chars.rel_aff[:n], -1.0, 1.0, out=chars.rel_aff[:n])
+    np.clip(chars.rel_att[:n], 0.0, 1.0, out=chars.rel_att[:n])
+    occupied = chars.rel_id[:n] >= 0
+    pos, neg = chars.rel_pos[:n][occupied], chars.rel_neg[:n][occupied]
+    trust = np.rint(((pos + 1.0) / (pos + neg + 2.0)).astype(np.float64) * SCALE).astype(np.int64)
+    role = np.broadcast_to(chars.role[:n, None], occupied.shape)[occupied].astype(np.int64)
+    np.add.at(by_role[2], role, trust)
+    by_role[3] += np.bincount(role, minlength=by_role.shape[1])
+    return int(trust.sum()), int(occupied.sum())
 
 
 def copy_chars(chars: Characters) -> Characters:
@@ -388,3 +404,37 @@ def test_standing_matches_rounds() -> None:
         updates.standing(got, local, cooperated)
         ref_standing(want, local, cooperated)
         np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+@pytest.mark.parametrize("fill", FILLS)
+@pytest.mark.parametrize("n", [0, 1, 150, 300])
+def test_end_of_tick_matches_numpy(fill: float, n: int) -> None:
+    """end_of_tick: the same fades and clips (float32 bits) on the first n characters only,
+    and the same trust sums, overall and by role, as the numpy passes it replaced."""
+    rng = np.random.default_rng(9)
+    chars = random_chars(rng, 300, 24, fill)
+    shape = chars.rel_aff.shape
+    chars.rel_aff[:] = rng.uniform(-1.5, 1.5, shape).astype(np.float32)  # some out of range
+    chars.rel_att[:] = rng.uniform(-0.5, 1.5, shape).astype(np.float32)
+    chars.rel_pos[:] = (rng.random(shape) * 9).astype(np.float32)
+    chars.rel_neg[:] = (rng.random(shape) * 9).astype(np.float32)
+    chars.emotion[:] = rng.random(chars.emotion.shape).astype(np.float32)
+    chars.ep_sal[:] = rng.random(chars.ep_sal.shape).astype(np.float32)
+    chars.wariness[:] = rng.random(300).astype(np.float32)
+    chars.role[:] = rng.integers(0, 6, 300)
+    a, b = copy_chars(chars), copy_chars(chars)
+    got_roles, want_roles = np.ones((4, 6), np.int64), np.ones((4, 6), np.int64)
+    got = fade.end_of_tick(
+        n, a.emotion, (1.0 - emotion.DECAY).astype(np.float32), a.ep_sal, np.float32(0.97),
+        a.wariness, np.float32(0.995), a.rel_aff, a.rel_att, a.rel_id, a.rel_pos, a.rel_neg,
+        a.role, float(SCALE), got_roles[2], got_roles[3],
+    )  # fmt: skip
+    want = ref_end_of_tick(b, n, want_roles)
+    assert tuple(got) == want
+    assert want[1] == int((chars.rel_id[:n] >= 0).sum())
+    np.testing.assert_array_equal(got_roles, want_roles)
+    for name in ("emotion", "ep_sal", "wariness", "rel_aff", "rel_att"):
+        np.testing.assert_array_equal(
+            getattr(a, name).view(np.uint32), getattr(b, name).view(np.uint32), err_msg=name
+        )
+    assert_same_chars(a, b)
