@@ -31,21 +31,6 @@ def need(chars: Characters, rows: np.ndarray | slice = slice(None)) -> np.ndarra
     return np.maximum.reduce([short_food, 0.8 * untreated, 1.0 * hungry]).astype(np.float64)
 
 
-def most_needed(chars: Characters, rows: np.ndarray) -> np.ndarray:
-    """The good each character lacks most (medicine when sick without it, else food ...)."""
-    goods = chars.goods[rows]
-    lack = np.maximum(RESERVE[None, :] - goods, 0).astype(np.float64)
-    lack[:, Good.MEDICINE] += 3.0 * ((chars.health[rows] < SICK) & (goods[:, Good.MEDICINE] == 0))
-    lack[:, Good.FOOD] *= 2.0
-    lack[:, Good.COIN] = 0.0
-    return lack.argmax(axis=1)
-
-
-def surplus(chars: Characters, rows: np.ndarray) -> np.ndarray:
-    """Units of each good beyond the character's own reserve, (rows, N_GOODS)."""
-    return np.maximum(chars.goods[rows] - RESERVE[None, :], 0)
-
-
 def live(
     chars: Characters,
     scenario: Scenario,

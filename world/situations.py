@@ -17,6 +17,7 @@ from world import economy, memory
 from world.acts import SITUATION_ACTIONS, Action, Situation
 from world.characters import Characters
 from world.kernels import partners, slots
+from world.kernels.plans import plan_goods
 from world.minds.base import DecisionBatch
 from world.population import roles_of
 from world.rng import Stream, below, uniform
@@ -25,6 +26,7 @@ from world.vocab import PRICE, PRODUCTION, Boundary, Good, Role, Trait
 
 PROMISE_DELAY = 3  # a promise answering a request falls due this many ticks later
 LOAN_TERM = 8  # a loan is owed back this many ticks after it is asked for
+RESERVE64 = economy.RESERVE.astype(np.int64)
 MAX_OPEN_PROMISES = 3
 _FIELDS = (
     "situation",
@@ -346,41 +348,39 @@ def _plan_encounters(
     news,
     gain,
 ) -> None:
-    spare = economy.surplus(chars, local).astype(np.int64)
-    value = spare * PRICE[None, :]
-    # a gift: food to the vulnerable when there is food to spare, else the most valuable spare
-    best = value.argmax(axis=1)
-    food_ok = spare[:, Good.FOOD] > 0
-    gift_good = np.where(vulnerable & food_ok, Good.FOOD, best)
-    gift_amount = np.minimum(spare[np.arange(len(local)), gift_good], 2)
-    plans.gift_good[rows] = gift_good
-    plans.gift_amount[rows] = gift_amount
-    plans.care[rows] = vulnerable
-    legal[rows, Action.GIFT] = gift_amount > 0
-    # a trade: the most valuable spare good for the good most needed
-    want = economy.most_needed(chars, local)
-    want_amount = np.where(want == Good.FOOD, 3, 1)
-    honest = chars.traits[local, Trait.HONESTY].astype(np.float64)
-    greed = 0.4 * (1.0 - honest)
-    give_amount = np.floor(want_amount * PRICE[want] * (1.0 - greed) / PRICE[best] + 0.5)
-    give_amount = np.clip(give_amount, 1, np.maximum(spare[np.arange(len(local)), best], 0))
-    have_want = chars.goods[local, want] < economy.RESERVE[want]
-    ok_trade = (spare[np.arange(len(local)), best] > 0) & (best != want) & have_want
-    plans.give_good[rows] = best
-    plans.give_amount[rows] = give_amount
-    plans.want_good[rows] = want
-    plans.want_amount[rows] = want_amount
-    legal[rows, Action.OFFER_TRADE] = ok_trade
-    gain[rows] = np.where(ok_trade, 0.5, 0.0)
-    # asking for help: a plea when sick, hungry or a child, else a loan
-    asking = need >= 0.3
-    plans.ask_good[rows] = want
-    plans.ask_amount[rows] = np.where(want == Good.FOOD, 2, 1)
-    plea = (
-        (chars.role[local] == Role.CHILD) | (chars.hunger[local] > 0) | economy.sick(chars, local)
+    # the gift, the trade and the ask this encounter could be (kernels/plans.py)
+    plan_goods(
+        chars.goods,
+        chars.health,
+        chars.hunger,
+        chars.role,
+        chars.traits[:, Trait.HONESTY],
+        RESERVE64,
+        PRICE,
+        economy.SICK,
+        int(Role.CHILD),
+        int(Good.FOOD),
+        int(Good.MEDICINE),
+        int(Good.COIN),
+        np.ascontiguousarray(local, np.int64),
+        np.ascontiguousarray(rows, np.int64),
+        np.ascontiguousarray(vulnerable, np.bool_),
+        np.ascontiguousarray(need, np.float64),
+        tick + LOAN_TERM,
+        plans.gift_good,
+        plans.gift_amount,
+        plans.care,
+        plans.give_good,
+        plans.give_amount,
+        plans.want_good,
+        plans.want_amount,
+        plans.ask_good,
+        plans.ask_amount,
+        plans.repay_by,
+        legal,
+        (int(Action.GIFT), int(Action.OFFER_TRADE), int(Action.ASK)),
+        gain,
     )
-    plans.repay_by[rows] = np.where(plea, 0, tick + LOAN_TERM)
-    legal[rows, Action.ASK] = asking
     # gossip: the strongest view held of someone other than the partner
     if scenario.information.gossip:
         pick, strength = partners.gossip_subject(
@@ -393,6 +393,7 @@ def _plan_encounters(
         betrayal = chars.rel_betrayals[local, pick] > 0
         claim = np.where(betrayal, pb.BETRAYED, np.where(view >= 0, pb.GOOD, pb.BAD))
         # a liar sometimes tells the opposite
+        honest = chars.traits[local, Trait.HONESTY].astype(np.float64)
         liar = (
             uniform(scenario.seed, Stream.CHOICE, ids, tick, 99)
             < 0.5 * np.maximum(0.35 - honest, 0) / 0.35

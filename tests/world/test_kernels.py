@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from world import emotion, memory
+from world import economy, emotion, memory
+from world.acts import Action
 from world.characters import Characters
-from world.kernels import fade, partners, scatter, slots, updates
+from world.kernels import fade, partners, plans, scatter, slots, updates
 from world.stats import SCALE
+from world.vocab import PRICE, Good, Role, Trait
 
 # --- numpy references -------------------------------------------------------------------------
 
@@ -202,6 +204,52 @@ def ref_end_of_tick(chars: Characters, n: int, by_role: np.ndarray) -> tuple[int
     np.add.at(by_role[2], role, trust)
     by_role[3] += np.bincount(role, minlength=by_role.shape[1])
     return int(trust.sum()), int(occupied.sum())
+
+
+PLAN_COLUMNS = (
+    "gift_good", "gift_amount", "care", "give_good", "give_amount", "want_good", "want_amount",
+    "ask_good", "ask_amount", "repay_by",
+)  # fmt: skip
+
+
+def ref_plan_goods(chars: Characters, local, rows, vulnerable, need, tick, out, legal, gain):
+    """The numpy rule plans.plan_goods replaced (situations._plan_encounters, before)."""
+    reserve = economy.RESERVE
+    spare = np.maximum(chars.goods[local] - reserve[None, :], 0).astype(np.int64)
+    value = spare * PRICE[None, :]
+    best = value.argmax(axis=1)
+    food_ok = spare[:, Good.FOOD] > 0
+    gift_good = np.where(vulnerable & food_ok, Good.FOOD, best)
+    gift_amount = np.minimum(spare[np.arange(len(local)), gift_good], 2)
+    out["gift_good"][rows], out["gift_amount"][rows], out["care"][rows] = (
+        gift_good,
+        gift_amount,
+        vulnerable,
+    )
+    legal[rows, Action.GIFT] = gift_amount > 0
+    goods = chars.goods[local]
+    lack = np.maximum(reserve[None, :] - goods, 0).astype(np.float64)
+    sick = chars.health[local] < economy.SICK
+    lack[:, Good.MEDICINE] += 3.0 * (sick & (goods[:, Good.MEDICINE] == 0))
+    lack[:, Good.FOOD] *= 2.0
+    lack[:, Good.COIN] = 0.0
+    want = lack.argmax(axis=1)
+    want_amount = np.where(want == Good.FOOD, 3, 1)
+    honest = chars.traits[local, Trait.HONESTY].astype(np.float64)
+    greed = 0.4 * (1.0 - honest)
+    give_amount = np.floor(want_amount * PRICE[want] * (1.0 - greed) / PRICE[best] + 0.5)
+    give_amount = np.clip(give_amount, 1, np.maximum(spare[np.arange(len(local)), best], 0))
+    have_want = chars.goods[local, want] < reserve[want]
+    ok_trade = (spare[np.arange(len(local)), best] > 0) & (best != want) & have_want
+    out["give_good"][rows], out["give_amount"][rows] = best, give_amount
+    out["want_good"][rows], out["want_amount"][rows] = want, want_amount
+    legal[rows, Action.OFFER_TRADE] = ok_trade
+    gain[rows] = np.where(ok_trade, 0.5, 0.0)
+    out["ask_good"][rows] = want
+    out["ask_amount"][rows] = np.where(want == Good.FOOD, 2, 1)
+    plea = (chars.role[local] == Role.CHILD) | (chars.hunger[local] > 0) | sick
+    out["repay_by"][rows] = np.where(plea, 0, tick + 8)
+    legal[rows, Action.ASK] = need >= 0.3
 
 
 def copy_chars(chars: Characters) -> Characters:
@@ -438,3 +486,46 @@ def test_end_of_tick_matches_numpy(fill: float, n: int) -> None:
             getattr(a, name).view(np.uint32), getattr(b, name).view(np.uint32), err_msg=name
         )
     assert_same_chars(a, b)
+
+
+@pytest.mark.parametrize("m", [0, 1, 40, 3000])
+def test_plan_goods_matches_numpy(m: int) -> None:
+    """plan_goods: the same gifts, trades and asks, legal actions and gains as the numpy rule,
+    over characters rich and destitute, sick and well, honest and not, ties between goods
+    included (equal holdings), and rows in any order."""
+    rng = np.random.default_rng(10 + m)
+    n = 300
+    chars = Characters(n, relationships=4)
+    chars.goods[:] = rng.integers(0, 12, chars.goods.shape)
+    chars.goods[: n // 10] = 0  # nothing to spare, everything lacking
+    chars.goods[n // 10 : n // 5] = 7  # the same of every good: ties
+    chars.health[:] = rng.random(n).astype(np.float32)
+    chars.hunger[:] = rng.integers(0, 3, n) * (rng.random(n) < 0.3)
+    chars.role[:] = rng.integers(0, 6, n)
+    chars.traits[:] = rng.random(chars.traits.shape).astype(np.float32)
+    local = rng.integers(0, n, m)
+    rows = rng.permutation(m + 5)[:m]
+    vulnerable = rng.random(m) < 0.4
+    need = rng.random(m)
+    width = len(Action)
+    got = {k: np.zeros(m + 5, bool if k == "care" else np.int64) for k in PLAN_COLUMNS}
+    want = {k: v.copy() for k, v in got.items()}
+    legal_got = rng.random((m + 5, width)) < 0.5
+    legal_want = legal_got.copy()
+    gain_got, gain_want = np.full(m + 5, 9.0), np.full(m + 5, 9.0)
+    plans.plan_goods(
+        chars.goods, chars.health, chars.hunger, chars.role, chars.traits[:, Trait.HONESTY],
+        economy.RESERVE.astype(np.int64), PRICE, economy.SICK, int(Role.CHILD),
+        int(Good.FOOD), int(Good.MEDICINE), int(Good.COIN), local, rows, vulnerable, need,
+        30 + 8, got["gift_good"], got["gift_amount"], got["care"], got["give_good"],
+        got["give_amount"], got["want_good"], got["want_amount"], got["ask_good"],
+        got["ask_amount"], got["repay_by"], legal_got,
+        (int(Action.GIFT), int(Action.OFFER_TRADE), int(Action.ASK)), gain_got,
+    )  # fmt: skip
+    ref_plan_goods(chars, local, rows, vulnerable, need, 30, want, legal_want, gain_want)
+    for k in PLAN_COLUMNS:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    np.testing.assert_array_equal(legal_got, legal_want)
+    np.testing.assert_array_equal(gain_got, gain_want)
+    if m:
+        assert got["give_amount"][rows].max() >= 1 and got["gift_amount"][rows].max() > 0
