@@ -94,6 +94,22 @@ class PlayerLog:
         """An operator's event, set off before `tick` began."""
         self._line({"tick": tick, "event": event})
 
+    def rewind(self, tick: int) -> None:
+        """Keep only what happened up to `tick` (the world went back to its checkpoint of
+        `tick`; what the players do from there is written again as it happens)."""
+        if self._f is None:
+            return
+        self._f.close()
+        kept = [
+            line
+            for line in self.path.read_text(encoding="utf-8").splitlines(keepends=True)
+            if line.endswith("\n") and int(json.loads(line)["tick"]) <= tick
+        ]
+        part = self.path.with_name(self.path.name + ".part")
+        part.write_text("".join(kept), encoding="utf-8")
+        part.replace(self.path)
+        self._f = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+
     def close(self) -> None:
         if self._f is not None:
             self._f.close()

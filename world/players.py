@@ -435,3 +435,8 @@ class Seats(Protocol):
         """The tick settled: `actions` is what each waiting decision became (None: the tick
         failed, and its decisions are withdrawn)."""
         ...
+
+    def rewound(self, tick: int) -> None:
+        """The world went back to its checkpoint of `tick` (a recovery): what the players did
+        after it is undone, and will be done again as the ticks are played again."""
+        ...

@@ -76,6 +76,7 @@ class RayRuntime(Runtime):
         `begin` and `end`."""
         super().__init__(scenario, shards, record, checkpoint_every)
         self.seats = seats
+        self._set_off: list[int] = []  # the tick before which each live event was set off
         self.players = str(players.resolve()) if players is not None else None
         if not ray.is_initialized():
             connect()
@@ -249,6 +250,7 @@ class RayRuntime(Runtime):
 
     def _add_event(self, event: Any) -> None:
         self._get([a.add_event.remote(event) for a in self.actors])
+        self._set_off.append(self.completed + 1)
 
     def _save_shards(self, tick: int) -> list[int]:
         return self._get([a.checkpoint.remote(tick) for a in self.actors])
@@ -268,6 +270,13 @@ class RayRuntime(Runtime):
             raise
         self._get([p.redeliver.remote() for p in self.posts])
         self._moves += 1
+        # live events set off after the checkpoint are gone with the ticks after it
+        live = len(self.events) - len(self._set_off)
+        kept = [t <= tick for t in self._set_off]
+        self.events = self.events[:live] + [
+            e for e, k in zip(self.events[live:], kept, strict=True) if k
+        ]
+        self._set_off = [t for t in self._set_off if t <= tick]
 
     def digest(self) -> str:
         return state_digest(self._get([a.digest_parts.remote() for a in self.actors]))
@@ -336,3 +345,5 @@ class RayRuntime(Runtime):
         recoveries = self.recoveries
         self.restore(self.last_checkpoint)
         self.recoveries = recoveries
+        if self.seats is not None:
+            self.seats.rewound(self.completed)

@@ -274,6 +274,17 @@ class Hall(Overlay):
             self._seating = []
             self.open = self.opening = False
 
+    def rewound(self, tick: int) -> None:
+        with self.cond:
+            self.waiting.clear()
+            self.answers.clear()
+            self._seating = []
+            self.open = self.opening = self.deciding = False
+            self.tick = tick
+            if self.log is not None:
+                self.log.rewind(tick)
+            self.cond.notify_all()
+
     def _outcomes(self, tick: int, waiting: list[Waiting], actions: dict[str, int]) -> None:
         """What the players did, recorded; each told what its decisions became (`cond` held)."""
         if self.log is not None and self.players:

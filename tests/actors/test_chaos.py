@@ -5,12 +5,16 @@ process exiting) and ends with the uninterrupted digest, every tick once in its 
 its journal whole. An LLM world against a real vLLM server loses its gateway replica, then
 the server itself (restarted a few ticks later on the same port), then a shard actor: it ends
 every tick, every decision given to the model either answered or counted as a fallback, the
-model answering again once the server is back, and its record whole."""
+model answering again once the server is back, and its record whole. A served world on Ray
+loses a shard actor while players play it, and its players' record still replays to its
+digest."""
 
 from __future__ import annotations
 
 import csv
+import json
 import random
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +26,13 @@ import ray
 from actors.cluster.connect import connect
 from actors.cluster.coordinator import RayRuntime
 from actors.cluster.gateway_actor import Gateways
+from actors.served.player_client import Player, channel
+from actors.served.serving import ServedWorld, Serving
 from inference.connect import Target
 from inference.vllm_server import VLLMServer, free_port
+from tests.actors.test_players_replay import _play
 from tests.actors.test_ray_runtime import journal_envelopes, recorded, reference, world
+from tests.commands import socius
 from world.record import RunRecord
 from world.scenario import parse_scenario
 
@@ -141,3 +149,62 @@ def test_an_llm_world_outlives_its_gateway_server_and_a_shard(
     # the model answers again once the server is back (its rest, 5 s, may cost a tick)
     assert sum(figures[t].c["llm_answers"] for t in range(up_tick + 1, sc.ticks + 1)) > 0
     assert_record_whole(folder, sc.ticks, totals["envelopes"])
+
+
+def test_a_served_world_on_ray_outlives_a_shard_and_its_players_play_on(tmp_path: Path) -> None:
+    """`socius serve --runtime ray` loses a shard actor after tick 6: the world goes back to its
+    checkpoint of tick 4, the hall withdraws what was waiting and cuts the players' record back
+    to tick 4, the players play ticks 5.. again, and the record left replays, in process, to
+    the served world's digest."""
+    sc = parse_scenario(
+        {
+            "name": "served-chaos",
+            "seed": 4,
+            "ticks": 12,
+            "population": {"size": 40},
+            "encounters": {"rate": 1.0},
+            "players": {"playable": [3, 30]},
+        }
+    ).with_overrides(shards=2)
+    how = Serving(tick_interval=0, player_wait=600, checkpoint_every=4, runtime="ray")
+    served = ServedWorld(sc, tmp_path / "run", how)
+    assert isinstance(served.runtime, RayRuntime)
+    rt = served.runtime
+    faults = {6: lambda: rt.actors[1].exit_process.remote()}
+    served.driver.watchers.append(lambda tick, _: faults.pop(tick, lambda: None)())
+    chan = channel(f"127.0.0.1:{served.port}")
+    errors: list[str] = []
+    three = Player(chan, next(t for t, c in served.tokens.items() if c == 3))
+    three.join()
+
+    def answer(player: Player, d: Any) -> None:
+        player.act(d.id, next(o.action for o in d.options if not o.terms), f"three at {d.id}")
+
+    thread = threading.Thread(target=_play, args=(three, answer, errors), daemon=True)
+    thread.start()
+    thirty = Player(chan, next(t for t, c in served.tokens.items() if c == 30))
+    thirty.join()
+    thirty.seek(10)
+    thirty.done(12)  # its character's mind plays the rest
+    try:
+        served.run()
+    finally:
+        summary = served.close()
+        thread.join(timeout=60)
+    assert not faults and not errors, errors
+    assert summary["ticks"] == 12 and summary["recoveries"] == 1
+    assert rt.replaced == 1 and rt.restored_from == {"memory": 1, "files": 1}
+    run = tmp_path / "run"
+    record = [json.loads(line) for line in (run / "players.jsonl").read_text().splitlines()]
+    # every tick's answers once: what was played after the checkpoint was played again
+    assert sorted(line["tick"] for line in record if "claimed" in line) == list(range(1, 13))
+    assert any(line["tick"] > 4 and line["answers"] for line in record if "claimed" in line)
+    assert {"tick": 1, "seeks": [[30, 10]]} in record
+    assert summary["players"]["answers"] > 0
+    proc = socius(
+        "run", run / "scenario.yaml", "--players-replay", run, "--runtime", "local",
+        "--out", tmp_path / "again", "--quiet",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    again = json.loads((tmp_path / "again" / "summary.json").read_text())
+    assert again["state_digest"] == summary["state_digest"]
