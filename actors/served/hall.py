@@ -10,6 +10,11 @@ mind answers (counted as `player_defaults`; a model is asked now, for those deci
 What the players did is written to the run's `players.jsonl` (`world.player_record`), so the
 run can be replayed.
 
+On Ray the shards are actors, so the hall is the coordinator's `world.players.Seats` instead:
+`seating` before a tick, `play` with what the actors opened (publish, wait, the answers),
+`played` when they have settled it, `rewound` when a recovery takes the world back to a
+checkpoint (the record is cut back to it).
+
 Two locks. `Hall.world` guards the shards' state: the serving loop holds it while a tick runs
 (`Hall.run_tick`), and the hook lends it out while the minds think and the players answer, when
 nothing changes the state, so a player can read its character (Inspect) at any time but never
