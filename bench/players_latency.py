@@ -1,8 +1,9 @@
 """Players' latency: act-to-acknowledgement time (p50, p99) and ticks per second of a served
 world of 1,000 characters with 0, 10 and 100 connected players.
 
-Everything runs on this machine: the served world in this process (in-process runtime, the
-gRPC WorldService on 127.0.0.1), the players in another (so they do not share the server's
+Everything runs on this machine: the served world in this process (the in-process runtime, or
+with `--runtime ray` shard actors on a local Ray instance; the gRPC WorldService on
+127.0.0.1), the players in another (so they do not share the server's
 GIL), each a `Bot` on its own connection that answers every decision at once and says it is
 done after each tick, so ticks advance as fast as the players answer (--tick-interval 0).
 Latency is measured by the players, from sending an Act to receiving its reply. It prints; it
@@ -14,7 +15,8 @@ it may get is closed at once, so its bot keeps its perceptions) and sends Act as
 thread can, at a decision that does not exist. The latency figures are then the other players'
 only, and the table gives their p99 flooded over quiet (the target: under 2).
 
-Run: `.venv/bin/python bench/players_latency.py [--ticks 20] [--players 0,10,100] [--flood]`.
+Run: `.venv/bin/python bench/players_latency.py [--ticks 20] [--players 0,10,100] [--flood]
+[--runtime local,ray] [--shards K]`; several runtimes alternate, level by level.
 """
 
 from __future__ import annotations
@@ -39,7 +41,13 @@ from world.scenario import parse_scenario
 
 
 def measure(
-    players: int, ticks: int, size: int, folder: Path, flood: bool = False
+    players: int,
+    ticks: int,
+    size: int,
+    folder: Path,
+    flood: bool = False,
+    runtime: str = "local",
+    shards: int = 1,
 ) -> dict[str, float]:
     sc = parse_scenario(
         {
@@ -49,9 +57,16 @@ def measure(
             "population": {"size": size},
             "players": {"playable": max(players, 1)},
         }
+    ).with_overrides(shards=shards)
+    how = Serving(
+        tick_interval=0,
+        player_wait=60,
+        paused=True,
+        checkpoint_every=0,
+        rate_limit=1e6,
+        runtime=runtime,
     )
-    how = Serving(tick_interval=0, player_wait=60, paused=True, checkpoint_every=0, rate_limit=1e6)
-    world = ServedWorld(sc, folder / f"p{players}{'-flood' if flood else ''}", how)
+    world = ServedWorld(sc, folder / f"{runtime}-p{players}{'-flood' if flood else ''}", how)
     runner = threading.Thread(target=world.run, daemon=True)
     runner.start()
     address = f"127.0.0.1:{world.port}"
@@ -129,36 +144,49 @@ def main() -> None:
     parser.add_argument("--characters", type=int, default=1000)
     parser.add_argument("--players", default="0,10,100")
     parser.add_argument("--flood", action="store_true", help="each level quiet and flooded")
+    parser.add_argument(
+        "--runtime", default="local", help="comma-separated: local, ray (alternated per level)"
+    )
+    parser.add_argument("--shards", type=int, default=1, help="shards (Ray: shard actors)")
     parser.add_argument("--bots", metavar="ADDRESS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bots:
         play(args.bots, args.flood)
         return
     print(f"machine: {cpu()}")
-    print(f"{args.characters} characters, {args.ticks} ticks, players answer at once")
     print(
-        f"{'players':>8} {'run':>7} {'ticks/s':>9} {'acts':>6} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'defaults':>9} {'refused':>14}"
+        f"{args.characters} characters, {args.shards} shards, {args.ticks} ticks, players "
+        f"answer at once"
+    )
+    print(
+        f"{'runtime':>8} {'players':>8} {'run':>7} {'ticks/s':>9} {'acts':>6} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'defaults':>9} {'refused':>14}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(x) for x in args.players.split(",")):
-            runs = [False, True] if args.flood and n >= 2 else [False]
-            quiet_p99 = float("nan")
-            for flooded in runs:
-                r = measure(n, args.ticks, args.characters, Path(tmp), flooded)
-                refused = f"{r['streams_refused']}s/{r['flood_refused']}a" if flooded else "-"
-                line = (
-                    f"{r['players']:>8} {'flood' if flooded else 'quiet':>7} "
-                    f"{r['ticks_per_s']:>9.1f} {r['acts']:>6} {r['p50_ms']:>8.2f} "
-                    f"{r['p99_ms']:>8.2f} {r['defaults']:>9} {refused:>14}"
-                )
-                if flooded:
-                    line += f"  others' p99 flooded / quiet: {r['p99_ms'] / quiet_p99:.2f}"
-                else:
-                    quiet_p99 = r["p99_ms"]
-                print(line, flush=True)
+            for runtime in args.runtime.split(","):
+                level(args, n, runtime, Path(tmp))
     if args.flood:
         print("refused: streams refused (s) / flood acts refused (a), from the flooding player")
+
+
+def level(args: argparse.Namespace, n: int, runtime: str, tmp: Path) -> None:
+    """One level of players on one runtime (quiet, then flooded with --flood), printed."""
+    runs = [False, True] if args.flood and n >= 2 else [False]
+    quiet_p99 = float("nan")
+    for flooded in runs:
+        r = measure(n, args.ticks, args.characters, tmp, flooded, runtime, args.shards)
+        refused = f"{r['streams_refused']}s/{r['flood_refused']}a" if flooded else "-"
+        line = (
+            f"{runtime:>8} {r['players']:>8} {'flood' if flooded else 'quiet':>7} "
+            f"{r['ticks_per_s']:>9.1f} {r['acts']:>6} {r['p50_ms']:>8.2f} "
+            f"{r['p99_ms']:>8.2f} {r['defaults']:>9} {refused:>14}"
+        )
+        if flooded:
+            line += f"  others' p99 flooded / quiet: {r['p99_ms'] / quiet_p99:.2f}"
+        else:
+            quiet_p99 = r["p99_ms"]
+        print(line, flush=True)
 
 
 if __name__ == "__main__":
