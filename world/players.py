@@ -77,11 +77,11 @@ class Option:
 class Planned:
     """The terms the world planned for a decision row, where a player may leave them."""
 
-    gift_amount: int = 0
-    give_amount: int = 0
-    give_good: int = 0
-    want_good: int = 0
-    gossip_subject: int = -1
+    gift_amount: int
+    give_amount: int
+    give_good: int
+    want_good: int
+    gossip_subject: int
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -104,9 +104,9 @@ class Waiting:
     #: what `check` needs to judge an answer away from the shard: the character's goods as it
     #: decides (nothing changes them while it does), what the world planned for the row, and
     #: how many characters there are
-    holdings: tuple[int, ...] = ()
-    planned: Planned = dataclasses.field(default_factory=lambda: Planned())
-    population: int = 0
+    holdings: tuple[int, ...]
+    planned: Planned
+    population: int
 
     def option(self, action: Action) -> Option | None:
         return next((o for o in self.options if o.action == action), None)

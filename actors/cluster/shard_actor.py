@@ -186,15 +186,21 @@ class ShardActor:
         else:
             await self._start_replay()
             pending = await asyncio.to_thread(village.prepare, inbox)
-            if self.thinker is not None:
-                decided = await self.thinker.think(village, pending)
-            else:
-                decided = await asyncio.to_thread(village.decide, pending)
+            decided = await self._decide(village, pending)
             if self.players is not None:
                 self.players.lay(village, pending, decided)
             result = await asyncio.to_thread(village.finish, pending, decided)
         await self._finished(tick, result, time.perf_counter() - t0)
         return result.stats.to_dict()
+
+    async def _decide(
+        self, village: Shard, pending: Pending, skip: np.ndarray | None = None
+    ) -> Decisions:
+        """The minds' decisions, and the model's where it is asked (not for the rows of
+        `skip`: players answer those first)."""
+        if self.thinker is not None:
+            return await self.thinker.think(village, pending, skip)
+        return await asyncio.to_thread(village.decide, pending)
 
     async def _start_replay(self) -> None:
         """The gateway over the recorded answers of a replayed model, started in this loop."""
@@ -234,10 +240,7 @@ class ShardActor:
             opened = open_for(village, pending, players)
             opened.seeks = sought
             played = np.array([w.row for w in opened.waiting], np.int64)
-            if self.thinker is not None:
-                decided = await self.thinker.think(village, pending, played)
-            else:
-                decided = await asyncio.to_thread(village.decide, pending)
+            decided = await self._decide(village, pending, played)
             self._open = (pending, decided, opened.waiting, time.perf_counter() - t0)
             return opened
 

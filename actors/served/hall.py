@@ -110,7 +110,8 @@ class Hall(Overlay):
         self.seeks: dict[int, int] = {}  # character -> whom it seeks out in the next tick
         self.open = False  # a tick's decisions are published and not yet settled
         self.opening = False  # a tick on shards elsewhere took its seeks and is starting
-        self._seating: list[tuple[int, int]] = []  # the seeks that tick took
+        #: the players that tick is opened for, and the seeks it took
+        self._seating: tuple[set[int], list[tuple[int, int]]] = (set(), [])
         self.players: set[int] = set()  # the characters played in the tick being decided
         self._names: dict[int, str] = {}  # character -> how others name it
         self.deadline = 0.0
@@ -251,15 +252,14 @@ class Hall(Overlay):
     def seating(self) -> tuple[list[int], list[tuple[int, int]]]:
         with self.cond:
             self.opening = True  # what is sought from now on is for the tick after
-            self._seating = list(self.seeks.items())
+            self._seating = (self.claimed(), list(self.seeks.items()))
             self.seeks.clear()
-            return sorted(self.claimed()), self._seating
+            return sorted(self._seating[0]), self._seating[1]
 
     def play(self, tick: int, opened: list[Opened]) -> dict[str, Choice]:
         with self._lent():
-            with self.cond:
-                players = self.claimed()
-            self._publish(tick, players, opened)
+            # the players the shards opened the tick for (one who joins now plays the next)
+            self._publish(tick, self._seating[0], opened)
             return self._collect()
 
     def played(self, tick: int, opened: list[Opened], actions: dict[str, int] | None) -> None:
@@ -267,28 +267,30 @@ class Hall(Overlay):
         the tick failed; its decisions are withdrawn, and what was sought is sought again)."""
         with self.cond:
             if actions is None:
-                for c, other in self._seating:
+                for c, other in self._seating[1]:
                     self.seeks.setdefault(c, other)
             else:
                 sought = [pair for o in opened for pair in o.seeks]
                 if sought and self.log is not None:
                     self.log.seeks(tick, sought)
                 self._outcomes(tick, [w for o in opened for w in o.waiting], actions)
-            self.waiting.clear()
-            self.answers.clear()
-            self._seating = []
-            self.open = self.opening = False
+            self._close()
 
     def rewound(self, tick: int) -> None:
         with self.cond:
-            self.waiting.clear()
-            self.answers.clear()
-            self._seating = []
-            self.open = self.opening = self.deciding = False
+            self._close()
+            self.deciding = False
             self.tick = tick
             if self.log is not None:
                 self.log.rewind(tick)
             self.cond.notify_all()
+
+    def _close(self) -> None:
+        """No tick's decisions are open any more (`cond` held)."""
+        self.waiting.clear()
+        self.answers.clear()
+        self._seating = (set(), [])
+        self.open = self.opening = False
 
     def _outcomes(self, tick: int, waiting: list[Waiting], actions: dict[str, int]) -> None:
         """What the players did, recorded; each told what its decisions became (`cond` held)."""
