@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from world.kernels import speech
 from world.vocab import N_EMOTIONS, N_KINDS, Emotion, Kind, Trait
 
 #: The face a masking character puts on: mild pleasantness, nothing negative.
@@ -47,20 +48,15 @@ def soothe(emotion: np.ndarray, rows: np.ndarray, feeling: Emotion, factor: floa
     emotion[rows, feeling] *= np.float32(factor)
 
 
-def masking(traits: np.ndarray, closeness: np.ndarray) -> np.ndarray:
-    """How much of its feeling a speaker hides, 0 (none) .. 1 (all)."""
-    shy = 1.0 - traits[:, Trait.EXPRESSIVENESS]
-    return np.clip(shy * (1.0 - 0.5 * closeness), 0.0, 1.0).astype(np.float32)
-
-
-def express(true: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The shown signal: the true feeling blended towards MASK by `mask`."""
-    m = mask[:, None]
-    return (true * (1.0 - m) + MASK[None, :] * m).astype(np.float32)
-
-
-def quantize(x: np.ndarray) -> np.ndarray:
-    return np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+def shown(true: np.ndarray, traits: np.ndarray, closeness: np.ndarray) -> np.ndarray:
+    """The shown signal, (rows, feelings) float32: each row's true feelings blended towards
+    MASK by how much its speaker hides, (1 - expressiveness) * (1 - closeness / 2)."""
+    return speech.shown(
+        np.ascontiguousarray(true, np.float32),
+        np.ascontiguousarray(traits[:, Trait.EXPRESSIVENESS], np.float32),
+        np.ascontiguousarray(closeness, np.float32),
+        MASK,
+    )
 
 
 def unquantize(q: np.ndarray) -> np.ndarray:

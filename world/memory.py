@@ -87,29 +87,21 @@ def ensure(
 ) -> np.ndarray:
     """Slot of `other` for each `local`, making room (forgetting the least salient) if needed.
     `found`, if given, is what `find` returned for the same rows just before."""
-    local = np.asarray(local, np.int64)
-    other = np.asarray(other, np.int64)
+    local, other = _i64(local), _i64(other)
     slot = find(chars, local, other) if found is None else np.array(found, np.int64)
-    missing = np.flatnonzero(slot < 0)
-    if len(missing) == 0:
+    if slot.min(initial=0) >= 0:
         return slot
-    # new acquaintances, once per (character, other), in (character, other) order
-    pair = local[missing] * (1 << 32) + other[missing]
-    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
-    new_local = local[missing][first]
-    new_other = other[missing][first]
-    # each character's new acquaintances take, in order, its empty slots and then its least
-    # salient ones, never a slot this call already relies on (what one-at-a-time would do)
-    known = slot >= 0
-    new_slot = slots.make_room(
-        *_salience_columns(chars), int(tick), new_local, local[known], slot[known]
+    # new acquaintances, once per (character, other), in (character, other) order, take their
+    # character's empty slots and then its least salient ones, never a slot this call already
+    # relies on (what one-at-a-time would do)
+    new_local, new_other, new_slot = slots.take_slots(
+        *_salience_columns(chars), int(tick), local, other, slot
     )
     at = new_local * chars.slots + new_slot  # flat positions: a repeated one keeps the last
     for name, fill in _RESET.items():
         _flat(getattr(chars, name))[at] = fill
     _flat(chars.rel_id)[at] = new_other
     _flat(chars.rel_seen)[at] = tick
-    slot[missing] = new_slot[inverse]
     return slot
 
 

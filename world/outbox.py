@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from world import emotion as emo
-from world import memory
 from world.characters import Characters
-from world.phrases import phrase_id
-from world.vocab import N_KINDS, Kind, among
+from world.kernels import speech
+from world.phrases import MILD, NEUTRAL
+from world.vocab import N_KINDS, Kind, Trait, among
 from world.wire import Mail
 
 SILENT = among(N_KINDS, Kind.CONTRIBUTION, Kind.SHARE, Kind.OBSERVATION)
@@ -117,22 +117,25 @@ class Outgoing:
         mail.seq[:] = chars.seq[sl] + 1 + rank
         chars.seq[:] += np.bincount(sl, minlength=len(chars.seq)).astype(np.uint32)
         # what each speaker shows, and what it truly feels
-        true = chars.emotion[sl]
-        mail.true_feeling[:] = emo.quantize(true)
-        mail.true_standing[:] = chars.standing[sl] >= 0.5
-        speaks = ~SILENT[mail.kind[:total]]
-        rows = np.flatnonzero(speaks)
-        if len(rows):
-            slot = memory.find(chars, sl[rows], mail.recipient[rows].astype(np.int64))
-            close = np.zeros(len(rows), np.float32)
-            known = slot >= 0
-            lk, sk = sl[rows][known], slot[known]
-            close[known] = np.clip(
-                0.5 * chars.rel_att[lk, sk] + 0.5 * np.maximum(chars.rel_aff[lk, sk], 0), 0, 1
-            )
-            shown = emo.express(true[rows], emo.masking(chars.traits[sl[rows]], close))
-            mail.shown[rows] = emo.quantize(shown)
-            mail.phrase[rows] = phrase_id(mail.kind[rows], mail.shown[rows])
+        speech.speak(
+            sl,
+            mail.recipient[:total],
+            mail.kind[:total],
+            SILENT,
+            chars.emotion,
+            chars.standing,
+            chars.traits[:, Trait.EXPRESSIVENESS],
+            chars.rel_id,
+            chars.rel_att,
+            chars.rel_aff,
+            emo.MASK,
+            NEUTRAL,
+            MILD,
+            mail.true_feeling[:total],
+            mail.true_standing[:total],
+            mail.shown[:total],
+            mail.phrase[:total],
+        )
         if words:
             decision = np.concatenate(
                 [

@@ -7,11 +7,13 @@ disappointment comes out as "No worries, I'll handle it myself."
 
 from __future__ import annotations
 
-import numpy as np
-
 from world.vocab import N_EMOTIONS, N_KINDS, Emotion, Kind
 
 NEUTRAL = N_EMOTIONS  # shown feelings all mild
+#: A shown feeling (0..255) below this is mild. An act's phrase id is
+#: kind * (N_EMOTIONS + 1) + face + 1, the face its strongest shown feeling (the first of equals)
+#: or NEUTRAL when all are mild; 0 is nothing said (world/kernels/speech.py gives the ids).
+MILD = 90
 
 _TEXT: dict[tuple[int, int], str] = {
     (Kind.PROMISE, NEUTRAL): "You'll have it by then, I promise.",
@@ -44,14 +46,6 @@ _TEXT: dict[tuple[int, int], str] = {
     (Kind.REQUEST, Emotion.SADNESS): "I hate to ask, but I'm in need.",
 }
 DECLINE_TEXT = "Sorry, I can't help you this time."
-
-
-def phrase_id(kind: np.ndarray, shown: np.ndarray) -> np.ndarray:
-    """The phrase for each act given its shown feeling (uint8 0..255 per emotion)."""
-    strongest = shown.argmax(axis=1)
-    mild = shown.max(axis=1) < 90
-    face = np.where(mild, NEUTRAL, strongest)
-    return (kind.astype(np.int64) * (N_EMOTIONS + 1) + face + 1).astype(np.uint16)
 
 
 def render(phrase: int, declining: bool = False) -> str:

@@ -57,13 +57,52 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
+_MASK = (1 << 64) - 1
+
+
+def _mix_int(x: int) -> int:
+    """splitmix64's finalizer on a Python int (what `_mix` does to one uint64)."""
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+def _as_u64(k: np.ndarray) -> np.ndarray:
+    """A new uint64 array of the key's bits as int64 (integers wrap, floats truncate)."""
+    if k.dtype.kind in "iu":
+        return k.astype(np.uint64)  # sign- or zero-extended, as through int64
+    return k.astype(np.int64).astype(np.uint64)
+
+
 def hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
-    """64-bit hashes of (seed, stream, keys...), broadcast over the key arrays."""
+    """64-bit hashes of (seed, stream, keys...), broadcast over the key arrays.
+
+    Each key is mixed in turn: h = mix(h ^ (key + golden)). Until the first array key the
+    state is one number, mixed as a Python int (the same bits, without numpy's per-call cost);
+    after it, scalar keys are mixed into the state array in place."""
+    h: int | np.ndarray = _mix_int((seed * 0x100000001B3 + stream) & _MASK)
     with np.errstate(over="ignore"):
-        h = _mix(np.asarray([(seed * 0x100000001B3 + stream) & 0xFFFFFFFFFFFFFFFF], np.uint64))
         for k in keys:
-            arr = np.asarray(k).astype(np.int64).astype(np.uint64)
-            h = _mix(h ^ (arr + _GOLDEN))
+            arr = np.asarray(k)
+            if arr.ndim == 0:
+                step = (int(arr.astype(np.int64)) + int(_GOLDEN)) & _MASK
+                if isinstance(h, int):
+                    h = _mix_int(h ^ step)
+                else:
+                    h ^= np.uint64(step)
+                    h = _mix(h)
+                continue
+            u = _as_u64(arr)
+            u += _GOLDEN
+            if isinstance(h, int):
+                u ^= np.uint64(h)
+                h = _mix(u)
+            else:
+                h = _mix(np.bitwise_xor(h, u))
+    if isinstance(h, int):
+        return np.array([h], np.uint64)
     return h
 
 

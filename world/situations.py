@@ -16,7 +16,7 @@ from protos import society_pb2 as pb
 from world import economy, memory
 from world.acts import SITUATION_ACTIONS, Action, Situation
 from world.characters import Characters
-from world.kernels import partners, slots
+from world.kernels import ordering, partners, slots
 from world.kernels.plans import plan_goods
 from world.minds.base import DecisionBatch
 from world.population import roles_of
@@ -72,7 +72,8 @@ class Calls:
         if not self._parts:
             return {f: np.zeros(0, np.int64) for f in _FIELDS}
         cols = {f: np.concatenate([p[f] for p in self._parts]) for f in _FIELDS}
-        order = np.lexsort((cols["ref"], cols["counterpart"], cols["situation"], cols["local"]))
+        rest = np.stack((cols["situation"], cols["counterpart"], cols["ref"]), axis=1)
+        order = ordering.lexical(cols["local"], rest.astype(np.int64, copy=False))
         return {f: v[order] for f, v in cols.items()}
 
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from protos import society_pb2 as pb
 from world.arrays import Table
+from world.kernels import ordering
 from world.vocab import N_EMOTIONS, N_GOODS, N_KINDS, Kind, among
 
 #: Batch column name -> numpy dtype (little-endian, as the proto documents).
@@ -142,8 +143,8 @@ def concat(parts: Iterable[Mail]) -> Mail:
 def canonical(mail: Mail) -> Mail:
     """The inbox order every shard uses: by recipient, then sender, then sequence number."""
     n = len(mail)
-    order = np.lexsort((mail.seq[:n], mail.sender[:n], mail.recipient[:n]))
-    return mail.take(order)
+    rest = np.stack((mail.sender[:n], mail.seq[:n]), axis=1).astype(np.int64)
+    return mail.take(ordering.lexical(mail.recipient[:n], rest))
 
 
 def to_batch(mail: Mail, tick: int, source_shard: int = 0, dest_shard: int = 0) -> pb.Batch:

@@ -30,7 +30,7 @@ state as it is, and the world's own rules say how they shade it:
 
 - feelings are reported as the character would show them to a stranger: its true feelings
   blended towards the polite mask (mild joy and gratitude, nothing negative) by its masking,
-  `world/emotion.py`'s `express(true, masking(traits, closeness=0))`, so a guarded character
+  `world/emotion.py`'s `shown(true, traits, closeness=0)`, so a guarded character
   (low expressiveness) under-reports anger, sadness and fear;
 - trust is reported drawn towards the polite answer (`POLITE`, 0.75: "people here can be
   trusted") by `1 - honesty`: an honest character says what it holds, a less honest one what
@@ -232,7 +232,7 @@ def reported(moment: Moment, cid: int, item: Any, truth: float) -> float:
     traits = shard.chars.traits[row : row + 1]
     if isinstance(item, Feeling):
         feelings = shard.chars.emotion[row : row + 1]
-        shown = emotion.express(feelings, emotion.masking(traits, np.zeros(1, np.float32)))
+        shown = emotion.shown(feelings, traits, np.zeros(1, np.float32))
         return float(shown[0, Emotion[item.feeling.upper()]])
     honesty = float(traits[0, Trait.HONESTY])
     return truth + (1.0 - honesty) * (POLITE - truth)

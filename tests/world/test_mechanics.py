@@ -9,7 +9,7 @@ from tests.conftest import quiet_world
 from tests.world.harness import mind_index, sent, slot_of, step, trust
 from world import memory, situations
 from world.acts import Action, PromiseState, Situation
-from world.emotion import express, masking
+from world.emotion import shown as emotion_shown
 from world.perceive import BETRAYAL
 from world.runtime import LocalRuntime
 from world.shard import Shard
@@ -265,10 +265,10 @@ def test_masking_hides_negative_feelings_behind_a_polite_face() -> None:
     true = np.array([[0.0, 0.0, 0.9, 0.8, 0.0]] * 2, np.float32)
     traits = np.zeros((2, len(Trait)), np.float32)
     traits[:, Trait.EXPRESSIVENESS] = [1.0, 0.1]
-    shown = express(true, masking(traits, np.zeros(2, np.float32)))
+    shown = emotion_shown(true, traits, np.zeros(2, np.float32))
     assert np.allclose(shown[0], true[0])
     assert shown[1, Emotion.ANGER] < 0.2 and shown[1, Emotion.JOY] > 0.2
-    close = express(true[1:], masking(traits[1:], np.ones(1, np.float32)))
+    close = emotion_shown(true[1:], traits[1:], np.ones(1, np.float32))
     assert close[0, Emotion.ANGER] > shown[1, Emotion.ANGER]
 
 

@@ -166,6 +166,77 @@ def make_room(
 
 
 @kernel()
+def take_slots(
+    att: np.ndarray,
+    aff: np.ndarray,
+    rep: np.ndarray,
+    betrayals: np.ndarray,
+    kept: np.ndarray,
+    seen: np.ndarray,
+    open_in: np.ndarray,
+    open_out: np.ndarray,
+    rel_id: np.ndarray,
+    tick: int,
+    local: np.ndarray,
+    other: np.ndarray,
+    slot: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The slots of the rows `slot` < 0 filled in place: each distinct (local, other) pair
+    among them is a newcomer, placed by `make_room` (newcomers in (local, other) order; the
+    slots the other rows hold are never taken). Returns the newcomers' (local, other, slot)."""
+    m = 0
+    for i in range(len(slot)):
+        if slot[i] < 0:
+            m += 1
+    missing = np.empty(m, np.int64)
+    known = np.empty(len(slot) - m, np.int64)
+    a, b = 0, 0
+    for i in range(len(slot)):
+        if slot[i] < 0:
+            missing[a] = i
+            a += 1
+        else:
+            known[b] = i
+            b += 1
+    pair = np.empty(m, np.int64)
+    for j in range(m):
+        pair[j] = local[missing[j]] * (1 << 32) + other[missing[j]]
+    order = np.argsort(pair, kind="mergesort")
+    group = np.empty(m, np.int64)  # the newcomer each missing row is
+    first = np.empty(m, np.int64)  # a row of each newcomer
+    g = -1
+    for j in range(m):
+        if j == 0 or pair[order[j]] != pair[order[j - 1]]:
+            g += 1
+            first[g] = missing[order[j]]
+        group[order[j]] = g
+    g += 1
+    new_local = np.empty(g, np.int64)
+    new_other = np.empty(g, np.int64)
+    for j in range(g):
+        new_local[j] = local[first[j]]
+        new_other[j] = other[first[j]]
+    new_slot = make_room(
+        att,
+        aff,
+        rep,
+        betrayals,
+        kept,
+        seen,
+        open_in,
+        open_out,
+        rel_id,
+        tick,
+        new_local,
+        local[known],
+        slot[known],
+    )
+    for j in range(m):
+        slot[missing[j]] = new_slot[group[j]]
+    return new_local, new_other, new_slot
+
+
+@kernel()
 def gather(values: np.ndarray, local: np.ndarray, slot: np.ndarray, default: float) -> np.ndarray:
     """float64 `values[local[i], slot[i]]`, `default` where `slot[i]` < 0."""
     out = np.empty(len(local), np.float64)

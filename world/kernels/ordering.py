@@ -1,0 +1,72 @@
+"""Stable orders by several keys (what `np.lexsort` gives) where the first key is a row of
+the shard or a recipient (a range not much wider than the rows) and the rest break ties among
+a few rows: the rows are counted into their first key's place, then each run of equal first
+keys is put in order of the other keys where it stands. So an inbox (by recipient, sender,
+sequence number) or a tick's decisions (by character, situation, counterpart, ref) are ordered
+in about two passes instead of one sort per key over all the rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from world.kernels import kernel
+
+#: Runs longer than this (rows with one first key) are merge-sorted, not insertion-sorted.
+_SHORT = 32
+
+
+@kernel(inline="always")
+def _before(rest, a, b):  # type: ignore[no-untyped-def]
+    """Row `a` comes before row `b` by the columns of `rest`, in turn (equal: False)."""
+    for c in range(rest.shape[1]):
+        if rest[a, c] != rest[b, c]:
+            return rest[a, c] < rest[b, c]
+    return False
+
+
+@kernel()
+def lexical(first: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """The stable order of the rows by `first`, then by each column of `rest` (rows, keys)
+    in turn: `np.lexsort` of (rest's columns reversed, first)."""
+    n = len(first)
+    out = np.empty(n, np.int64)
+    if n == 0:
+        return out
+    lo, hi = np.int64(first[0]), np.int64(first[0])
+    for i in range(n):
+        f = np.int64(first[i])
+        lo, hi = min(lo, f), max(hi, f)
+    span = hi - lo + 1
+    if span <= 4 * n + 1024:
+        start = np.zeros(span + 1, np.int64)
+        for i in range(n):
+            start[np.int64(first[i]) - lo + 1] += 1
+        for at in range(span):
+            start[at + 1] += start[at]
+        for i in range(n):
+            place = np.int64(first[i]) - lo
+            out[start[place]] = i
+            start[place] += 1
+    else:
+        out[:] = np.argsort(first, kind="mergesort")
+    head = 0
+    while head < n:
+        tail = head + 1
+        while tail < n and first[out[tail]] == first[out[head]]:
+            tail += 1
+        if tail - head <= _SHORT:
+            for i in range(head + 1, tail):
+                row = out[i]
+                j = i - 1
+                while j >= head and _before(rest, row, out[j]):
+                    out[j + 1] = out[j]
+                    j -= 1
+                out[j + 1] = row
+        else:
+            run = out[head:tail].copy()
+            for c in range(rest.shape[1] - 1, -1, -1):
+                run = run[np.argsort(rest[run, c], kind="mergesort")]
+            out[head:tail] = run
+        head = tail
+    return out
