@@ -194,11 +194,12 @@ class Shard(BaseShard):
         reader_mind = self.chars.mind[readings.local]
         for k, mind in enumerate(self.minds):
             rows = np.flatnonzero(by_mind == k)
-            if len(rows):
-                actions[rows] = mind.decide(batch.take(rows))
+            if len(rows):  # (a mind deciding every row reads the batch itself, not a copy)
+                actions[rows] = mind.decide(batch if len(rows) == len(batch) else batch.take(rows))
             rows = np.flatnonzero(reader_mind == k)
             if len(rows):
-                guesses[rows] = mind.read(readings.take(rows))
+                whole = len(rows) == len(readings)
+                guesses[rows] = mind.read(readings if whole else readings.take(rows))
         return Decisions(actions, guesses)
 
     def finish(self, pending: Pending, decisions: Decisions) -> StepResult:

@@ -96,7 +96,8 @@ def trust_of(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
 
 class Mind(abc.ABC):
     """Decides for a batch of characters. Subclasses must not keep per-character state:
-    everything a character knows lives in the shard, so checkpoints capture it."""
+    everything a character knows lives in the shard, so checkpoints capture it. Nor may they
+    change a batch they are given: it can be the shard's own, which the tick settles."""
 
     name: str = "mind"
 
