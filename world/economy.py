@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from world.characters import Characters
+from world.kernels import living
 from world.rng import Stream, uniform
 from world.scenario import Scenario
 from world.stats import TickStats
@@ -23,12 +24,23 @@ def sick(chars: Characters, rows: np.ndarray | slice = slice(None)) -> np.ndarra
 
 
 def need(chars: Characters, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
-    """How badly each character needs help, 0..1: hunger, an empty larder, untreated sickness."""
-    goods = chars.goods[rows]
-    short_food = np.clip((3 - goods[:, Good.FOOD]) / 3.0, 0.0, 1.0)
-    untreated = (chars.health[rows] < SICK) & (goods[:, Good.MEDICINE] == 0)
-    hungry = chars.hunger[rows] > 0
-    return np.maximum.reduce([short_food, 0.8 * untreated, 1.0 * hungry]).astype(np.float64)
+    """How badly each character needs help, 0..1: hunger, an empty larder, untreated sickness
+    (the larger of: food short of 3, as a share of 3; 0.8 if sick without medicine; 1 if
+    hungry)."""
+    at = np.arange(len(chars))[rows] if isinstance(rows, slice) else rows
+    return living.needs(
+        chars.goods,
+        chars.health,
+        chars.hunger,
+        np.ascontiguousarray(at, np.int64),
+        int(Good.FOOD),
+        int(Good.MEDICINE),
+        SICK,
+    )
+
+
+#: The goods `living.live` uses by name: food, tools, cloth, medicine.
+_LIVING_GOODS = np.array([Good.FOOD, Good.TOOLS, Good.CLOTH, Good.MEDICINE], np.int64)
 
 
 def live(
@@ -39,60 +51,40 @@ def live(
     factor: np.ndarray | None = None,
 ) -> None:
     """One tick of work, eating, wear and health for every character of the shard; `factor`
-    (per row) scales what each one makes (a famine or plenty: world/events.py)."""
+    (per row) scales what each one makes (a famine or plenty: world/events.py).
+
+    Work: a role's expected output (PRODUCTION, times the scenario's abundance), a quarter more
+    with tools, half when sick; made is floor(expected + a uniform draw). A worker's tool wears
+    out 5% of ticks. Eating takes one food (health +0.02), or the character goes hungry (health
+    -0.08). Clothes wear out 4% of ticks; without any, the cold costs 0.02 health. Falling sick
+    (the scenario's chance, times 1 + hunger up to 5) costs 0.3; a sick character with medicine
+    takes one (+0.35). Food beyond `spoil_above` spoils, 10% a tick. Fear rises to 0.8 of need.
+    """
     n = len(chars)
     if n == 0:
         return
     seed = scenario.seed
     ids = chars.cid[:n].astype(np.int64)
-    goods = chars.goods
-    is_sick = chars.health[:n] < SICK
-    # work
-    expected = PRODUCTION[chars.role[:n]] * scenario.economy.abundance
-    expected = expected * (1.0 + 0.25 * (goods[:, Good.TOOLS] > 0))[:, None]
-    expected = expected * np.where(is_sick, 0.5, 1.0)[:, None]
-    if factor is not None:
-        expected = expected * factor[:, None]
-    u = uniform(seed, Stream.PRODUCE, ids[:, None], tick, np.arange(N_GOODS)[None, :])
-    made = np.floor(expected + u).astype(np.int32)
-    goods += made
-    stats.produced += made.sum(axis=0)
-    worker = expected.sum(axis=1) > 0
-    wear = worker & (goods[:, Good.TOOLS] > 0) & (uniform(seed, Stream.WEAR, ids, tick) < 0.05)
-    goods[wear, Good.TOOLS] -= 1
-    stats.consumed[Good.TOOLS] += int(wear.sum())
-    # eating
-    fed = goods[:, Good.FOOD] > 0
-    goods[fed, Good.FOOD] -= 1
-    stats.consumed[Good.FOOD] += int(fed.sum())
-    chars.hunger[:n] = np.where(fed, 0, np.minimum(chars.hunger[:n] + 1, 30000))
-    chars.health[:n] = np.where(fed, chars.health[:n] + 0.02, chars.health[:n] - 0.08)
-    # clothing wears out; without it the cold takes its toll
-    worn = uniform(seed, Stream.WEAR, ids, tick, 1) < 0.04
-    has_cloth = goods[:, Good.CLOTH] > 0
-    goods[worn & has_cloth, Good.CLOTH] -= 1
-    stats.consumed[Good.CLOTH] += int((worn & has_cloth).sum())
-    chars.health[:n] -= np.where(worn & ~has_cloth, 0.02, 0.0).astype(np.float32)
-    # sickness, and medicine
-    falls = uniform(seed, Stream.SICKNESS, ids, tick) < scenario.economy.sickness * (
-        1.0 + np.minimum(chars.hunger[:n], 5)
+    in_need, hungry, sick = living.live(
+        chars.goods,
+        chars.health,
+        chars.hunger,
+        chars.emotion[:, Emotion.FEAR],
+        PRODUCTION * scenario.economy.abundance,
+        chars.role,
+        np.ones(n) if factor is None else np.ascontiguousarray(factor, np.float64),
+        uniform(seed, Stream.PRODUCE, ids[:, None], tick, np.arange(N_GOODS)[None, :]),
+        uniform(seed, Stream.WEAR, ids, tick),
+        uniform(seed, Stream.WEAR, ids, tick, 1),
+        uniform(seed, Stream.SICKNESS, ids, tick),
+        uniform(seed, Stream.SPOIL, ids, tick),
+        _LIVING_GOODS,
+        SICK,
+        scenario.economy.sickness,
+        scenario.economy.spoil_above,
+        stats.produced,
+        stats.consumed,
     )
-    chars.health[:n] -= np.where(falls, 0.3, 0.0).astype(np.float32)
-    treat = (chars.health[:n] < SICK) & (goods[:, Good.MEDICINE] > 0)
-    goods[treat, Good.MEDICINE] -= 1
-    stats.consumed[Good.MEDICINE] += int(treat.sum())
-    chars.health[:n] += np.where(treat, 0.35, 0.0).astype(np.float32)
-    np.clip(chars.health[:n], 0.0, 1.0, out=chars.health[:n])
-    # food beyond the larder's size spoils
-    excess = np.maximum(goods[:, Good.FOOD] - scenario.economy.spoil_above, 0)
-    spoiled = np.floor(excess * 0.1 + uniform(seed, Stream.SPOIL, ids, tick)).astype(np.int32)
-    spoiled = np.minimum(spoiled, excess)
-    goods[:, Good.FOOD] -= spoiled
-    stats.consumed[Good.FOOD] += int(spoiled.sum())
-    # fear follows need
-    n_need = need(chars)
-    fear = chars.emotion[:n, Emotion.FEAR]
-    np.maximum(fear, n_need.astype(np.float32) * 0.8, out=fear)
-    stats.add("in_need", int((n_need >= 0.5).sum()))
-    stats.add("hungry", int((chars.hunger[:n] > 0).sum()))
-    stats.add("sick", int((chars.health[:n] < SICK).sum()))
+    stats.add("in_need", in_need)
+    stats.add("hungry", hungry)
+    stats.add("sick", sick)

@@ -1,0 +1,120 @@
+"""The mail kernels give exactly what the numpy rules they replaced give: the orders of an inbox
+and of a tick's decisions (`kernels/ordering.py`, against np.lexsort), and what speakers show
+and say (`kernels/speech.py`). The references are the replaced numpy code, kept here only as
+references.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from world import emotion, memory
+from world.characters import Characters
+from world.kernels import ordering, speech
+from world.outbox import SILENT
+from world.phrases import MILD, NEUTRAL
+from world.vocab import N_EMOTIONS, N_KINDS, Trait
+
+
+@pytest.mark.parametrize(
+    ("n", "firsts", "spread"),
+    [(0, 1, 1), (1, 1, 1), (500, 40, 300), (3000, 2, 50), (2000, 1 << 31, 1 << 31)],
+)
+@pytest.mark.parametrize("keys", [2, 3])
+def test_lexical_matches_lexsort(n: int, firsts: int, spread: int, keys: int) -> None:
+    """ordering.lexical: np.lexsort's order (an inbox: recipient, sender, seq; decisions:
+    character, situation, counterpart, ref), with few first keys (long runs, merge-sorted),
+    first keys spread over the uint32 range (not counted), negative keys, rows equal in every
+    key kept in row order, and rows in any order."""
+    rng = np.random.default_rng(n + firsts + keys)
+    first = rng.integers(0, firsts, n).astype(np.uint32)
+    rest = np.stack(
+        [rng.integers(-1, spread, n)] + [rng.integers(-2, 4, n) for _ in range(keys - 1)], axis=1
+    ).astype(np.int64)
+    want = np.lexsort((*rest.T[::-1], first))
+    np.testing.assert_array_equal(ordering.lexical(first, rest), want)
+
+
+def ref_shown(true: np.ndarray, traits: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """The numpy rule: masking, then the true feelings blended towards the mask."""
+    shy = 1.0 - traits[:, Trait.EXPRESSIVENESS]
+    m = np.clip(shy * (1.0 - 0.5 * close), 0.0, 1.0).astype(np.float32)[:, None]
+    return (true * (1.0 - m) + emotion.MASK[None, :] * m).astype(np.float32)
+
+
+def ref_quantize(x: np.ndarray) -> np.ndarray:
+    return np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def ref_phrase_id(kind: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    face = np.where(shown.max(axis=1) < MILD, NEUTRAL, shown.argmax(axis=1))
+    return (kind.astype(np.int64) * (N_EMOTIONS + 1) + face + 1).astype(np.uint16)
+
+
+def test_shown_is_bit_identical() -> None:
+    """emotion.shown: the numpy masking and blend, bit for bit, from open to shy speakers and
+    from strangers to friends (feelings at 0 and 1 included)."""
+    rng = np.random.default_rng(21)
+    true = rng.random((400, N_EMOTIONS)).astype(np.float32)
+    true[:20] = 0.0
+    true[20:40] = 1.0
+    traits = rng.random((400, len(Trait))).astype(np.float32)
+    close = rng.random(400).astype(np.float32)
+    close[::7] = 0.0
+    got = emotion.shown(true, traits, close)
+    np.testing.assert_array_equal(
+        got.view(np.uint32), ref_shown(true, traits, close).view(np.uint32)
+    )
+
+
+@pytest.mark.parametrize("m", [0, 1, 700])
+def test_speak_matches_numpy(m: int) -> None:
+    """speech.speak: truth columns, shown feelings and phrases as the numpy rules give them,
+    for silent and speaking kinds, strangers and known recipients (clipped closeness), mild
+    and strong feelings, and ties between the strongest (the first wins)."""
+    rng = np.random.default_rng(30 + m)
+    n = 120
+    chars = Characters(n, relationships=6)
+    chars.emotion[:] = rng.random(chars.emotion.shape).astype(np.float32)
+    chars.emotion[: n // 4] *= np.float32(0.3)  # mild: the neutral face
+    chars.emotion[n // 4 : n // 3] = 0.8  # ties
+    chars.standing[:] = rng.random(n).astype(np.float32)
+    chars.traits[:] = rng.random(chars.traits.shape).astype(np.float32)
+    chars.rel_id[:] = rng.integers(-1, 40, chars.rel_id.shape)
+    chars.rel_att[:] = (rng.random(chars.rel_id.shape) * 2.5 - 0.5).astype(np.float32)
+    chars.rel_aff[:] = (rng.random(chars.rel_id.shape) * 3 - 1.5).astype(np.float32)
+    local = np.sort(rng.integers(0, n, m))
+    recipient = rng.integers(0, 40, m).astype(np.uint32)
+    kind = rng.integers(0, N_KINDS, m).astype(np.uint8)
+    got = {
+        "true_feeling": np.zeros((m, N_EMOTIONS), np.uint8),
+        "true_standing": np.zeros(m, np.uint8),
+        "shown": np.zeros((m, N_EMOTIONS), np.uint8),
+        "phrase": np.zeros(m, np.uint16),
+    }
+    speech.speak(
+        local, recipient, kind, SILENT, chars.emotion, chars.standing,
+        chars.traits[:, Trait.EXPRESSIVENESS], chars.rel_id, chars.rel_att, chars.rel_aff,
+        emotion.MASK, NEUTRAL, MILD, got["true_feeling"], got["true_standing"], got["shown"],
+        got["phrase"],
+    )  # fmt: skip
+    want = {k: np.zeros_like(v) for k, v in got.items()}
+    want["true_feeling"][:] = ref_quantize(chars.emotion[local])
+    want["true_standing"][:] = chars.standing[local] >= 0.5
+    rows = np.flatnonzero(~SILENT[kind])
+    slot = memory.find(chars, local[rows], recipient[rows].astype(np.int64))
+    close = np.zeros(len(rows), np.float32)
+    known = slot >= 0
+    lk, sk = local[rows][known], slot[known]
+    close[known] = np.clip(
+        0.5 * chars.rel_att[lk, sk] + 0.5 * np.maximum(chars.rel_aff[lk, sk], 0), 0, 1
+    )
+    shown = ref_shown(chars.emotion[local[rows]], chars.traits[local[rows]], close)
+    want["shown"][rows] = ref_quantize(shown)
+    want["phrase"][rows] = ref_phrase_id(kind[rows], want["shown"][rows])
+    for k in got:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    if m > 1:  # the cases named above all met
+        assert known.any() and (~known).any() and len(rows) < m
+        assert ((want["phrase"][rows] - 1) % (N_EMOTIONS + 1) == NEUTRAL).any()
