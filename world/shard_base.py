@@ -80,8 +80,10 @@ class BaseShard(abc.ABC):
     def take_inbox(self, inbox: Iterable[bytes] | Mail) -> Mail:
         """The tick's inbox as one Mail in canonical order, every envelope checked to be for
         a character of this shard."""
-        mail = inbox if isinstance(inbox, Mail) else concat(decode(b)[1] for b in inbox)
-        mail = canonical(mail)
+        if not isinstance(inbox, Mail):  # (one batch: its views go straight to the sort)
+            parts = [decode(b)[1] for b in inbox]
+            inbox = parts[0] if len(parts) == 1 else concat(parts)
+        mail = canonical(inbox)
         n = len(mail)
         wrong = self.placement.shard(mail.recipient[:n]) != self.index
         wrong |= mail.recipient[:n] >= self.living
@@ -97,6 +99,8 @@ class BaseShard(abc.ABC):
         """The mail split by destination shard, each part serialized as one Batch."""
         n = len(mail)
         dest = self.placement.shard(mail.recipient[:n])
+        if n and (dest == dest[0]).all():  # all for one shard: no split
+            return {int(dest[0]): encode(mail, tick, self.index, int(dest[0]))}
         order = np.argsort(dest, kind="stable")
         bounds = np.searchsorted(dest[order], np.arange(self.n_shards + 1))
         out = {}

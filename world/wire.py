@@ -163,8 +163,13 @@ def to_batch(mail: Mail, tick: int, source_shard: int = 0, dest_shard: int = 0) 
 
 
 def from_batch(b: pb.Batch) -> Mail:
+    """The batch's envelopes as Mail whose columns are read-only views of the batch's bytes
+    (no copy; `concat` and `Mail.take` give writable ones); only `text` is the Mail's own."""
     n = b.count
-    mail = Mail(n)
+    mail = Mail.__new__(Mail)
+    mail._shape_args = {}
+    mail._n = n
+    mail.texts = []
     for name, dtype in COLUMN_DTYPES.items():
         raw = getattr(b, name)
         if len(raw) != n * np.dtype(dtype).itemsize:
@@ -172,13 +177,15 @@ def from_batch(b: pb.Batch) -> Mail:
                 f"batch column {name!r} holds {len(raw)} bytes, expected "
                 f"{n * np.dtype(dtype).itemsize} for {n} envelopes"
             )
-        getattr(mail, name)[:] = np.frombuffer(raw, dtype=dtype)
+        setattr(mail, name, np.frombuffer(raw, dtype=dtype))
     for name in (*SHOWN, "true_standing"):
         raw = getattr(b, name)
         width = N_EMOTIONS if name in SHOWN else 1
         if len(raw) != n * width:
             raise ValueError(f"batch column {name!r} holds {len(raw)} bytes, expected {n * width}")
-        getattr(mail, name)[:] = np.frombuffer(raw, np.uint8).reshape(getattr(mail, name).shape)
+        view = np.frombuffer(raw, np.uint8)
+        setattr(mail, name, view.reshape(n, N_EMOTIONS) if name in SHOWN else view)
+    setattr(mail, "text", np.full(n, -1, np.int32))  # noqa: B010 (a column: see Table)
     for row, text in zip(b.text_row, b.text, strict=True):
         if row >= n:
             raise ValueError(f"batch text row {row} is past its {n} envelopes")
