@@ -94,7 +94,7 @@ def ensure(
     # new acquaintances, once per (character, other), in (character, other) order, take their
     # character's empty slots and then its least salient ones, never a slot this call already
     # relies on (what one-at-a-time would do)
-    new_local, new_other, new_slot = slots.take_slots(
+    new_local, new_other, new_slot = slots.make_room(
         *_salience_columns(chars), int(tick), local, other, slot
     )
     at = new_local * chars.slots + new_slot  # flat positions: a repeated one keeps the last

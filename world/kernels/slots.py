@@ -85,16 +85,66 @@ def make_room(
     open_out: np.ndarray,
     rel_id: np.ndarray,
     tick: int,
-    new_local: np.ndarray,
-    known_local: np.ndarray,
-    known_slot: np.ndarray,
-) -> np.ndarray:
-    """The slot each newcomer takes. `new_local` (sorted, a character's newcomers together, in
-    their order) are the characters meeting someone unknown; `known_local`/`known_slot` the
-    slots this call already relies on, never taken. A character's newcomers take its empty
-    slots in slot order, then (if it must forget someone) its least salient slots, salience
-    measured once before any is taken (ties by slot order); newcomers beyond the free slots all
-    get slot 0 (the caller's last write keeps it), as one-at-a-time insertion leaves it."""
+    local: np.ndarray,
+    other: np.ndarray,
+    slot: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The slots of the rows `slot` < 0 filled in place: each distinct (local, other) pair
+    among them is a newcomer (newcomers in (local, other) order). A character's newcomers take
+    its empty slots in slot order, then (if it must forget someone) its least salient slots,
+    salience measured once before any is taken (ties by slot order), never a slot the other
+    rows hold; newcomers beyond the free slots all get slot 0 (the caller's last write keeps
+    it), as one-at-a-time insertion leaves it. Returns the newcomers' (local, other, slot)."""
+    n_rows = len(slot)
+    m = 0
+    for i in range(n_rows):
+        if slot[i] < 0:
+            m += 1
+    missing = np.empty(m, np.int64)
+    known_local = np.empty(n_rows - m, np.int64)
+    known_slot = np.empty(n_rows - m, np.int64)
+    a, b = 0, 0
+    for i in range(n_rows):
+        if slot[i] < 0:
+            missing[a] = i
+            a += 1
+        else:
+            known_local[b], known_slot[b] = local[i], slot[i]
+            b += 1
+    pair = np.empty(m, np.int64)
+    for j in range(m):
+        pair[j] = local[missing[j]] * (1 << 32) + other[missing[j]]
+    order = np.argsort(pair, kind="mergesort")
+    newcomer = np.empty(m, np.int64)  # the newcomer each missing row is
+    first = np.empty(m, np.int64)  # a row of each newcomer
+    g = -1
+    for j in range(m):
+        if j == 0 or pair[order[j]] != pair[order[j - 1]]:
+            g += 1
+            first[g] = missing[order[j]]
+        newcomer[order[j]] = g
+    g += 1
+    new_local = np.empty(g, np.int64)
+    new_other = np.empty(g, np.int64)
+    for j in range(g):
+        new_local[j] = local[first[j]]
+        new_other[j] = other[first[j]]
+    new_slot = _room(
+        att, aff, rep, betrayals, kept, seen, open_in, open_out, rel_id, tick,
+        new_local, known_local, known_slot,
+    )  # fmt: skip
+    for j in range(m):
+        slot[missing[j]] = new_slot[newcomer[j]]
+    return new_local, new_other, new_slot
+
+
+@kernel(inline="always")
+def _room(  # type: ignore[no-untyped-def]
+    att, aff, rep, betrayals, kept, seen, open_in, open_out, rel_id, tick,
+    new_local, known_local, known_slot,
+):  # fmt: skip
+    """The slot each newcomer of `new_local` (sorted, a character's newcomers together) takes,
+    never one of (`known_local`, `known_slot`)."""
     k = rel_id.shape[1]
     m = len(new_local)
     out = np.zeros(m, np.int64)
@@ -163,77 +213,6 @@ def make_room(
             out[start + r] = at
             score[at] = _POS_INF  # taken
     return out
-
-
-@kernel()
-def take_slots(
-    att: np.ndarray,
-    aff: np.ndarray,
-    rep: np.ndarray,
-    betrayals: np.ndarray,
-    kept: np.ndarray,
-    seen: np.ndarray,
-    open_in: np.ndarray,
-    open_out: np.ndarray,
-    rel_id: np.ndarray,
-    tick: int,
-    local: np.ndarray,
-    other: np.ndarray,
-    slot: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The slots of the rows `slot` < 0 filled in place: each distinct (local, other) pair
-    among them is a newcomer, placed by `make_room` (newcomers in (local, other) order; the
-    slots the other rows hold are never taken). Returns the newcomers' (local, other, slot)."""
-    m = 0
-    for i in range(len(slot)):
-        if slot[i] < 0:
-            m += 1
-    missing = np.empty(m, np.int64)
-    known = np.empty(len(slot) - m, np.int64)
-    a, b = 0, 0
-    for i in range(len(slot)):
-        if slot[i] < 0:
-            missing[a] = i
-            a += 1
-        else:
-            known[b] = i
-            b += 1
-    pair = np.empty(m, np.int64)
-    for j in range(m):
-        pair[j] = local[missing[j]] * (1 << 32) + other[missing[j]]
-    order = np.argsort(pair, kind="mergesort")
-    group = np.empty(m, np.int64)  # the newcomer each missing row is
-    first = np.empty(m, np.int64)  # a row of each newcomer
-    g = -1
-    for j in range(m):
-        if j == 0 or pair[order[j]] != pair[order[j - 1]]:
-            g += 1
-            first[g] = missing[order[j]]
-        group[order[j]] = g
-    g += 1
-    new_local = np.empty(g, np.int64)
-    new_other = np.empty(g, np.int64)
-    for j in range(g):
-        new_local[j] = local[first[j]]
-        new_other[j] = other[first[j]]
-    new_slot = make_room(
-        att,
-        aff,
-        rep,
-        betrayals,
-        kept,
-        seen,
-        open_in,
-        open_out,
-        rel_id,
-        tick,
-        new_local,
-        local[known],
-        slot[known],
-    )
-    for j in range(m):
-        slot[missing[j]] = new_slot[group[j]]
-    return new_local, new_other, new_slot
 
 
 @kernel()
