@@ -10,7 +10,9 @@ Modules by topic: `slots` (the relationship slot layer: find, salience, making r
 `partners` (encounters: the known partner, the gossip subject), `updates` (judgements,
 episodes, standing: row after row), `scatter` (sums into slots and rows, in row order), `fade`
 (the end of a tick: feelings decay, memories fade, trust summed, in one pass), `plans` (the
-gift, trade and ask an encounter could be).
+gift, trade and ask an encounter could be), `living` (a tick of work, eating, wear and health;
+need), `speech` (what speakers show and say), `ordering` (the inbox's and the decisions'
+canonical orders).
 
 Compiled code is cached beside the modules (`__pycache__`): only the first process on a machine
 compiles (about 10 CPU-seconds); later ones, Ray workers included, load the cache. Still, the
