@@ -29,7 +29,7 @@ from world.events import EventKind, Newcomers, events_from_state, events_state
 from world.kernels import fade
 from world.ledger import Promises
 from world.minds import Mind, ReadingBatch, make_minds
-from world.minds.base import DecisionBatch
+from world.minds.base import DecisionBatch, part
 from world.outbox import Outgoing
 from world.population import (
     boundaries_of,
@@ -194,12 +194,11 @@ class Shard(BaseShard):
         reader_mind = self.chars.mind[readings.local]
         for k, mind in enumerate(self.minds):
             rows = np.flatnonzero(by_mind == k)
-            if len(rows):  # (a mind deciding every row reads the batch itself, not a copy)
-                actions[rows] = mind.decide(batch if len(rows) == len(batch) else batch.take(rows))
+            if len(rows):
+                actions[rows] = mind.decide(part(batch, rows))
             rows = np.flatnonzero(reader_mind == k)
             if len(rows):
-                whole = len(rows) == len(readings)
-                guesses[rows] = mind.read(readings if whole else readings.take(rows))
+                guesses[rows] = mind.read(part(readings, rows))
         return Decisions(actions, guesses)
 
     def finish(self, pending: Pending, decisions: Decisions) -> StepResult:

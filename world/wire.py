@@ -90,14 +90,20 @@ class Mail(Table):
         super().__init__(rows)
         self.texts: list[str] = []
 
-    def take(self, idx: np.ndarray) -> Mail:
-        out = Mail.__new__(Mail)
+    @classmethod
+    def of(cls, rows: int, columns: dict[str, np.ndarray], texts: list[str]) -> Mail:
+        """Mail over these arrays (one per column, `rows` long), not copied."""
+        out = cls.__new__(cls)
         out._shape_args = {}
-        out._n = len(idx)
-        for name in self.COLUMNS:
-            setattr(out, name, getattr(self, name)[: self._n][idx])
-        out.texts = self.texts
+        out._n = rows
+        for name, column in columns.items():
+            setattr(out, name, column)
+        out.texts = texts
         return out
+
+    def take(self, idx: np.ndarray) -> Mail:
+        cols = {name: getattr(self, name)[: self._n][idx] for name in self.COLUMNS}
+        return Mail.of(len(idx), cols, self.texts)
 
     def carried(self) -> np.ndarray:
         """Goods carried by each envelope, (rows, N_GOODS): what is in transit."""
@@ -166,10 +172,7 @@ def from_batch(b: pb.Batch) -> Mail:
     """The batch's envelopes as Mail whose columns are read-only views of the batch's bytes
     (no copy; `concat` and `Mail.take` give writable ones); only `text` is the Mail's own."""
     n = b.count
-    mail = Mail.__new__(Mail)
-    mail._shape_args = {}
-    mail._n = n
-    mail.texts = []
+    cols: dict[str, np.ndarray] = {}
     for name, dtype in COLUMN_DTYPES.items():
         raw = getattr(b, name)
         if len(raw) != n * np.dtype(dtype).itemsize:
@@ -177,15 +180,16 @@ def from_batch(b: pb.Batch) -> Mail:
                 f"batch column {name!r} holds {len(raw)} bytes, expected "
                 f"{n * np.dtype(dtype).itemsize} for {n} envelopes"
             )
-        setattr(mail, name, np.frombuffer(raw, dtype=dtype))
+        cols[name] = np.frombuffer(raw, dtype=dtype)
     for name in (*SHOWN, "true_standing"):
         raw = getattr(b, name)
         width = N_EMOTIONS if name in SHOWN else 1
         if len(raw) != n * width:
             raise ValueError(f"batch column {name!r} holds {len(raw)} bytes, expected {n * width}")
         view = np.frombuffer(raw, np.uint8)
-        setattr(mail, name, view.reshape(n, N_EMOTIONS) if name in SHOWN else view)
-    setattr(mail, "text", np.full(n, -1, np.int32))  # noqa: B010 (a column: see Table)
+        cols[name] = view.reshape(n, width) if name in SHOWN else view
+    cols["text"] = np.full(n, -1, np.int32)
+    mail = Mail.of(n, cols, [])
     for row, text in zip(b.text_row, b.text, strict=True):
         if row >= n:
             raise ValueError(f"batch text row {row} is past its {n} envelopes")

@@ -27,6 +27,18 @@ def _quantized(x):  # type: ignore[no-untyped-def]
     return np.uint8(np.rint(np.float64(_clip01(x) * _BYTE)))
 
 
+@kernel(inline="always")
+def _hidden(expressiveness, closeness):  # type: ignore[no-untyped-def]
+    """How much of its feeling a speaker hides, 0..1: (1 - expressiveness) * (1 - closeness / 2)."""
+    return _clip01((_ONE - expressiveness) * (_ONE - _HALF * closeness))
+
+
+@kernel(inline="always")
+def _blend(true, mask, hide):  # type: ignore[no-untyped-def]
+    """A true feeling as shown: blended towards the mask's by `hide`."""
+    return true * (_ONE - hide) + mask * hide
+
+
 @kernel()
 def shown(
     true: np.ndarray, expressiveness: np.ndarray, closeness: np.ndarray, mask: np.ndarray
@@ -35,9 +47,9 @@ def shown(
     (1 - expressiveness) * (1 - closeness / 2), clipped to 0..1 (float32 throughout)."""
     out = np.empty(true.shape, np.float32)
     for i in range(true.shape[0]):
-        hide = _clip01((_ONE - expressiveness[i]) * (_ONE - _HALF * closeness[i]))
+        hide = _hidden(expressiveness[i], closeness[i])
         for e in range(true.shape[1]):
-            out[i, e] = true[i, e] * (_ONE - hide) + mask[e] * hide
+            out[i, e] = _blend(true[i, e], mask[e], hide)
     return out
 
 
@@ -82,10 +94,10 @@ def speak(
         close = _ZERO
         if s >= 0:
             close = _clip01(_HALF * rel_att[row, s] + _HALF * max(rel_aff[row, s], _ZERO))
-        hide = _clip01((_ONE - expressiveness[row]) * (_ONE - _HALF * close))
+        hide = _hidden(expressiveness[row], close)
         face, best = 0, np.int64(-1)
         for e in range(width):
-            q = _quantized(emotion[row, e] * (_ONE - hide) + mask[e] * hide)
+            q = _quantized(_blend(emotion[row, e], mask[e], hide))
             shown_out[i, e] = q
             if np.int64(q) > best:
                 face, best = e, np.int64(q)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+from typing import TypeVar
 
 import numpy as np
 
@@ -87,6 +88,15 @@ class ReadingBatch:
             v = getattr(self, f.name)
             fields[f.name] = v[rows] if isinstance(v, np.ndarray) else v
         return ReadingBatch(**fields)
+
+
+Batch = TypeVar("Batch", "DecisionBatch", "ReadingBatch")
+
+
+def part(batch: Batch, rows: np.ndarray) -> Batch:
+    """The rows `rows` of a batch: the batch itself when they are all of it (a mind does not
+    change what it is given), else a copy of those rows."""
+    return batch if len(rows) == len(batch) else batch.take(rows)
 
 
 def trust_of(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
