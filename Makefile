@@ -12,13 +12,17 @@ CHECKS = $(PY) -m ruff check . && $(PY) -m ruff format --check . \
 demo: setup
 	$(VENV)/bin/socius run examples/village.yaml
 
+# Two processes (pytest-xdist): the model's tests in one, Ray's in the other, the rest between
+# them (tests/conftest.py says how they are grouped).
+PYTEST = $(PY) -m pytest -q -n 2 --dist loadgroup
+
 test: setup-test
 	$(CHECKS)
-	$(PY) -m pytest -q
+	$(PYTEST)
 
 # The quick part: no language model, no Ray, nothing slow (CONTRIBUTING.md).
 test-fast: setup-test
-	$(PY) -m pytest -q -m "not llm and not ray and not slow and not browser"
+	$(PYTEST) -m "not llm and not ray and not slow and not browser"
 
 setup:
 	scripts/setup.sh
