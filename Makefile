@@ -12,8 +12,8 @@ CHECKS = $(PY) -m ruff check . && $(PY) -m ruff format --check . \
 demo: setup
 	$(VENV)/bin/socius run examples/village.yaml
 
-# Two processes (pytest-xdist): the model's tests in one, Ray's in the other, the rest between
-# them (tests/conftest.py says how they are grouped).
+# Two processes (pytest-xdist), each given the next test when it finishes one: loadgroup with no
+# test in a group hands them out one at a time (CONTRIBUTING.md).
 PYTEST = $(PY) -m pytest -q -n 2 --dist loadgroup
 
 test: setup-test

@@ -1,5 +1,4 @@
-"""Shared helpers for the tests: small worlds with the noise turned off; and how `make test`
-splits the tests over two processes (pytest-xdist, `--dist loadgroup`)."""
+"""Shared helpers for the tests: small worlds with the noise turned off."""
 
 from __future__ import annotations
 
@@ -13,25 +12,6 @@ from inference.small_model import prepare
 from inference.tiny_model import make_tiny_model
 from inference.vllm_server import VLLMServer
 from world.scenario import Scenario, parse_scenario
-
-#: Fixtures that start or load a language model. The tests that use one (or carry the llm
-#: marker) run in one process, so the session's vLLM servers start once and never two at a time.
-MODEL_FIXTURES = frozenset({"tiny_model", "vllm_server", "smollm2", "smollm2_server"})
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `make test`'s two processes: the model's tests in one group, Ray's (the rest of
-    them) in another, each run in order by one process; every other test goes to whichever
-    process is free. So the two heavy streams run side by side, the light tests fill in, and
-    no two model servers or two of Ray's tests ever compete (run alone, the groups change
-    nothing)."""
-    for item in items:
-        uses = set(getattr(item, "fixturenames", ()))
-        if uses & MODEL_FIXTURES or item.get_closest_marker("llm"):
-            item.add_marker(pytest.mark.xdist_group("model"))
-        elif item.get_closest_marker("ray"):
-            item.add_marker(pytest.mark.xdist_group("ray"))
 
 
 def quiet_world(size: int = 10, minds: dict[str, float] | None = None, **sections: Any) -> Scenario:

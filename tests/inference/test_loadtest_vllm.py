@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 
 from inference.loadtest.agreement import delta, latencies
-from inference.tiny_model import make_tiny_model
 from inference.vllm_server import VLLMServer
 from tests.commands import socius
 
@@ -33,10 +32,12 @@ KEY = "sk-vllm-test-5d1f"  # the server's API key (vLLM's --api-key), as a deplo
 
 
 @pytest.fixture(scope="module")
-def engine_bound(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer]:
-    model = make_tiny_model(tmp_path_factory.mktemp("models") / "wider", hidden=1024, layers=4)
+def keyed(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VLLMServer]:
+    """The session's tiny model behind a server that wants a key. (What is asserted holds
+    whatever the model's speed; bench/loadtest_agreement.py serves a wider one, so that the
+    engine is what requests wait for, to print how close the means come.)"""
     log = tmp_path_factory.mktemp("vllm") / "server.log"
-    with VLLMServer(model, log=log, api_key=KEY) as server:
+    with VLLMServer(tiny_model, log=log, api_key=KEY) as server:
         yield server
 
 
@@ -77,12 +78,10 @@ def measured(server: VLLMServer, out: Path, *args: object) -> tuple[dict[str, An
     return level, before, after
 
 
-def test_closed_then_open_loop_agree_with_the_server(
-    engine_bound: VLLMServer, tmp_path: Path
-) -> None:
+def test_closed_then_open_loop_agree_with_the_server(keyed: VLLMServer, tmp_path: Path) -> None:
     closed = tmp_path / "closed"
     level, before, after = measured(
-        engine_bound,
+        keyed,
         closed,
         *("--characters", 24, "--ticks", 2),
         *("--generators", 1, "--generator-cpus", 0),
@@ -91,7 +90,7 @@ def test_closed_then_open_loop_agree_with_the_server(
     assert level["prefix_cache_hit_ratio"] > 0.5  # the world's prompts share their prefixes
 
     replayed, before, after = measured(
-        engine_bound,
+        keyed,
         tmp_path / "open",
         *("--replay", closed / "characters-24", "--rates", 8, "--generators", 0),
     )
@@ -99,12 +98,12 @@ def test_closed_then_open_loop_agree_with_the_server(
     agrees(replayed, before, after)
 
 
-def test_a_server_that_wants_a_key_names_its_401(engine_bound: VLLMServer, tmp_path: Path) -> None:
+def test_a_server_that_wants_a_key_names_its_401(keyed: VLLMServer, tmp_path: Path) -> None:
     """Without the key vLLM answers 401: the load test says so in one line, before any
     level, and writes nothing; with it (above) every request passed. No file the load test
     wrote holds the key."""
     proc = socius(
-        "loadtest", "--endpoint", engine_bound.url, "--characters", 4, "--ticks", 1,
+        "loadtest", "--endpoint", keyed.url, "--characters", 4, "--ticks", 1,
         "--out", tmp_path / "refused", env={"OPENAI_API_KEY": ""},
     )  # fmt: skip
     assert proc.returncode != 0
@@ -112,6 +111,6 @@ def test_a_server_that_wants_a_key_names_its_401(engine_bound: VLLMServer, tmp_p
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert not (tmp_path / "refused").exists()
     out = tmp_path / "keyed"
-    measured(engine_bound, out, "--characters", 4, "--ticks", 1, "--generators", 0)
+    measured(keyed, out, "--characters", 4, "--ticks", 1, "--generators", 0)
     for f in out.rglob("*"):
         assert not f.is_file() or KEY.encode() not in f.read_bytes(), f
