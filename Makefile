@@ -12,16 +12,13 @@ CHECKS = $(PY) -m ruff check . && $(PY) -m ruff format --check . \
 demo: setup
 	$(VENV)/bin/socius run examples/village.yaml
 
-# One process: two (pytest-xdist) were tried and are not safe yet (CONTRIBUTING.md).
-PYTEST = $(PY) -m pytest -q
-
 test: setup-test
 	$(CHECKS)
-	$(PYTEST)
+	$(PY) -m pytest -q
 
 # The quick part: no language model, no Ray, nothing slow (CONTRIBUTING.md).
 test-fast: setup-test
-	$(PYTEST) -m "not llm and not ray and not slow and not browser"
+	$(PY) -m pytest -q -m "not llm and not ray and not slow and not browser"
 
 setup:
 	scripts/setup.sh

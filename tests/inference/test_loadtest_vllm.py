@@ -1,5 +1,5 @@
-"""Trust the numbers: `socius loadtest` against vLLM's real OpenAI server (CPU build, a small
-random model made here) agrees with the server's own `/metrics` for the same requests: every
+"""Trust the numbers: `socius loadtest` against vLLM's real OpenAI server (CPU build, the
+tests' tiny random model) agrees with the server's own `/metrics` for the same requests: every
 request accounted for, the tokens, the prefix-cache hits, and a mean TTFT and E2E for exactly
 the requests the server timed, never below the server's own, closed loop and open loop. The
 server wants an API key, as a deployment's does: the tool sends it from OPENAI_API_KEY, and
