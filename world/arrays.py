@@ -12,6 +12,20 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 
+def each(value: Any, n: int, dtype: Any) -> np.ndarray:
+    """`value` as `n` values of `dtype`: one number, repeated, or an array of `n`, cast as
+    `astype` casts (what `np.broadcast_to` gave the kernels, without its cost, which on the few
+    rows of a small shard is most of the call's)."""
+    a = np.asarray(value).astype(dtype, copy=False)
+    if a.ndim == 0:
+        out = np.empty(n, dtype)
+        out.fill(a)
+        return out
+    if a.shape != (n,):
+        raise ValueError(f"{a.shape[0] if a.ndim == 1 else a.shape} values for {n} rows")
+    return a
+
+
 class Table:
     """Rows of typed columns; `len(table)` rows are live."""
 

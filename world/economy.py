@@ -9,7 +9,7 @@ import numpy as np
 
 from world.characters import Characters
 from world.kernels import living
-from world.rng import Stream, uniform
+from world.rng import Draws, Stream, uniform
 from world.scenario import Scenario
 from world.stats import TickStats
 from world.vocab import N_GOODS, PRODUCTION, Emotion, Good
@@ -65,6 +65,7 @@ def live(
         return
     seed = scenario.seed
     ids = chars.cid[:n].astype(np.int64)
+    wear = Draws(seed, Stream.WEAR, ids, tick)
     in_need, hungry, sick = living.live(
         chars.goods,
         chars.health,
@@ -74,8 +75,8 @@ def live(
         chars.role,
         np.ones(n) if factor is None else np.ascontiguousarray(factor, np.float64),
         uniform(seed, Stream.PRODUCE, ids[:, None], tick, np.arange(N_GOODS)[None, :]),
-        uniform(seed, Stream.WEAR, ids, tick),
-        uniform(seed, Stream.WEAR, ids, tick, 1),
+        wear.uniform(),
+        wear.uniform(1),
         uniform(seed, Stream.SICKNESS, ids, tick),
         uniform(seed, Stream.SPOIL, ids, tick),
         _LIVING_GOODS,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from world.arrays import each
 from world.kernels import speech
 from world.vocab import N_EMOTIONS, N_KINDS, Emotion, Kind, Trait
 
@@ -35,11 +36,7 @@ def appraise(
     emotion: np.ndarray, rows: np.ndarray, feeling: Emotion, amount: np.ndarray | float
 ) -> None:
     """Raise one feeling of the given characters by `amount`, capped at 1 (rows may repeat)."""
-    np.add.at(
-        emotion[:, feeling],
-        rows,
-        np.broadcast_to(np.float32(1) * amount, rows.shape).astype(np.float32),
-    )
+    np.add.at(emotion[:, feeling], rows, each(np.float32(1) * amount, len(rows), np.float32))
     np.minimum(emotion[:, feeling], 1.0, out=emotion[:, feeling])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from world.arrays import each
 from world.characters import Characters
 from world.kernels import slots, updates
 
@@ -118,7 +119,7 @@ def remember(
     local = np.asarray(local, np.int64)
     if len(local) == 0:
         return
-    n = local.shape
+    n = len(local)
     updates.remember(
         chars.ep_tick,
         chars.ep_kind,
@@ -126,10 +127,10 @@ def remember(
         chars.ep_sal,
         chars.ep_val,
         local,
-        np.broadcast_to(np.asarray(kind, np.int8), n),
-        np.broadcast_to(np.asarray(who, np.int32), n),
-        np.broadcast_to(np.asarray(sal, np.float32), n),
-        np.broadcast_to(np.asarray(val, np.float32), n),
+        each(kind, n, np.int8),
+        each(who, n, np.int32),
+        each(sal, n, np.float32),
+        each(val, n, np.float32),
         int(tick),
     )
 

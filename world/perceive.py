@@ -17,6 +17,7 @@ from protos import society_pb2 as pb
 from world import emotion as emo
 from world import memory
 from world.acts import PromiseState, Situation
+from world.arrays import each
 from world.characters import Characters
 from world.delivery import Delivery
 from world.economy import need as need_of
@@ -72,9 +73,9 @@ def judge(
         chars.rel_rep_src,
         np.asarray(local, np.int64),
         np.asarray(slot, np.int64),
-        np.broadcast_to(np.asarray(verdict, np.float32), n),
-        np.broadcast_to(np.asarray(weight, np.float32), n),
-        np.broadcast_to(np.asarray(source, np.int32), n),
+        each(verdict, n, np.float32),
+        each(weight, n, np.float32),
+        each(source, n, np.int32),
     )
 
 

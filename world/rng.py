@@ -9,6 +9,7 @@ no global generator exists anywhere in the world.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +83,16 @@ def hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     Each key is mixed in turn: h = mix(h ^ (key + golden)). Until the first array key the
     state is one number, mixed as a Python int (the same bits, without numpy's per-call cost);
     after it, scalar keys are mixed into the state array in place."""
-    h: int | np.ndarray = _mix_int((seed * 0x100000001B3 + stream) & _MASK)
+    return _as_hashes(_absorb(_start(seed, stream), keys, owned=True))
+
+
+def _start(seed: int, stream: int) -> int:
+    return _mix_int((seed * 0x100000001B3 + stream) & _MASK)
+
+
+def _absorb(h: int | np.ndarray, keys: tuple[np.ndarray | int, ...], owned: bool) -> Any:
+    """The state `h` with `keys` mixed in. An array state is changed in place only if it is
+    `owned` (a temporary of this hash, not a prefix that `Draws` keeps)."""
     with np.errstate(over="ignore"):
         for k in keys:
             arr = np.asarray(k)
@@ -90,9 +100,12 @@ def hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
                 step = (int(arr.astype(np.int64)) + int(_GOLDEN)) & _MASK
                 if isinstance(h, int):
                     h = _mix_int(h ^ step)
-                else:
+                elif owned:
                     h ^= np.uint64(step)
                     h = _mix(h)
+                else:
+                    h = _mix(np.bitwise_xor(h, np.uint64(step)))
+                    owned = True
                 continue
             u = _as_u64(arr)
             u += _GOLDEN
@@ -101,9 +114,34 @@ def hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
                 h = _mix(u)
             else:
                 h = _mix(np.bitwise_xor(h, u))
-    if isinstance(h, int):
-        return np.array([h], np.uint64)
+            owned = True
     return h
+
+
+def _as_hashes(h: int | np.ndarray) -> np.ndarray:
+    return np.array([h], np.uint64) if isinstance(h, int) else h
+
+
+class Draws:
+    """Draws of one stream that share their first keys, mixed once: `Draws(seed, stream,
+    *first).uniform(*rest)` is `uniform(seed, stream, *first, *rest)`, bit for bit, and the
+    same for `hash64` and `below` (a rule that draws several times per character per tick
+    mixes the character and the tick once)."""
+
+    def __init__(self, seed: int, stream: int, *first: np.ndarray | int) -> None:
+        self._h = _absorb(_start(seed, stream), first, owned=True)
+
+    def hash64(self, *rest: np.ndarray | int) -> np.ndarray:
+        h = _absorb(self._h, rest, owned=False)
+        if isinstance(h, np.ndarray) and h is self._h:
+            h = h.copy()  # no key after the prefix: the caller gets its own array
+        return _as_hashes(h)
+
+    def uniform(self, *rest: np.ndarray | int) -> np.ndarray:
+        return _unit(self.hash64(*rest))
+
+    def below(self, n: np.ndarray | int, *rest: np.ndarray | int) -> np.ndarray:
+        return _below(self.uniform(*rest), n)
 
 
 def spread(keys: np.ndarray, k: np.ndarray | int) -> np.ndarray:
@@ -111,17 +149,24 @@ def spread(keys: np.ndarray, k: np.ndarray | int) -> np.ndarray:
     round: cheap fan-out of one stream into several, e.g. one draw per candidate action)."""
     with np.errstate(over="ignore"):
         h = _mix(keys ^ (np.asarray(k).astype(np.uint64) * _GOLDEN))
-    return (h >> _S11).astype(np.float64) * _TO_UNIT
+    return _unit(h)
 
 
 def uniform(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     """Uniform floats in [0, 1), one per broadcast key."""
-    return (hash64(seed, stream, *keys) >> _S11).astype(np.float64) * _TO_UNIT
+    return _unit(hash64(seed, stream, *keys))
 
 
 def below(seed: int, stream: int, n: np.ndarray | int, *keys: np.ndarray | int) -> np.ndarray:
     """Integers uniform in [0, n), one per broadcast key (n may be an array)."""
-    u = uniform(seed, stream, *keys)
+    return _below(uniform(seed, stream, *keys), n)
+
+
+def _unit(h: np.ndarray) -> np.ndarray:
+    return (h >> _S11).astype(np.float64) * _TO_UNIT
+
+
+def _below(u: np.ndarray, n: np.ndarray | int) -> np.ndarray:
     return np.minimum((u * np.asarray(n)).astype(np.int64), np.asarray(n) - 1)
 
 

@@ -20,7 +20,7 @@ from world.kernels import ordering, partners, slots
 from world.kernels.plans import plan_goods
 from world.minds.base import DecisionBatch
 from world.population import roles_of
-from world.rng import Stream, below, uniform
+from world.rng import Draws, Stream, uniform
 from world.scenario import Scenario
 from world.vocab import PRICE, PRODUCTION, Boundary, Good, Role, Trait
 
@@ -114,6 +114,7 @@ def encounters(
     if len(rows) == 0:
         return
     me = ids[rows]
+    partner_draws = Draws(seed, Stream.PARTNER, me, tick)
     # someone known, the closer the likelier
     known, has_known = partners.known_partner(
         chars.rel_id,
@@ -121,7 +122,7 @@ def encounters(
         chars.rel_aff,
         chars.rel_meetings,
         rows,
-        uniform(seed, Stream.PARTNER, me, tick, 1),
+        partner_draws.uniform(1),
     )
     weights = np.zeros((len(rows), 4))
     weights[:, 0] = enc.known * has_known
@@ -131,19 +132,19 @@ def encounters(
     total = weights.sum(axis=1)
     total = np.where(total > 0, total, 1.0)
     cum = np.cumsum(weights, axis=1) / total[:, None]
-    way = (uniform(seed, Stream.PARTNER, me, tick, 0)[:, None] >= cum).sum(axis=1)
+    way = (partner_draws.uniform(0)[:, None] >= cum).sum(axis=1)
     way = np.minimum(way, 3)
     # a neighbour
-    offset = 1 + below(seed, Stream.PARTNER, enc.radius, me, tick, 2)
-    sign = np.where(uniform(seed, Stream.PARTNER, me, tick, 3) < 0.5, -1, 1)
+    offset = 1 + partner_draws.below(enc.radius, 2)
+    sign = np.where(partner_draws.uniform(3) < 0.5, -1, 1)
     neighbour = (me + sign * offset) % n_total
     # a member of the group
     size = scenario.population.group_size
     first = chars.group[rows].astype(np.int64) * size  # the group it belongs to now (exile)
     members = np.maximum(np.minimum(size, n_total - first), 1)
-    mate = first + below(seed, Stream.PARTNER, members, me, tick, 4)
+    mate = first + partner_draws.below(members, 4)
     # anyone
-    anyone = below(seed, Stream.PARTNER, n_total, me, tick, 5)
+    anyone = partner_draws.below(n_total, 5)
     partner = np.select([way == 0, way == 1, way == 2], [known, neighbour, mate], anyone)
     keep = (partner != me) & (partner >= 0) & (partner < n_total)  # (a group not yet joined)
     calls.add(Situation.ENCOUNTER, rows[keep], partner[keep])

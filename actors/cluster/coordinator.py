@@ -171,7 +171,6 @@ class RayRuntime(Runtime):
                 for p, post in enumerate(self.posts)
             ]
         )
-        ray.get([a.set_post.remote(self.posts[post_of[i]]) for i, a in enumerate(self.actors)])
 
     def pids(self) -> list[int]:
         """The processes of every shard actor and post (for CPU accounting)."""
@@ -268,6 +267,7 @@ class RayRuntime(Runtime):
             if isinstance(cause, SociusError):
                 raise cause from None
             raise
+        self._get([p.forget.remote() for p in self.posts])  # mail of the ticks undone
         self._get([p.redeliver.remote() for p in self.posts])
         self._moves += 1
         # live events set off after the checkpoint are gone with the ticks after it

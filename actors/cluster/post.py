@@ -2,21 +2,20 @@
 node and their statistics summed per node.
 
 Each node that hosts shard actors has one `Post`. The coordinator asks each post for the tick
-(`tick`); the post steps its node's shard actors, each of which leaves at the post the batches
-it sends to other shards. When they all have stepped, the post sends each other node's post
-one bundle with everything for that node's shards and hands each of its own shards, in one
-call, what is for it; a receiving post does the same for its shards (they may still be
-stepping: mail of tick t goes to the inbox of tick t, and a step takes that of t-1). The post
-returns the node's statistics, merged. So a tick costs the coordinator one call per node, and
-each node one call per other node it writes to plus a few per local shard: the calls grow with
-the nodes, not with the square of the shards, and the coordinator's work with the nodes, not
-with the shards.
+(`tick`); the post steps its node's shard actors, handing each, in its `step` call, the mail
+held here for it, and each returns with its statistics the batches it sends to other shards.
+When they all have stepped, the post sends each other node's post one bundle with everything
+for that node's shards and holds what is for its own shards; a receiving post holds its part
+the same way. The post returns the node's statistics, merged. So a tick costs the coordinator
+one call per node, each shard one call (its step) and each node one call per other node it
+writes to: the calls grow with the nodes, not with the square of the shards, and the
+coordinator's work with the nodes, not with the shards.
 
-`tick` returns when its node's shards have stepped and all the mail they sent is in the inboxes
-it was sent to, so when the coordinator holds every post's answer, every envelope of the tick
-is where it must be. A post holds mail only within a tick: when a node is lost, the coordinator
-replaces the lost shard actors and every post, and the restored shards send their last tick's
-mail again.
+`tick` returns when its node's shards have stepped and all the mail they sent is held at the
+post of the shard it is for, so when the coordinator holds every post's answer, every envelope
+of the tick is where it must be. A post holds mail from one tick to the next only: when a node
+is lost, the coordinator replaces the lost shard actors and every post, every shard rolls back
+to the last checkpoint, and each sends that tick's mail again (`redeliver`).
 """
 
 from __future__ import annotations
@@ -43,7 +42,8 @@ class Post:
         self.local: dict[int, Any] = {}  # shard index -> actor, for the shards of this node
         self.post_of: list[int] = []  # shard index -> the index of its node's post
         self.posts: list[Any] = []
-        self._parcels: dict[int, list[Parcel]] = defaultdict(list)  # tick -> left here
+        #: tick -> shard index -> the batches sent in that tick to that local shard
+        self._held: dict[int, dict[int, list[bytes]]] = defaultdict(lambda: defaultdict(list))
         self.figures = {"bundles": 0, "parcels": 0, "deliveries": 0, "flushes": 0}
 
     async def route(
@@ -53,82 +53,91 @@ class Post:
         self.index, self.local, self.post_of, self.posts = index, local, post_of, posts
 
     async def tick(self, tick: int) -> dict[str, Any]:
-        """Step this node's shards through `tick` and deliver their mail; their statistics,
+        """Step this node's shards through `tick` and carry their mail; their statistics,
         merged (in shard order)."""
-        results = await asyncio.gather(*(a.step.remote(tick) for a in self._in_order()))
-        await self.flush(tick)
-        return _merged(results)
+        mail = self._mail_for(tick)
+        results = await asyncio.gather(
+            *(self.local[i].step.remote(tick, mail.get(i, [])) for i in sorted(self.local))
+        )
+        await self.flush(tick, [p for r in results for p in r["parcels"]])
+        return _merged([r["stats"] for r in results])
 
     async def begin(
         self, tick: int, players: list[int], seeks: list[tuple[int, int]]
     ) -> list[Opened]:
         """A served tick's first half on this node's shards (ShardActor.begin): what their
         played characters perceive and must decide, in shard order."""
+        mail = self._mail_for(tick)
         return list(
-            await asyncio.gather(*(a.begin.remote(tick, players, seeks) for a in self._in_order()))
+            await asyncio.gather(
+                *(
+                    self.local[i].begin.remote(tick, players, seeks, mail.get(i, []))
+                    for i in sorted(self.local)
+                )
+            )
         )
 
     async def end(self, tick: int, answers: dict[str, Choice]) -> dict[str, Any]:
-        """Its second half (ShardActor.end), then the mail delivered: the statistics merged,
+        """Its second half (ShardActor.end), then the mail carried: the statistics merged,
         and what each waiting decision became."""
-        results = await asyncio.gather(*(a.end.remote(tick, answers) for a in self._in_order()))
-        await self.flush(tick)
+        results = await asyncio.gather(
+            *(self.local[i].end.remote(tick, answers) for i in sorted(self.local))
+        )
+        await self.flush(tick, [p for r in results for p in r["parcels"]])
         actions: dict[str, int] = {}
         for r in results:
             actions.update(r["actions"])
         return {"stats": _merged([r["stats"] for r in results]), "actions": actions}
 
-    def _in_order(self) -> list[Any]:
-        return [self.local[i] for i in sorted(self.local)]
+    def _mail_for(self, tick: int) -> dict[int, list[bytes]]:
+        """What was sent to this node's shards in the tick before `tick`, taken from the
+        post."""
+        return self._held.pop(tick - 1, {})
+
+    async def forget(self) -> None:
+        """Drop the mail held here: the ticks it was sent in are being undone (a restore)."""
+        self._held.clear()
 
     async def redeliver(self) -> None:
         """The restored shards of this node send their last tick's mail again."""
-        ticks = await asyncio.gather(*(a.redeliver.remote() for a in self.local.values()))
-        for t in sorted(set(ticks)):
-            await self.flush(t)
+        sent = await asyncio.gather(*(a.redeliver.remote() for a in self.local.values()))
+        for t in sorted({tick for tick, _ in sent}):
+            await self.flush(t, [p for tick, parcels in sent if tick == t for p in parcels])
 
-    async def send(self, tick: int, parcels: list[Parcel]) -> None:
-        """A local shard's mail of `tick` for other shards, left until the tick's flush."""
-        self._parcels[tick].extend(parcels)
-
-    async def flush(self, tick: int) -> None:
-        """Deliver the mail of `tick` left here: one bundle per other node's post, one call
-        per local shard; returns when all of it is in the inboxes it was sent to."""
-        parcels = self._parcels.pop(tick, [])
+    async def flush(self, tick: int, parcels: list[Parcel]) -> None:
+        """Carry the mail of `tick`: one bundle per other node's post, the rest held here;
+        returns when all of it is held at the post of the shard it is for."""
         by_post: dict[int, list[Parcel]] = defaultdict(list)
         for parcel in parcels:
             by_post[self.post_of[parcel[0]]].append(parcel)
-        here = by_post.pop(self.index, [])
+        self._hold(tick, by_post.pop(self.index, []))
         calls = [self.posts[p].receive.remote(tick, bundle) for p, bundle in by_post.items()]
         self.figures["bundles"] += len(calls)
         self.figures["parcels"] += len(parcels)
         self.figures["flushes"] += 1
-        await asyncio.gather(self._hand_out(tick, here), *calls)
+        await asyncio.gather(*calls)
 
     async def receive(self, tick: int, parcels: list[Parcel]) -> None:
-        """Another node's mail for this node's shards."""
-        await self._hand_out(tick, parcels)
+        """Another node's mail for this node's shards, held for their next step."""
+        self._hold(tick, parcels)
 
-    async def _hand_out(self, tick: int, parcels: list[Parcel]) -> None:
-        by_shard: dict[int, list[bytes]] = defaultdict(list)
+    def _hold(self, tick: int, parcels: list[Parcel]) -> None:
+        held = self._held[tick]
         for dest, payload in parcels:
-            by_shard[dest].append(payload)
-        self.figures["deliveries"] += len(by_shard)
-        await asyncio.gather(
-            *(self.local[d].deliver.remote(tick, payloads) for d, payloads in by_shard.items())
-        )
+            held[dest].append(payload)
+        self.figures["deliveries"] += len({dest for dest, _ in parcels})
 
     async def ready(self) -> dict[str, Any]:
         """Where this post lives: its process and node."""
         return {"pid": os.getpid(), "node": self.node}
 
     async def counts(self) -> dict[str, int]:
-        """So far: bundles sent to other posts, parcels carried, deliveries to local shards,
-        ticks flushed."""
+        """So far: bundles sent to other posts, parcels carried, hand-outs to local shards
+        (a shard's mail of a tick, from this node or another), ticks flushed."""
         return dict(self.figures)
 
     async def close(self) -> None:
-        self._parcels.clear()
+        await self.forget()
 
 
 def _merged(stats: list[dict[str, Any]]) -> dict[str, Any]:

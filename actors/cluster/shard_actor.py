@@ -1,15 +1,16 @@
 """A Ray actor hosting one `world.Shard`.
 
-Each tick its node's post (actors/cluster/post.py) calls `step(t)` once. The shard takes the
-batches delivered to it for tick t-1, steps, writes its own outgoing batches to its journal,
-keeps the batch for its own characters and leaves the rest at the post, which delivers them,
-gathered per node, once the node's shards have stepped (payloads never pass through the
-coordinator). It returns only its tick statistics.
+Each tick its node's post (actors/cluster/post.py) calls `step(t, mail)` once, with the
+batches other shards sent it in tick t-1. The shard adds the batch it kept for its own
+characters, steps, writes its outgoing batches to its journal, keeps the batch for its own
+characters again and returns the rest with its tick statistics: the post carries them, gathered
+per node, to the posts of the shards they are for, which hold them for those shards' next
+`step` (payloads never pass through the coordinator). So a tick costs a shard one call.
 
 A served world's tick (`socius serve --runtime ray`) comes in two halves instead: `begin`
 prepares it, lets the minds decide and returns what the shard's played characters perceive and
-must decide; `end` lays the players' answers over the minds' and settles, journals and posts
-the tick as `step` does.
+must decide (`begin` brings the mail, as `step` does); `end` lays the players' answers over
+the minds' and settles, journals and returns the tick's mail as `step` does.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 import ray
 
 from actors.cluster.gateway_actor import Replicas
+from actors.cluster.post import Parcel
 from inference.backends.replay import ReplayBackend
 from inference.connect import Target
 from inference.gateway import Gateway
@@ -78,8 +80,8 @@ class ShardActor:
         self.folder = self.store.local if self.store is not None else None
         self.kept = Kept.from_json(journal) if journal is not None else Kept(FULL)
         self.journal = self._open_journal()
+        #: tick -> the batch this shard sent its own characters in that tick
         self.inbox: dict[int, list[bytes]] = {}
-        self.post: Any = None  # this node's post (set_post)
         #: the last checkpoint's snapshot, kept: a recovery rolls a surviving shard back to it
         #: without reading it again (only the actors that were lost start from the files)
         self.kept_state: tuple[int, dict[str, Any]] | None = None
@@ -151,36 +153,34 @@ class ShardActor:
         except OSError:
             return False
 
-    async def set_post(self, post: Any) -> None:
-        self.post = post
+    def _take(self, tick: int, mail: list[bytes]) -> list[bytes]:
+        """The inbox of `tick`: the batch kept for this shard's own characters in tick - 1,
+        and the mail other shards sent them then (brought by the post)."""
+        return [*self.inbox.pop(tick - 1, []), *mail]
 
-    async def deliver(self, tick: int, payloads: list[bytes]) -> None:
-        """Batches sent to this shard's characters in `tick`."""
-        self.inbox.setdefault(tick, []).extend(payloads)
-
-    async def _post(self, tick: int, batches: dict[int, bytes]) -> None:
-        """The batch for this shard's own characters into its inbox, the rest to the post."""
+    def _parcels(self, tick: int, batches: dict[int, bytes]) -> list[Parcel]:
+        """The batch for this shard's own characters kept for its next tick; the rest, for
+        the post to carry."""
         mine = batches.get(self.index)
         if mine is not None:
-            await self.deliver(tick, [mine])
-        others = [(d, payload) for d, payload in batches.items() if d != self.index]
-        await self.post.send.remote(tick, others)
+            self.inbox.setdefault(tick, []).append(mine)
+        return [(d, payload) for d, payload in batches.items() if d != self.index]
 
-    async def step(self, tick: int) -> dict[str, Any]:
+    async def step(self, tick: int, mail: list[bytes]) -> dict[str, Any]:
+        """Step `tick` with the mail other shards sent this shard in tick - 1; returns the
+        tick's statistics (`stats`) and the batches for other shards (`parcels`)."""
         if tick != self.shard.tick + 1:
             raise RuntimeError(
                 f"shard {self.index} is at tick {self.shard.tick} and was asked to step tick {tick}"
             )
         async with self.stepping:
-            return await self._step(tick)
+            return await self._step(tick, self._take(tick, mail))
 
-    async def _step(self, tick: int) -> dict[str, Any]:
-        inbox = self.inbox.pop(tick - 1, [])
+    async def _step(self, tick: int, inbox: list[bytes]) -> dict[str, Any]:
         t0 = time.perf_counter()
         village = self.village
-        # The tick's work runs on a thread, off the actor's event loop, so that peers'
-        # deliveries for the next tick land while this shard computes (they only append to
-        # the inbox of `tick`; this step popped `tick - 1` above).
+        # The tick's work runs on a thread, off the actor's event loop, which stays free to
+        # answer (a liveness check, a restore waiting for the step to end).
         if village is None:
             result = await asyncio.to_thread(self.shard.step, inbox)
         else:
@@ -190,8 +190,8 @@ class ShardActor:
             if self.players is not None:
                 self.players.lay(village, pending, decided)
             result = await asyncio.to_thread(village.finish, pending, decided)
-        await self._finished(tick, result, time.perf_counter() - t0)
-        return result.stats.to_dict()
+        parcels = self._finished(tick, result, time.perf_counter() - t0)
+        return {"stats": result.stats.to_dict(), "parcels": parcels}
 
     async def _decide(
         self, village: Shard, pending: Pending, skip: np.ndarray | None = None
@@ -207,18 +207,20 @@ class ShardActor:
         if self._replay_gateway is not None and self._replay_gateway._slots is None:
             await self._replay_gateway.start()
 
-    async def _finished(self, tick: int, result: StepResult, seconds: float) -> None:
-        """A stepped tick journaled and its mail posted."""
+    def _finished(self, tick: int, result: StepResult, seconds: float) -> list[Parcel]:
+        """A stepped tick journaled; its mail for other shards, to be carried."""
         result.stats.observe_step(seconds)
         if self.journal is not None:
             for payload in result.journaled():
                 self.journal.write(payload)
             self.journal.flush()
-        await self._post(tick, result.batches)
+        return self._parcels(tick, result.batches)
 
     # --- a tick with players (socius serve): `begin`, the hall waits for them, `end` ---------
 
-    async def begin(self, tick: int, players: list[int], seeks: list[tuple[int, int]]) -> Opened:
+    async def begin(
+        self, tick: int, players: list[int], seeks: list[tuple[int, int]], mail: list[bytes]
+    ) -> Opened:
         """The first half of a served tick: the encounters the players seek added, the tick
         prepared and its minds' decisions made (a model is not asked for the played rows
         yet); returns what the played characters perceive and must decide."""
@@ -229,7 +231,7 @@ class ShardActor:
         async with self.stepping:
             village = village_of(self.shard)
             await self._start_replay()
-            inbox = self.inbox.pop(tick - 1, [])
+            inbox = self._take(tick, mail)
             t0 = time.perf_counter()
             sought: list[tuple[int, int]] = []
             village.visits = lambda shard, _, calls: sought.extend(add_seeks(shard, calls, seeks))
@@ -246,8 +248,8 @@ class ShardActor:
 
     async def end(self, tick: int, answers: dict[str, Choice]) -> dict[str, Any]:
         """The second half: the players' answers laid over the minds' (a model decides for the
-        quiet players first), the tick settled, journaled and posted. Returns its statistics
-        and what each waiting decision became."""
+        quiet players first), the tick settled and journaled. Returns its statistics, what
+        each waiting decision became and the batches for other shards (as `step` does)."""
         async with self.stepping:
             if self._open is None or self._open[0].tick != tick:
                 raise RuntimeError(f"shard {self.index} has no tick {tick} begun to end")
@@ -261,9 +263,9 @@ class ShardActor:
                     await self.thinker.again(village, pending, decided, left)
             lay_answers(pending, decided, waiting, answers)
             result = await asyncio.to_thread(village.finish, pending, decided)
-            await self._finished(tick, result, spent + time.perf_counter() - t0)
+            parcels = self._finished(tick, result, spent + time.perf_counter() - t0)
             actions = {w.id: int(decided.actions[w.row]) for w in waiting}
-            return {"stats": result.stats.to_dict(), "actions": actions}
+            return {"stats": result.stats.to_dict(), "actions": actions, "parcels": parcels}
 
     async def add_event(self, event: Any) -> None:
         """An operator's event, set off live between ticks."""
@@ -316,11 +318,12 @@ class ShardActor:
         self._open = None
         return source
 
-    async def redeliver(self) -> int:
-        """Send the mail of the restored tick again, as it was sent the first time (the
-        coordinator then flushes that tick); returns the tick."""
-        await self._post(self.shard.tick, self.shard.pending_mail())
-        return self.shard.tick
+    async def redeliver(self) -> tuple[int, list[Parcel]]:
+        """The mail of the restored tick, as it was sent the first time: the batch for this
+        shard's own characters kept again, the rest returned with the tick for the post to
+        carry."""
+        tick = self.shard.tick
+        return tick, self._parcels(tick, self.shard.pending_mail())
 
     async def digest_parts(self) -> dict[str, Any]:
         return self.shard.digest_parts()

@@ -68,8 +68,8 @@ def test_shards_spread_and_survive_a_lost_node(cluster, tmp_path: Path) -> None:
         assert len(posts) == 2 and all(p["flushes"] == 4 for p in posts)
         assert all(0 < p["bundles"] <= 4 for p in posts)  # one per tick to the other node
         # 4 shards each writing to the 2 on the other node make 8 calls across nodes a tick;
-        # through the posts they are at most 2, and each shard takes at most one delivery a
-        # tick from each node
+        # through the posts they are at most 2, and each shard's mail of a tick is handed out
+        # at most once from each node
         assert sum(p["parcels"] for p in posts) > sum(p["bundles"] for p in posts)
         assert all(p["deliveries"] <= 4 * 2 * 2 for p in posts)
         lost = next(w for w in workers if w.node_id == rt.where()[0]["node"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from world.rng import below, hash64, uniform
+from world.rng import Draws, below, hash64, uniform
 
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -71,3 +71,18 @@ def test_uniforms_and_integers_come_from_the_hash() -> None:
     assert u.min() >= 0.0 and u.max() < 1.0 and 0.45 < u.mean() < 0.55
     b = below(9, 4, np.arange(1, 1001), ids, 17)
     assert (b >= 0).all() and (b < np.arange(1, 1001)).all()
+
+
+@pytest.mark.parametrize(("seed", "stream", "keys"), CASES)
+def test_draws_that_share_their_first_keys_are_the_same_draws(seed, stream, keys) -> None:
+    """Draws(seed, stream, *first).X(*rest) is X(seed, stream, *first, *rest) for every split
+    of the keys, however many times the shared prefix is drawn from (it is never changed)."""
+    for cut in range(len(keys) + 1):
+        first, rest = keys[:cut], keys[cut:]
+        draws = Draws(seed, stream, *first)
+        for _ in range(2):
+            np.testing.assert_array_equal(draws.hash64(*rest), reference(seed, stream, *keys))
+            np.testing.assert_array_equal(draws.uniform(*rest, 3), uniform(seed, stream, *keys, 3))
+            np.testing.assert_array_equal(
+                draws.below(7, *rest, 4), below(seed, stream, 7, *keys, 4)
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from world.arrays import each
 from world.kernels import kernel
 
 
@@ -20,5 +21,5 @@ def add_at(
     target's dtype (values are cast to it first, as the world's callers always did)."""
     if len(rows) == 0:
         return
-    v = np.broadcast_to(np.asarray(values).astype(target.dtype, copy=False), np.shape(rows))
+    v = each(values, len(rows), target.dtype)
     _add_at(target, np.asarray(rows, np.int64), np.asarray(cols, np.int64), v)
