@@ -9,7 +9,6 @@ no global generator exists anywhere in the world.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
 
 import numpy as np
 
@@ -90,7 +89,9 @@ def _start(seed: int, stream: int) -> int:
     return _mix_int((seed * 0x100000001B3 + stream) & _MASK)
 
 
-def _absorb(h: int | np.ndarray, keys: tuple[np.ndarray | int, ...], owned: bool) -> Any:
+def _absorb(
+    h: int | np.ndarray, keys: tuple[np.ndarray | int, ...], owned: bool
+) -> int | np.ndarray:
     """The state `h` with `keys` mixed in. An array state is changed in place only if it is
     `owned` (a temporary of this hash, not a prefix that `Draws` keeps)."""
     with np.errstate(over="ignore"):

@@ -15,7 +15,8 @@ coordinator's work with the nodes, not with the shards.
 post of the shard it is for, so when the coordinator holds every post's answer, every envelope
 of the tick is where it must be. A post holds mail from one tick to the next only: when a node
 is lost, the coordinator replaces the lost shard actors and every post, every shard rolls back
-to the last checkpoint, and each sends that tick's mail again (`redeliver`).
+to the last checkpoint, and each sends that tick's mail again (`redeliver`); any restore first
+has the posts drop what they hold (`forget`).
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ class Post:
         merged (in shard order)."""
         mail = self._mail_for(tick)
         results = await asyncio.gather(
-            *(self.local[i].step.remote(tick, mail.get(i, [])) for i in sorted(self.local))
+            *(a.step.remote(tick, mail.get(i, [])) for i, a in self._in_order())
         )
-        await self.flush(tick, [p for r in results for p in r["parcels"]])
+        await self.flush(tick, _parcels(results))
         return _merged([r["stats"] for r in results])
 
     async def begin(
@@ -71,8 +72,8 @@ class Post:
         return list(
             await asyncio.gather(
                 *(
-                    self.local[i].begin.remote(tick, players, seeks, mail.get(i, []))
-                    for i in sorted(self.local)
+                    a.begin.remote(tick, players, seeks, mail.get(i, []))
+                    for i, a in self._in_order()
                 )
             )
         )
@@ -80,14 +81,16 @@ class Post:
     async def end(self, tick: int, answers: dict[str, Choice]) -> dict[str, Any]:
         """Its second half (ShardActor.end), then the mail carried: the statistics merged,
         and what each waiting decision became."""
-        results = await asyncio.gather(
-            *(self.local[i].end.remote(tick, answers) for i in sorted(self.local))
-        )
-        await self.flush(tick, [p for r in results for p in r["parcels"]])
+        results = await asyncio.gather(*(a.end.remote(tick, answers) for _, a in self._in_order()))
+        await self.flush(tick, _parcels(results))
         actions: dict[str, int] = {}
         for r in results:
             actions.update(r["actions"])
         return {"stats": _merged([r["stats"] for r in results]), "actions": actions}
+
+    def _in_order(self) -> list[tuple[int, Any]]:
+        """This node's shards (index, actor), in shard order."""
+        return sorted(self.local.items(), key=lambda item: item[0])
 
     def _mail_for(self, tick: int) -> dict[int, list[bytes]]:
         """What was sent to this node's shards in the tick before `tick`, taken from the
@@ -138,6 +141,11 @@ class Post:
 
     async def close(self) -> None:
         await self.forget()
+
+
+def _parcels(results: list[dict[str, Any]]) -> list[Parcel]:
+    """Every shard's mail for other shards, from their answers (step, end)."""
+    return [parcel for r in results for parcel in r["parcels"]]
 
 
 def _merged(stats: list[dict[str, Any]]) -> dict[str, Any]:
