@@ -9,14 +9,16 @@ structure: someone already known, a neighbour, a member of one's group, or anyon
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 
 from protos import society_pb2 as pb
 from world import economy, memory
-from world.acts import SITUATION_ACTIONS, Action, Situation
+from world.acts import N_ACTIONS, SITUATION_ACTIONS, Action, Situation
 from world.characters import Characters
-from world.kernels import ordering, partners, slots
+from world.kernels import ordering, partners
+from world.kernels.options import options
 from world.kernels.plans import plan_goods
 from world.minds.base import DecisionBatch
 from world.population import roles_of
@@ -28,6 +30,26 @@ PROMISE_DELAY = 3  # a promise answering a request falls due this many ticks lat
 LOAN_TERM = 8  # a loan is owed back this many ticks after it is asked for
 RESERVE64 = economy.RESERVE.astype(np.int64)
 MAX_OPEN_PROMISES = 3
+#: What kernels/options.py is told of the situations, actions and boundaries it rules on.
+_SITUATIONS = (
+    int(Situation.PROMISE_DUE),
+    int(Situation.OFFER),
+    int(Situation.COUNTER),
+    int(Situation.REQUEST),
+)
+_ACTS = (
+    int(Action.BREAK),
+    int(Action.ACCEPT),
+    int(Action.COUNTER),
+    int(Action.GIVE),
+    int(Action.PROMISE),
+    int(Action.DECLINE),
+)
+_BITS = (
+    int(Boundary.NEVER_BREAKS_PROMISES),
+    int(Boundary.NEVER_DEALS_WITH_BETRAYERS),
+    int(Boundary.NEVER_REFUSES_A_CHILD),
+)
 _FIELDS = (
     "situation",
     "local",
@@ -164,77 +186,19 @@ def build(
     cols = calls.columns()
     m = len(cols["local"])
     local, cp, sit = cols["local"], cols["counterpart"], cols["situation"]
+    good, amount, good2, amount2 = cols["good"], cols["amount"], cols["good2"], cols["amount2"]
     seed = scenario.seed
     ids = chars.cid[local].astype(np.int64)
     slot = memory.find(chars, local, np.where(cp >= 0, cp, -2))
-    legal = SITUATION_ACTIONS[sit].copy()
-    goods = chars.goods[local].astype(np.int64)
     need = economy.need(chars, local)
-    cp_role = _roles(scenario, cp)
-    betrayed = slots.gather(chars.rel_betrayals, local, slot, 0.0)
-    needy_seen = slots.gather(chars.rel_needy, local, slot, -1000.0)
-    vulnerable = (cp_role == Role.CHILD) | (needy_seen >= tick - 3)
-    bounds = chars.boundaries[local]
-    refuses_betrayers = ((bounds >> Boundary.NEVER_DEALS_WITH_BETRAYERS) & 1).astype(bool) & (
-        betrayed > 0
-    )
-    good, amount = cols["good"], cols["amount"]
-    good2, amount2 = cols["good2"], cols["amount2"]
-    gain = np.zeros(m)
-    produces = PRODUCTION[chars.role[local], np.clip(good, 0, 4)] >= 0.3
-    loan = np.zeros(m, bool)
+    a = allowed(chars, tick, open_out, cols, slot, _roles(scenario, cp))
+    legal, gain, vulnerable, loan, produces = a.legal, a.gain, a.vulnerable, a.loan, a.produces
+    refuses_betrayers = a.refuses_betrayers
     news = np.zeros(m, bool)
-
-    # promise due: breaking is off-limits to those who never break their word
-    due = sit == Situation.PROMISE_DUE
-    never_break = ((bounds >> Boundary.NEVER_BREAKS_PROMISES) & 1).astype(bool)
-    legal[due & never_break, Action.BREAK] = False
-
-    # trade offers: accept or counter only with the goods wanted in hand
-    offer = sit == Situation.OFFER
-    counter_amount = np.zeros(m, np.int64)
-    rows = np.flatnonzero(offer)
-    if len(rows):
-        have = goods[rows, good2[rows]]
-        legal[rows, Action.ACCEPT] = have >= amount2[rows]
-        fair = np.maximum(1, (amount[rows] * PRICE[good[rows]]) // PRICE[good2[rows]])
-        counter_amount[rows] = np.minimum(fair, have)
-        legal[rows, Action.COUNTER] = (counter_amount[rows] > 0) & (
-            counter_amount[rows] < amount2[rows]
-        )
-        gain[rows] = _trade_gain(
-            chars, local[rows], good[rows], amount[rows], good2[rows], amount2[rows]
-        )
-    countered = sit == Situation.COUNTER
-    rows = np.flatnonzero(countered)
-    if len(rows):
-        # a counter offers good/amount and wants good2/amount2 (what I first offered)
-        legal[rows, Action.ACCEPT] = goods[rows, good2[rows]] >= amount2[rows]
-        gain[rows] = _trade_gain(
-            chars, local[rows], good[rows], amount[rows], good2[rows], amount2[rows]
-        )
-    legal[(offer | countered) & refuses_betrayers, Action.ACCEPT] = False
-
-    # requests: give what is asked if it is in hand; promise it if few promises are open
-    req = sit == Situation.REQUEST
-    rows = np.flatnonzero(req)
-    if len(rows):
-        legal[rows, Action.GIVE] = goods[rows, good[rows]] >= amount[rows]
-        legal[rows, Action.PROMISE] = open_out[local[rows]] < MAX_OPEN_PROMISES
-        loan[rows] = cols["due"][rows] > 0
-        vulnerable[rows] |= ~loan[rows]
-        # a betrayer gets nothing from one who never deals with betrayers (this boundary
-        # comes first: it also overrides never refusing a child who betrayed it)
-        legal[rows[refuses_betrayers[rows]], Action.GIVE] = False
-        legal[rows[refuses_betrayers[rows]], Action.PROMISE] = False
-        child = cp_role[rows] == Role.CHILD
-        soft = ((bounds[rows] >> Boundary.NEVER_REFUSES_A_CHILD) & 1).astype(bool) & child
-        legal[rows[soft & legal[rows, Action.GIVE]], Action.DECLINE] = False
-        legal[rows[soft & legal[rows, Action.GIVE]], Action.PROMISE] = False
 
     # encounters: what could be given, traded, asked or told
     enc = sit == Situation.ENCOUNTER
-    plans = _plans(m, cols, counter_amount)
+    plans = _plans(m, cols, a.counter_amount)
     rows = np.flatnonzero(enc)
     if len(rows):
         _plan_encounters(
@@ -288,29 +252,74 @@ def build(
     return batch, plans
 
 
+class Allowed(NamedTuple):
+    """What each decision row may do (`legal`) and what it knows of its deal and counterpart."""
+
+    legal: np.ndarray  # (rows, N_ACTIONS) bool
+    gain: np.ndarray  # offers and counters: the deal's worth to the actor (0 elsewhere)
+    vulnerable: np.ndarray  # the counterpart is a child, or was seen in need lately
+    refuses_betrayers: np.ndarray  # the counterpart betrayed one who never deals with betrayers
+    loan: np.ndarray  # a request to be repaid
+    produces: np.ndarray  # the actor produces the good in question
+    counter_amount: np.ndarray  # offers: what a counter would offer back
+
+
+def allowed(
+    chars: Characters,
+    tick: int,
+    open_out: np.ndarray,
+    cols: dict[str, np.ndarray],
+    slot: np.ndarray,
+    cp_role: np.ndarray,
+) -> Allowed:
+    """The rules on promises due, offers, counters and requests (kernels/options.py) for the
+    rows `cols` (Calls.columns), whose counterparts sit in `slot` and have roles `cp_role`."""
+    m = len(cols["local"])
+    out = Allowed(
+        legal=np.empty((m, N_ACTIONS), bool),
+        gain=np.empty(m),
+        vulnerable=np.empty(m, bool),
+        refuses_betrayers=np.empty(m, bool),
+        loan=np.empty(m, bool),
+        produces=np.empty(m, bool),
+        counter_amount=np.empty(m, np.int64),
+    )
+    options(
+        chars.goods,
+        chars.boundaries,
+        chars.role,
+        chars.rel_betrayals,
+        chars.rel_needy,
+        np.ascontiguousarray(open_out, np.int64),
+        SITUATION_ACTIONS,
+        PRODUCTION,
+        PRICE,
+        RESERVE64,
+        int(tick),
+        MAX_OPEN_PROMISES,
+        _SITUATIONS,
+        _ACTS,
+        _BITS,
+        int(Role.CHILD),
+        cols["situation"],
+        cols["local"],
+        np.ascontiguousarray(slot, np.int64),
+        np.ascontiguousarray(cp_role, np.int64),
+        cols["good"],
+        cols["amount"],
+        cols["good2"],
+        cols["amount2"],
+        cols["due"],
+        *out,
+    )
+    return out
+
+
 def _roles(scenario: Scenario, ids: np.ndarray) -> np.ndarray:
     out = np.full(len(ids), -1, np.int64)
     ok = ids >= 0
     out[ok] = roles_of(scenario, ids[ok])
     return out
-
-
-def _trade_gain(
-    chars: Characters,
-    local: np.ndarray,
-    g_in: np.ndarray,
-    a_in: np.ndarray,
-    g_out: np.ndarray,
-    a_out: np.ndarray,
-) -> np.ndarray:
-    """What a deal is worth to the actor: value received (more if it needs the good, less if it
-    has plenty) against value paid, relative to the value paid."""
-    have = chars.goods[local].astype(np.int64)
-    need_in = have[np.arange(len(local)), g_in] < economy.RESERVE[g_in]
-    plenty_out = have[np.arange(len(local)), g_out] > 2 * economy.RESERVE[g_out]
-    v_in = a_in * PRICE[g_in] * np.where(need_in, 1.5, 0.8)
-    v_out = a_out * PRICE[g_out] * np.where(plenty_out, 0.7, 1.0)
-    return (v_in - v_out) / np.maximum(v_out, 1)
 
 
 def _plans(m: int, cols: dict[str, np.ndarray], counter_amount: np.ndarray) -> Plans:
@@ -385,27 +394,27 @@ def _plan_encounters(
     )
     # gossip: the strongest view held of someone other than the partner
     if scenario.information.gossip:
-        pick, strength = partners.gossip_subject(
-            chars.rel_id, chars.rel_rep, chars.rel_rep_n, chars.rel_betrayals, local, partner
+        partners.gossip(
+            chars.rel_id,
+            chars.rel_rep,
+            chars.rel_rep_n,
+            chars.rel_betrayals,
+            chars.rel_rep_src,
+            chars.boundaries,
+            chars.traits[:, Trait.HONESTY],
+            int(Boundary.NEVER_GOSSIPS),
+            (int(pb.GOOD), int(pb.BAD), int(pb.BETRAYED)),
+            local,
+            partner,
+            ids,
+            uniform(scenario.seed, Stream.CHOICE, ids, tick, 99),
+            rows,
+            plans.gossip_subject,
+            plans.gossip_claim,
+            plans.gossip_source,
+            legal,
+            int(Action.GOSSIP),
+            news,
         )
-        has = strength >= 0.3
-        silent = ((chars.boundaries[local] >> Boundary.NEVER_GOSSIPS) & 1).astype(bool)
-        subject = chars.rel_id[local, pick]
-        view = chars.rel_rep[local, pick]
-        betrayal = chars.rel_betrayals[local, pick] > 0
-        claim = np.where(betrayal, pb.BETRAYED, np.where(view >= 0, pb.GOOD, pb.BAD))
-        # a liar sometimes tells the opposite
-        honest = chars.traits[local, Trait.HONESTY].astype(np.float64)
-        liar = (
-            uniform(scenario.seed, Stream.CHOICE, ids, tick, 99)
-            < 0.5 * np.maximum(0.35 - honest, 0) / 0.35
-        )
-        claim = np.where(liar, np.where(claim == pb.GOOD, pb.BAD, pb.GOOD), claim)
-        source = chars.rel_rep_src[local, pick]
-        plans.gossip_subject[rows] = np.where(has, subject, -1)
-        plans.gossip_claim[rows] = claim
-        plans.gossip_source[rows] = np.where(source >= 0, source, ids)
-        legal[rows, Action.GOSSIP] = has & ~silent
-        news[rows] = has & ~silent
     else:
         legal[rows, Action.GOSSIP] = False

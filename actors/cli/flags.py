@@ -216,7 +216,7 @@ def runtime_flags() -> argparse.ArgumentParser:
     p.add_argument(
         "--actor-cpus",
         type=number("--actor-cpus", float, low=0, strict=True),
-        help="CPU each shard actor reserves (default: 0.5, less when there are more actors "
+        help="CPU each shard actor reserves (default: 1, less when there are more actors "
         "than that fits)",
     )
     p.add_argument(

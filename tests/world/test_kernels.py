@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from world import economy, emotion, memory
-from world.acts import Action
+from protos import society_pb2 as pb
+from world import economy, emotion, memory, situations
+from world.acts import SITUATION_ACTIONS, Action, Situation
 from world.characters import Characters
 from world.kernels import fade, partners, plans, scatter, slots, updates
 from world.stats import SCALE
-from world.vocab import PRICE, Good, Role, Trait
+from world.vocab import PRICE, PRODUCTION, Boundary, Good, Role, Trait
 
 # --- numpy references -------------------------------------------------------------------------
 
@@ -147,6 +148,26 @@ def ref_gossip_subject(chars: Characters, local: np.ndarray, partner: np.ndarray
     return pick, strength[np.arange(len(local)), pick]
 
 
+def ref_gossip(chars: Characters, local, partner, ids, draw, rows, out, legal, news) -> None:
+    """The numpy rule partners.gossip replaced (situations._plan_encounters, before)."""
+    pick, strength = ref_gossip_subject(chars, local, partner)
+    has = strength >= 0.3
+    silent = ((chars.boundaries[local] >> Boundary.NEVER_GOSSIPS) & 1).astype(bool)
+    subject = chars.rel_id[local, pick]
+    view = chars.rel_rep[local, pick]
+    betrayal = chars.rel_betrayals[local, pick] > 0
+    claim = np.where(betrayal, pb.BETRAYED, np.where(view >= 0, pb.GOOD, pb.BAD))
+    honest = chars.traits[local, Trait.HONESTY].astype(np.float64)
+    liar = draw < 0.5 * np.maximum(0.35 - honest, 0) / 0.35
+    claim = np.where(liar, np.where(claim == pb.GOOD, pb.BAD, pb.GOOD), claim)
+    source = chars.rel_rep_src[local, pick]
+    out["subject"][rows] = np.where(has, subject, -1)
+    out["claim"][rows] = claim
+    out["source"][rows] = np.where(source >= 0, source, ids)
+    legal[rows, Action.GOSSIP] = has & ~silent
+    news[rows] = has & ~silent
+
+
 def ref_relation(chars: Characters, column: str, local, slot, default: float) -> np.ndarray:
     values = getattr(chars, column)
     out = np.full(len(local), default, dtype=np.float64)
@@ -250,6 +271,67 @@ def ref_plan_goods(chars: Characters, local, rows, vulnerable, need, tick, out, 
     plea = (chars.role[local] == Role.CHILD) | (chars.hunger[local] > 0) | sick
     out["repay_by"][rows] = np.where(plea, 0, tick + 8)
     legal[rows, Action.ASK] = need >= 0.3
+
+
+def ref_allowed(chars: Characters, tick, open_out, cols, slot, cp_role):
+    """The numpy rule kernels/options.py replaced (situations.build, before)."""
+    local, sit = cols["local"], cols["situation"]
+    m = len(local)
+    legal = SITUATION_ACTIONS[sit].copy()
+    goods = chars.goods[local].astype(np.int64)
+    betrayed = np.where(slot >= 0, chars.rel_betrayals[local, np.maximum(slot, 0)], 0.0)
+    needy_seen = np.where(slot >= 0, chars.rel_needy[local, np.maximum(slot, 0)], -1000.0)
+    vulnerable = (cp_role == Role.CHILD) | (needy_seen >= tick - 3)
+    bounds = chars.boundaries[local]
+    refuses = ((bounds >> Boundary.NEVER_DEALS_WITH_BETRAYERS) & 1).astype(bool) & (betrayed > 0)
+    good, amount, good2, amount2 = cols["good"], cols["amount"], cols["good2"], cols["amount2"]
+    gain = np.zeros(m)
+    produces = PRODUCTION[chars.role[local], np.clip(good, 0, 4)] >= 0.3
+    loan = np.zeros(m, bool)
+
+    def trade_gain(rows):
+        have = chars.goods[local[rows]].astype(np.int64)
+        g_in, a_in, g_out, a_out = good[rows], amount[rows], good2[rows], amount2[rows]
+        need_in = have[np.arange(len(rows)), g_in] < economy.RESERVE[g_in]
+        plenty_out = have[np.arange(len(rows)), g_out] > 2 * economy.RESERVE[g_out]
+        v_in = a_in * PRICE[g_in] * np.where(need_in, 1.5, 0.8)
+        v_out = a_out * PRICE[g_out] * np.where(plenty_out, 0.7, 1.0)
+        return (v_in - v_out) / np.maximum(v_out, 1)
+
+    due = sit == Situation.PROMISE_DUE
+    never_break = ((bounds >> Boundary.NEVER_BREAKS_PROMISES) & 1).astype(bool)
+    legal[due & never_break, Action.BREAK] = False
+    offer = sit == Situation.OFFER
+    counter_amount = np.zeros(m, np.int64)
+    rows = np.flatnonzero(offer)
+    if len(rows):
+        have = goods[rows, good2[rows]]
+        legal[rows, Action.ACCEPT] = have >= amount2[rows]
+        fair = np.maximum(1, (amount[rows] * PRICE[good[rows]]) // PRICE[good2[rows]])
+        counter_amount[rows] = np.minimum(fair, have)
+        legal[rows, Action.COUNTER] = (counter_amount[rows] > 0) & (
+            counter_amount[rows] < amount2[rows]
+        )
+        gain[rows] = trade_gain(rows)
+    countered = sit == Situation.COUNTER
+    rows = np.flatnonzero(countered)
+    if len(rows):
+        legal[rows, Action.ACCEPT] = goods[rows, good2[rows]] >= amount2[rows]
+        gain[rows] = trade_gain(rows)
+    legal[(offer | countered) & refuses, Action.ACCEPT] = False
+    rows = np.flatnonzero(sit == Situation.REQUEST)
+    if len(rows):
+        legal[rows, Action.GIVE] = goods[rows, good[rows]] >= amount[rows]
+        legal[rows, Action.PROMISE] = open_out[local[rows]] < situations.MAX_OPEN_PROMISES
+        loan[rows] = cols["due"][rows] > 0
+        vulnerable[rows] |= ~loan[rows]
+        legal[rows[refuses[rows]], Action.GIVE] = False
+        legal[rows[refuses[rows]], Action.PROMISE] = False
+        child = cp_role[rows] == Role.CHILD
+        soft = ((bounds[rows] >> Boundary.NEVER_REFUSES_A_CHILD) & 1).astype(bool) & child
+        legal[rows[soft & legal[rows, Action.GIVE]], Action.DECLINE] = False
+        legal[rows[soft & legal[rows, Action.GIVE]], Action.PROMISE] = False
+    return situations.Allowed(legal, gain, vulnerable, refuses, loan, produces, counter_amount)
 
 
 def copy_chars(chars: Characters) -> Characters:
@@ -373,6 +455,43 @@ def test_gossip_subject_matches_numpy(fill: float) -> None:
     want_pick, want_strength = ref_gossip_subject(chars, local, partner)
     np.testing.assert_array_equal(pick, want_pick)
     np.testing.assert_array_equal(strength, want_strength)
+
+
+@pytest.mark.parametrize("fill", FILLS)
+def test_gossip_matches_numpy(fill: float) -> None:
+    """partners.gossip: the same subjects, claims (liars' turned), sources, legality and news
+    as the numpy rule, for honest characters and liars, those who never gossip, views with
+    and without a source, and characters who know nobody."""
+    rng = np.random.default_rng(11)
+    n, m = 300, 800
+    chars = random_chars(rng, n, 10, fill)
+    chars.boundaries[:] = rng.integers(0, 16, n)
+    chars.traits[:, Trait.HONESTY] = rng.random(n).astype(np.float32) * 0.6
+    local = rng.integers(0, n, m)
+    partner = chars.rel_id[local, rng.integers(0, 10, m)].astype(np.int64)
+    ids = local + 1000
+    draw = rng.random(m)
+    rows = rng.permutation(m + 7)[:m]
+    width = len(Action)
+    got = {k: np.full(m + 7, 5, np.int64) for k in ("subject", "claim", "source")}
+    want = {k: v.copy() for k, v in got.items()}
+    legal_got = rng.random((m + 7, width)) < 0.5
+    legal_want = legal_got.copy()
+    news_got, news_want = np.zeros(m + 7, bool), np.zeros(m + 7, bool)
+    partners.gossip(
+        chars.rel_id, chars.rel_rep, chars.rel_rep_n, chars.rel_betrayals, chars.rel_rep_src,
+        chars.boundaries, chars.traits[:, Trait.HONESTY], int(Boundary.NEVER_GOSSIPS),
+        (int(pb.GOOD), int(pb.BAD), int(pb.BETRAYED)), local, partner, ids, draw, rows,
+        got["subject"], got["claim"], got["source"], legal_got, int(Action.GOSSIP), news_got,
+    )  # fmt: skip
+    ref_gossip(chars, local, partner, ids, draw, rows, want, legal_want, news_want)
+    for k in got:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+    np.testing.assert_array_equal(legal_got, legal_want)
+    np.testing.assert_array_equal(news_got, news_want)
+    if fill > 0.5:  # some told, some kept silent, some lied
+        assert news_got.any() and not news_got[rows].all()
+        assert len(np.unique(got["claim"][rows])) == 3
 
 
 # --- sums ------------------------------------------------------------------
@@ -531,3 +650,39 @@ def test_plan_goods_matches_numpy(m: int) -> None:
     np.testing.assert_array_equal(gain_got, gain_want)
     if m:
         assert got["give_amount"][rows].max() >= 1 and got["gift_amount"][rows].max() > 0
+
+
+@pytest.mark.parametrize("m", [0, 1, 40, 3000])
+def test_allowed_matches_numpy(m: int) -> None:
+    """kernels/options.py: the same legal actions, gains, vulnerability, refusals, loans,
+    production and counter amounts as the numpy rule, for every situation, every combination
+    of boundaries, counterparts known and unknown, betrayers and children, larders full and
+    empty, and characters with many promises open."""
+    rng = np.random.default_rng(20 + m)
+    n, k, tick = 200, 6, 50
+    chars = Characters(n, relationships=k)
+    chars.goods[:] = rng.integers(0, 12, chars.goods.shape)
+    chars.goods[: n // 8] = 0
+    chars.role[:] = rng.integers(0, len(Role), n)
+    chars.boundaries[:] = rng.integers(0, 16, n)
+    chars.rel_betrayals[:] = rng.integers(0, 3, (n, k)) * (rng.random((n, k)) < 0.3)
+    chars.rel_needy[:] = np.where(rng.random((n, k)) < 0.5, -1000, rng.integers(40, 51, (n, k)))
+    open_out = rng.integers(0, 6, n)
+    cols = {
+        "situation": rng.integers(0, len(Situation), m).astype(np.int8),
+        "local": rng.integers(0, n, m),
+        "good": rng.integers(0, len(Good), m),
+        "amount": rng.integers(1, 15, m),
+        "good2": rng.integers(0, len(Good), m),
+        "amount2": rng.integers(1, 15, m),
+        "due": rng.integers(0, 3, m) * 60,
+    }
+    slot = np.where(rng.random(m) < 0.3, -1, rng.integers(0, k, m))
+    cp_role = rng.integers(-1, len(Role), m)
+    got = situations.allowed(chars, tick, open_out, cols, slot, cp_role)
+    want = ref_allowed(chars, tick, open_out, cols, slot, cp_role)
+    for name in situations.Allowed._fields:
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    if m > 1000:  # the rules did bite: some answers were ruled out, some deals were worth less
+        assert (got.legal < SITUATION_ACTIONS[cols["situation"]]).any()
+        assert got.refuses_betrayers.any() and got.loan.any() and (got.gain < 0).any()

@@ -76,3 +76,49 @@ def gossip_subject(
                 strength[i] = v
                 pick[i] = s
     return pick, strength
+
+
+@kernel()
+def gossip(
+    rel_id: np.ndarray,
+    rep: np.ndarray,
+    rep_n: np.ndarray,
+    betrayals: np.ndarray,
+    rep_src: np.ndarray,
+    boundaries: np.ndarray,
+    honesty: np.ndarray,
+    never_gossips: int,
+    claims: tuple[int, int, int],
+    local: np.ndarray,
+    partner: np.ndarray,
+    ids: np.ndarray,
+    draw: np.ndarray,
+    rows: np.ndarray,
+    subject: np.ndarray,
+    claim: np.ndarray,
+    source: np.ndarray,
+    legal: np.ndarray,
+    a_gossip: int,
+    news: np.ndarray,
+) -> None:
+    """The gossip each `local` meeting `partner` could tell, written at `rows`: about the one
+    `gossip_subject` picks, if that view has strength 0.3 or more (`subject` -1 where none);
+    the claim (`claims` is GOOD, BAD, BETRAYED) is that they betrayed it, else good or bad
+    as its view of them is; a liar (the uniform `draw` below 0.5 max(0.35 - honesty, 0) /
+    0.35) tells the opposite (a betrayal turned good); the source is whoever its view came
+    from, else itself (`ids`). Gossip is legal, and news, where there is a subject and the
+    character does not refuse to gossip (the `never_gossips` bit of its boundaries)."""
+    good, bad, betrayed = claims
+    pick, strength = gossip_subject(rel_id, rep, rep_n, betrayals, local, partner)
+    for i in range(len(local)):
+        lo, s, r = local[i], pick[i], rows[i]
+        has = strength[i] >= 0.3
+        said = betrayed if betrayals[lo, s] > 0 else (good if rep[lo, s] >= 0 else bad)
+        if draw[i] < 0.5 * max(0.35 - np.float64(honesty[lo]), 0.0) / 0.35:
+            said = bad if said == good else good
+        subject[r] = rel_id[lo, s] if has else -1
+        claim[r] = said
+        source[r] = rep_src[lo, s] if rep_src[lo, s] >= 0 else ids[i]
+        tells = has and ((np.int64(boundaries[lo]) >> never_gossips) & 1) == 0
+        legal[r, a_gossip] = tells
+        news[r] = tells
