@@ -8,6 +8,7 @@ no global generator exists anywhere in the world.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
 import numpy as np
@@ -17,6 +18,11 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 _TO_UNIT = 1.0 / float(1 << 53)
+#: Keys longer than this are drawn a chunk at a time: mixing takes a dozen numpy passes, and a
+#: chunk's temporaries (8 bytes an element) stay in a core's cache where a million-long key's
+#: go out to memory on every pass (twice as fast at a million keys; bits unchanged, as each
+#: draw depends on its own keys only).
+CHUNK = 1 << 16
 
 
 class Stream(IntEnum):
@@ -82,7 +88,36 @@ def hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     Each key is mixed in turn: h = mix(h ^ (key + golden)). Until the first array key the
     state is one number, mixed as a Python int (the same bits, without numpy's per-call cost);
     after it, scalar keys are mixed into the state array in place."""
-    return _as_hashes(_absorb(_start(seed, stream), keys, owned=True))
+    h = _start(seed, stream)
+    return _in_chunks(lambda ks: _as_hashes(_absorb(h, ks, owned=True)), keys, np.uint64)
+
+
+def _in_chunks(
+    draw: Callable[[tuple[np.ndarray | int, ...]], np.ndarray],
+    keys: tuple[np.ndarray | int, ...],
+    dtype: type,
+) -> np.ndarray:
+    """`draw(keys)`, a CHUNK of rows at a time when the keys are 1-D arrays (of one length)
+    longer than that and scalars; at once otherwise."""
+    n = 0
+    for k in keys:
+        if isinstance(k, np.ndarray):
+            if k.ndim == 0:
+                continue
+            if k.ndim > 1 or (n and len(k) != n):
+                return draw(keys)
+            n = len(k)
+        elif not isinstance(k, (int, np.generic)):  # a list, say: as numpy broadcasts it
+            return draw(keys)
+    if n <= CHUNK:
+        return draw(keys)
+    out = np.empty(n, dtype)
+    for at in range(0, n, CHUNK):
+        part = tuple(
+            k[at : at + CHUNK] if isinstance(k, np.ndarray) and k.ndim else k for k in keys
+        )
+        out[at : at + CHUNK] = draw(part)
+    return out
 
 
 def _start(seed: int, stream: int) -> int:
@@ -130,16 +165,27 @@ class Draws:
     mixes the character and the tick once)."""
 
     def __init__(self, seed: int, stream: int, *first: np.ndarray | int) -> None:
-        self._h = _absorb(_start(seed, stream), first, owned=True)
+        start = _start(seed, stream)
+        if any(isinstance(k, np.ndarray) and k.ndim for k in first):
+            self._h: int | np.ndarray = _in_chunks(
+                lambda ks: _as_hashes(_absorb(start, ks, owned=True)), first, np.uint64
+            )
+        else:
+            self._h = _absorb(start, first, owned=True)
 
     def hash64(self, *rest: np.ndarray | int) -> np.ndarray:
-        h = _absorb(self._h, rest, owned=False)
-        if isinstance(h, np.ndarray) and h is self._h:
-            h = h.copy()  # no key after the prefix: the caller gets its own array
-        return _as_hashes(h)
+        return _in_chunks(lambda ks: self._rest(ks[0], ks[1:]), (self._h, *rest), np.uint64)
 
     def uniform(self, *rest: np.ndarray | int) -> np.ndarray:
-        return _unit(self.hash64(*rest))
+        return _in_chunks(lambda ks: _unit(self._rest(ks[0], ks[1:])), (self._h, *rest), float)
+
+    @staticmethod
+    def _rest(h: int | np.ndarray, rest: tuple[np.ndarray | int, ...]) -> np.ndarray:
+        """The kept prefix `h` (never changed) with `rest` mixed in."""
+        out = _absorb(h, rest, owned=False)
+        if isinstance(out, np.ndarray) and out is h:
+            out = out.copy()  # no key after the prefix: the caller gets its own array
+        return _as_hashes(out)
 
     def below(self, n: np.ndarray | int, *rest: np.ndarray | int) -> np.ndarray:
         return _below(self.uniform(*rest), n)
@@ -148,14 +194,18 @@ class Draws:
 def spread(keys: np.ndarray, k: np.ndarray | int) -> np.ndarray:
     """Uniforms in [0, 1) derived from existing 64-bit keys and a small index (one mixing
     round: cheap fan-out of one stream into several, e.g. one draw per candidate action)."""
-    with np.errstate(over="ignore"):
-        h = _mix(keys ^ (np.asarray(k).astype(np.uint64) * _GOLDEN))
-    return _unit(h)
+
+    def draw(ks: tuple[np.ndarray | int, ...]) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return _unit(_mix(ks[0] ^ (np.asarray(ks[1]).astype(np.uint64) * _GOLDEN)))
+
+    return _in_chunks(draw, (keys, k), float)
 
 
 def uniform(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     """Uniform floats in [0, 1), one per broadcast key."""
-    return _unit(hash64(seed, stream, *keys))
+    h = _start(seed, stream)
+    return _in_chunks(lambda ks: _unit(_as_hashes(_absorb(h, ks, owned=True))), keys, float)
 
 
 def below(seed: int, stream: int, n: np.ndarray | int, *keys: np.ndarray | int) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The random streams: `hash64` is splitmix64 chained over its keys, element by element.
 
 The reference below is the rule written one number at a time in Python ints; the streams must
-give exactly its bits whatever mixes scalars and arrays, signed and unsigned, or broadcasts.
+give exactly its bits whatever mixes scalars and arrays, signed and unsigned, or broadcasts,
+and whether long keys are drawn at once or a chunk at a time (every test runs both ways).
 """
 
 from __future__ import annotations
@@ -9,9 +10,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from world.rng import Draws, below, hash64, uniform
+from world import rng as streams
+from world.rng import Draws, below, hash64, spread, uniform
 
 MASK = (1 << 64) - 1
+
+
+@pytest.fixture(autouse=True, params=["at once", "in chunks of 3"])
+def chunk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test twice: keys as long as the tests' drawn whole, and in chunks of 3 rows (as a
+    million-long key is drawn in chunks of rng.CHUNK)."""
+    if request.param != "at once":
+        monkeypatch.setattr(streams, "CHUNK", 3)
+
+
 GOLDEN = 0x9E3779B97F4A7C15
 
 
@@ -86,3 +98,19 @@ def test_draws_that_share_their_first_keys_are_the_same_draws(seed, stream, keys
             np.testing.assert_array_equal(
                 draws.below(7, *rest, 4), below(seed, stream, 7, *keys, 4)
             )
+
+
+def test_spread_fans_one_key_out_into_uniforms() -> None:
+    """spread: one mixing round of key ^ (k * golden), as uniforms, over 1-D and 2-D keys."""
+    keys = hash64(4, 2, np.arange(50))
+    k = np.arange(50) % 7
+    want = np.array(
+        [
+            (ref_mix(int(a) ^ ((int(b) * GOLDEN) & MASK)) >> 11) / float(1 << 53)
+            for a, b in zip(keys, k, strict=True)
+        ]
+    )
+    np.testing.assert_array_equal(spread(keys, k), want)
+    np.testing.assert_array_equal(spread(keys, 3), spread(keys, np.full(50, 3)))
+    grid = spread(keys[:, None], np.arange(4)[None, :])
+    np.testing.assert_array_equal(grid[:, 2], spread(keys, 2))
