@@ -8,6 +8,8 @@ row after another (world/kernels/), so the result is the sequential one whatever
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from world.arrays import each
@@ -34,6 +36,20 @@ _RESET = {
     "rel_open_in": 0,
     "rel_open_out": 0,
 }
+
+
+def _by_dtype(reset: dict[str, float | int]) -> list[tuple[tuple[str, ...], tuple[Any, ...]]]:
+    """The reset columns grouped by dtype (one `slots.fill` call each), with their values."""
+    groups: dict[str, tuple[list[str], list[Any]]] = {}
+    for name, value in reset.items():
+        dtype = Characters.COLUMNS[name][0]
+        names, values = groups.setdefault(dtype, ([], []))
+        names.append(name)
+        values.append(float(value) if np.dtype(dtype).kind == "f" else int(value))
+    return [(tuple(names), tuple(values)) for names, values in groups.values()]
+
+
+_RESET_BY_DTYPE = _by_dtype(_RESET)
 
 #: The columns salience reads, in the kernels' order (att, aff, rep, betrayals, kept, seen,
 #: open_in, open_out, id).
@@ -99,8 +115,8 @@ def ensure(
         *_salience_columns(chars), int(tick), local, other, slot
     )
     at = new_local * chars.slots + new_slot  # flat positions: a repeated one keeps the last
-    for name, fill in _RESET.items():
-        _flat(getattr(chars, name))[at] = fill
+    for names, fills in _RESET_BY_DTYPE:
+        slots.fill(at, tuple(_flat(getattr(chars, name)) for name in names), fills)
     _flat(chars.rel_id)[at] = new_other
     _flat(chars.rel_seen)[at] = tick
     return slot

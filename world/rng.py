@@ -111,7 +111,7 @@ def _in_chunks(
             return draw(keys)
     if n <= CHUNK:
         return draw(keys)
-    out = np.empty(n, dtype)
+    out: np.ndarray = np.empty(n, dtype)
     for at in range(0, n, CHUNK):
         part = tuple(
             k[at : at + CHUNK] if isinstance(k, np.ndarray) and k.ndim else k for k in keys

@@ -223,3 +223,14 @@ def gather(values: np.ndarray, local: np.ndarray, slot: np.ndarray, default: flo
         s = slot[i]
         out[i] = values[local[i], s] if s >= 0 else default
     return out
+
+
+@kernel()
+def fill(at: np.ndarray, columns: tuple[np.ndarray, ...], values: tuple[float, ...]) -> None:
+    """`columns[j][at[i]] = values[j]` for every flat position `at[i]` of every column (columns
+    of one dtype, flat views): a forgotten slot's fields back to their empty values, each
+    position's row of fields written together."""
+    for i in range(len(at)):
+        p = at[i]
+        for j in range(len(columns)):
+            columns[j][p] = values[j]
