@@ -26,6 +26,19 @@ def each(value: Any, n: int, dtype: Any) -> np.ndarray:
     return a
 
 
+def rank_in_runs(keys: np.ndarray) -> np.ndarray:
+    """For sorted `keys`, each element's place among the equal ones before it (0, 1, 2 ... in
+    each run): `arange - searchsorted(keys, keys)` in one linear pass instead of a search."""
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    new = np.empty(n, bool)
+    new[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    at = np.arange(n)
+    return at - np.maximum.accumulate(np.where(new, at, 0))
+
+
 class Table:
     """Rows of typed columns; `len(table)` rows are live."""
 

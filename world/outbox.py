@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from world import emotion as emo
+from world.arrays import rank_in_runs
 from world.characters import Characters
 from world.kernels import speech
 from world.phrases import MILD, NEUTRAL
@@ -113,7 +114,7 @@ class Outgoing:
         sl = local[order]
         mail.sender[:] = chars.cid[sl]
         # sequence numbers: each sender's envelopes in queue order
-        rank = np.arange(total) - np.searchsorted(sl, sl, side="left")
+        rank = rank_in_runs(sl)
         mail.seq[:] = chars.seq[sl] + 1 + rank
         chars.seq[:] += np.bincount(sl, minlength=len(chars.seq)).astype(np.uint32)
         # what each speaker shows, and what it truly feels

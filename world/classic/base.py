@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from world.arrays import rank_in_runs
 from world.characters import Characters
 from world.scenario import Scenario
 from world.shard_base import (
@@ -106,8 +107,7 @@ class ClassicShard(BaseShard):
         local = self.placement.row(out.sender[:n])
         if np.any(np.diff(local) < 0):
             raise ValueError("a classic game's mail must be in sender order")
-        first = np.searchsorted(local, local)  # the sender's first envelope this tick
-        out.seq[:n] = self.sent[local] + (np.arange(n) - first) + 1
+        out.seq[:n] = self.sent[local] + rank_in_runs(local) + 1
         np.add.at(self.sent, local, 1)
 
     # --- state ------------------------------------------------------------------------------

@@ -1,0 +1,28 @@
+"""The column helpers the rules lean on: `each` (one value or one per row, as the kernels take
+them) and `rank_in_runs` (each sender's envelopes numbered in order)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from world.arrays import each, rank_in_runs
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 1000])
+def test_rank_in_runs_numbers_each_run_from_zero(n: int) -> None:
+    """The place of each element among the equal ones before it, as arange - searchsorted
+    gives it, for runs of one, long runs and no elements at all."""
+    rng = np.random.default_rng(n)
+    keys = np.sort(rng.integers(0, max(1, n // 3), n))
+    np.testing.assert_array_equal(rank_in_runs(keys), np.arange(n) - np.searchsorted(keys, keys))
+    np.testing.assert_array_equal(rank_in_runs(np.array([4, 4, 4, 9, 11, 11])), [0, 1, 2, 0, 0, 1])
+
+
+def test_each_repeats_one_value_or_checks_one_per_row() -> None:
+    """One number becomes n of the dtype; an array of n is cast; any other length is refused."""
+    np.testing.assert_array_equal(each(2.5, 3, np.float32), np.full(3, 2.5, np.float32))
+    assert each(2.5, 3, np.float32).dtype == np.float32
+    np.testing.assert_array_equal(each(np.array([1.9, -1.9]), 2, np.int32), [1, -1])
+    with pytest.raises(ValueError, match="3 values for 2 rows"):
+        each(np.arange(3), 2, np.int64)
