@@ -78,10 +78,11 @@ def options(
         gain[i] = 0.0
         loan[i] = False
         counter_amount[i] = 0
-        if kind == s_due:
+        if kind == s_due:  # breaking is off-limits to those who never break their word
             if ((bounds >> b_never_break) & 1) == 1:
                 legal[i, a_break] = False
-        elif kind in (s_offer, s_counter):
+        elif kind in (s_offer, s_counter):  # accept (or counter) only with the goods in hand
+            # (a counter offers good/amount and wants good2/amount2: what was first offered)
             have = np.int64(goods[lo, good2[i]])
             legal[i, a_accept] = have >= amount2[i]
             if kind == s_offer:
@@ -93,13 +94,13 @@ def options(
             )
             if refuses[i]:
                 legal[i, a_accept] = False
-        elif kind == s_request:
+        elif kind == s_request:  # give what is in hand; promise if few promises are open
             legal[i, a_give] = goods[lo, good[i]] >= amount[i]
             legal[i, a_promise] = open_out[lo] < max_open
             loan[i] = due[i] > 0
             if not loan[i]:
                 vulnerable[i] = True
-            if refuses[i]:
+            if refuses[i]:  # first: it overrides never refusing a child who betrayed it
                 legal[i, a_give] = False
                 legal[i, a_promise] = False
             soft = ((bounds >> b_child) & 1) == 1 and cp_role[i] == child
