@@ -16,25 +16,12 @@ from world.arrays import each
 from world.characters import Characters
 from world.kernels import slots, updates
 
-_RESET = {
-    "rel_pos": 0.0,
-    "rel_neg": 0.0,
-    "rel_aff": 0.0,
-    "rel_att": 0.0,
-    "rel_balance": 0,
-    "rel_gifts": 0,
-    "rel_trades": 0,
-    "rel_betrayals": 0,
-    "rel_kept": 0,
-    "rel_meetings": 0,
-    "rel_theirs": -1,
-    "rel_mine": -1,
-    "rel_rep": 0.0,
-    "rel_rep_n": 0,
-    "rel_rep_src": -1,
-    "rel_needy": -1000,
-    "rel_open_in": 0,
-    "rel_open_out": 0,
+#: What a forgotten slot's fields go back to: every relationship column but the newcomer's id
+#: and when it was seen, at its column's empty value.
+_RESET: dict[str, float | int] = {
+    name: fill
+    for name, (_, _, fill) in Characters.COLUMNS.items()
+    if name.startswith("rel_") and name not in ("rel_id", "rel_seen")
 }
 
 

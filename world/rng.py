@@ -204,8 +204,7 @@ def spread(keys: np.ndarray, k: np.ndarray | int) -> np.ndarray:
 
 def uniform(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     """Uniform floats in [0, 1), one per broadcast key."""
-    h = _start(seed, stream)
-    return _in_chunks(lambda ks: _unit(_as_hashes(_absorb(h, ks, owned=True))), keys, float)
+    return _in_chunks(lambda ks: _unit(hash64(seed, stream, *ks)), keys, float)
 
 
 def below(seed: int, stream: int, n: np.ndarray | int, *keys: np.ndarray | int) -> np.ndarray:

@@ -85,7 +85,7 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> dict[str
 #: moves), so a second actor on a CPU has no idle time to fill: it only adds its fixed cost and
 #: its Ray calls. Measured with bench/ray_throughput.py on a 2-CPU machine: 2 shards ran at
 #: 0.91-1.20x the in-process wall-clock rate and 0.55-0.72 of its rate per CPU-second at 10,000
-#: characters, 4 shards at 0.52-0.85x and 0.30-0.49; at 100,000, 1.33x against 1.28x.
+#: characters, 4 shards at 0.52-1.05x and 0.30-0.60 (7 runs); at 100,000, 1.33x against 1.28x.
 DEFAULT_ACTOR_CPUS = 1.0
 
 
