@@ -17,7 +17,7 @@ from protos import society_pb2 as pb
 from world import memory
 from world.acts import COOPERATION, FAILS_INTO, N_ACTIONS, PAYS, Action, Situation
 from world.characters import Characters
-from world.kernels import scatter
+from world.kernels import payments
 from world.ledger import Promises
 from world.minds.base import DecisionBatch
 from world.outbox import Outgoing
@@ -26,6 +26,21 @@ from world.scenario import Scenario
 from world.situations import Plans
 from world.stats import TickStats
 from world.vocab import among
+
+#: The acts that pay, in the order `payments.pay` takes them.
+PAYING_ACTS = tuple(
+    int(a)
+    for a in (
+        Action.KEEP,
+        Action.ACCEPT,
+        Action.COUNTER,
+        Action.GIVE,
+        Action.CONTRIBUTE,
+        Action.GIFT,
+        Action.OFFER_TRADE,
+    )
+)
+assert set(PAYING_ACTS) == set(np.flatnonzero(PAYS).tolist())
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,49 +126,6 @@ def sanitize(batch: DecisionBatch, chosen: np.ndarray, stats: TickStats) -> np.n
     return chosen
 
 
-def price_of(
-    batch: DecisionBatch, plans: Plans, action: np.ndarray, pg_good: int, pg_amount: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(good, amount) each row's action pays out of the actor's holdings (amount 0: none)."""
-    m = len(batch)
-    good = np.zeros(m, np.int64)
-    amount = np.zeros(m, np.int64)
-    sit = batch.situation
-
-    def put(mask: np.ndarray, g: np.ndarray | int, a: np.ndarray | int) -> None:
-        np.copyto(good, g, where=mask, casting="unsafe")
-        np.copyto(amount, a, where=mask, casting="unsafe")
-
-    put(action == Action.KEEP, batch.good, batch.amount)
-    put((action == Action.ACCEPT) & (sit == Situation.OFFER), batch.good2, batch.amount2)
-    put((action == Action.ACCEPT) & (sit == Situation.COUNTER), batch.good2, batch.amount2)
-    put(action == Action.COUNTER, batch.good2, plans.counter_amount)
-    put(action == Action.GIVE, batch.good, batch.amount)
-    put(action == Action.CONTRIBUTE, pg_good, pg_amount)
-    put(action == Action.GIFT, plans.gift_good, plans.gift_amount)
-    put(action == Action.OFFER_TRADE, plans.give_good, plans.give_amount)
-    return good, amount
-
-
-def fund(chars: Characters, local: np.ndarray, good: np.ndarray, amount: np.ndarray) -> np.ndarray:
-    """Which payments the actors can make, in row (canonical) order."""
-    m = len(local)
-    if m == 0:
-        return np.zeros(0, bool)
-    key = local * 8 + good
-    order = np.argsort(key, kind="stable")
-    sk = key[order]
-    cum = np.cumsum(amount[order])
-    start = np.ones(m, bool)
-    start[1:] = sk[1:] != sk[:-1]
-    first = np.maximum.accumulate(np.where(start, np.arange(m), 0))
-    before = np.where(first > 0, cum[first - 1], 0)
-    spent = cum - before
-    ok = np.empty(m, bool)
-    ok[order] = spent <= chars.goods[local[order], good[order]]
-    return ok | (amount == 0)
-
-
 def slip(scenario: Scenario, tick: int, batch: DecisionBatch, action: np.ndarray) -> np.ndarray:
     """Intended cooperation sometimes fails into its non-cooperative act (execution noise)."""
     draw = uniform(
@@ -177,13 +149,28 @@ def pay(
     pg_good: int,
     pg_amount: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Paying acts are funded from the actor's goods in canonical order, or fail unpaid."""
-    pay_good, pay_amount = price_of(batch, plans, action, pg_good, pg_amount)
-    funded = fund(chars, batch.local, pay_good, pay_amount)
-    action = np.where(funded, action, FAILS_INTO[action])
-    pay_amount = np.where(funded, pay_amount, 0)
-    scatter.add_at(chars.goods, batch.local, pay_good, -pay_amount.astype(np.int32))
-    return action, pay_amount
+    """Paying acts are funded from the actor's goods in canonical order, or fail unpaid
+    (world/kernels/payments.py): each row's act, and the amount it paid."""
+    paid, funded = payments.pay(
+        chars.goods,
+        PAYING_ACTS,
+        (int(Situation.OFFER), int(Situation.COUNTER)),
+        pg_good,
+        pg_amount,
+        action,
+        batch.situation,
+        batch.local,
+        batch.good,
+        batch.amount,
+        batch.good2,
+        batch.amount2,
+        plans.counter_amount,
+        plans.gift_good,
+        plans.gift_amount,
+        plans.give_good,
+        plans.give_amount,
+    )
+    return np.where(funded, action, FAILS_INTO[action]), paid
 
 
 def meet(chars: Characters, tick: int, batch: DecisionBatch) -> np.ndarray:

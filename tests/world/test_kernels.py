@@ -7,12 +7,14 @@ know nobody, full memories, more newcomers in one call than slots, repeated indi
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from protos import society_pb2 as pb
-from world import economy, emotion, memory, situations
-from world.acts import SITUATION_ACTIONS, Action, Situation
+from world import economy, emotion, memory, settlement, situations
+from world.acts import FAILS_INTO, N_ACTIONS, SITUATION_ACTIONS, Action, Situation
 from world.characters import Characters
 from world.kernels import fade, partners, plans, scatter, slots, updates
 from world.stats import SCALE
@@ -174,6 +176,45 @@ def ref_relation(chars: Characters, column: str, local, slot, default: float) ->
     known = slot >= 0
     out[known] = values[local[known], slot[known]]
     return out
+
+
+def ref_pay(chars: Characters, batch, plans, action, pg_good: int, pg_amount: int):
+    """What each row's act pays (by its kind), funded in row order from the goods held before
+    the call by the running sum of every payment asked of that (actor, good); then paid."""
+    m = len(action)
+    good = np.zeros(m, np.int64)
+    amount = np.zeros(m, np.int64)
+    sit = batch.situation
+
+    def put(mask, g, a) -> None:
+        np.copyto(good, g, where=mask, casting="unsafe")
+        np.copyto(amount, a, where=mask, casting="unsafe")
+
+    put(action == Action.KEEP, batch.good, batch.amount)
+    put((action == Action.ACCEPT) & (sit == Situation.OFFER), batch.good2, batch.amount2)
+    put((action == Action.ACCEPT) & (sit == Situation.COUNTER), batch.good2, batch.amount2)
+    put(action == Action.COUNTER, batch.good2, plans.counter_amount)
+    put(action == Action.GIVE, batch.good, batch.amount)
+    put(action == Action.CONTRIBUTE, pg_good, pg_amount)
+    put(action == Action.GIFT, plans.gift_good, plans.gift_amount)
+    put(action == Action.OFFER_TRADE, plans.give_good, plans.give_amount)
+    local = batch.local
+    funded = np.ones(m, bool)
+    if m:
+        key = local * 8 + good
+        order = np.argsort(key, kind="stable")
+        sk = key[order]
+        cum = np.cumsum(amount[order])
+        start = np.ones(m, bool)
+        start[1:] = sk[1:] != sk[:-1]
+        first = np.maximum.accumulate(np.where(start, np.arange(m), 0))
+        spent = cum - np.where(first > 0, cum[first - 1], 0)
+        funded[order] = spent <= chars.goods[local[order], good[order]]
+        funded |= amount == 0
+    action = np.where(funded, action, FAILS_INTO[action])
+    paid = np.where(funded, amount, 0)
+    np.subtract.at(chars.goods, (local, good), paid.astype(np.int32))
+    return action, paid
 
 
 # --- random worlds ----------------------------------------------------------------------------
@@ -686,3 +727,45 @@ def test_allowed_matches_numpy(m: int) -> None:
     if m > 1000:  # the rules did bite: some answers were ruled out, some deals were worth less
         assert (got.legal < SITUATION_ACTIONS[cols["situation"]]).any()
         assert got.refuses_betrayers.any() and got.loan.any() and (got.gain < 0).any()
+
+
+@pytest.mark.parametrize("m", [0, 1, 40, 3000])
+def test_pay_matches_numpy(m: int) -> None:
+    """kernels/payments.py: the same acts, amounts paid and goods left as the numpy rule, for
+    every act in every situation, actors with several payments of one good (some funded, some
+    not, a large unfunded one before small ones), empty larders and acts that pay nothing."""
+    rng = np.random.default_rng(40 + m)
+    n, n_goods = 30, len(Good)
+    chars = Characters(n)
+    chars.goods[:] = rng.integers(0, 10, chars.goods.shape)
+    chars.goods[: n // 6] = 0
+
+    def amounts() -> np.ndarray:
+        return np.where(rng.random(m) < 0.1, 0, rng.integers(1, 8, m))
+
+    batch = SimpleNamespace(
+        situation=rng.integers(0, len(Situation), m).astype(np.int8),
+        local=rng.integers(0, n, m),
+        good=rng.integers(0, n_goods, m),
+        amount=amounts(),
+        good2=rng.integers(0, n_goods, m).astype(np.int8),
+        amount2=amounts().astype(np.int32),
+    )
+    plans = SimpleNamespace(
+        counter_amount=amounts(),
+        gift_good=rng.integers(0, n_goods, m),
+        gift_amount=amounts(),
+        give_good=rng.integers(0, n_goods, m),
+        give_amount=amounts(),
+    )
+    action = rng.integers(0, N_ACTIONS, m)
+    want_goods = chars.goods.copy()
+    want = Characters(n)
+    want.goods[:] = want_goods
+    got_action, got_paid = settlement.pay(chars, batch, plans, action, int(Good.FOOD), 3)
+    want_action, want_paid = ref_pay(want, batch, plans, action, int(Good.FOOD), 3)
+    np.testing.assert_array_equal(got_action, want_action)
+    np.testing.assert_array_equal(got_paid, want_paid)
+    np.testing.assert_array_equal(chars.goods, want.goods)
+    if m > 1000:  # both outcomes happened: acts paid, and acts failed for want of goods
+        assert got_paid.sum() > 0 and (got_action != action).any()

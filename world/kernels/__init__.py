@@ -8,7 +8,8 @@ checks each against a plain numpy reference on random inputs.
 
 Modules by topic: `slots` (the relationship slot layer: find, salience, making room, gathers),
 `partners` (encounters: the known partner, the gossip subject and what is told of them),
-`options` (what each decision row may do, and a trade's worth), `updates` (judgements,
+`options` (what each decision row may do, and a trade's worth), `payments` (what each act
+pays, funded in canonical order), `updates` (judgements,
 episodes, standing: row after row), `scatter` (sums into slots and rows, in row order), `fade`
 (the end of a tick: feelings decay, memories fade, trust summed, in one pass), `plans` (the
 gift, trade and ask an encounter could be), `living` (a tick of work, eating, wear and health;
