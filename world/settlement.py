@@ -28,17 +28,14 @@ from world.stats import TickStats
 from world.vocab import among
 
 #: The acts that pay, in the order `payments.pay` takes them.
-PAYING_ACTS = tuple(
-    int(a)
-    for a in (
-        Action.KEEP,
-        Action.ACCEPT,
-        Action.COUNTER,
-        Action.GIVE,
-        Action.CONTRIBUTE,
-        Action.GIFT,
-        Action.OFFER_TRADE,
-    )
+PAYING_ACTS = (
+    int(Action.KEEP),
+    int(Action.ACCEPT),
+    int(Action.COUNTER),
+    int(Action.GIVE),
+    int(Action.CONTRIBUTE),
+    int(Action.GIFT),
+    int(Action.OFFER_TRADE),
 )
 assert set(PAYING_ACTS) == set(np.flatnonzero(PAYS).tolist())
 
