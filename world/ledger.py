@@ -38,11 +38,10 @@ class Promises(Table):
             return np.full(len(promisor), -1, np.int64)
         key = self.promisor[:n].astype(np.int64) << 32 | self.seq[:n].astype(np.int64)
         order = np.argsort(key, kind="stable")
+        ordered = key[order]
         want = np.asarray(promisor, np.int64) << 32 | np.asarray(seq, np.int64)
-        pos = np.searchsorted(key[order], want)
-        pos = np.minimum(pos, n - 1)
-        hit = key[order][pos] == want
-        return np.where(hit, order[pos], -1)
+        pos = np.minimum(np.searchsorted(ordered, want), n - 1)
+        return np.where(ordered[pos] == want, order[pos], -1)
 
     def move(self, rows: np.ndarray, to: PromiseState) -> None:
         """Move rows to state `to`, raising IllegalTransition for a move the lifecycle forbids."""
