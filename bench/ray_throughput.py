@@ -4,7 +4,9 @@ Prints, on this machine:
   A. at 10,000 characters: character-ticks/s and envelopes/s of the in-process runtime (one
      process) and of the Ray runtime (shard actors on a local Ray instance), side by side, and
      the ratio per core used. "Cores used" is measured, not assumed: the CPU seconds that the
-     driver, every shard actor's process and the node's post spent during the measured ticks.
+     driver, every shard actor's process and the node's post spent during the measured ticks,
+     also printed by role in ms per tick (a shard actor's stepping thread apart from Ray's
+     threads in it), to show where Ray's extra CPU goes.
      Target: the Ray runtime reaches at least 0.7 of the in-process throughput per core used.
   B. at 200 characters: packed shards against one Ray actor per character.
      Target: packed is at least 50 times faster.
@@ -34,16 +36,37 @@ from world.scenario import Scenario, parse_scenario
 CLK = os.sysconf("SC_CLK_TCK")
 
 
+def _seconds(stat: str) -> float:
+    """User plus system CPU seconds from a /proc stat line."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User plus system CPU seconds of these processes so far (Linux /proc)."""
     total = 0.0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += _seconds(Path(f"/proc/{pid}/stat").read_text())
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / CLK
     return total
+
+
+def thread_seconds(pids: list[int]) -> dict[tuple[int, str], float]:
+    """CPU seconds so far of each thread (pid, tid) of these processes."""
+    out: dict[tuple[int, str], float] = {}
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                out[(pid, tid)] = _seconds(Path(f"/proc/{pid}/task/{tid}/stat").read_text())
+            except OSError:
+                continue
+    return out
 
 
 def scenario(size: int, seed: int) -> Scenario:
@@ -53,14 +76,26 @@ def scenario(size: int, seed: int) -> Scenario:
     )
 
 
-def measure(rt: Runtime, pids: list[int], warmup: int, ticks: int) -> dict[str, Any]:
+def measure(rt: Runtime, roles: dict[str, list[int]], warmup: int, ticks: int) -> dict[str, Any]:
+    """Time `ticks` steps after `warmup`; CPU is counted for the processes of every role
+    (driver, shard actors, posts), and by thread: a shard actor's busiest thread is the one
+    that stepped its shard, its other threads are Ray's."""
     for _ in range(warmup):
         rt.step()
     envelopes = 0
-    c0, t0 = cpu_seconds(pids), time.perf_counter()
+    pids = [pid for group in roles.values() for pid in group]
+    c0, t0 = {r: cpu_seconds(g) for r, g in roles.items()}, time.perf_counter()
+    th0 = thread_seconds(roles.get("shard actors", []))
     for _ in range(ticks):
         envelopes += rt.step().c["envelopes"]
-    wall, cpu = time.perf_counter() - t0, cpu_seconds(pids) - c0
+    wall = time.perf_counter() - t0
+    by_role = {r: (cpu_seconds(g) - c0[r]) * 1e3 / ticks for r, g in roles.items()}
+    th1 = thread_seconds(roles.get("shard actors", []))
+    stepping = 0.0
+    for pid in roles.get("shard actors", []):
+        spent = [v - th0.get(k, 0.0) for k, v in th1.items() if k[0] == pid]
+        stepping += max(spent, default=0.0) * 1e3 / ticks
+    cpu = sum(by_role.values()) * ticks / 1e3
     size = rt.scenario.population.size
     return {
         "runtime": rt.name,
@@ -73,20 +108,28 @@ def measure(rt: Runtime, pids: list[int], warmup: int, ticks: int) -> dict[str, 
         "char_ticks_per_s": size * ticks / wall,
         "envelopes_per_s": envelopes / wall,
         "char_ticks_per_cpu_s": size * ticks / cpu,
+        "cpu_ms_per_tick": by_role,
+        "stepping_ms_per_tick": stepping,
+        "processes": len(pids),
     }
 
 
 def local(size: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
-    return measure(LocalRuntime(scenario(size, seed), 1), [os.getpid()], warmup, ticks)
+    return measure(LocalRuntime(scenario(size, seed), 1), {"driver": [os.getpid()]}, warmup, ticks)
 
 
 def on_ray(size: int, shards: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
     start = time.perf_counter()
     rt = RayRuntime(scenario(size, seed), shards)
-    pids = [os.getpid(), *rt.pids()]  # the driver, the shard actors and the nodes' posts
+    pids = rt.pids()  # the shard actors', then the nodes' posts
+    roles = {
+        "driver": [os.getpid()],
+        "shard actors": pids[: rt.n_shards],
+        "posts": pids[rt.n_shards :],
+    }
     started = time.perf_counter() - start
     try:
-        row = measure(rt, pids, warmup, ticks)
+        row = measure(rt, roles, warmup, ticks)
     finally:
         rt.close()
     return {**row, "startup_seconds": started}
@@ -153,6 +196,16 @@ def part_a(args: argparse.Namespace, cpus: int) -> list[dict[str, Any]]:
         print(
             f"    {r['shards']} shards: per CPU-second {ratio:.2f} of in-process "
             f"({'PASS' if ratio >= 0.7 else 'MISS'}); wall-clock {wall:.2f}x"
+        )
+    print("  where the CPU went, ms per tick (in process: the one process)")
+    print(f"    in process: {a_local['cpu_ms_per_tick']['driver']:.1f}")
+    for r in a_ray:
+        ms = r["cpu_ms_per_tick"]
+        actors, stepping = ms["shard actors"], r["stepping_ms_per_tick"]
+        print(
+            f"    {r['shards']} shards on Ray: driver {ms['driver']:.1f}, shard actors "
+            f"{actors:.1f} (stepping {stepping:.1f}, Ray's threads {actors - stepping:.1f}), "
+            f"posts {ms['posts']:.1f}"
         )
     return [a_local, *a_ray]
 
