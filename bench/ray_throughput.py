@@ -4,9 +4,10 @@ Prints, on this machine:
   A. at 10,000 characters: character-ticks/s and envelopes/s of the in-process runtime (one
      process) and of the Ray runtime (shard actors on a local Ray instance), side by side, and
      the ratio per core used. "Cores used" is measured, not assumed: the CPU seconds that the
-     driver, every shard actor's process and the node's post spent during the measured ticks,
-     also printed by role in ms per tick (a shard actor's stepping thread apart from Ray's
-     threads in it), to show where Ray's extra CPU goes.
+     driver, every shard actor's process and the nodes' post actors (none on one machine, where
+     the driver is the post) spent during the measured ticks, also printed by role in ms per
+     tick (a shard actor's stepping thread apart from Ray's threads in it), to show where
+     Ray's extra CPU goes.
      Target: the Ray runtime reaches at least 0.7 of the in-process throughput per core used.
   B. at 200 characters: packed shards against one Ray actor per character.
      Target: packed is at least 50 times faster.

@@ -2,12 +2,13 @@
 
 The coordinator (this object, in the driver) makes one `tick` call per node per tick, to the
 node's post (actors/cluster/post.py), which steps the node's shard actors, carries their mail
-gathered per node and returns their statistics summed; it merges those. Every K ticks each
-shard writes a snapshot and the coordinator a manifest. When a shard actor or its node dies,
-the coordinator replaces the lost shard actors (on whatever nodes are alive) and every post,
-restores the last complete checkpoint (survivors from memory, new actors from the run folder),
-and replays from there: the final digest is the one the
-uninterrupted run would have had, and the run's figures count the recovery.
+gathered per node and returns their statistics summed; it merges those. When every shard actor
+is on the driver's node, the driver is the post (`DriverPost`) and calls the shards itself.
+Every K ticks each shard writes a snapshot and the coordinator a manifest. When a shard actor
+or its node dies, the coordinator replaces the lost shard actors (on whatever nodes are alive)
+and every post, restores the last complete checkpoint (survivors from memory, new actors from
+the run folder), and replays from there: the final digest is the one the uninterrupted run
+would have had, and the run's figures count the recovery.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from actors.cluster.connect import ActorPlacement, actor_cpus, connect
 from actors.cluster.gateway_actor import Gateways
 from actors.cluster.lifecycle import close_actors, is_fault, root_cause
-from actors.cluster.post import Post
+from actors.cluster.post import DriverPost, Post
 from actors.cluster.shard_actor import ShardActor
 from world.digest import state_digest
 from world.errors import RunFolderError, SociusError
@@ -83,6 +84,7 @@ class RayRuntime(Runtime):
         self.placement = placement or ActorPlacement()
         self.actors: list[Any] = []
         self.posts: list[Any] = []  # one per node hosting shard actors
+        self.home: DriverPost | None = None  # the post, when all of them are on this node
         self.replaced = 0  # shard actors started again after faults
         self.restored_from: Counter[str] = Counter()  # the last restore: "memory" / "files"
         self._failures: dict[int, int] = {}  # faults per tick, over the whole run
@@ -149,8 +151,14 @@ class RayRuntime(Runtime):
         self.check_folder()
 
     def _open_posts(self, nodes: list[str]) -> None:
-        """One post on each node that hosts shard actors, each told who is where."""
+        """One post on each node that hosts shard actors, each told who is where; or the
+        driver's own, when they are all on the driver's node (not through Ray Client)."""
         order = list(dict.fromkeys(nodes))  # the nodes, in the order of their first shard
+        here = not ray.util.client.ray.is_connected()
+        if here and order == [ray.get_runtime_context().get_node_id()]:
+            self.home, self.posts = DriverPost(self.actors, self._get), []
+            return
+        self.home = None
         self.posts = [
             Post.options(  # type: ignore[attr-defined]
                 num_cpus=0,
@@ -173,12 +181,18 @@ class RayRuntime(Runtime):
         )
 
     def pids(self) -> list[int]:
-        """The processes of every shard actor and post (for CPU accounting)."""
+        """The processes of every shard actor and post actor (for CPU accounting)."""
         return [w["pid"] for w in self._get([a.ready.remote() for a in self.actors + self.posts])]
 
     def post_counts(self) -> list[dict[str, int]]:
         """Each post's figures so far (bundles to other nodes, parcels, deliveries, flushes)."""
-        return self._get([p.counts.remote() for p in self.posts])
+        return self._at_posts("counts")
+
+    def _at_posts(self, method: str, *args: Any) -> list[Any]:
+        """`method(*args)` of every post (of the driver's, if it is the post), in post order."""
+        if self.home is not None:
+            return [getattr(self.home, method)(*args)]
+        return self._get([getattr(p, method).remote(*args) for p in self.posts])
 
     def check_folder(self) -> None:
         """Every shard actor sees the run folder the driver writes (a local path must be on
@@ -210,7 +224,7 @@ class RayRuntime(Runtime):
     def close(self) -> None:
         close_actors(self.actors, timeout=30)
         close_actors(self.posts, timeout=30)
-        self.actors, self.posts = [], []
+        self.actors, self.posts, self.home = [], [], None
         if self.gateways is not None:
             self.gateways.stop()
 
@@ -221,9 +235,7 @@ class RayRuntime(Runtime):
             if self.seats is not None:
                 return self._play_shards(tick, self.seats)
             # each node's post steps its shards, delivers their mail and sums their statistics
-            return [
-                TickStats.from_dict(r) for r in self._get([p.tick.remote(tick) for p in self.posts])
-            ]
+            return [TickStats.from_dict(r) for r in self._at_posts("tick", tick)]
         finally:
             self._moves += 1  # a copy made during the tick is out of date
 
@@ -236,12 +248,12 @@ class RayRuntime(Runtime):
         opened: list[Opened] = []
         actions: dict[str, int] | None = None
         try:
-            for part in self._get([p.begin.remote(tick, players, seeks) for p in self.posts]):
+            for part in self._at_posts("begin", tick, players, seeks):
                 opened.extend(part)
             opened.sort(key=lambda o: o.shard)
             self._moves += 1  # prepared: what the players look at while they decide
             answers = seats.play(tick, opened)
-            ends = self._get([p.end.remote(tick, answers) for p in self.posts])
+            ends = self._at_posts("end", tick, answers)
             actions = {k: v for e in ends for k, v in e["actions"].items()}
         finally:
             seats.played(tick, opened, actions)
@@ -267,8 +279,8 @@ class RayRuntime(Runtime):
             if isinstance(cause, SociusError):
                 raise cause from None
             raise
-        self._get([p.forget.remote() for p in self.posts])  # mail of the ticks undone
-        self._get([p.redeliver.remote() for p in self.posts])
+        self._at_posts("forget")  # mail of the ticks undone
+        self._at_posts("redeliver")
         self._moves += 1
         # live events set off after the checkpoint are gone with the ticks after it
         live = len(self.events) - len(self._set_off)

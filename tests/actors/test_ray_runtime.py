@@ -85,11 +85,17 @@ def journal_envelopes(folder: Path) -> int:
 
 @pytest.mark.parametrize("shards", [1, 3, 5])
 def test_ray_matches_the_in_process_runtime(shards: int) -> None:
-    """Any number of shard actors reaches the in-process runtime's digest."""
+    """Any number of shard actors reaches the in-process runtime's digest. On one machine the
+    driver is the post: no post actor is started, and the driver carried every tick's mail
+    (none of it in bundles to other nodes)."""
     sc = world()
     rt = RayRuntime(sc, shards)
     try:
         assert rt.run().state_digest == reference(sc)
+        assert rt.posts == [] and rt.home is not None
+        [counts] = rt.post_counts()
+        assert counts["flushes"] == sc.ticks and counts["bundles"] == 0
+        assert (counts["parcels"] > 0) == (shards > 1)  # mail crossed shards, if any other
     finally:
         rt.close()
 
