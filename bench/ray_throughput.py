@@ -20,6 +20,7 @@ Figures only: nothing is asserted. Starting 200 actors takes a few minutes on tw
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -83,6 +84,10 @@ def measure(rt: Runtime, roles: dict[str, list[int]], warmup: int, ticks: int) -
     that stepped its shard, its other threads are Ray's."""
     for _ in range(warmup):
         rt.step()
+    # a full collection now, so that a run measured after another in this process does not pay
+    # for the garbage the earlier one left (a gen-2 collection of it cost the driver ~2 ms a
+    # tick over 60 ticks)
+    gc.collect()
     envelopes = 0
     pids = [pid for group in roles.values() for pid in group]
     c0, t0 = {r: cpu_seconds(g) for r, g in roles.items()}, time.perf_counter()
