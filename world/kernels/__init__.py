@@ -8,13 +8,12 @@ checks each against a plain numpy reference on random inputs.
 
 Modules by topic: `slots` (the relationship slot layer: find, salience, making room, gathers),
 `partners` (encounters: the known partner, the gossip subject and what is told of them),
-`options` (what each decision row may do, and a trade's worth), `payments` (what each act
-pays, funded in canonical order), `updates` (judgements,
-episodes, standing: row after row), `scatter` (sums into slots and rows, in row order), `fade`
-(the end of a tick: feelings decay, memories fade, trust summed, in one pass), `plans` (the
-gift, trade and ask an encounter could be), `living` (a tick of work, eating, wear and health;
-need), `speech` (what speakers show and say), `ordering` (the inbox's and the decisions'
-canonical orders).
+`options` (what each decision row may do, and a trade's worth), `payments` (what each act pays,
+funded in canonical order), `updates` (judgements, episodes, standing: row after row), `scatter`
+(sums into slots and rows, in row order), `fade` (the end of a tick: feelings decay, memories
+fade, trust summed, in one pass), `plans` (the gift, trade and ask an encounter could be),
+`living` (a tick of work, eating, wear and health; need), `speech` (what speakers show and say),
+`ordering` (the inbox's and the decisions' canonical orders).
 
 Compiled code is cached beside the modules (`__pycache__`): only the first process on a machine
 compiles (about 10 CPU-seconds); later ones, Ray workers included, load the cache. Still, the
