@@ -89,7 +89,6 @@ def measure(rt: Runtime, roles: dict[str, list[int]], warmup: int, ticks: int) -
     # tick over 60 ticks)
     gc.collect()
     envelopes = 0
-    pids = [pid for group in roles.values() for pid in group]
     c0, t0 = {r: cpu_seconds(g) for r, g in roles.items()}, time.perf_counter()
     th0 = thread_seconds(roles.get("shard actors", []))
     for _ in range(ticks):
@@ -116,7 +115,6 @@ def measure(rt: Runtime, roles: dict[str, list[int]], warmup: int, ticks: int) -
         "char_ticks_per_cpu_s": size * ticks / cpu,
         "cpu_ms_per_tick": by_role,
         "stepping_ms_per_tick": stepping,
-        "processes": len(pids),
     }
 
 

@@ -120,10 +120,7 @@ class Post:
         and what each waiting decision became."""
         results = await asyncio.gather(*(a.end.remote(tick, answers) for _, a in self._in_order()))
         await self.flush(tick, _parcels(results))
-        actions: dict[str, int] = {}
-        for r in results:
-            actions.update(r["actions"])
-        return {"stats": _merged([r["stats"] for r in results]), "actions": actions}
+        return _ended(results)
 
     def _in_order(self) -> list[tuple[int, Any]]:
         """This node's shards (index, actor), in shard order."""
@@ -136,8 +133,8 @@ class Post:
     async def redeliver(self) -> None:
         """The restored shards of this node send their last tick's mail again."""
         sent = await asyncio.gather(*(a.redeliver.remote() for a in self.local.values()))
-        for t in sorted({tick for tick, _ in sent}):
-            await self.flush(t, [p for tick, parcels in sent if tick == t for p in parcels])
+        for t, parcels in _by_tick(sent):
+            await self.flush(t, parcels)
 
     async def flush(self, tick: int, parcels: list[Parcel]) -> None:
         """Carry the mail of `tick`: one bundle per other node's post, the rest held here;
@@ -192,18 +189,15 @@ class DriverPost:
     def end(self, tick: int, answers: dict[str, Choice]) -> dict[str, Any]:
         results = self.get([a.end.remote(tick, answers) for _, a in self._in_order()])
         self.flush(tick, _parcels(results))
-        actions: dict[str, int] = {}
-        for r in results:
-            actions.update(r["actions"])
-        return {"stats": _merged([r["stats"] for r in results]), "actions": actions}
+        return _ended(results)
 
     def forget(self) -> None:
         self.room.forget()
 
     def redeliver(self) -> None:
         sent = self.get([a.redeliver.remote() for _, a in self._in_order()])
-        for t in sorted({tick for tick, _ in sent}):
-            self.flush(t, [p for tick, parcels in sent if tick == t for p in parcels])
+        for t, parcels in _by_tick(sent):
+            self.flush(t, parcels)
 
     def flush(self, tick: int, parcels: list[Parcel]) -> None:
         self.room.hold(tick, parcels)
@@ -219,6 +213,23 @@ class DriverPost:
 def _parcels(results: list[dict[str, Any]]) -> list[Parcel]:
     """Every shard's mail for other shards, from their answers (step, end)."""
     return [parcel for r in results for parcel in r["parcels"]]
+
+
+def _ended(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shards' answers to `end`: their statistics merged, and what each waiting decision
+    became."""
+    actions: dict[str, int] = {}
+    for r in results:
+        actions.update(r["actions"])
+    return {"stats": _merged([r["stats"] for r in results]), "actions": actions}
+
+
+def _by_tick(sent: list[tuple[int, list[Parcel]]]) -> list[tuple[int, list[Parcel]]]:
+    """Restored shards' (tick, parcels) resent, gathered by tick, in tick order."""
+    return [
+        (t, [p for tick, parcels in sent if tick == t for p in parcels])
+        for t in sorted({tick for tick, _ in sent})
+    ]
 
 
 def _merged(stats: list[dict[str, Any]]) -> dict[str, Any]:
