@@ -1,7 +1,9 @@
 """Per-character random streams: counter-based, vectorized, independent of layout.
 
 Every draw is a pure function of (seed, stream, character, tick, extra keys), computed with the
-splitmix64 mixer over numpy uint64 arrays. A character therefore sees the same numbers whether
+splitmix64 mixer over uint64 arrays: with numpy, or once the process has loaded the compiled
+kernels (it steps a village) with `world/kernels/mixing.py`, which gives the same bits in one
+pass where numpy takes a dozen per key. A character therefore sees the same numbers whether
 it lives in a shard of one or of ten thousand, and whatever the order its shard visits it in;
 no global generator exists anywhere in the world.
 """
@@ -13,11 +15,11 @@ from enum import IntEnum
 
 import numpy as np
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_TO_UNIT = 1.0 / float(1 << 53)
+from world import kernels
+from world.kernels import mixing
+
+_GOLDEN, _M1, _M2, _TO_UNIT = mixing.GOLDEN, mixing.M1, mixing.M2, mixing.TO_UNIT
+_S30, _S27, _S31, _S11 = mixing.S30, mixing.S27, mixing.S31, mixing.S11
 #: Keys longer than this are drawn a chunk at a time: mixing takes a dozen numpy passes, and a
 #: chunk's temporaries (8 bytes an element) stay in a core's cache where a million-long key's
 #: go out to memory on every pass (twice as fast at a million keys; bits unchanged, as each
@@ -89,7 +91,7 @@ def hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     state is one number, mixed as a Python int (the same bits, without numpy's per-call cost);
     after it, scalar keys are mixed into the state array in place."""
     h = _start(seed, stream)
-    return _in_chunks(lambda ks: _as_hashes(_absorb(h, ks, owned=True)), keys, np.uint64)
+    return _in_chunks(lambda ks: _draw(h, ks, unit=False), keys, np.uint64)
 
 
 def _in_chunks(
@@ -158,6 +160,57 @@ def _as_hashes(h: int | np.ndarray) -> np.ndarray:
     return np.array([h], np.uint64) if isinstance(h, int) else h
 
 
+def _draw(h: int | np.ndarray, keys: tuple[np.ndarray | int, ...], unit: bool) -> np.ndarray:
+    """The state `h` (never changed: it may be a prefix that `Draws` keeps) with `keys` mixed
+    in, as hashes or (`unit`) as uniforms in [0, 1): by the kernel where it applies, else with
+    numpy (the same bits)."""
+    if kernels.live():
+        fast = _mixed(h, keys, unit)
+        if fast is not None:
+            return fast
+    out = _absorb(h, keys, owned=False)
+    if isinstance(out, np.ndarray) and out is h:
+        out = out.copy()  # no key after the prefix: the caller gets its own array
+    return _unit(_as_hashes(out)) if unit else _as_hashes(out)
+
+
+def _mixed(
+    h: int | np.ndarray, keys: tuple[np.ndarray | int, ...], unit: bool
+) -> np.ndarray | None:
+    """`_draw` by `mixing.hashes`/`mixing.uniforms`, or None where the keys do not fit it: no
+    array among the state and keys, or arrays that are not all 1-D of one length."""
+    n = len(h) if isinstance(h, np.ndarray) else 0
+    if isinstance(h, np.ndarray) and h.ndim != 1:
+        return None
+    lead = 0  # scalar keys before the first array are mixed into a scalar state here
+    for k in keys:
+        if isinstance(k, np.ndarray) and k.ndim:
+            if k.ndim > 1 or (n and len(k) != n):
+                return None
+            n = len(k)
+        elif not isinstance(k, (int, np.generic, np.ndarray)):
+            return None
+        elif not n and isinstance(h, int):
+            lead += 1
+    if not n:
+        return None
+    if lead:
+        h = _absorb(h, keys[:lead], owned=False)
+        keys = keys[lead:]
+    state = np.array([h], np.uint64) if isinstance(h, int) else h
+    rows = np.empty((len(keys), n), np.int64)
+    for j, k in enumerate(keys):
+        # an array is cast as `_as_u64` casts (integers wrap, floats truncate); a scalar too
+        rows[j] = k if isinstance(k, np.ndarray) and k.ndim else int(np.asarray(k).astype(np.int64))
+    if unit:
+        out = np.empty(n, np.float64)
+        mixing.uniforms(state, rows, out)
+    else:
+        out = np.empty(n, np.uint64)
+        mixing.hashes(state, rows, out)
+    return out
+
+
 class Draws:
     """Draws of one stream that share their first keys, mixed once: `Draws(seed, stream,
     *first).uniform(*rest)` is `uniform(seed, stream, *first, *rest)`, bit for bit, and the
@@ -168,24 +221,16 @@ class Draws:
         start = _start(seed, stream)
         if any(isinstance(k, np.ndarray) and k.ndim for k in first):
             self._h: int | np.ndarray = _in_chunks(
-                lambda ks: _as_hashes(_absorb(start, ks, owned=True)), first, np.uint64
+                lambda ks: _draw(start, ks, unit=False), first, np.uint64
             )
         else:
             self._h = _absorb(start, first, owned=True)
 
     def hash64(self, *rest: np.ndarray | int) -> np.ndarray:
-        return _in_chunks(lambda ks: self._rest(ks[0], ks[1:]), (self._h, *rest), np.uint64)
+        return _in_chunks(lambda ks: _draw(ks[0], ks[1:], unit=False), (self._h, *rest), np.uint64)
 
     def uniform(self, *rest: np.ndarray | int) -> np.ndarray:
-        return _in_chunks(lambda ks: _unit(self._rest(ks[0], ks[1:])), (self._h, *rest), float)
-
-    @staticmethod
-    def _rest(h: int | np.ndarray, rest: tuple[np.ndarray | int, ...]) -> np.ndarray:
-        """The kept prefix `h` (never changed) with `rest` mixed in."""
-        out = _absorb(h, rest, owned=False)
-        if isinstance(out, np.ndarray) and out is h:
-            out = out.copy()  # no key after the prefix: the caller gets its own array
-        return _as_hashes(out)
+        return _in_chunks(lambda ks: _draw(ks[0], ks[1:], unit=True), (self._h, *rest), float)
 
     def below(self, n: np.ndarray | int, *rest: np.ndarray | int) -> np.ndarray:
         return _below(self.uniform(*rest), n)
@@ -204,7 +249,8 @@ def spread(keys: np.ndarray, k: np.ndarray | int) -> np.ndarray:
 
 def uniform(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     """Uniform floats in [0, 1), one per broadcast key."""
-    return _in_chunks(lambda ks: _unit(hash64(seed, stream, *ks)), keys, float)
+    h = _start(seed, stream)
+    return _in_chunks(lambda ks: _draw(h, ks, unit=True), keys, float)
 
 
 def below(seed: int, stream: int, n: np.ndarray | int, *keys: np.ndarray | int) -> np.ndarray:

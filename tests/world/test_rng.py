@@ -2,7 +2,8 @@
 
 The reference below is the rule written one number at a time in Python ints; the streams must
 give exactly its bits whatever mixes scalars and arrays, signed and unsigned, or broadcasts,
-and whether long keys are drawn at once or a chunk at a time (every test runs both ways).
+whether long keys are drawn at once or a chunk at a time, and whether numpy or the compiled
+kernel mixes them (every test runs each way).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from world import kernels
 from world import rng as streams
 from world.rng import Draws, below, hash64, spread, uniform
 
@@ -22,6 +24,13 @@ def chunk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> No
     million-long key is drawn in chunks of rng.CHUNK)."""
     if request.param != "at once":
         monkeypatch.setattr(streams, "CHUNK", 3)
+
+
+@pytest.fixture(autouse=True, params=["numpy", "kernel"])
+def mixer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test with numpy's mixing (a process that has not loaded the kernels) and with
+    `world/kernels/mixing.py` (one that has: the kernel is compiled on its first call)."""
+    monkeypatch.setattr(kernels, "live", lambda: request.param == "kernel")
 
 
 GOLDEN = 0x9E3779B97F4A7C15
@@ -64,6 +73,8 @@ CASES = [
     (3, 4, (np.zeros(0, np.int64), 1)),  # no rows
     (3, 4, (np.int32(-3), np.array([1, -2], np.int8), -2)),  # small signed types
     ((1 << 62) + 5, 23, (2**40, np.arange(3, dtype=np.uint64) * (2**62))),  # wide values
+    (6, 1, (np.array([1.7, -2.5, 0.0, 3e9]), 4)),  # floats truncate
+    (6, 1, (np.arange(4), np.array([0.5, -1.5, 2.0, 9.9], np.float32))),
 ]
 
 

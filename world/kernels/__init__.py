@@ -13,13 +13,15 @@ funded in canonical order), `updates` (judgements, episodes, standing: row after
 (sums into slots and rows, in row order), `fade` (the end of a tick: feelings decay, memories
 fade, trust summed, in one pass), `plans` (the gift, trade and ask an encounter could be),
 `living` (a tick of work, eating, wear and health; need), `speech` (what speakers show and say),
-`ordering` (the inbox's and the decisions' canonical orders).
+`ordering` (the inbox's and the decisions' canonical orders), `mixing` (the random streams'
+splitmix64, a row at a time).
 
 Compiled code is cached beside the modules (`__pycache__`): only the first process on a machine
 compiles (about 10 CPU-seconds); later ones, Ray workers included, load the cache. Still, the
 first kernel call of a process costs about a CPU-second (numba starts, and imports
 scipy.linalg), so kernels are compiled on first call, not on import, and the random streams
-(`world/rng.py`, drawn by every process that derives a population) stay numpy.
+(`world/rng.py`, drawn by every process that derives a population) mix with numpy until the
+process has loaded the kernels (`live()`), and with `mixing` after: the same bits either way.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _pending: list[tuple[str, str, Callable[..., Any], dict[str, Any]]] = []
 _lock = threading.Lock()
+_live = False
+
+
+def live() -> bool:
+    """Whether this process has loaded the kernels (a kernel has run): code with a numpy path
+    for processes that never step a village (`world/rng.py`) takes the kernel's once it is."""
+    return _live
 
 
 def kernel(**options: Any) -> Callable[[F], F]:
@@ -61,8 +70,10 @@ def _compile_pending() -> None:
     loaded from the cache, on its first call); helpers called from kernels are swapped too."""
     import numba  # heavy: only when a kernel first runs
 
+    global _live
     with _lock:
         for module, name, fn, options in _pending:
             dispatcher = numba.njit(cache=True, nogil=True, **options)(fn)
             setattr(sys.modules[module], name, dispatcher)
         _pending.clear()
+        _live = True
