@@ -14,7 +14,7 @@ funded in canonical order), `updates` (judgements, episodes, standing: row after
 fade, trust summed, in one pass), `plans` (the gift, trade and ask an encounter could be),
 `living` (a tick of work, eating, wear and health; need), `speech` (what speakers show and say),
 `ordering` (the inbox's and the decisions' canonical orders), `mixing` (the random streams'
-splitmix64, a row at a time).
+splitmix64, a row at a time), `utilities` (the heuristic mind's choice).
 
 Compiled code is cached beside the modules (`__pycache__`): only the first process on a machine
 compiles (about 10 CPU-seconds); later ones, Ray workers included, load the cache. Still, the
