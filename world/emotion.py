@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from world.arrays import each
-from world.kernels import speech
+from world.kernels import scatter, speech
 from world.vocab import N_EMOTIONS, N_KINDS, Emotion, Kind, Trait
 
 #: The face a masking character puts on: mild pleasantness, nothing negative.
@@ -36,8 +36,14 @@ def appraise(
     emotion: np.ndarray, rows: np.ndarray, feeling: Emotion, amount: np.ndarray | float
 ) -> None:
     """Raise one feeling of the given characters by `amount`, capped at 1 (rows may repeat)."""
-    np.add.at(emotion[:, feeling], rows, each(np.float32(1) * amount, len(rows), np.float32))
-    np.minimum(emotion[:, feeling], 1.0, out=emotion[:, feeling])
+    if len(rows) == 0:
+        return
+    scatter.raise_capped(
+        emotion,
+        np.asarray(rows, np.int64),
+        int(feeling),
+        each(np.float32(1) * amount, len(rows), np.float32),
+    )
 
 
 def soothe(emotion: np.ndarray, rows: np.ndarray, feeling: Emotion, factor: float) -> None:

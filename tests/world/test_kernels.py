@@ -18,7 +18,7 @@ from world.acts import FAILS_INTO, N_ACTIONS, SITUATION_ACTIONS, Action, Situati
 from world.characters import Characters
 from world.kernels import fade, partners, plans, scatter, slots, updates
 from world.stats import SCALE
-from world.vocab import PRICE, PRODUCTION, Boundary, Good, Role, Trait
+from world.vocab import PRICE, PRODUCTION, Boundary, Emotion, Good, Role, Trait
 
 # --- numpy references -------------------------------------------------------------------------
 
@@ -555,6 +555,30 @@ def test_add_at_matches_numpy(dtype) -> None:
     np.testing.assert_array_equal(got, want)
     scatter.add_at(got, rows[:0], cols[:0], values[:0])
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("m", [0, 1, 40, 3000])
+def test_a_feeling_raised_matches_numpy(m: int) -> None:
+    """appraise (scatter.raise_capped): the rises sum in row order in float32, then the feeling
+    is capped at 1, as np.add.at then np.minimum over the column did; other feelings and
+    characters untouched."""
+    rng = np.random.default_rng(m)
+    feelings = rng.random((60, 5), np.float32)
+    feelings[::7] = 1.0  # at the cap already
+    rows = rng.integers(0, 60, m)
+    amount = rng.random(m) * 0.6  # float64, as the rules compute them
+    got, want = feelings.copy(), feelings.copy()
+    emotion.appraise(got, rows, Emotion.GRATITUDE, amount)
+    column = want[:, Emotion.GRATITUDE]
+    np.add.at(column, rows, (np.float32(1) * amount).astype(np.float32))
+    np.minimum(column, 1.0, out=column)
+    np.testing.assert_array_equal(got, want)
+    emotion.appraise(got, rows, Emotion.ANGER, 0.15)  # one amount for every row
+    column = want[:, Emotion.ANGER]
+    np.add.at(column, rows, np.full(m, np.float32(1) * 0.15, np.float32))
+    np.minimum(column, 1.0, out=column)
+    np.testing.assert_array_equal(got, want)
+    assert got.max() <= 1.0
 
 
 # --- sequential updates -----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Sums into a matrix, one pass in row order (what `np.add.at` does, without its overhead)."""
+"""Sums into a matrix, one pass in row order (what `np.add.at` does, without its overhead); and
+a feeling raised, capped at 1."""
 
 from __future__ import annotations
 
@@ -23,3 +24,15 @@ def add_at(
         return
     v = each(values, len(rows), target.dtype)
     _add_at(target, np.asarray(rows, np.int64), np.asarray(cols, np.int64), v)
+
+
+@kernel()
+def raise_capped(target: np.ndarray, rows: np.ndarray, col: int, values: np.ndarray) -> None:
+    """target[rows[i], col] += values[i] in order (rows may repeat), then each row touched
+    capped at 1: what `np.add.at` then `np.minimum(target[:, col], 1)` did, given that no other
+    row held more than 1 (feelings never do: every rise goes through here, or stays below 1)."""
+    for i in range(len(rows)):
+        target[rows[i], col] += values[i]
+    for i in range(len(rows)):
+        if target[rows[i], col] > 1:
+            target[rows[i], col] = 1
