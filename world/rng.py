@@ -236,17 +236,6 @@ class Draws:
         return _below(self.uniform(*rest), n)
 
 
-def spread(keys: np.ndarray, k: np.ndarray | int) -> np.ndarray:
-    """Uniforms in [0, 1) derived from existing 64-bit keys and a small index (one mixing
-    round: cheap fan-out of one stream into several, e.g. one draw per candidate action)."""
-
-    def draw(ks: tuple[np.ndarray | int, ...]) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return _unit(_mix(ks[0] ^ (np.asarray(ks[1]).astype(np.uint64) * _GOLDEN)))
-
-    return _in_chunks(draw, (keys, k), float)
-
-
 def uniform(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     """Uniform floats in [0, 1), one per broadcast key."""
     h = _start(seed, stream)

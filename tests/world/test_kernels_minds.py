@@ -17,10 +17,9 @@ import pytest
 from world import LocalRuntime
 from world.acts import ACTIONS, Action, Situation
 from world.characters import Characters
-from world.kernels import slots
+from world.kernels import mixing, slots
 from world.minds.base import DecisionBatch, trust_of
 from world.minds.heuristic import NOISE, UTILITY, HeuristicMind, decision_keys
-from world.rng import spread
 from world.scenario import parse_scenario
 from world.vocab import Emotion, Trait
 
@@ -136,6 +135,17 @@ REF_UTILITY = {
 }
 
 
+def ref_spread(keys: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """The noise's uniforms: one mixing round of key ^ (k * golden) (what rng.spread was)."""
+    x = keys ^ (k.astype(np.uint64) * mixing.GOLDEN)
+    x ^= x >> mixing.S30
+    x *= mixing.M1
+    x ^= x >> mixing.S27
+    x *= mixing.M2
+    x ^= x >> mixing.S31
+    return (x >> mixing.S11).astype(np.float64) * mixing.TO_UNIT
+
+
 def ref_decide(batch: DecisionBatch) -> np.ndarray:
     out = np.zeros(len(batch), np.int8)
     if not len(batch):
@@ -150,7 +160,7 @@ def ref_decide(batch: DecisionBatch) -> np.ndarray:
         u = np.empty((len(rows), len(acts)))
         for j, a in enumerate(actions):
             u[:, j] = REF_UTILITY[a](f)
-        u += NOISE * spread(keys[rows][:, None], acts[None, :])
+        u += NOISE * ref_spread(keys[rows][:, None], acts[None, :])
         u = np.where(batch.legal.take(rows, 0).take(acts, 1), u, -np.inf)
         out[rows] = acts[u.argmax(axis=1)]
     return out

@@ -13,7 +13,8 @@ import pytest
 
 from world import kernels
 from world import rng as streams
-from world.rng import Draws, below, hash64, spread, uniform
+from world.kernels import utilities
+from world.rng import Draws, below, hash64, uniform
 
 MASK = (1 << 64) - 1
 
@@ -111,17 +112,10 @@ def test_draws_that_share_their_first_keys_are_the_same_draws(seed, stream, keys
             )
 
 
-def test_spread_fans_one_key_out_into_uniforms() -> None:
-    """spread: one mixing round of key ^ (k * golden), as uniforms, over 1-D and 2-D keys."""
+def test_a_choices_noise_is_one_mixing_round_of_its_key() -> None:
+    """The heuristic's noise for action a (kernels/utilities.py): one mixing round of
+    key ^ (a * golden), as a uniform."""
     keys = hash64(4, 2, np.arange(50))
-    k = np.arange(50) % 7
-    want = np.array(
-        [
-            (ref_mix(int(a) ^ ((int(b) * GOLDEN) & MASK)) >> 11) / float(1 << 53)
-            for a, b in zip(keys, k, strict=True)
-        ]
-    )
-    np.testing.assert_array_equal(spread(keys, k), want)
-    np.testing.assert_array_equal(spread(keys, 3), spread(keys, np.full(50, 3)))
-    grid = spread(keys[:, None], np.arange(4)[None, :])
-    np.testing.assert_array_equal(grid[:, 2], spread(keys, 2))
+    for key, a in zip(keys, np.arange(50) % 7, strict=True):
+        want = (ref_mix(int(key) ^ ((int(a) * GOLDEN) & MASK)) >> 11) / float(1 << 53)
+        assert utilities._noise(key, np.int64(a)) == want

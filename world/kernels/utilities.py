@@ -25,7 +25,7 @@ def _memory(column, row, slot):  # type: ignore[no-untyped-def]
 
 @kernel(inline="always")
 def _noise(key, action):  # type: ignore[no-untyped-def]
-    """`rng.spread(key, action)`: one mixing round of key ^ (action * golden), as a uniform."""
+    """One mixing round of key ^ (action * golden), as a uniform in [0, 1)."""
     x = key ^ (np.uint64(action) * GOLDEN)
     x = x ^ (x >> S30)
     x = x * M1
