@@ -23,7 +23,7 @@ SILENT = among(N_KINDS, Kind.CONTRIBUTION, Kind.SHARE, Kind.OBSERVATION)
 
 class Outgoing:
     def __init__(self) -> None:
-        self._parts: list[dict[str, np.ndarray]] = []
+        self._parts: list[dict[str, np.ndarray | int]] = []
         self._sizes: list[int] = []
         self.position: list[np.ndarray] = []
         self.promises: list[tuple[int, dict[str, np.ndarray]]] = []
@@ -33,13 +33,13 @@ class Outgoing:
     ) -> int:
         """Queue one envelope per row of `sender` (local rows); returns a handle for `seqs`."""
         n = len(sender)
-        part: dict[str, np.ndarray] = {
-            "kind": np.full(n, int(kind), np.uint8),
+        part: dict[str, np.ndarray | int] = {
+            "kind": int(kind),
             "local": np.asarray(sender, np.int64),
             "recipient": np.asarray(recipient, np.int64),
         }
-        for name, v in cols.items():
-            part[name] = np.full(n, v) if np.ndim(v) == 0 else np.asarray(v)
+        for name, v in cols.items():  # a number stands for all n rows (filled in at `seal`)
+            part[name] = v if np.ndim(v) == 0 else np.asarray(v)
         self._parts.append(part)
         self._sizes.append(n)
         return len(self._parts) - 1
@@ -80,7 +80,7 @@ class Outgoing:
         if total == 0:
             self.position = [np.zeros(0, np.int64) for _ in self._parts]
             return mail
-        local = np.concatenate([p["local"] for p in self._parts])
+        local = np.concatenate([np.asarray(p["local"]) for p in self._parts])
         order = np.argsort(local, kind="stable")
         where = np.empty(total, np.int64)
         where[order] = np.arange(total)
@@ -103,14 +103,7 @@ class Outgoing:
             "flag",
         ):
             col = getattr(mail, name)
-            parts = [p.get(name) for p in self._parts]
-            values = np.concatenate(
-                [
-                    v if v is not None else np.zeros(n, col.dtype)
-                    for v, n in zip(parts, self._sizes, strict=True)
-                ]
-            )
-            col[:] = values[order]
+            col[:] = self._column(name, 0, col.dtype, total)[order]
         sl = local[order]
         mail.sender[:] = chars.cid[sl]
         # sequence numbers: each sender's envelopes in queue order
@@ -138,17 +131,25 @@ class Outgoing:
             mail.phrase[:total],
         )
         if words:
-            decision = np.concatenate(
-                [
-                    p.get("decision", np.full(n, -1))
-                    for p, n in zip(self._parts, self._sizes, strict=True)
-                ]
-            )[order]
+            decision = self._column("decision", -1, np.int64, total)[order]
             for row in np.flatnonzero(decision >= 0):
                 text = words.get(int(decision[row]))
                 if text:
                     mail.set_text(int(row), text)
         return mail
+
+    def _column(self, name: str, fill: int, dtype: np.dtype | type, total: int) -> np.ndarray:
+        """Column `name` of every queued part, in queue order, as `dtype` (values cast as an
+        assignment casts them): a part's number fills its rows, a part without the column
+        leaves `fill`."""
+        values = np.full(total, fill, dtype)
+        at = 0
+        for p, n in zip(self._parts, self._sizes, strict=True):
+            v = p.get(name)
+            if v is not None:
+                values[at : at + n] = v
+            at += n
+        return values
 
     def seqs(self, handle: int, mail: Mail) -> np.ndarray:
         """Sequence numbers given to the envelopes queued under `handle`."""
