@@ -47,6 +47,40 @@ def rank_in_runs(keys: np.ndarray) -> np.ndarray:
     return at - np.maximum.accumulate(np.where(new, at, 0))
 
 
+class Parts:
+    """Rows gathered a part at a time, into whole columns at the end. A part gives each of its
+    columns as an array of its rows or as one number for all of them (kept a number until
+    gathered: on a small shard's few rows, making the array is most of the cost)."""
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, np.ndarray | int]] = []
+        self.sizes: list[int] = []
+
+    def add(self, n: int, columns: dict[str, Any]) -> int:
+        """A part of `n` rows; returns its index."""
+        self.parts.append({k: v if np.ndim(v) == 0 else np.asarray(v) for k, v in columns.items()})
+        self.sizes.append(n)
+        return len(self.parts) - 1
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def total(self) -> int:
+        return sum(self.sizes)
+
+    def column(self, name: str, fill: Any, dtype: Any) -> np.ndarray:
+        """Column `name` of every part in order, as `dtype` (values cast as an assignment
+        casts them); a part without it leaves `fill`."""
+        values = filled(self.total(), fill, dtype)
+        at = 0
+        for part, n in zip(self.parts, self.sizes, strict=True):
+            v = part.get(name)
+            if v is not None:
+                values[at : at + n] = v
+            at += n
+        return values
+
+
 class Table:
     """Rows of typed columns; `len(table)` rows are live."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from world import emotion as emo
-from world.arrays import rank_in_runs
+from world.arrays import Parts, rank_in_runs
 from world.characters import Characters
 from world.kernels import speech
 from world.phrases import MILD, NEUTRAL
@@ -23,8 +23,7 @@ SILENT = among(N_KINDS, Kind.CONTRIBUTION, Kind.SHARE, Kind.OBSERVATION)
 
 class Outgoing:
     def __init__(self) -> None:
-        self._parts: list[dict[str, np.ndarray | int]] = []
-        self._sizes: list[int] = []
+        self._parts = Parts()
         self.position: list[np.ndarray] = []
         self.promises: list[tuple[int, dict[str, np.ndarray]]] = []
 
@@ -32,17 +31,9 @@ class Outgoing:
         self, kind: Kind, sender: np.ndarray, recipient: np.ndarray, **cols: np.ndarray | int
     ) -> int:
         """Queue one envelope per row of `sender` (local rows); returns a handle for `seqs`."""
-        n = len(sender)
-        part: dict[str, np.ndarray | int] = {
-            "kind": int(kind),
-            "local": np.asarray(sender, np.int64),
-            "recipient": np.asarray(recipient, np.int64),
-        }
-        for name, v in cols.items():  # a number stands for all n rows (filled in at `seal`)
-            part[name] = v if np.ndim(v) == 0 else np.asarray(v)
-        self._parts.append(part)
-        self._sizes.append(n)
-        return len(self._parts) - 1
+        return self._parts.add(
+            len(sender), {"kind": int(kind), "local": sender, "recipient": recipient, **cols}
+        )
 
     def promise(
         self,
@@ -75,18 +66,18 @@ class Outgoing:
     def seal(self, chars: Characters, tick: int, words: dict[int, str] | None = None) -> Mail:
         """The queued acts as mail. `words` maps a decision row to the free words its actor
         said with the act that row produced (parts added with `decision=`)."""
-        total = sum(self._sizes)
+        total = self._parts.total()
         mail = Mail(total)
         if total == 0:
-            self.position = [np.zeros(0, np.int64) for _ in self._parts]
+            self.position = [np.zeros(0, np.int64) for _ in range(len(self._parts))]
             return mail
-        local = np.concatenate([np.asarray(p["local"]) for p in self._parts])
+        local = self._parts.column("local", 0, np.int64)
         order = np.argsort(local, kind="stable")
         where = np.empty(total, np.int64)
         where[order] = np.arange(total)
         start = 0
         self.position = []
-        for n in self._sizes:
+        for n in self._parts.sizes:
             self.position.append(where[start : start + n])
             start += n
         for name in (
@@ -103,7 +94,7 @@ class Outgoing:
             "flag",
         ):
             col = getattr(mail, name)
-            col[:] = self._column(name, 0, col.dtype, total)[order]
+            col[:] = self._parts.column(name, 0, col.dtype)[order]
         sl = local[order]
         mail.sender[:] = chars.cid[sl]
         # sequence numbers: each sender's envelopes in queue order
@@ -131,25 +122,12 @@ class Outgoing:
             mail.phrase[:total],
         )
         if words:
-            decision = self._column("decision", -1, np.int64, total)[order]
+            decision = self._parts.column("decision", -1, np.int64)[order]
             for row in np.flatnonzero(decision >= 0):
                 text = words.get(int(decision[row]))
                 if text:
                     mail.set_text(int(row), text)
         return mail
-
-    def _column(self, name: str, fill: int, dtype: np.dtype | type, total: int) -> np.ndarray:
-        """Column `name` of every queued part, in queue order, as `dtype` (values cast as an
-        assignment casts them): a part's number fills its rows, a part without the column
-        leaves `fill`."""
-        values = np.full(total, fill, dtype)
-        at = 0
-        for p, n in zip(self._parts, self._sizes, strict=True):
-            v = p.get(name)
-            if v is not None:
-                values[at : at + n] = v
-            at += n
-        return values
 
     def seqs(self, handle: int, mail: Mail) -> np.ndarray:
         """Sequence numbers given to the envelopes queued under `handle`."""

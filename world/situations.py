@@ -16,6 +16,7 @@ import numpy as np
 from protos import society_pb2 as pb
 from world import economy, memory
 from world.acts import N_ACTIONS, SITUATION_ACTIONS, Action, Situation
+from world.arrays import Parts
 from world.characters import Characters
 from world.kernels import ordering, partners
 from world.kernels.options import options
@@ -68,7 +69,7 @@ class Calls:
     """The decisions gathered so far this tick, as parts of columns."""
 
     def __init__(self) -> None:
-        self._parts: list[dict[str, np.ndarray]] = []
+        self._parts = Parts()
 
     def add(
         self,
@@ -77,23 +78,18 @@ class Calls:
         counterpart: np.ndarray,
         **cols: np.ndarray | int,
     ) -> None:
-        n = len(local)
-        if n == 0:
-            return
-        part: dict[str, np.ndarray] = {
-            "situation": np.full(n, int(situation), np.int8),
-            "local": np.asarray(local, np.int64),
-            "counterpart": np.asarray(counterpart, np.int64),
-        }
-        for name in _FIELDS[3:]:
-            v = cols.get(name, 0)
-            part[name] = np.full(n, v, np.int64) if np.ndim(v) == 0 else np.asarray(v, np.int64)
-        self._parts.append(part)
+        if len(local):
+            self._parts.add(
+                len(local),
+                {"situation": int(situation), "local": local, "counterpart": counterpart, **cols},
+            )
 
     def columns(self) -> dict[str, np.ndarray]:
-        if not self._parts:
+        if not len(self._parts):
             return {f: np.zeros(0, np.int64) for f in _FIELDS}
-        cols = {f: np.concatenate([p[f] for p in self._parts]) for f in _FIELDS}
+        cols = {
+            f: self._parts.column(f, 0, np.int8 if f == "situation" else np.int64) for f in _FIELDS
+        }
         rest = np.stack((cols["situation"], cols["counterpart"], cols["ref"]), axis=1)
         order = ordering.lexical(cols["local"], rest.astype(np.int64, copy=False))
         return {f: v[order] for f, v in cols.items()}

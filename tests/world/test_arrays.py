@@ -1,12 +1,13 @@
 """The column helpers the rules lean on: `each` (one value or one per row, as the kernels take
-them) and `rank_in_runs` (each sender's envelopes numbered in order)."""
+them), `rank_in_runs` (each sender's envelopes numbered in order) and `Parts` (rows gathered a
+part at a time)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from world.arrays import each, rank_in_runs
+from world.arrays import Parts, each, rank_in_runs
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 7, 1000])
@@ -26,3 +27,19 @@ def test_each_repeats_one_value_or_checks_one_per_row() -> None:
     np.testing.assert_array_equal(each(np.array([1.9, -1.9]), 2, np.int32), [1, -1])
     with pytest.raises(ValueError, match="3 values for 2 rows"):
         each(np.arange(3), 2, np.int64)
+
+
+def test_parts_gather_into_columns() -> None:
+    """A part's number stands for every row of it, a missing column leaves the fill, arrays are
+    cast as assigned, and the parts keep their order."""
+    parts = Parts()
+    assert parts.add(3, {"a": np.array([1, 2, 3]), "b": 7}) == 0
+    assert parts.add(0, {"a": np.zeros(0, np.int64)}) == 1
+    assert parts.add(2, {"a": 9, "c": np.array([1.9, -1.2])}) == 2
+    assert parts.total() == 5 and len(parts) == 3
+    np.testing.assert_array_equal(parts.column("a", 0, np.int64), [1, 2, 3, 9, 9])
+    np.testing.assert_array_equal(parts.column("b", -1, np.int8), [7, 7, 7, -1, -1])
+    c = parts.column("c", 0, np.int32)  # floats truncate, as an assignment casts them
+    assert c.dtype == np.int32
+    np.testing.assert_array_equal(c, [0, 0, 0, 1, -1])
+    np.testing.assert_array_equal(Parts().column("a", 0, np.int64), np.zeros(0))
