@@ -47,18 +47,24 @@ def rank_in_runs(keys: np.ndarray) -> np.ndarray:
     return at - np.maximum.accumulate(np.where(new, at, 0))
 
 
+#: What a part's column may stay as: an array, or one number (anything else becomes an array).
+_CELLS = (np.ndarray, int, float, np.generic)
+
+
 class Parts:
     """Rows gathered a part at a time, into whole columns at the end. A part gives each of its
     columns as an array of its rows or as one number for all of them (kept a number until
     gathered: on a small shard's few rows, making the array is most of the cost)."""
 
     def __init__(self) -> None:
-        self.parts: list[dict[str, np.ndarray | int]] = []
+        self.parts: list[dict[str, np.ndarray | int | float | np.generic]] = []
         self.sizes: list[int] = []
 
     def add(self, n: int, columns: dict[str, Any]) -> int:
         """A part of `n` rows; returns its index."""
-        self.parts.append({k: v if np.ndim(v) == 0 else np.asarray(v) for k, v in columns.items()})
+        self.parts.append(
+            {k: v if isinstance(v, _CELLS) else np.asarray(v) for k, v in columns.items()}
+        )
         self.sizes.append(n)
         return len(self.parts) - 1
 

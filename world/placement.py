@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from world import kernels
 from world.events import Newcomers, first_newcomer
+from world.kernels import homes
 
 
 class Placement:
@@ -39,6 +41,7 @@ class Placement:
         #: the first id of each shard's block in each segment, (segments, n_shards + 1)
         self.starts = lo[:, None] + shards[None, :] * self.q[:, None]
         self.starts += np.minimum(shards[None, :], self.r[:, None])
+        self._q, self._r = int(self.q[0]), int(self.r[0])  # the first segment's, as ints
         sizes = np.diff(self.starts, axis=1)
         #: each shard's first row of each segment, (segments, n_shards)
         self.first_row = np.cumsum(sizes, axis=0) - sizes
@@ -66,7 +69,9 @@ class Placement:
         """The shard each id lives in."""
         ids = np.asarray(ids, np.int64)
         if len(self.lo) == 1:  # the common case, without gathers
-            return _block(ids, int(self.q[0]), int(self.r[0]))
+            if kernels.live():  # (see `row`)
+                return homes.blocks(ids, self._q, self._r, self.starts[0], False)
+            return _block(ids, self._q, self._r)
         seg = self._segment(ids)
         return _block(ids - self.lo[seg], self.q[seg], self.r[seg])
 
@@ -74,7 +79,11 @@ class Placement:
         """Each id's row in the shard it lives in."""
         ids = np.asarray(ids, np.int64)
         if len(self.lo) == 1:
-            s = _block(ids, int(self.q[0]), int(self.r[0]))
+            # in a process that steps a village, one compiled pass (the same numbers); in one
+            # that does not, numpy, so that placing characters never starts numba
+            if kernels.live():
+                return homes.blocks(ids, self._q, self._r, self.starts[0], True)
+            s = _block(ids, self._q, self._r)
             return ids - self.starts[0, s]
         seg = self._segment(ids)
         s = _block(ids - self.lo[seg], self.q[seg], self.r[seg])

@@ -1,16 +1,25 @@
 """Where characters live: blocks of consecutive ids (world/placement.py). Every id has one
 shard and one row, each shard's rows hold its ids in ascending order, shards differ by at most
-one character per segment, groups stay together, and the layout never changes the world."""
+one character per segment, groups stay together, and the layout never changes the world. The
+placement of one segment is computed with numpy in a process that has not loaded the compiled
+kernels and with `kernels/homes.py` in one that has: the tests of ids run both ways."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from world import kernels
 from world.placement import Placement
 from world.runtime import LocalRuntime
 from world.scenario import parse_scenario
 from world.wire import decode
+
+
+@pytest.fixture(params=["numpy", "kernel"])
+def compiled(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kernels, "live", lambda: request.param == "kernel")
+
 
 LAYOUTS = [
     ([(0, 10)], 1),
@@ -23,6 +32,7 @@ LAYOUTS = [
 
 
 @pytest.mark.parametrize(("segments", "k"), LAYOUTS)
+@pytest.mark.usefixtures("compiled")
 def test_every_id_has_one_place_and_rows_follow_ids(segments, k) -> None:
     p = Placement(segments, k)
     ids = np.arange(p.size)

@@ -14,14 +14,16 @@ funded in canonical order), `updates` (judgements, episodes, standing: row after
 fade, trust summed, in one pass), `plans` (the gift, trade and ask an encounter could be),
 `living` (a tick of work, eating, wear and health; need), `speech` (what speakers show and say),
 `ordering` (the inbox's and the decisions' canonical orders), `mixing` (the random streams'
-splitmix64, a row at a time), `utilities` (the heuristic mind's choice).
+splitmix64, a row at a time), `utilities` (the heuristic mind's choice), `homes` (each character's
+shard and row).
 
 Compiled code is cached beside the modules (`__pycache__`): only the first process on a machine
 compiles (about 10 CPU-seconds); later ones, Ray workers included, load the cache. Still, the
 first kernel call of a process costs about a CPU-second (numba starts, and imports
 scipy.linalg), so kernels are compiled on first call, not on import, and the random streams
-(`world/rng.py`, drawn by every process that derives a population) mix with numpy until the
-process has loaded the kernels (`live()`), and with `mixing` after: the same bits either way.
+(`world/rng.py`, drawn by every process that derives a population) and the placement
+(`world/placement.py`) compute with numpy until the process has loaded the kernels (`live()`),
+and with `mixing` and `homes` after: the same numbers either way.
 """
 
 from __future__ import annotations
