@@ -187,8 +187,9 @@ class Runtime:
     def step(self) -> TickStats:
         """One tick of every shard, recorded, and checkpointed when one is due."""
         tick = self.completed + 1
-        merged = TickStats()
-        for stats in self._step_shards(tick):
+        shards = self._step_shards(tick)
+        merged = shards[0] if shards else TickStats()  # (each shard's are its own, this tick's)
+        for stats in shards[1:]:
             merged.merge(stats)
         self.completed = tick
         self.totals.merge(merged)

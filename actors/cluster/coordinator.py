@@ -235,7 +235,10 @@ class RayRuntime(Runtime):
             if self.seats is not None:
                 return self._play_shards(tick, self.seats)
             # each node's post steps its shards, delivers their mail and sums their statistics
-            return [TickStats.from_dict(r) for r in self._at_posts("tick", tick)]
+            return [
+                r if isinstance(r, TickStats) else TickStats.from_dict(r)  # the driver's post
+                for r in self._at_posts("tick", tick)
+            ]
         finally:
             self._moves += 1  # a copy made during the tick is out of date
 

@@ -174,11 +174,12 @@ class DriverPost:
         self.get = get
         self.room = Mailroom()
 
-    def tick(self, tick: int) -> dict[str, Any]:
+    def tick(self, tick: int) -> TickStats:
+        """(The statistics as they are: the coordinator is in this process.)"""
         mail = self.room.mail_for(tick)
         results = self.get([a.step.remote(tick, mail.get(i, [])) for i, a in self._in_order()])
         self.flush(tick, _parcels(results))
-        return _merged([r["stats"] for r in results])
+        return _summed([r["stats"] for r in results])
 
     def begin(self, tick: int, players: list[int], seeks: list[tuple[int, int]]) -> list[Opened]:
         mail = self.room.mail_for(tick)
@@ -233,7 +234,13 @@ def _by_tick(sent: list[tuple[int, list[Parcel]]]) -> list[tuple[int, list[Parce
 
 
 def _merged(stats: list[dict[str, Any]]) -> dict[str, Any]:
-    merged = TickStats()
-    for r in stats:
-        merged.merge(TickStats.from_dict(r))
-    return merged.to_dict()
+    return _summed(stats).to_dict()
+
+
+def _summed(stats: list[dict[str, Any]]) -> TickStats:
+    """The shards' statistics, summed."""
+    parts = [TickStats.from_dict(r) for r in stats]
+    summed = parts[0] if parts else TickStats()
+    for part in parts[1:]:
+        summed.merge(part)
+    return summed
