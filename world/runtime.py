@@ -32,7 +32,7 @@ from world.stats import Figures, TickStats
 class RunResult:
     ticks: int  # ticks completed
     state_digest: str
-    totals: TickStats  # summed over every tick
+    totals: TickStats  # summed over every tick (but the wealth distribution, a tick's alone)
     last: TickStats  # the final tick
     seconds: float
     stopped_early: bool = False
@@ -192,7 +192,7 @@ class Runtime:
         for stats in shards[1:]:
             merged.merge(stats)
         self.completed = tick
-        self.totals.merge(merged)
+        self.totals.merge(merged, wealth=False)
         self.last = merged
         if self.record is not None:
             self.record.metrics_row({"tick": tick, **self.figures(merged)})

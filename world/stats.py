@@ -117,12 +117,16 @@ class TickStats:
     def add(self, name: str, value: int | np.integer) -> None:
         self.c[name] += int(value)
 
-    def merge(self, other: TickStats) -> None:
+    def merge(self, other: TickStats, wealth: bool = True) -> None:
+        """Add `other`'s counts to these. `wealth=False` leaves the wealth distribution out: a
+        run's totals keep none (a distribution is a tick's; summed over ticks it means nothing,
+        and merging it cost a Python loop over its values every tick)."""
         self.c.update(other.c)
         self.kinds += other.kinds
         self.produced += other.produced
         self.consumed += other.consumed
-        self.wealth.update(other.wealth)
+        if wealth:
+            self.wealth.update(other.wealth)
         for name, hist in other.durations.items():
             self.durations[name] = self.histogram(name) + hist
         self.by_role += other.by_role
