@@ -54,6 +54,7 @@ FEATURES = (
     "forgiving",  # 1 - venge
     "betrayed_again",  # max(betrayed - 1, 0)
 )
+assert len(FEATURES) == utilities.N_FEATURES
 
 #: A utility: a constant, then terms added in order, each a coefficient times one feature or
 #: the product of two ((coefficient * first) * second, as written left to right).
