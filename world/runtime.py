@@ -187,10 +187,7 @@ class Runtime:
     def step(self) -> TickStats:
         """One tick of every shard, recorded, and checkpointed when one is due."""
         tick = self.completed + 1
-        shards = self._step_shards(tick)
-        merged = shards[0] if shards else TickStats()  # (each shard's are its own, this tick's)
-        for stats in shards[1:]:
-            merged.merge(stats)
+        merged = TickStats.summed(self._step_shards(tick))
         self.completed = tick
         self.totals.merge(merged, wealth=False)
         self.last = merged

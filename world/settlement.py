@@ -9,7 +9,6 @@ the rules of world/settle.py.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,14 +40,6 @@ PAYING_ACTS = (
 assert set(PAYING_ACTS) == set(np.flatnonzero(PAYS).tolist())
 
 
-@functools.cache
-def _acts_table(acts: tuple[Action, ...]) -> np.ndarray:
-    """`among(N_ACTIONS, *acts)`, made once per set of acts (read-only: it is shared)."""
-    table = among(N_ACTIONS, *acts)
-    table.flags.writeable = False
-    return table
-
-
 @dataclass(frozen=True, slots=True)
 class Settlement:
     """One tick's decisions as the rules apply them: each row's final action, the actor's slot
@@ -73,7 +64,7 @@ class Settlement:
 
     def rows(self, *acts: Action, situation: Situation | None = None) -> np.ndarray:
         """The rows doing any of `acts` (in `situation`, if given)."""
-        mask = _acts_table(acts)[self.action]
+        mask = among(N_ACTIONS, *acts)[self.action]
         if situation is not None:
             mask &= self.batch.situation == situation
         return np.flatnonzero(mask)

@@ -132,6 +132,20 @@ class TickStats:
         self.by_role += other.by_role
         self.results.update(other.results)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (as Ray sends it between processes) as its plain dict: it arrives with
+        arrays of its own to add into, not read-only views of the message."""
+        return (TickStats.from_dict, (self.to_dict(),))
+
+    @classmethod
+    def summed(cls, parts: list[TickStats]) -> TickStats:
+        """The shards' statistics of a tick, summed into the first's (each shard's are its
+        own, made for the tick, so no copy is made to merge into)."""
+        total = parts[0] if parts else cls()
+        for part in parts[1:]:
+            total.merge(part)
+        return total
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "c": dict(self.c),

@@ -6,6 +6,7 @@ else is indexed by these enums in the shard's arrays.
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 
 import numpy as np
@@ -34,10 +35,13 @@ class Kind(IntEnum):
 N_KINDS = max(Kind) + 1
 
 
+@functools.cache
 def among(size: int, *members: int) -> np.ndarray:
-    """A lookup table: `among(N, a, b)[x]` is True where x is a or b (faster than np.isin)."""
+    """A lookup table: `among(N, a, b)[x]` is True where x is a or b (faster than np.isin).
+    Made once for each set of members, and read-only: every caller shares it."""
     table = np.zeros(size, bool)
     table[list(members)] = True
+    table.flags.writeable = False
     return table
 
 

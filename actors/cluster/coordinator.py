@@ -235,10 +235,7 @@ class RayRuntime(Runtime):
             if self.seats is not None:
                 return self._play_shards(tick, self.seats)
             # each node's post steps its shards, delivers their mail and sums their statistics
-            return [
-                r if isinstance(r, TickStats) else TickStats.from_dict(r)  # the driver's post
-                for r in self._at_posts("tick", tick)
-            ]
+            return self._at_posts("tick", tick)
         finally:
             self._moves += 1  # a copy made during the tick is out of date
 
@@ -260,7 +257,7 @@ class RayRuntime(Runtime):
             actions = {k: v for e in ends for k, v in e["actions"].items()}
         finally:
             seats.played(tick, opened, actions)
-        return [TickStats.from_dict(e["stats"]) for e in ends]
+        return [e["stats"] for e in ends]
 
     def _add_event(self, event: Any) -> None:
         self._get([a.add_event.remote(event) for a in self.actors])

@@ -90,7 +90,7 @@ class Post:
         """Who is where: this post's index, its node's shard actors, every shard's post."""
         self.index, self.local, self.post_of, self.posts = index, local, post_of, posts
 
-    async def tick(self, tick: int) -> dict[str, Any]:
+    async def tick(self, tick: int) -> TickStats:
         """Step this node's shards through `tick` and carry their mail; their statistics,
         merged (in shard order)."""
         mail = self.room.mail_for(tick)
@@ -98,7 +98,7 @@ class Post:
             *(a.step.remote(tick, mail.get(i, [])) for i, a in self._in_order())
         )
         await self.flush(tick, _parcels(results))
-        return _merged([r["stats"] for r in results])
+        return _summed([r["stats"] for r in results])
 
     async def begin(
         self, tick: int, players: list[int], seeks: list[tuple[int, int]]
@@ -175,7 +175,6 @@ class DriverPost:
         self.room = Mailroom()
 
     def tick(self, tick: int) -> TickStats:
-        """(The statistics as they are: the coordinator is in this process.)"""
         mail = self.room.mail_for(tick)
         results = self.get([a.step.remote(tick, mail.get(i, [])) for i, a in self._in_order()])
         self.flush(tick, _parcels(results))
@@ -222,7 +221,7 @@ def _ended(results: list[dict[str, Any]]) -> dict[str, Any]:
     actions: dict[str, int] = {}
     for r in results:
         actions.update(r["actions"])
-    return {"stats": _merged([r["stats"] for r in results]), "actions": actions}
+    return {"stats": _summed([r["stats"] for r in results]), "actions": actions}
 
 
 def _by_tick(sent: list[tuple[int, list[Parcel]]]) -> list[tuple[int, list[Parcel]]]:
@@ -233,14 +232,6 @@ def _by_tick(sent: list[tuple[int, list[Parcel]]]) -> list[tuple[int, list[Parce
     ]
 
 
-def _merged(stats: list[dict[str, Any]]) -> dict[str, Any]:
-    return _summed(stats).to_dict()
-
-
 def _summed(stats: list[dict[str, Any]]) -> TickStats:
-    """The shards' statistics, summed."""
-    parts = [TickStats.from_dict(r) for r in stats]
-    summed = parts[0] if parts else TickStats()
-    for part in parts[1:]:
-        summed.merge(part)
-    return summed
+    """The shards' statistics (as their actors send them), summed."""
+    return TickStats.summed([TickStats.from_dict(r) for r in stats])
