@@ -8,11 +8,11 @@ until Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from pathlib import Path
 
 from actors.cli import flags
+from actors.served.tokens import new_token
 from actors.served.view.lines import Pass
 from actors.served.view.live import until_stopped
 from actors.served.view.recorded import Recorded
@@ -59,7 +59,7 @@ def cmd_view(args: argparse.Namespace) -> int:
         )
     run: Path = args.run
     recorded = Recorded(run)
-    token = secrets.token_urlsafe(24)
+    token = new_token()
     keys = Keys()
     keys.add(Pass("recorded", None, token))
     server = ViewServer(

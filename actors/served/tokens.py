@@ -49,12 +49,19 @@ def read_tokens(path: Path, playable: list[int]) -> dict[str, int]:
     return tokens
 
 
+def new_token() -> str:
+    """A fresh secret of 192 bits, in hex: a token never starts with '-', so a shell and
+    `socius play --token` take it as a value, never as a flag (a url-safe token did, one time
+    in 64)."""
+    return secrets.token_hex(24)
+
+
 def write_tokens(path: Path, playable: list[int]) -> dict[str, int]:
     """New tokens for the operator and every playable character, in a file only its owner
     can read."""
-    operator = secrets.token_urlsafe(24)
-    characters = {str(c): secrets.token_urlsafe(24) for c in playable}
-    data = {"operator": operator, "characters": characters, "viewer": secrets.token_urlsafe(24)}
+    operator = new_token()
+    characters = {str(c): new_token() for c in playable}
+    data = {"operator": operator, "characters": characters, "viewer": new_token()}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -25,6 +25,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from actors.cli.main import build_parser
 from actors.cli.serve import loopback
 from actors.served.player_client import Operator, Player, channel
+from actors.served.tokens import write_tokens
 from protos import society_pb2 as pb
 from protos import world_service_pb2 as wpb
 from tests.commands import ROOT, popen_socius, socius
@@ -327,6 +328,16 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
+
+
+def test_every_written_token_is_taken_by_socius_play(tmp_path: Path) -> None:
+    """Tokens are pasted after `socius play --token`: none may read as a flag (a url-safe token
+    began with '-' one time in 64, and `socius play` then refused it)."""
+    tokens = write_tokens(tmp_path / "tokens.json", list(range(2000)))
+    assert len(tokens) == 2001
+    for token in tokens:
+        argv = ["play", "127.0.0.1:1", "--token", token]
+        assert build_parser(argv).parse_args(argv).token == token
 
 
 def test_bad_serve_input_is_one_line(tmp_path: Path) -> None:
