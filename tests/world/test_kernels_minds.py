@@ -3,7 +3,8 @@ action for every decision of a living world's ticks, and of the same decisions w
 characters' traits, feelings and memories drawn at random, extremes included (no relationship
 at all, every memory full, rows with one legal action, an empty batch). The reference is the
 replaced numpy mind, the utilities written as the formulas they were, kept here only as a
-reference.
+reference. Likewise `kernels/reading.py` guesses, bit for bit, the hidden feelings the numpy
+reader it replaced guessed.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import pytest
 from world import LocalRuntime
 from world.acts import ACTIONS, Action, Situation
 from world.characters import Characters
+from world.emotion import EXPECTED
 from world.kernels import mixing, slots
-from world.minds.base import DecisionBatch, trust_of
+from world.minds.base import DecisionBatch, ReadingBatch, read_feelings, trust_of
 from world.minds.heuristic import NOISE, UTILITY, HeuristicMind, decision_keys
 from world.scenario import parse_scenario
 from world.vocab import Emotion, Trait
@@ -194,6 +196,9 @@ def _feature(f: Features, name: str) -> np.ndarray:
     return derived[name]() if name in derived else getattr(f, name)
 
 
+READINGS: list[ReadingBatch] = []  # what the readers of those ticks read (batches fills it)
+
+
 @pytest.fixture(scope="module")
 def batches() -> list[DecisionBatch]:
     """The decisions of 8 ticks of a 300-character world (copied: the tick settles them)."""
@@ -208,9 +213,30 @@ def batches() -> list[DecisionBatch]:
         pending = shard.prepare(rt.inboxes[0])
         b = pending.batch
         out.append(dataclasses.replace(b, chars=_copy(b.chars)))
+        READINGS.append(dataclasses.replace(pending.readings, chars=out[-1].chars))
         result = shard.finish(pending, shard.decide(pending))
         rt.inboxes = [list(result.batches.values())]
     return out
+
+
+def ref_read(batch: ReadingBatch) -> np.ndarray:
+    """The numpy reader `kernels.reading.guess` replaced (the reference)."""
+    chars = batch.chars
+    empathy = chars.traits[batch.local, Trait.EMPATHY].astype(np.float32)
+    meetings = np.zeros(len(batch), np.float32)
+    known = batch.slot >= 0
+    meetings[known] = chars.rel_meetings[batch.local[known], batch.slot[known]]
+    familiarity = meetings / (meetings + 4.0)
+    weight = (empathy * (0.35 + 0.65 * familiarity))[:, None]
+    expected = EXPECTED[batch.kind].copy()
+    mine = np.full(len(batch), -1, np.int8)
+    mine[known] = chars.rel_mine[batch.local[known], batch.slot[known]]
+    hurt = mine == 0
+    expected[hurt, Emotion.ANGER] = np.maximum(expected[hurt, Emotion.ANGER], 0.45)
+    expected[hurt, Emotion.SADNESS] = np.maximum(expected[hurt, Emotion.SADNESS], 0.45)
+    helped = mine == 1
+    expected[helped, Emotion.GRATITUDE] = np.maximum(expected[helped, Emotion.GRATITUDE], 0.3)
+    return (batch.shown + weight * (expected - batch.shown)).astype(np.float32)
 
 
 def _copy(chars: Characters) -> Characters:
@@ -283,3 +309,43 @@ def test_random_minds_decide_the_same(batches: list[DecisionBatch], case: str) -
     np.testing.assert_array_equal(got, ref_decide(b))
     if len(b):
         assert legal[np.arange(m), got].all()
+
+
+def test_a_living_worlds_readings_are_the_same(batches: list[DecisionBatch]) -> None:
+    total = 0
+    for reading in READINGS:
+        got = read_feelings(reading)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, ref_read(reading))
+        total += len(reading)
+    assert total > 500  # (a reader meets its speaker first: strangers are the random cases')
+
+
+@pytest.mark.parametrize("case", ["random", "strangers", "full memory", "empty"])
+def test_random_readers_guess_the_same(batches: list[DecisionBatch], case: str) -> None:
+    """3,000 readings by readers with random empathy, meetings and last acts (cooperated,
+    defected, none), of random kinds and shown feelings."""
+    rng = np.random.default_rng(7 + len(case))
+    base = READINGS[-1]
+    rows = rng.integers(0, len(base), 3000)
+    chars = _copy(base.chars)
+    chars.traits[:] = rng.random(chars.traits.shape, np.float32)
+    chars.rel_meetings[:] = rng.integers(0, 50, chars.rel_meetings.shape)
+    chars.rel_mine[:] = rng.integers(-1, 2, chars.rel_mine.shape)
+    slot = rng.integers(-1, chars.rel_id.shape[1], len(rows))
+    if case == "strangers":
+        slot[:] = -1
+    elif case == "full memory":
+        slot = rng.integers(0, chars.rel_id.shape[1], len(rows))
+    reading = dataclasses.replace(
+        base.take(rows),
+        chars=chars,
+        slot=slot,
+        kind=rng.integers(0, len(EXPECTED), len(rows)),
+        shown=rng.random((len(rows), EXPECTED.shape[1]), np.float32),
+    )
+    if case == "empty":
+        reading = reading.take(np.zeros(0, np.int64))
+    got = read_feelings(reading)
+    assert got.shape == (len(reading), EXPECTED.shape[1])
+    np.testing.assert_array_equal(got, ref_read(reading))

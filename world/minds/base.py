@@ -18,7 +18,7 @@ import numpy as np
 from world.acts import ACTIONS, COOPERATION, Action, Situation
 from world.characters import Characters
 from world.emotion import EXPECTED
-from world.kernels import slots
+from world.kernels import reading, slots
 from world.vocab import Emotion, Trait
 
 
@@ -147,21 +147,17 @@ def by_preference(batch: DecisionBatch, cooperate: np.ndarray) -> np.ndarray:
 
 def read_feelings(batch: ReadingBatch) -> np.ndarray:
     """The heuristic reader: trust what is shown, corrected towards what the situation implies
-    in proportion to the reader's empathy and how well it knows the speaker."""
+    in proportion to the reader's empathy and how well it knows the speaker (what I did to
+    them last colours what I expect them to feel): `kernels.reading.guess`."""
     chars = batch.chars
-    empathy = chars.traits[batch.local, Trait.EMPATHY].astype(np.float32)
-    meetings = np.zeros(len(batch), np.float32)
-    known = batch.slot >= 0
-    meetings[known] = chars.rel_meetings[batch.local[known], batch.slot[known]]
-    familiarity = meetings / (meetings + 4.0)
-    weight = (empathy * (0.35 + 0.65 * familiarity))[:, None]
-    expected = EXPECTED[batch.kind].copy()
-    # what I did to them last colours what I expect them to feel
-    mine = np.full(len(batch), -1, np.int8)
-    mine[known] = chars.rel_mine[batch.local[known], batch.slot[known]]
-    hurt = mine == 0
-    expected[hurt, Emotion.ANGER] = np.maximum(expected[hurt, Emotion.ANGER], 0.45)
-    expected[hurt, Emotion.SADNESS] = np.maximum(expected[hurt, Emotion.SADNESS], 0.45)
-    helped = mine == 1
-    expected[helped, Emotion.GRATITUDE] = np.maximum(expected[helped, Emotion.GRATITUDE], 0.3)
-    return (batch.shown + weight * (expected - batch.shown)).astype(np.float32)
+    return reading.guess(
+        chars.traits[:, Trait.EMPATHY],
+        chars.rel_meetings,
+        chars.rel_mine,
+        EXPECTED,
+        np.asarray(batch.local, np.int64),
+        np.asarray(batch.slot, np.int64),
+        np.asarray(batch.kind, np.int64),
+        np.ascontiguousarray(batch.shown, np.float32),
+        (int(Emotion.ANGER), int(Emotion.SADNESS), int(Emotion.GRATITUDE)),
+    )
