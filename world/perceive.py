@@ -21,7 +21,7 @@ from world.arrays import each
 from world.characters import Characters
 from world.delivery import Delivery
 from world.economy import need as need_of
-from world.kernels import scatter, updates
+from world.kernels import scatter, slots, updates
 from world.ledger import Promises
 from world.outbox import Outgoing
 from world.placement import Placement
@@ -124,17 +124,18 @@ def perceive(
 
 def meet_the_sender(d: Delivery) -> None:
     """Whoever wrote to me (bar bookkeeping) I now know; was my view of their standing right?"""
-    chars, me, sender = d.chars, d.me, d.sender
+    chars = d.chars
     rows = np.flatnonzero(~BOOKKEEPING[d.kind])
-    before = memory.find(chars, me[rows], sender[rows])
-    judged = before >= 0
-    judged[judged] = chars.rel_rep_n[me[rows][judged], before[judged]] > 0
-    view_good = chars.rel_rep[me[rows][judged], before[judged]] >= 0
-    d.stats.add("reputation_judged", int(judged.sum()))
-    d.stats.add("reputation_right", int((view_good == (d.true_standing[rows][judged] > 0)).sum()))
-    d.slot[rows] = memory.ensure(chars, me[rows], sender[rows], d.tick, found=before)
-    scatter.add_at(chars.rel_meetings, me[rows], d.slot[rows], 1)
-    chars.rel_seen[me[rows], d.slot[rows]] = d.tick
+    me, sender = d.me[rows], d.sender[rows]
+    before = memory.find(chars, me, sender)
+    judged, right = slots.views_right(
+        chars.rel_rep_n, chars.rel_rep, me, before, d.true_standing[rows]
+    )
+    d.stats.add("reputation_judged", judged)
+    d.stats.add("reputation_right", right)
+    slot = memory.ensure(chars, me, sender, d.tick, found=before)
+    d.slot[rows] = slot
+    slots.met(chars.rel_meetings, chars.rel_seen, me, slot, d.tick)
 
 
 def goods_arrive(d: Delivery) -> None:

@@ -444,6 +444,41 @@ def test_ensure_matches_numpy(fill: float, k: int) -> None:
     )
 
 
+@pytest.mark.parametrize("m", [0, 1, 900])
+def test_views_right_matches_numpy(m: int) -> None:
+    """views_right (meeting a sender): the judged views of its standing, and the right ones,
+    counted as the numpy rule counted them; strangers (-1) and unjudged views not counted."""
+    rng = np.random.default_rng(40 + m)
+    chars = random_chars(rng, 120, 8, 0.7)
+    chars.rel_rep[rng.random(chars.rel_rep.shape) < 0.1] = 0.0  # a neutral view is a good one
+    local = rng.integers(0, 120, m)
+    slot = rng.integers(-1, 8, m)
+    truth = rng.integers(0, 3, m).astype(np.uint8)
+    judged = slot >= 0
+    judged[judged] = chars.rel_rep_n[local[judged], slot[judged]] > 0
+    good = chars.rel_rep[local[judged], slot[judged]] >= 0
+    want = (int(judged.sum()), int((good == (truth[judged] > 0)).sum()))
+    assert slots.views_right(chars.rel_rep_n, chars.rel_rep, local, slot, truth) == want
+    if m > 100:
+        assert 0 < want[1] < want[0] < m
+
+
+@pytest.mark.parametrize("m", [0, 1, 900])
+def test_met_matches_numpy(m: int) -> None:
+    """met: a meeting more for every row (a pair met twice counts twice), last seen now."""
+    rng = np.random.default_rng(50 + m)
+    a = random_chars(rng, 60, 6, 0.8)
+    b = copy_chars(a)
+    local = rng.integers(0, 60, m)
+    slot = rng.integers(0, 6, m)
+    slots.met(a.rel_meetings, a.rel_seen, local, slot, 77)
+    np.add.at(b.rel_meetings, (local, slot), 1)
+    b.rel_seen[local, slot] = 77
+    assert_same_chars(a, b)
+    if m > 100:
+        assert len(set(zip(local, slot, strict=True))) < m  # repeats were there to count
+
+
 def test_gather_matches_numpy() -> None:
     """gather (DecisionBatch.relation): the slot's value as float64, the default where unknown."""
     rng = np.random.default_rng(4)

@@ -234,3 +234,30 @@ def fill(at: np.ndarray, columns: tuple[np.ndarray, ...], values: tuple[float, .
         p = at[i]
         for j in range(len(columns)):
             columns[j][p] = values[j]
+
+
+@kernel()
+def views_right(
+    rep_n: np.ndarray, rep: np.ndarray, local: np.ndarray, slot: np.ndarray, truth: np.ndarray
+) -> tuple[int, int]:
+    """Of the rows whose `slot` (-1: none) holds a view of someone's standing behind a
+    judgement (`rep_n` > 0): how many, and how many were right (a good view, `rep` >= 0, of
+    someone whose `truth` is above 0, or a bad view of someone whose is not)."""
+    judged, right = 0, 0
+    for i in range(len(local)):
+        s = slot[i]
+        if s >= 0 and rep_n[local[i], s] > 0:
+            judged += 1
+            if (rep[local[i], s] >= 0) == (truth[i] > 0):
+                right += 1
+    return judged, right
+
+
+@kernel()
+def met(
+    meetings: np.ndarray, seen: np.ndarray, local: np.ndarray, slot: np.ndarray, tick: int
+) -> None:
+    """Each row's character met the one in its `slot`: one meeting more, last seen at `tick`."""
+    for i in range(len(local)):
+        meetings[local[i], slot[i]] += 1
+        seen[local[i], slot[i]] = tick
