@@ -1,9 +1,10 @@
 """Building a shard's outgoing mail for a tick.
 
-Acts are added in batches as the tick proceeds; `seal` orders them per sender (in the order they
-were added, which is canonical), numbers them with each sender's sequence, and adds what each
-speaker shows (its feeling, masked as personality and closeness dictate, and the phrase that
-goes with it) plus the world-only truth columns.
+Acts are added in batches as the tick proceeds; `seal` numbers them with each sender's sequence
+(in the order they were added, which is canonical), puts them in the order inboxes read (by
+recipient, sender and sequence number: `wire.canonical`), and adds what each speaker shows
+(its feeling, masked as personality and closeness dictate, and the phrase that goes with it)
+plus the world-only truth columns.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from world import emotion as emo
-from world.arrays import Parts, rank_in_runs
+from world.arrays import Parts
 from world.characters import Characters
-from world.kernels import speech
+from world.kernels import ordering, speech
 from world.phrases import MILD, NEUTRAL
 from world.vocab import N_KINDS, Kind, Trait, among
 from world.wire import Mail
@@ -71,8 +72,14 @@ class Outgoing:
         if total == 0:
             self.position = [np.zeros(0, np.int64) for _ in range(len(self._parts))]
             return mail
+        # sequence numbers: each sender's envelopes numbered in queue order; then the mail is
+        # put in the order an inbox reads it (by recipient, sender, sequence number), so that
+        # each destination's share arrives in that order and is read without sorting again
         local = self._parts.column("local", 0, np.int64)
-        order = np.argsort(local, kind="stable")
+        seq = ordering.numbered(local, chars.seq)
+        sender = chars.cid[local]
+        recipient = self._parts.column("recipient", 0, mail.recipient.dtype)
+        order = ordering.lexical(recipient, np.stack((sender, seq), axis=1).astype(np.int64))
         where = np.empty(total, np.int64)
         where[order] = np.arange(total)
         start = 0
@@ -81,7 +88,6 @@ class Outgoing:
             self.position.append(where[start : start + n])
             start += n
         for name in (
-            "recipient",
             "kind",
             "good",
             "amount",
@@ -95,12 +101,10 @@ class Outgoing:
         ):
             col = getattr(mail, name)
             col[:] = self._parts.column(name, 0, col.dtype)[order]
+        mail.recipient[:] = recipient[order]
+        mail.sender[:] = sender[order]
+        mail.seq[:] = seq[order]
         sl = local[order]
-        mail.sender[:] = chars.cid[sl]
-        # sequence numbers: each sender's envelopes in queue order
-        rank = rank_in_runs(sl)
-        mail.seq[:] = chars.seq[sl] + 1 + rank
-        chars.seq[:] += np.bincount(sl, minlength=len(chars.seq)).astype(np.uint32)
         # what each speaker shows, and what it truly feels
         speech.speak(
             sl,

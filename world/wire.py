@@ -147,8 +147,11 @@ def concat(parts: Iterable[Mail]) -> Mail:
 
 
 def canonical(mail: Mail) -> Mail:
-    """The inbox order every shard uses: by recipient, then sender, then sequence number."""
+    """The inbox order every shard uses: by recipient, then sender, then sequence number. Mail
+    already in that order (a shard seals its mail so) is returned as it is, not copied."""
     n = len(mail)
+    if ordering.in_order(mail.recipient[:n], mail.sender[:n], mail.seq[:n]):
+        return mail
     rest = np.stack((mail.sender[:n], mail.seq[:n]), axis=1).astype(np.int64)
     return mail.take(ordering.lexical(mail.recipient[:n], rest))
 

@@ -36,6 +36,45 @@ def test_lexical_matches_lexsort(n: int, firsts: int, spread: int, keys: int) ->
     np.testing.assert_array_equal(ordering.lexical(first, rest), want)
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 2000])
+def test_in_order_is_whether_lexsort_keeps_the_rows(n: int) -> None:
+    """ordering.in_order: true exactly when np.lexsort of (recipient, sender, seq) leaves the
+    rows where they are: sorted rows (ties too) are in order, and one pair swapped is not."""
+    rng = np.random.default_rng(60 + n)
+    cols = [rng.integers(0, 30, n).astype(np.uint32), rng.integers(0, 4, n), rng.integers(0, 3, n)]
+    order = np.lexsort(cols[::-1])
+    first, second, third = (c[order] for c in cols)
+    assert ordering.in_order(first, second, third)
+    if n < 2:
+        return
+    for _ in range(200):  # two rows swapped: out of order unless they were equal
+        i, j = sorted(rng.choice(n, 2, replace=False))
+        cols = [c.copy() for c in (first, second, third)]
+        for c in cols:
+            c[[i, j]] = c[[j, i]]
+        kept = np.array_equal(np.lexsort(cols[::-1]), np.arange(n))
+        assert ordering.in_order(*cols) == kept
+
+
+@pytest.mark.parametrize("n", [0, 1, 3000])
+def test_numbered_numbers_each_senders_envelopes_in_row_order(n: int) -> None:
+    """ordering.numbered: a sender's rows get its next numbers in row order, from where its
+    last number stood, and the last numbers move on by its rows (the numpy rule: a stable sort
+    by sender, the place in each run)."""
+    rng = np.random.default_rng(70 + n)
+    local = rng.integers(0, 50, n)
+    last = rng.integers(0, 1000, 50).astype(np.uint32)
+    before = last.copy()
+    got = ordering.numbered(local, last)
+    order = np.argsort(local, kind="stable")
+    sl = local[order]
+    want = np.empty(n, np.uint32)
+    want[order] = before[sl] + 1 + (np.arange(n) - np.searchsorted(sl, sl))
+    assert got.dtype == np.uint32
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(last, before + np.bincount(local, minlength=50))
+
+
 def ref_shown(true: np.ndarray, traits: np.ndarray, close: np.ndarray) -> np.ndarray:
     """The numpy rule: masking, then the true feelings blended towards the mask."""
     shy = 1.0 - traits[:, Trait.EXPRESSIVENESS]

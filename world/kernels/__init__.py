@@ -13,9 +13,10 @@ funded in canonical order), `updates` (judgements, episodes, standing: row after
 (sums into slots and rows, in row order), `fade` (the end of a tick: feelings decay, memories
 fade, trust summed, in one pass), `plans` (the gift, trade and ask an encounter could be),
 `living` (a tick of work, eating, wear and health; need), `speech` (what speakers show and say),
-`ordering` (the inbox's and the decisions' canonical orders), `mixing` (the random streams'
-splitmix64, a row at a time), `utilities` (the heuristic mind's choice), `homes` (each character's
-shard and row).
+`ordering` (the inbox's and the decisions' canonical orders, and envelopes numbered), `mixing`
+(the random streams' splitmix64, a row at a time), `utilities` (the heuristic mind's choice),
+`reading` (the heuristic reader's guess of a hidden feeling), `homes` (each character's shard and
+row).
 
 Compiled code is cached beside the modules (`__pycache__`): only the first process on a machine
 compiles (about 10 CPU-seconds); later ones, Ray workers included, load the cache. Still, the

@@ -70,3 +70,35 @@ def lexical(first: np.ndarray, rest: np.ndarray) -> np.ndarray:
             out[head:tail] = run
         head = tail
     return out
+
+
+@kernel()
+def in_order(first: np.ndarray, second: np.ndarray, third: np.ndarray) -> bool:
+    """Whether the rows are already in (`first`, `second`, `third`) order (ties allowed): the
+    order `lexical` would give them is then the one they have."""
+    for i in range(1, len(first)):
+        a, b = np.int64(first[i - 1]), np.int64(first[i])
+        if a != b:
+            if a > b:
+                return False
+            continue
+        a, b = np.int64(second[i - 1]), np.int64(second[i])
+        if a != b:
+            if a > b:
+                return False
+            continue
+        if np.int64(third[i - 1]) > np.int64(third[i]):
+            return False
+    return True
+
+
+@kernel()
+def numbered(local: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Each row's sequence number: its character's (`local`) envelopes numbered on from its
+    `last` number in row order; `last` is advanced in place."""
+    out = np.empty(len(local), last.dtype)
+    for i in range(len(local)):
+        c = local[i]
+        last[c] += 1
+        out[i] = last[c]
+    return out
