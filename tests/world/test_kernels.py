@@ -419,12 +419,13 @@ def test_salience_is_bit_identical(fill: float) -> None:
 @pytest.mark.parametrize("k", [2, 6, 24])
 def test_ensure_matches_numpy(fill: float, k: int) -> None:
     """ensure (make_room): same slots returned and same memory left as the numpy rule, with
-    repeated pairs, known and unknown others mixed, and more strangers than slots."""
+    repeated pairs, known and unknown others mixed, more strangers than slots, and rows in any
+    order, in row order, and in (character, other) order."""
     rng = np.random.default_rng(3 + k)
     n = 200
     base = random_chars(rng, n, k, fill)
-    for call in range(6):
-        m = [0, 1, 50, 400, 1500, 3000][call]
+    for call in range(8):
+        m = [0, 1, 50, 400, 1500, 3000, 700, 2500][call]
         local = rng.integers(0, n, m)
         local[: m // 3] = local[0] if m else 0  # one character meeting many (crowding)
         if call % 2:
@@ -432,6 +433,9 @@ def test_ensure_matches_numpy(fill: float, k: int) -> None:
         known = base.rel_id[local, rng.integers(0, k, m)]
         other = np.where(rng.random(m) < 0.4, known, rng.integers(0, 3 * n, m))
         other = np.where(other < 0, rng.integers(0, 3 * n, m), other).astype(np.int64)
+        if call >= 6:  # in (local, other) order, as an inbox's rows are
+            order = np.lexsort((other, local))
+            local, other = local[order], other[order]
         a, b = copy_chars(base), copy_chars(base)
         got = memory.ensure(a, local, other, 60)
         want = ref_ensure(b, local, other, 60)

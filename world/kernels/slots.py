@@ -114,7 +114,12 @@ def make_room(
     pair = np.empty(m, np.int64)
     for j in range(m):
         pair[j] = local[missing[j]] * (1 << 32) + other[missing[j]]
-    order = np.argsort(pair, kind="mergesort")
+    in_order = True  # (rows in (local, other) order, as an inbox's are: no sort needed)
+    for j in range(1, m):
+        if pair[j] < pair[j - 1]:
+            in_order = False
+            break
+    order = np.arange(m) if in_order else np.argsort(pair, kind="mergesort")
     newcomer = np.empty(m, np.int64)  # the newcomer each missing row is
     first = np.empty(m, np.int64)  # a row of each newcomer
     g = -1
