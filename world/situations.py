@@ -142,30 +142,20 @@ def encounters(
         rows,
         partner_draws.uniform(1),
     )
-    weights = np.zeros((len(rows), 4))
-    weights[:, 0] = enc.known * has_known
-    weights[:, 1] = enc.neighbours
-    weights[:, 2] = enc.group
-    weights[:, 3] = enc.market
-    total = weights.sum(axis=1)
-    total = np.where(total > 0, total, 1.0)
-    cum = np.cumsum(weights, axis=1) / total[:, None]
-    way = (partner_draws.uniform(0)[:, None] >= cum).sum(axis=1)
-    way = np.minimum(way, 3)
-    # a neighbour
-    offset = 1 + partner_draws.below(enc.radius, 2)
-    sign = np.where(partner_draws.uniform(3) < 0.5, -1, 1)
-    neighbour = (me + sign * offset) % n_total
-    # a member of the group
-    size = scenario.population.group_size
-    first = chars.group[rows].astype(np.int64) * size  # the group it belongs to now (exile)
-    members = np.maximum(np.minimum(size, n_total - first), 1)
-    mate = first + partner_draws.below(members, 4)
-    # anyone
-    anyone = partner_draws.below(n_total, 5)
-    partner = np.select([way == 0, way == 1, way == 2], [known, neighbour, mate], anyone)
-    keep = (partner != me) & (partner >= 0) & (partner < n_total)  # (a group not yet joined)
-    calls.add(Situation.ENCOUNTER, rows[keep], partner[keep])
+    # the way it meets someone (someone known, a neighbour, a group-mate, anyone) and whom
+    met, partner = partners.partner(
+        rows,
+        me,
+        known,
+        has_known,
+        chars.group,
+        np.array([enc.known, enc.neighbours, enc.group, enc.market], np.float64),
+        np.stack([partner_draws.uniform(k) for k in (0, 2, 3, 4, 5)]),
+        int(enc.radius),
+        int(scenario.population.group_size),
+        int(n_total),
+    )
+    calls.add(Situation.ENCOUNTER, met, partner)
 
 
 def build(

@@ -520,6 +520,55 @@ def test_known_partner_matches_numpy(fill: float) -> None:
     assert [len(x) for x in empty] == [0, 0]
 
 
+def ref_partner(rows, me, known, has_known, group, weights, draws, radius, size, n_total):
+    """The numpy rule `partners.partner` replaced (situations.encounters before it)."""
+    w = np.zeros((len(rows), 4))
+    w[:, 0] = weights[0] * has_known
+    w[:, 1], w[:, 2], w[:, 3] = weights[1], weights[2], weights[3]
+    total = w.sum(axis=1)
+    total = np.where(total > 0, total, 1.0)
+    cum = np.cumsum(w, axis=1) / total[:, None]
+    way = np.minimum((draws[0][:, None] >= cum).sum(axis=1), 3)
+
+    def below(u, n):
+        return np.minimum((u * np.asarray(n)).astype(np.int64), np.asarray(n) - 1)
+
+    neighbour = (me + np.where(draws[2] < 0.5, -1, 1) * (1 + below(draws[1], radius))) % n_total
+    first = group[rows].astype(np.int64) * size
+    mate = first + below(draws[3], np.maximum(np.minimum(size, n_total - first), 1))
+    anyone = below(draws[4], n_total)
+    partner = np.select([way == 0, way == 1, way == 2], [known, neighbour, mate], anyone)
+    keep = (partner != me) & (partner >= 0) & (partner < n_total)
+    return rows[keep], partner[keep]
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [(0.3, 0.2, 0.3, 0.2), (1.0, 0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0), (0.1, 0.7, 0.0, 0.35)],
+)
+@pytest.mark.parametrize("n", [0, 1, 3000])
+def test_partner_matches_numpy(weights: tuple[float, ...], n: int) -> None:
+    """partner (an encounter's way and whom): the numpy rule's pick, with neighbours around the
+    ends of the world, a radius wider than it, groups past its last id, nobody known (a known
+    partner of -1), no weights at all, and draws at 0 and just under 1."""
+    rng = np.random.default_rng(int(sum(weights) * 100) + n)
+    n_total, size = 500, 7
+    rows = np.sort(rng.choice(n_total, n, replace=n > n_total))
+    me = rows.astype(np.int64)
+    has_known = rng.random(n) < 0.7
+    known = np.where(has_known, rng.integers(0, n_total, n), -1).astype(np.int64)
+    group = rng.integers(0, n_total // size + 3, n_total).astype(np.int16)
+    draws = rng.random((5, n))
+    draws[:, : min(n, 2)] = [[0.0, 1.0 - 2**-53][: min(n, 2)]] * 5
+    for radius in (3, 2 * n_total):
+        args = (rows, me, known, has_known, group, np.array(weights), draws, radius, size, n_total)
+        got, want = partners.partner(*args), ref_partner(*args)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+        if n > 100:
+            assert 0 < len(got[0]) < n  # some met someone, some met themselves or nobody there
+
+
 @pytest.mark.parametrize("fill", FILLS)
 def test_gossip_subject_matches_numpy(fill: float) -> None:
     """gossip_subject: the strongest view of someone other than the partner (first on ties)."""

@@ -48,6 +48,67 @@ def known_partner(
     return partner, has
 
 
+@kernel(inline="always")
+def _below(u, n):  # type: ignore[no-untyped-def]
+    """An integer uniform in [0, n) from the uniform `u`, as `rng.below` makes it."""
+    return min(np.int64(u * np.float64(n)), n - 1)
+
+
+@kernel()
+def partner(
+    rows: np.ndarray,
+    me: np.ndarray,
+    known: np.ndarray,
+    has_known: np.ndarray,
+    group: np.ndarray,
+    weights: np.ndarray,
+    draws: np.ndarray,
+    radius: int,
+    size: int,
+    n_total: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whom each of `rows` (character `me`) meets, the way chosen by the uniform `draws[0]`
+    among (someone `known`, a neighbour, a member of its group, anyone) in proportion to
+    `weights` (the first counted only where it `has_known` anyone): a neighbour is 1 + below
+    `radius` (`draws[1]`) away, either way (`draws[2]` < 0.5: down), around the world of
+    `n_total`; a group-mate is one of the `size` ids from its `group`'s first (`draws[3]`);
+    anyone is any id (`draws[4]`). Returns the rows that meet someone other than themselves
+    (and someone who is there), and whom."""
+    n = len(rows)
+    out_rows = np.empty(n, np.int64)
+    out_partner = np.empty(n, np.int64)
+    cum = np.empty(4, np.float64)
+    kept = 0
+    for i in range(n):
+        # the way: how many of the running sums of the weights (over their total) the draw
+        # reaches, summed left to right as numpy sums a row of four
+        total = 0.0
+        for w in range(4):
+            total += weights[0] * has_known[i] if w == 0 else weights[w]
+            cum[w] = total
+        if not total > 0:
+            total = 1.0
+        way = 0
+        for w in range(4):
+            if draws[0, i] >= cum[w] / total:
+                way += 1
+        who = me[i]
+        if way == 0:
+            p = np.int64(known[i])
+        elif way == 1:
+            step = 1 + _below(draws[1, i], radius)
+            p = (who + (-step if draws[2, i] < 0.5 else step)) % n_total
+        elif way == 2:
+            first = np.int64(group[rows[i]]) * size
+            p = first + _below(draws[3, i], max(min(size, n_total - first), 1))
+        else:
+            p = _below(draws[4, i], n_total)
+        if p != who and p >= 0 and p < n_total:
+            out_rows[kept], out_partner[kept] = rows[i], p
+            kept += 1
+    return out_rows[:kept], out_partner[:kept]
+
+
 @kernel()
 def gossip_subject(
     rel_id: np.ndarray,
