@@ -17,6 +17,7 @@ from world.placement import Placement
 from world.scenario import Scenario
 from world.situations import Calls
 from world.stats import TickStats
+from world.vocab import N_KINDS, Kind
 from world.wire import Mail
 
 
@@ -47,6 +48,12 @@ class Delivery:
     source: np.ndarray
     shown: np.ndarray
     true_standing: np.ndarray
+    by_kind: np.ndarray  # the rows in order of their kind (in row order within a kind)
+    kind_starts: np.ndarray  # where each kind's rows start in `by_kind` (N_KINDS + 1)
+
+    def rows(self, kind: Kind) -> np.ndarray:
+        """The rows of envelopes of `kind`, in row order (a view: not to be written)."""
+        return self.by_kind[self.kind_starts[kind] : self.kind_starts[kind + 1]]
 
     @classmethod
     def of(
@@ -63,6 +70,9 @@ class Delivery:
     ) -> Delivery:
         """The inbox's live rows; no slot is known yet."""
         n = len(inbox)
+        kind = inbox.kind[:n]
+        kind_starts = np.zeros(N_KINDS + 1, np.int64)
+        np.cumsum(np.bincount(kind, minlength=N_KINDS)[:N_KINDS], out=kind_starts[1:])
         return cls(
             chars=chars,
             scenario=scenario,
@@ -71,7 +81,7 @@ class Delivery:
             out=out,
             calls=calls,
             stats=stats,
-            kind=inbox.kind[:n],
+            kind=kind,
             me=placement.row(inbox.recipient[:n]),
             sender=inbox.sender[:n].astype(np.int64),
             good=inbox.good[:n].astype(np.int64),
@@ -87,4 +97,6 @@ class Delivery:
             source=inbox.source[:n],
             shown=inbox.shown[:n],
             true_standing=inbox.true_standing[:n],
+            by_kind=np.argsort(kind, kind="stable"),
+            kind_starts=kind_starts,
         )

@@ -146,7 +146,7 @@ def goods_arrive(d: Delivery) -> None:
 
 def gifts(d: Delivery) -> None:
     """A gift gladdens (the more, if I am in need), warms, indebts me, and counts as cooperation."""
-    rows = np.flatnonzero(d.kind == Kind.GIFT)
+    rows = d.rows(Kind.GIFT)
     if len(rows) == 0:
         return
     chars, em = d.chars, d.chars.emotion
@@ -189,7 +189,7 @@ def loans_owed_back(d: Delivery, loans: np.ndarray) -> None:
 
 def promises_made_to_me(d: Delivery) -> None:
     """A promise made to me goes into my ledger as open, to be kept or broken by its due tick."""
-    rows = np.flatnonzero(d.kind == Kind.PROMISE)
+    rows = d.rows(Kind.PROMISE)
     if len(rows) == 0:
         return
     d.owed_to.append(
@@ -208,7 +208,7 @@ def promises_made_to_me(d: Delivery) -> None:
 
 def promises_kept_to_me(d: Delivery) -> None:
     """A promise kept to me closes it in my ledger, gladdens me, and counts as cooperation."""
-    rows = np.flatnonzero(d.kind == Kind.PROMISE_KEPT)
+    rows = d.rows(Kind.PROMISE_KEPT)
     if len(rows) == 0:
         return
     chars, em = d.chars, d.chars.emotion
@@ -227,7 +227,7 @@ def promises_kept_to_me(d: Delivery) -> None:
 
 def accused_of_breaking(d: Delivery) -> None:
     """Told I broke a promise, I am saddened (if agreeable) and must decide whether to apologize."""
-    rows = np.flatnonzero(d.kind == Kind.PROMISE_BROKEN)
+    rows = d.rows(Kind.PROMISE_BROKEN)
     if len(rows) == 0:
         return
     lo = d.me[rows]
@@ -246,7 +246,7 @@ def accused_of_breaking(d: Delivery) -> None:
 
 def trade_offers(d: Delivery) -> None:
     """A trade offer waits for my answer; its goods are held in escrow until I give it."""
-    rows = np.flatnonzero(d.kind == Kind.TRADE_OFFER)
+    rows = d.rows(Kind.TRADE_OFFER)
     d.calls.add(
         Situation.OFFER,
         d.me[rows],
@@ -261,7 +261,7 @@ def trade_offers(d: Delivery) -> None:
 
 def trade_replies(d: Delivery) -> None:
     """My offer accepted is a trade, rejected it saddens; a counter-offer awaits my answer."""
-    rows = np.flatnonzero(d.kind == Kind.TRADE_REPLY)
+    rows = d.rows(Kind.TRADE_REPLY)
     if len(rows) == 0:
         return
     status = d.flag[rows] & 3
@@ -300,7 +300,7 @@ def trade_accepted(d: Delivery, rows: np.ndarray, lo: np.ndarray, sl: np.ndarray
 
 def gossip(d: Delivery) -> None:
     """A claim about someone else moves my view of them, weighed by my trust in the teller."""
-    rows = np.flatnonzero(d.kind == Kind.GOSSIP)
+    rows = d.rows(Kind.GOSSIP)
     subject = d.subject.astype(np.int64)
     rows = rows[subject[rows] != d.chars.cid[d.me[rows]]]  # what is said of me is not weighed
     if len(rows) == 0:
@@ -315,7 +315,7 @@ def gossip(d: Delivery) -> None:
 
 def apologies(d: Delivery) -> None:
     """An apology softens my anger already, and waits for my answer."""
-    rows = np.flatnonzero(d.kind == Kind.APOLOGY)
+    rows = d.rows(Kind.APOLOGY)
     if len(rows) == 0:
         return
     emo.soothe(d.chars.emotion, d.me[rows], Emotion.ANGER, 0.7)
@@ -324,7 +324,7 @@ def apologies(d: Delivery) -> None:
 
 def forgiveness(d: Delivery) -> None:
     """Forgiveness gladdens, eases sadness, warms me to the forgiver and counts as cooperation."""
-    rows = np.flatnonzero(d.kind == Kind.FORGIVENESS)
+    rows = d.rows(Kind.FORGIVENESS)
     if len(rows) == 0:
         return
     chars, em, lo, sl = d.chars, d.chars.emotion, d.me[rows], d.slot[rows]
@@ -336,7 +336,7 @@ def forgiveness(d: Delivery) -> None:
 
 def words(d: Delivery) -> None:
     """A friendly word warms (the more joy shown, the more); a refusal stings, as a defection."""
-    rows = np.flatnonzero(d.kind == Kind.UTTERANCE)
+    rows = d.rows(Kind.UTTERANCE)
     if len(rows) == 0:
         return
     chars, em = d.chars, d.chars.emotion
@@ -357,7 +357,7 @@ def words(d: Delivery) -> None:
 
 def requests(d: Delivery) -> None:
     """A request waits for my answer; a plea (nothing to repay) marks the asker as in need."""
-    rows = np.flatnonzero(d.kind == Kind.REQUEST)
+    rows = d.rows(Kind.REQUEST)
     if len(rows) == 0:
         return
     d.chars.rel_needy[d.me[rows], d.slot[rows]] = np.where(d.due[rows] == 0, d.tick, -1000)
@@ -374,7 +374,7 @@ def requests(d: Delivery) -> None:
 
 def shares(d: Delivery) -> None:
     """A share tells how many gave: my expectation follows; if I gave and few did, I am angered."""
-    rows = np.flatnonzero(d.kind == Kind.SHARE)
+    rows = d.rows(Kind.SHARE)
     if len(rows) == 0:
         return
     chars, lo = d.chars, d.me[rows]
@@ -387,7 +387,7 @@ def shares(d: Delivery) -> None:
 
 def contributions(d: Delivery) -> None:
     """A collector multiplies its pot and splits it evenly over its group."""
-    rows = np.flatnonzero(d.kind == Kind.CONTRIBUTION)
+    rows = d.rows(Kind.CONTRIBUTION)
     if len(rows) == 0:
         return
     pg, population = d.scenario.public_goods, d.scenario.population
@@ -421,7 +421,7 @@ def contributions(d: Delivery) -> None:
 
 def observations(d: Delivery) -> None:
     """A bystander judges what it saw under the norm, by the act and its view of the recipient."""
-    rows = np.flatnonzero(d.kind == Kind.OBSERVATION)
+    rows = d.rows(Kind.OBSERVATION)
     if len(rows):
         chars, scenario, lo = d.chars, d.scenario, d.me[rows]
         recipient = d.subject[rows].astype(np.int64)

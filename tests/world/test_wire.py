@@ -6,6 +6,12 @@ import numpy as np
 import pytest
 
 from protos import society_pb2 as pb
+from world import LocalRuntime
+from world.delivery import Delivery
+from world.outbox import Outgoing
+from world.scenario import parse_scenario
+from world.situations import Calls
+from world.stats import TickStats
 from world.vocab import Kind
 from world.wire import Mail, canonical, concat, decode, encode, from_envelopes, to_envelopes
 
@@ -174,3 +180,27 @@ def test_empty_mail() -> None:
     """An empty batch encodes and decodes to empty mail."""
     _, mail = decode(encode(Mail(), tick=3))
     assert len(mail) == 0 and np.asarray(mail.sender).size == 0
+
+
+def test_a_deliverys_rows_of_a_kind_are_those_of_its_envelopes() -> None:
+    """Delivery.rows(kind): the rows of the inbox holding envelopes of that kind, in row order,
+    for every kind (none for those not sent), on a living world's inbox and on one with a kind
+    no envelope may have (its rows belong to no kind)."""
+    sc = parse_scenario(
+        {"name": "d", "seed": 4, "ticks": 9, "population": {"size": 200}}, source="d"
+    )
+    rt = LocalRuntime(sc)
+    rt.run(8)
+    shard = rt.villages[0]
+    inbox = shard.take_inbox(rt.inboxes[0])
+    stray = inbox.take(np.arange(len(inbox)))
+    stray.kind[::7] = 250
+    for mail in (inbox, stray):
+        d = Delivery.of(
+            shard.chars, sc, shard.placement, 9, mail, shard.owed_to, Outgoing(), Calls(),
+            TickStats(),
+        )  # fmt: skip
+        kinds = mail.kind[: len(mail)]
+        assert len(np.unique(kinds)) > 5
+        for kind in Kind:
+            np.testing.assert_array_equal(d.rows(kind), np.flatnonzero(kinds == kind))
