@@ -25,7 +25,6 @@ from world.rng import Stream, uniform
 from world.scenario import Scenario
 from world.situations import Plans
 from world.stats import TickStats
-from world.vocab import among
 
 #: The acts that pay, in the order `payments.pay` takes them.
 PAYING_ACTS = (
@@ -62,12 +61,19 @@ class Settlement:
     local: np.ndarray  # the actor's local row (the batch's column)
     cp: np.ndarray  # the counterpart (the batch's column)
 
+    by_action: np.ndarray  # the rows in order of their action (in row order within one)
+    action_starts: np.ndarray  # where each action's rows start in `by_action` (N_ACTIONS + 1)
+
     def rows(self, *acts: Action, situation: Situation | None = None) -> np.ndarray:
-        """The rows doing any of `acts` (in `situation`, if given)."""
-        mask = among(N_ACTIONS, *acts)[self.action]
+        """The rows doing any of `acts` (in `situation`, if given), in row order."""
+        parts = [
+            self.by_action[self.action_starts[a] : self.action_starts[a + 1]]
+            for a in dict.fromkeys(acts)  # (an act given twice is one act)
+        ]
+        rows = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
         if situation is not None:
-            mask &= self.batch.situation == situation
-        return np.flatnonzero(mask)
+            rows = rows[self.batch.situation[rows] == situation]
+        return rows
 
     @classmethod
     def of(
@@ -87,6 +93,8 @@ class Settlement:
         action = slip(scenario, tick, batch, sanitize(batch, chosen, stats))
         pg_good = int(getattr(pb, scenario.public_goods.good.upper()))
         action, pay_amount = pay(chars, batch, plans, action, pg_good, scenario.public_goods.amount)
+        action_starts = np.zeros(N_ACTIONS + 1, np.int64)
+        np.cumsum(np.bincount(action, minlength=N_ACTIONS), out=action_starts[1:])
         return cls(
             chars=chars,
             scenario=scenario,
@@ -104,6 +112,8 @@ class Settlement:
             pg_good=pg_good,
             local=batch.local,
             cp=batch.counterpart,
+            by_action=np.argsort(action, kind="stable"),
+            action_starts=action_starts,
         )
 
 

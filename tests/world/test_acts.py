@@ -5,8 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from world.acts import ACTIONS, COOPERATION, FAILS_INTO, PAYS, Promise, PromiseState, check_moves
+from world import LocalRuntime
+from world.acts import (
+    ACTIONS,
+    COOPERATION,
+    FAILS_INTO,
+    PAYS,
+    Action,
+    Promise,
+    PromiseState,
+    Situation,
+    check_moves,
+)
+from world.characters import Characters
 from world.errors import IllegalTransition
+from world.outbox import Outgoing
+from world.scenario import parse_scenario
+from world.settlement import Settlement
+from world.stats import TickStats
 from world.vocab import Good
 
 
@@ -51,3 +67,32 @@ def test_failing_cooperation_never_pays() -> None:
         assert not PAYS[failed] and COOPERATION[failed] <= 0, action
     for situation, acts in ACTIONS.items():
         assert any(not PAYS[a] for a in acts), situation
+
+
+def test_a_settlements_rows_of_acts_are_those_doing_them() -> None:
+    """Settlement.rows: the rows doing any of the acts given (in a situation, if given), in row
+    order, for every action alone, in pairs, and within each situation, on a living world's
+    decisions."""
+    sc = parse_scenario(
+        {"name": "s", "seed": 6, "ticks": 12, "population": {"size": 300}}, source="s"
+    )
+    rt = LocalRuntime(sc)
+    rt.run(10)
+    shard = rt.villages[0]
+    pending = shard.prepare(rt.inboxes[0])
+    decided = shard.decide(pending)
+    chars = Characters.from_state(shard.chars.get_state())
+    assert isinstance(chars, Characters)
+    s = Settlement.of(
+        chars, shard.now, pending.tick, pending.batch, decided.actions, pending.plans,
+        shard.owed, shard.owed_to, Outgoing(), TickStats(),
+    )  # fmt: skip
+    assert len(np.unique(s.action)) > 5
+    for a in Action:
+        np.testing.assert_array_equal(s.rows(a), np.flatnonzero(s.action == a))
+        for b in (Action.KEEP, Action.CONTRIBUTE, Action.FREE_RIDE):
+            want = np.flatnonzero((s.action == a) | (s.action == b))
+            np.testing.assert_array_equal(s.rows(a, b), want)
+        for sit in Situation:
+            want = np.flatnonzero((s.action == a) & (s.batch.situation == sit))
+            np.testing.assert_array_equal(s.rows(a, situation=sit), want)
