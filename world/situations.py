@@ -18,8 +18,7 @@ from world import economy, memory
 from world.acts import N_ACTIONS, SITUATION_ACTIONS, Action, Situation
 from world.arrays import Parts
 from world.characters import Characters
-from world.kernels import ordering, partners
-from world.kernels.options import options
+from world.kernels import options, ordering, partners
 from world.kernels.plans import plan_goods
 from world.minds.base import DecisionBatch
 from world.population import roles_of
@@ -207,11 +206,11 @@ def build(
 
     # nobody is left without a choice: the situation's last action pays nothing and is always
     # there (boundaries above only remove an answer when another one stays legal)
-    stuck = ~legal.any(axis=1)
-    if stuck.any():
+    stuck = options.stuck(legal)
+    if len(stuck):
         raise RuntimeError(
-            f"no legal action for {int(stuck.sum())} decision(s), first: "
-            f"{Situation(int(sit[stuck][0])).name}; a rule removed every answer"
+            f"no legal action for {len(stuck)} decision(s), first: "
+            f"{Situation(int(sit[stuck[0]])).name}; a rule removed every answer"
         )
     batch = DecisionBatch(
         tick=tick,
@@ -270,7 +269,7 @@ def allowed(
         produces=np.empty(m, bool),
         counter_amount=np.empty(m, np.int64),
     )
-    options(
+    options.options(
         chars.goods,
         chars.boundaries,
         chars.role,

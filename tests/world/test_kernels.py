@@ -16,7 +16,7 @@ from protos import society_pb2 as pb
 from world import economy, emotion, memory, settlement, situations
 from world.acts import FAILS_INTO, N_ACTIONS, SITUATION_ACTIONS, Action, Situation
 from world.characters import Characters
-from world.kernels import fade, partners, plans, scatter, slots, updates
+from world.kernels import fade, options, partners, plans, scatter, slots, updates
 from world.stats import SCALE
 from world.vocab import PRICE, PRODUCTION, Boundary, Emotion, Good, Role, Trait
 
@@ -881,3 +881,18 @@ def test_pay_matches_numpy(m: int) -> None:
     np.testing.assert_array_equal(chars.goods, want.goods)
     if m > 1000:  # both outcomes happened: acts paid, and acts failed for want of goods
         assert got_paid.sum() > 0 and (got_action != action).any()
+
+
+@pytest.mark.parametrize("m", [0, 1, 500])
+def test_stuck_matches_numpy(m: int) -> None:
+    """stuck: the rows with no legal action, as `~legal.any(axis=1)` marks them (rows with
+    one legal action only at either end, none, and all)."""
+    rng = np.random.default_rng(80 + m)
+    legal = rng.random((m, N_ACTIONS)) < 0.05
+    if m > 10:
+        legal[:4] = False
+        legal[1, 0] = legal[2, -1] = legal[3] = True
+    got = options.stuck(legal)
+    np.testing.assert_array_equal(got, np.flatnonzero(~legal.any(axis=1)))
+    if m > 10:
+        assert 0 in got and not {1, 2, 3} & set(got.tolist())

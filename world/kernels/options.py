@@ -118,3 +118,21 @@ def _trade_gain(goods, reserve, price, lo, g_in, a_in, g_out, a_out):  # type: i
     v_in = np.float64(a_in * price[g_in]) * (1.5 if need_in else 0.8)
     v_out = np.float64(a_out * price[g_out]) * (0.7 if plenty_out else 1.0)
     return (v_in - v_out) / max(v_out, 1.0)
+
+
+@kernel()
+def stuck(legal: np.ndarray) -> np.ndarray:
+    """The rows of `legal` (rows, actions) with no legal action (what `~legal.any(axis=1)`
+    marks, without numpy's reduction over a short axis)."""
+    out = np.empty(legal.shape[0], np.int64)
+    n = 0
+    for i in range(legal.shape[0]):
+        free = False
+        for a in range(legal.shape[1]):
+            if legal[i, a]:
+                free = True
+                break
+        if not free:
+            out[n] = i
+            n += 1
+    return out[:n]
