@@ -47,6 +47,23 @@ def rank_in_runs(keys: np.ndarray) -> np.ndarray:
     return at - np.maximum.accumulate(np.where(new, at, 0))
 
 
+class Grouped:
+    """The rows of `keys` grouped by key (0 <= key < `n`, keys below 65,536; rows of other keys
+    are in no group), each group in row order: one stable radix sort, then a slice a group."""
+
+    __slots__ = ("order", "starts")
+
+    def __init__(self, keys: np.ndarray, n: int) -> None:
+        small = keys.astype(np.uint16) if keys.dtype.itemsize > 2 else keys  # (by radix)
+        self.order = np.argsort(small, kind="stable")
+        self.starts = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(small, minlength=n)[:n], out=self.starts[1:])
+
+    def rows(self, key: int) -> np.ndarray:
+        """The rows of `key`, in row order (a view: not to be written)."""
+        return self.order[self.starts[key] : self.starts[key + 1]]
+
+
 #: What a part's column may stay as: an array, or one number (anything else becomes an array).
 _CELLS = (np.ndarray, int, float, np.generic)
 

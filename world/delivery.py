@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from world.arrays import Grouped
 from world.characters import Characters
 from world.ledger import Promises
 from world.outbox import Outgoing
@@ -48,12 +49,11 @@ class Delivery:
     source: np.ndarray
     shown: np.ndarray
     true_standing: np.ndarray
-    by_kind: np.ndarray  # the rows in order of their kind (in row order within a kind)
-    kind_starts: np.ndarray  # where each kind's rows start in `by_kind` (N_KINDS + 1)
+    by_kind: Grouped  # the rows grouped by their kind
 
     def rows(self, kind: Kind) -> np.ndarray:
         """The rows of envelopes of `kind`, in row order (a view: not to be written)."""
-        return self.by_kind[self.kind_starts[kind] : self.kind_starts[kind + 1]]
+        return self.by_kind.rows(kind)
 
     @classmethod
     def of(
@@ -71,8 +71,6 @@ class Delivery:
         """The inbox's live rows; no slot is known yet."""
         n = len(inbox)
         kind = inbox.kind[:n]
-        kind_starts = np.zeros(N_KINDS + 1, np.int64)
-        np.cumsum(np.bincount(kind, minlength=N_KINDS)[:N_KINDS], out=kind_starts[1:])
         return cls(
             chars=chars,
             scenario=scenario,
@@ -97,6 +95,5 @@ class Delivery:
             source=inbox.source[:n],
             shown=inbox.shown[:n],
             true_standing=inbox.true_standing[:n],
-            by_kind=np.argsort(kind, kind="stable"),
-            kind_starts=kind_starts,
+            by_kind=Grouped(kind, N_KINDS),
         )

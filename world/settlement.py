@@ -16,6 +16,7 @@ import numpy as np
 from protos import society_pb2 as pb
 from world import memory
 from world.acts import COOPERATION, FAILS_INTO, N_ACTIONS, PAYS, Action, Situation
+from world.arrays import Grouped
 from world.characters import Characters
 from world.kernels import payments
 from world.ledger import Promises
@@ -61,13 +62,12 @@ class Settlement:
     local: np.ndarray  # the actor's local row (the batch's column)
     cp: np.ndarray  # the counterpart (the batch's column)
 
-    by_action: np.ndarray  # the rows in order of their action (in row order within one)
-    action_starts: np.ndarray  # where each action's rows start in `by_action` (N_ACTIONS + 1)
+    by_action: Grouped  # the rows grouped by their action
 
     def rows(self, *acts: Action, situation: Situation | None = None) -> np.ndarray:
         """The rows doing any of `acts` (in `situation`, if given), in row order."""
         parts = [
-            self.by_action[self.action_starts[a] : self.action_starts[a + 1]]
+            self.by_action.rows(a)
             for a in dict.fromkeys(acts)  # (an act given twice is one act)
         ]
         rows = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
@@ -93,8 +93,6 @@ class Settlement:
         action = slip(scenario, tick, batch, sanitize(batch, chosen, stats))
         pg_good = int(getattr(pb, scenario.public_goods.good.upper()))
         action, pay_amount = pay(chars, batch, plans, action, pg_good, scenario.public_goods.amount)
-        action_starts = np.zeros(N_ACTIONS + 1, np.int64)
-        np.cumsum(np.bincount(action, minlength=N_ACTIONS), out=action_starts[1:])
         return cls(
             chars=chars,
             scenario=scenario,
@@ -112,8 +110,7 @@ class Settlement:
             pg_good=pg_good,
             local=batch.local,
             cp=batch.counterpart,
-            by_action=np.argsort(action.astype(np.uint8), kind="stable"),  # (a radix sort)
-            action_starts=action_starts,
+            by_action=Grouped(action, N_ACTIONS),
         )
 
 
