@@ -16,7 +16,8 @@ fade, trust summed, in one pass), `plans` (the gift, trade and ask an encounter 
 `ordering` (the inbox's and the decisions' canonical orders, and envelopes numbered), `mixing`
 (the random streams' splitmix64, a row at a time), `utilities` (the heuristic mind's choice),
 `reading` (the heuristic reader's guess of a hidden feeling), `homes` (each character's shard and
-row).
+row), `hints` (`prefetch`: a row asked for a few iterations before a kernel visits it, where rows
+come in an order the hardware cannot guess; `prefetching` is its compiled form).
 
 Compiled code is cached beside the modules (`__pycache__`): only the first process on a machine
 compiles (about 10 CPU-seconds); later ones, Ray workers included, load the cache. Still, the
@@ -72,6 +73,8 @@ def _compile_pending() -> None:
     """Swap every registered kernel's module attribute for its numba dispatcher (compiled, or
     loaded from the cache, on its first call); helpers called from kernels are swapped too."""
     import numba  # heavy: only when a kernel first runs
+
+    from world.kernels import prefetching  # noqa: F401 (numba's form of `hints.prefetch`)
 
     global _live
     with _lock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from world.kernels import kernel
+from world.kernels.hints import AHEAD, prefetch
 
 _F20 = np.float32(20.0)
 _F03 = np.float32(0.3)
@@ -22,8 +23,11 @@ _POS_INF = np.float32(np.inf)
 def find(rel_id: np.ndarray, local: np.ndarray, other: np.ndarray) -> np.ndarray:
     """The first slot of `other[i]` in row `local[i]` of `rel_id`, or -1."""
     k = rel_id.shape[1]
-    out = np.full(len(local), -1, np.int64)
-    for i in range(len(local)):
+    n = len(local)
+    out = np.full(n, -1, np.int64)
+    for i in range(n):
+        if i + AHEAD < n:
+            prefetch(rel_id, local[i + AHEAD])
         row, who = local[i], other[i]
         for s in range(k):
             if rel_id[row, s] == who:
@@ -186,6 +190,10 @@ def _room(  # type: ignore[no-untyped-def]
             relied[at, known_slot[j]] = True
     score = np.empty(k, np.float32)
     for j in range(g):
+        if j + AHEAD < g:
+            _ask_for_row(
+                att, aff, rep, betrayals, kept, seen, open_in, open_out, rel_id, rows[j + AHEAD]
+            )
         row, start = rows[j], starts[j]
         count = starts[j + 1] - start
         empty = 0
@@ -220,6 +228,20 @@ def _room(  # type: ignore[no-untyped-def]
     return out
 
 
+@kernel(inline="always")
+def _ask_for_row(att, aff, rep, betrayals, kept, seen, open_in, open_out, rel_id, row):  # type: ignore[no-untyped-def]
+    """Prefetch a character's row of every column salience reads."""
+    prefetch(att, row)
+    prefetch(aff, row)
+    prefetch(rep, row)
+    prefetch(betrayals, row)
+    prefetch(kept, row)
+    prefetch(seen, row)
+    prefetch(open_in, row)
+    prefetch(open_out, row)
+    prefetch(rel_id, row)
+
+
 @kernel()
 def gather(values: np.ndarray, local: np.ndarray, slot: np.ndarray, default: float) -> np.ndarray:
     """float64 `values[local[i], slot[i]]`, `default` where `slot[i]` < 0."""
@@ -235,7 +257,11 @@ def fill(at: np.ndarray, columns: tuple[np.ndarray, ...], values: tuple[float, .
     """`columns[j][at[i]] = values[j]` for every flat position `at[i]` of every column (columns
     of one dtype, flat views): a forgotten slot's fields back to their empty values, each
     position's row of fields written together."""
-    for i in range(len(at)):
+    n = len(at)
+    for i in range(n):
+        if i + AHEAD < n:
+            for j in range(len(columns)):
+                prefetch(columns[j], at[i + AHEAD])
         p = at[i]
         for j in range(len(columns)):
             columns[j][p] = values[j]

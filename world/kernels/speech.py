@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from world.kernels import kernel, slots
+from world.kernels.hints import AHEAD, prefetch
 
 _ZERO = np.float32(0.0)
 _HALF = np.float32(0.5)
@@ -84,12 +85,24 @@ def speak(
         speaking[i] = not silent[kind[i]]
     rows = np.flatnonzero(speaking)
     slot = slots.find(rel_id, local[rows], recipient[rows].astype(np.int64))
-    for i in range(len(local)):
+    n = len(local)
+    for i in range(n):
+        if i + AHEAD < n:
+            ahead = local[i + AHEAD]
+            prefetch(emotion, ahead)
+            prefetch(standing, ahead)
         row = local[i]
         for e in range(width):
             true_feeling[i, e] = _quantized(emotion[row, e])
         true_standing[i] = standing[row] >= 0.5
-    for j in range(len(rows)):
+    m = len(rows)
+    for j in range(m):
+        if j + AHEAD < m:
+            ahead = local[rows[j + AHEAD]]
+            prefetch(rel_att, ahead)
+            prefetch(rel_aff, ahead)
+            prefetch(expressiveness, ahead)
+            prefetch(emotion, ahead)
         i, row, s = rows[j], local[rows[j]], slot[j]
         close = _ZERO
         if s >= 0:
