@@ -10,6 +10,7 @@ no global generator exists anywhere in the world.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from enum import IntEnum
 
@@ -66,6 +67,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 _MASK = (1 << 64) - 1
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
 def _mix_int(x: int) -> int:
@@ -122,7 +124,9 @@ def _in_chunks(
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def _start(seed: int, stream: int) -> int:
+    """The state a stream starts from (a world draws from a few streams of one seed: cached)."""
     return _mix_int((seed * 0x100000001B3 + stream) & _MASK)
 
 
@@ -201,7 +205,13 @@ def _mixed(
     rows = np.empty((len(keys), n), np.int64)
     for j, k in enumerate(keys):
         # an array is cast as `_as_u64` casts (integers wrap, floats truncate); a scalar too
-        rows[j] = k if isinstance(k, np.ndarray) and k.ndim else int(np.asarray(k).astype(np.int64))
+        # (a Python int that fits, the common key, as it is)
+        if type(k) is int and _INT64_MIN <= k <= _INT64_MAX:
+            rows[j] = k
+        else:
+            rows[j] = (
+                k if isinstance(k, np.ndarray) and k.ndim else int(np.asarray(k).astype(np.int64))
+            )
     if unit:
         out = np.empty(n, np.float64)
         mixing.uniforms(state, rows, out)

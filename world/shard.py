@@ -24,6 +24,7 @@ import numpy as np
 from world import economy, event_rules, memory, perceive, situations
 from world import emotion as emo
 from world.acts import PromiseState, Situation
+from world.arrays import Grouped
 from world.characters import Characters
 from world.events import EventKind, Newcomers, events_from_state, events_state
 from world.kernels import fade
@@ -190,13 +191,14 @@ class Shard(BaseShard):
         batch, readings = pending.batch, pending.readings
         actions = np.zeros(len(batch), np.int8)
         guesses = np.zeros((len(readings), N_EMOTIONS), np.float32)
-        by_mind = self.chars.mind[batch.local]
-        reader_mind = self.chars.mind[readings.local]
+        # each mind's rows, in row order (one sort of a few minds' numbers, not a scan a mind)
+        deciders = Grouped(self.chars.mind[batch.local], len(self.minds))
+        readers = Grouped(self.chars.mind[readings.local], len(self.minds))
         for k, mind in enumerate(self.minds):
-            rows = np.flatnonzero(by_mind == k)
+            rows = deciders.rows(k)
             if len(rows):
                 actions[rows] = mind.decide(part(batch, rows))
-            rows = np.flatnonzero(reader_mind == k)
+            rows = readers.rows(k)
             if len(rows):
                 guesses[rows] = mind.read(part(readings, rows))
         return Decisions(actions, guesses)
