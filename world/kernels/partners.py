@@ -126,16 +126,18 @@ def gossip_subject(
     pick = np.zeros(n, np.int64)
     strength = np.full(n, -1.0)
     for i in range(n):
-        row = local[i]
+        row, other = local[i], partner[i]
+        best, at = -1.0, 0  # (kept in registers while the row is scanned)
         for s in range(k):
             who = rel_id[row, s]
-            if rep_n[row, s] > 0 and who != partner[i] and who >= 0:
+            if rep_n[row, s] > 0 and who != other and who >= 0:
                 v = abs(float(rep[row, s])) + (0.5 if betrayals[row, s] > 0 else 0.0)
             else:
                 v = -1.0
-            if v > strength[i] or s == 0:
-                strength[i] = v
-                pick[i] = s
+            if v > best or s == 0:
+                best, at = v, s
+        strength[i] = best
+        pick[i] = at
     return pick, strength
 
 

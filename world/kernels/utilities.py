@@ -109,18 +109,19 @@ def choose(
             a = choices[situation[i], j]
             if a < 0:
                 break
-            u = constant[a]
-            for k in range(coefficient.shape[1]):
-                first, second = term_features[a, k, 0], term_features[a, k, 1]
-                if first < 0:
-                    break
-                v = coefficient[a, k] * f[first]
-                if second >= 0:
-                    v = v * f[second]
-                u = u + v
-            u = u + noise * _noise(keys[i], a)
-            if not legal[i, a]:
-                u = -np.inf
+            if legal[i, a]:
+                u = constant[a]
+                for k in range(coefficient.shape[1]):
+                    first, second = term_features[a, k, 0], term_features[a, k, 1]
+                    if first < 0:
+                        break
+                    v = coefficient[a, k] * f[first]
+                    if second >= 0:
+                        v = v * f[second]
+                    u = u + v
+                u = u + noise * _noise(keys[i], a)
+            else:
+                u = -np.inf  # (an illegal action's utility is never weighed)
             if pick < 0 or (best == best and (u > best or u != u)):
                 best, pick = u, a  # (a NaN wins, as in numpy's argmax)
         out[i] = pick
