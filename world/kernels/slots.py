@@ -38,17 +38,16 @@ def find(rel_id: np.ndarray, local: np.ndarray, other: np.ndarray) -> np.ndarray
 
 @kernel(inline="always")
 def _salience(att, aff, rep, betrayals, kept, seen, open_in, open_out, rel_id, row, s, tick):  # type: ignore[no-untyped-def]
-    if rel_id[row, s] < 0:
-        return _NEG_INF
+    """How much slot `s` of `row` matters (-inf where empty): weighed for every slot and then
+    chosen, without a branch, so a row's slots are weighed side by side (SIMD)."""
     history = np.float32(min(betrayals[row, s] + kept[row, s], 5))
     age = np.float32(np.int32(tick) - seen[row, s])
     v = att[row, s] + abs(aff[row, s])
     v += abs(rep[row, s])
     v += _F03 * history
     v += _F20 / (_F20 + age)
-    if open_in[row, s] > 0 or open_out[row, s] > 0:
-        v += _F100
-    return v
+    v = v + _F100 if (open_in[row, s] > 0) | (open_out[row, s] > 0) else v
+    return _NEG_INF if rel_id[row, s] < 0 else v
 
 
 @kernel()
@@ -201,17 +200,16 @@ def _room(  # type: ignore[no-untyped-def]
             if rel_id[row, s] < 0:
                 empty += 1
         crowded = count > empty
-        for s in range(k):
-            if relied[j, s]:
-                score[s] = _POS_INF
-            elif crowded:
+        if crowded:  # (every slot weighed, then the ones relied on kept)
+            for s in range(k):
                 score[s] = _salience(
                     att, aff, rep, betrayals, kept, seen, open_in, open_out, rel_id, row, s, tick
                 )
-            elif rel_id[row, s] < 0:
-                score[s] = _NEG_INF
-            else:
-                score[s] = _POS_INF
+        else:  # (only empty slots are taken)
+            for s in range(k):
+                score[s] = _NEG_INF if rel_id[row, s] < 0 else _POS_INF
+        for s in range(k):
+            score[s] = _POS_INF if relied[j, s] else score[s]
         # the first `count` slots in (score, slot) order, as a stable sort would give them;
         # only slots scoring below +inf can be taken
         room = 0
