@@ -95,7 +95,7 @@ def mail_figures(scenario: Scenario, ticks: int, warm: int = 5) -> dict[str, Any
     senders, recipients = [], []
     for _ in range(ticks):
         rt.step()
-        for box in rt.inboxes:
+        for box in rt.in_flight():
             for payload in box:
                 wire += len(payload)
                 mail = decode(payload)[1]
@@ -173,7 +173,7 @@ def record_bytes(size: int, ticks: int, folder: Path) -> tuple[float, float]:
     writer = JournalWriter(path)
     for _ in range(ticks):
         rt.step()
-        for box in rt.inboxes:
+        for box in rt.in_flight():
             for payload in box:
                 writer.write(payload)
         writer.flush()

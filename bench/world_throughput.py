@@ -102,7 +102,7 @@ def measure_one(args: argparse.Namespace) -> dict[str, Any]:
         s.chars.nbytes() + s.owed.nbytes() + s.owed_to.nbytes() + s.outbox.nbytes()
         for s in runtime.shards
     )
-    inboxes = sum(len(b) for box in runtime.inboxes for b in box)
+    inboxes = sum(len(b) for box in runtime.in_flight() for b in box)
     char_ticks = size * ticks
     return {
         "characters": size,

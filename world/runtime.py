@@ -26,6 +26,7 @@ from world.scenario import Scenario, live_event, shards_problem
 from world.shard import Decisions, Pending, Shard
 from world.shard_base import BaseShard
 from world.stats import Figures, TickStats
+from world.wire import Mail, encode
 
 
 @dataclasses.dataclass
@@ -299,7 +300,7 @@ class LocalRuntime(Runtime):
                 f"strategies, so nothing else decides for them (no model, no players)"
             )
         self.shards: list[BaseShard] = [make_shard(scenario, i, n) for i in range(n)]
-        self.inboxes: list[list[bytes]] = [[] for _ in range(n)]
+        self.inboxes: list[list[bytes | Mail]] = [[] for _ in range(n)]
         self.decide = decide
 
     @property
@@ -310,8 +311,23 @@ class LocalRuntime(Runtime):
             raise TypeError(f"scenario {self.scenario.name} plays a classic game, not a village")
         return villages
 
+    def in_flight(self) -> list[list[bytes]]:
+        """Each shard's inbox for the next tick as the batches another process would be sent:
+        mail handed on in this process is serialized here (source, destination and tick as a
+        shard's `route` gives them), batches are as they came."""
+        placement = self.shards[0].placement
+        return [
+            [
+                p
+                if isinstance(p, bytes)
+                else encode(p, self.completed, placement.shard_of(int(p.sender[0])), dest)
+                for p in box
+            ]
+            for dest, box in enumerate(self.inboxes)
+        ]
+
     def _step_shards(self, tick: int) -> list[TickStats]:
-        nxt: list[list[bytes]] = [[] for _ in range(self.n_shards)]
+        nxt: list[list[bytes | Mail]] = [[] for _ in range(self.n_shards)]
         if self.decide is None:
             results = []
             for shard in self.shards:
@@ -327,8 +343,8 @@ class LocalRuntime(Runtime):
             for r in results:
                 r.stats.observe_step(share)
         for shard, result in zip(self.shards, results, strict=True):
-            for dest, payload in result.batches.items():
-                nxt[dest].append(payload)
+            for dest, mail in result.mail.items():  # (handed on as it is: no encoding)
+                nxt[dest].append(mail)
             if self.record is not None:
                 for payload in result.journaled():
                     self.record.journal(shard.index, payload)

@@ -150,11 +150,11 @@ class Shard(BaseShard):
 
     # --- the tick -------------------------------------------------------------------------
 
-    def step(self, inbox: Iterable[bytes] | Mail = ()) -> StepResult:
+    def step(self, inbox: Iterable[bytes | Mail] | Mail = ()) -> StepResult:
         pending = self.prepare(inbox)
         return self.finish(pending, self.decide(pending))
 
-    def prepare(self, inbox: Iterable[bytes] | Mail = ()) -> Pending:
+    def prepare(self, inbox: Iterable[bytes | Mail] | Mail = ()) -> Pending:
         tick = self.tick + 1
         mail = self.take_inbox(inbox)
         stats = TickStats()
@@ -242,7 +242,7 @@ class Shard(BaseShard):
         self.outbox = mail
         self.tick = tick
         notes = [encode(pending.notes, tick, self.index, self.index)] if len(pending.notes) else []
-        return StepResult(tick, self.route(mail, tick), stats, notes)
+        return StepResult(tick, self.split(mail), stats, notes, source=self.index)
 
     def _notice_breaches(self, tick: int, out: Outgoing, stats: TickStats) -> None:
         """Promises to my characters that fell due last tick and were not kept are betrayals."""

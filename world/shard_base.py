@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
@@ -29,10 +30,19 @@ from world.wire import Mail, canonical, concat, decode, encode
 @dataclasses.dataclass
 class StepResult:
     tick: int
-    batches: dict[int, bytes]  # destination shard -> serialized Batch
+    #: destination shard -> its share of the tick's mail, read-only, in the order inboxes read
+    #: it (a runtime in one process hands it on as it is)
+    mail: dict[int, Mail]
     stats: TickStats
     #: batches for the journal alone, never delivered (the tick's EVENT envelopes)
     notes: list[bytes] = dataclasses.field(default_factory=list)
+    source: int = 0  # the shard that sent the mail
+
+    @functools.cached_property
+    def batches(self) -> dict[int, bytes]:
+        """Destination shard -> its share serialized as one Batch, made when first asked for
+        (for another process, or the journal)."""
+        return {d: encode(m, self.tick, self.source, d) for d, m in self.mail.items()}
 
     def journaled(self) -> list[bytes]:
         """Everything of this tick the shard's journal keeps: its mail, then its notes."""
@@ -60,7 +70,7 @@ class BaseShard(abc.ABC):
     # --- what a shard implements --------------------------------------------------------------
 
     @abc.abstractmethod
-    def step(self, inbox: Iterable[bytes] | Mail = ()) -> StepResult:
+    def step(self, inbox: Iterable[bytes | Mail] | Mail = ()) -> StepResult:
         """One tick, from the mail sent to this shard's characters in the last one."""
 
     @abc.abstractmethod
@@ -77,11 +87,12 @@ class BaseShard(abc.ABC):
 
     # --- mail ---------------------------------------------------------------------------------
 
-    def take_inbox(self, inbox: Iterable[bytes] | Mail) -> Mail:
+    def take_inbox(self, inbox: Iterable[bytes | Mail] | Mail) -> Mail:
         """The tick's inbox as one Mail in canonical order, every envelope checked to be for
-        a character of this shard."""
+        a character of this shard. Batches are decoded; Mail (from a shard in this process)
+        is taken as it is."""
         if not isinstance(inbox, Mail):  # (one batch: its views go straight to the sort)
-            parts = [decode(b)[1] for b in inbox]
+            parts = [b if isinstance(b, Mail) else decode(b)[1] for b in inbox]
             inbox = parts[0] if len(parts) == 1 else concat(parts)
         mail = canonical(inbox)
         n = len(mail)
@@ -95,12 +106,13 @@ class BaseShard(abc.ABC):
             )
         return mail
 
-    def route(self, mail: Mail, tick: int) -> dict[int, bytes]:
-        """The mail split by destination shard, each part serialized as one Batch."""
+    def split(self, mail: Mail) -> dict[int, Mail]:
+        """The mail by destination shard, each share read-only and in the mail's order (all
+        of it, not copied, when it goes to one shard)."""
         n = len(mail)
         dest = self.placement.shard(mail.recipient[:n])
         if n and (dest == dest[0]).all():  # all for one shard: no split
-            return {int(dest[0]): encode(mail, tick, self.index, int(dest[0]))}
+            return {int(dest[0]): mail.read_only()}
         # (shard numbers as 16-bit, where they fit, sort by radix: ten times faster)
         small = dest.astype(np.uint16) if self.n_shards <= 1 << 16 else dest
         order = np.argsort(small, kind="stable")
@@ -109,8 +121,12 @@ class BaseShard(abc.ABC):
         for d in range(self.n_shards):
             rows = order[bounds[d] : bounds[d + 1]]
             if len(rows):
-                out[d] = encode(mail.take(rows), tick, self.index, d)
+                out[d] = mail.take(rows).read_only()
         return out
+
+    def route(self, mail: Mail, tick: int) -> dict[int, bytes]:
+        """The mail split by destination shard, each share serialized as one Batch."""
+        return {d: encode(m, tick, self.index, d) for d, m in self.split(mail).items()}
 
     def pending_mail(self) -> dict[int, bytes]:
         """The last tick's mail, routed again (what a restored shard must redeliver)."""

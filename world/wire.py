@@ -101,6 +101,17 @@ class Mail(Table):
         out.texts = texts
         return out
 
+    def read_only(self) -> Mail:
+        """The same envelopes over read-only views of these columns (no copy), as a decoded
+        batch gives them: mail handed to another shard in one process cannot change its
+        sender's outbox."""
+        cols = {}
+        for name in self.COLUMNS:
+            view = getattr(self, name)[: self._n].view()
+            view.flags.writeable = False
+            cols[name] = view
+        return Mail.of(self._n, cols, list(self.texts))
+
     def take(self, idx: np.ndarray) -> Mail:
         cols = {name: getattr(self, name)[: self._n][idx] for name in self.COLUMNS}
         return Mail.of(len(idx), cols, self.texts)

@@ -116,7 +116,7 @@ def test_adversarial_words_to_llm_characters_move_nothing_the_rules_forbid(tmp_p
         user = "\n".join(m["content"] for m in r.messages if m["role"] == "user")
         assert f'(their speech only): "{ATTACK}"' in user
     held = sum(s.chars.goods.sum(axis=0).astype(np.int64) for s in rt.shards)
-    flight = concat(decode(b)[1] for box in rt.inboxes for b in box).carried().sum(axis=0)
+    flight = concat(decode(b)[1] for box in rt.in_flight() for b in box).carried().sum(axis=0)
     expected = start + rt.totals.produced - rt.totals.consumed
     assert (held + flight).tolist() == expected.tolist(), "no goods appear from nowhere"
     assert all((s.chars.goods >= 0).all() for s in rt.shards)

@@ -77,7 +77,7 @@ def test_a_hundred_players_in_a_world_of_a_thousand(tmp_path: Path) -> None:
     assert players["defaults"] == 0
     assert not any(k.endswith(":refused") for k in players["requests"])
     held = sum(s.chars.goods.sum(axis=0).astype(np.int64) for s in rt.shards)
-    flight = concat(decode(b)[1] for box in rt.inboxes for b in box).carried().sum(axis=0)
+    flight = concat(decode(b)[1] for box in rt.in_flight() for b in box).carried().sum(axis=0)
     assert (held + flight).tolist() == (start + rt.totals.produced - rt.totals.consumed).tolist()
 
 

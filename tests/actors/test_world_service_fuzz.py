@@ -83,7 +83,7 @@ class Live:
     def goods(self) -> np.ndarray:
         rt = self.world.runtime
         held = sum(s.chars.goods.sum(axis=0).astype(np.int64) for s in rt.shards)
-        mail = concat(decode(b)[1] for box in rt.inboxes for b in box)
+        mail = concat(decode(b)[1] for box in rt.in_flight() for b in box)
         return held + mail.carried().sum(axis=0)
 
 

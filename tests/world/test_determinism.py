@@ -10,6 +10,7 @@ from tests.conftest import quiet_world
 from world.runtime import LocalRuntime
 from world.scenario import Scenario, parse_scenario
 from world.shard import Shard
+from world.wire import Mail
 
 
 def lively(size: int = 120, seed: int = 3, **population) -> Scenario:
@@ -98,6 +99,29 @@ def test_restored_shards_continue_exactly() -> None:
     assert second.digest() == first.digest()
     second.run(8)
     assert second.digest() == whole.digest()
+
+
+def test_mail_handed_on_in_process_is_what_the_wire_carries() -> None:
+    """In one process a shard's mail is handed on as it is, not serialized: read-only (a
+    recipient cannot change its sender's outbox), and the same world as when every share
+    crosses the wire as a Batch, tick by tick, on 1 and 3 shards."""
+    sc = lively()
+    for shards in (1, 3):
+        handed, wired = LocalRuntime(sc, shards), LocalRuntime(sc, shards)
+        for _ in range(10):
+            handed.step()
+            wired.step()
+            parts = [p for box in handed.inboxes for p in box]
+            assert parts and all(isinstance(p, Mail) for p in parts)
+            for p in parts:
+                with pytest.raises(ValueError, match="read-only"):
+                    p.recipient[0] = 0
+            wired.inboxes = [list(box) for box in wired.in_flight()]
+            assert all(isinstance(p, bytes) for box in wired.inboxes for p in box)
+            assert handed.digest() == wired.digest()
+        whole = LocalRuntime(sc, 1)
+        whole.run(10)
+        assert handed.digest() == whole.digest()
 
 
 def test_state_round_trip_covers_every_table() -> None:

@@ -276,7 +276,7 @@ def test_windfall_and_tax_keep_goods_accounted_for() -> None:
     for _ in range(6):
         rt.run(1)
         held = sum(s.chars.goods.sum(axis=0).astype(np.int64) for s in rt.villages)
-        flight = concat(decode(b)[1] for box in rt.inboxes for b in box).carried().sum(axis=0)
+        flight = concat(decode(b)[1] for box in rt.in_flight() for b in box).carried().sum(axis=0)
         assert (held + flight).tolist() == (
             start + rt.totals.produced - rt.totals.consumed
         ).tolist()

@@ -48,7 +48,7 @@ def unrecorded(sc: Scenario) -> tuple[str, list[bytes]]:
     sent: list[bytes] = []
     while runtime.completed < sc.ticks:
         runtime.step()
-        sent.extend(p for inbox in runtime.inboxes for p in inbox)
+        sent.extend(p for inbox in runtime.in_flight() for p in inbox)
     return runtime.digest(), sent
 
 

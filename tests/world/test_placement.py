@@ -93,7 +93,7 @@ def test_most_mail_stays_in_its_shard() -> None:
     crossing = staying = 0
     for _ in range(sc.ticks):
         rt.step()
-        for s, box in enumerate(rt.inboxes):
+        for s, box in enumerate(rt.in_flight()):
             for payload in box:
                 batch, mail = decode(payload)
                 assert batch.dest_shard == s

@@ -83,7 +83,7 @@ class ClassicShard(BaseShard):
 
     # --- the tick ---------------------------------------------------------------------------
 
-    def step(self, inbox: Iterable[bytes] | Mail = ()) -> StepResult:
+    def step(self, inbox: Iterable[bytes | Mail] | Mail = ()) -> StepResult:
         tick = self.tick + 1
         mail = self.take_inbox(inbox)
         stats = TickStats()
@@ -97,7 +97,7 @@ class ClassicShard(BaseShard):
         stats.kinds += np.bincount(out.kind[:n], minlength=len(stats.kinds))
         self.outbox = out
         self.tick = tick
-        return StepResult(tick, self.route(out, tick), stats)
+        return StepResult(tick, self.split(out), stats, source=self.index)
 
     def _number(self, out: Mail) -> None:
         """Each sender's envelopes take its next sequence numbers, in the order given."""
