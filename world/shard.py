@@ -242,7 +242,7 @@ class Shard(BaseShard):
         self.outbox = mail
         self.tick = tick
         notes = [encode(pending.notes, tick, self.index, self.index)] if len(pending.notes) else []
-        return StepResult(tick, self.split(mail), stats, notes, source=self.index)
+        return StepResult(tick, self.index, self.split(mail), stats, notes)
 
     def _notice_breaches(self, tick: int, out: Outgoing, stats: TickStats) -> None:
         """Promises to my characters that fell due last tick and were not kept are betrayals."""

@@ -30,13 +30,13 @@ from world.wire import Mail, canonical, concat, decode, encode
 @dataclasses.dataclass
 class StepResult:
     tick: int
+    source: int  # the shard that sent the mail
     #: destination shard -> its share of the tick's mail, read-only, in the order inboxes read
     #: it (a runtime in one process hands it on as it is)
     mail: dict[int, Mail]
     stats: TickStats
     #: batches for the journal alone, never delivered (the tick's EVENT envelopes)
     notes: list[bytes] = dataclasses.field(default_factory=list)
-    source: int = 0  # the shard that sent the mail
 
     @functools.cached_property
     def batches(self) -> dict[int, bytes]:

@@ -8,7 +8,9 @@ import numba
 import numpy as np
 import pytest
 
-from world.kernels import hints, prefetching  # noqa: F401 (numba's form of the hint)
+from world.kernels import hints
+
+hints.teach_numba()  # (what the first kernel call of a process does)
 
 
 @numba.njit
@@ -55,6 +57,11 @@ def test_prefetch_is_refused_for_what_is_not_a_column() -> None:
 
     with pytest.raises(numba.core.errors.TypingError, match="prefetch"):
         ask_for_a_number(3.0)
+
+
+def test_numba_is_taught_once() -> None:
+    hints.teach_numba()  # (again: nothing more is registered, the kernels above still compile)
+    assert _summed_with_hints(np.arange(20.0), np.arange(20)) == 190.0
 
 
 def test_prefetch_does_nothing_in_python() -> None:

@@ -97,7 +97,7 @@ class ClassicShard(BaseShard):
         stats.kinds += np.bincount(out.kind[:n], minlength=len(stats.kinds))
         self.outbox = out
         self.tick = tick
-        return StepResult(tick, self.split(out), stats, source=self.index)
+        return StepResult(tick, self.index, self.split(out), stats)
 
     def _number(self, out: Mail) -> None:
         """Each sender's envelopes take its next sequence numbers, in the order given."""

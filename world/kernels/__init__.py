@@ -17,7 +17,7 @@ fade, trust summed, in one pass), `plans` (the gift, trade and ask an encounter 
 (the random streams' splitmix64, a row at a time), `utilities` (the heuristic mind's choice),
 `reading` (the heuristic reader's guess of a hidden feeling), `homes` (each character's shard and
 row), `hints` (`prefetch`: a row asked for a few iterations before a kernel visits it, where rows
-come in an order the hardware cannot guess; `prefetching` is its compiled form).
+come in an order the hardware cannot guess; `hints.teach_numba` gives numba its compiled form).
 
 Compiled code is cached beside the modules (`__pycache__`): only the first process on a machine
 compiles (about 10 CPU-seconds); later ones, Ray workers included, load the cache. Still, the
@@ -35,6 +35,8 @@ import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from world.kernels import hints
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,7 +76,7 @@ def _compile_pending() -> None:
     loaded from the cache, on its first call); helpers called from kernels are swapped too."""
     import numba  # heavy: only when a kernel first runs
 
-    from world.kernels import prefetching  # noqa: F401 (numba's form of `hints.prefetch`)
+    hints.teach_numba()  # (`prefetch` inside kernels)
 
     global _live
     with _lock:
