@@ -43,16 +43,25 @@ ENDOWMENT = np.array(
 def roles_of(scenario: Scenario, ids: np.ndarray) -> np.ndarray:
     weights = np.array([scenario.population.roles.get(r, 0.0) for r in ROLE_NAMES])
     cum = np.cumsum(weights / weights.sum())
-    u = uniform(scenario.seed, Stream.ROLE, ids)
-    return np.minimum(np.searchsorted(cum, u, side="right"), len(ROLE_NAMES) - 1).astype(np.int8)
+    return _pick(cum, uniform(scenario.seed, Stream.ROLE, ids))
 
 
 def minds_of(scenario: Scenario, ids: np.ndarray) -> np.ndarray:
     """Index into MIND_NAMES of each character's mind."""
     shares = np.array([scenario.population.minds.get(m, 0.0) for m in MIND_NAMES])
     cum = np.cumsum(shares / shares.sum())
-    u = uniform(scenario.seed, Stream.MIND, ids)
-    return np.minimum(np.searchsorted(cum, u, side="right"), len(MIND_NAMES) - 1).astype(np.int8)
+    return _pick(cum, uniform(scenario.seed, Stream.MIND, ids))
+
+
+def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Which of the `len(cum)` kinds each uniform `u` picks (int8): how many of the cumulative
+    shares `cum[:-1]` lie at or below it (`searchsorted(cum, u, side="right")`, capped at the
+    last kind, as a few comparisons per draw instead of a binary search per draw: unsorted
+    draws made numpy's search mispredict at every step, 14 ns a draw against 3)."""
+    out = np.zeros(len(u), np.int8)
+    for edge in cum[:-1]:
+        out += u >= edge
+    return out
 
 
 def groups_of(scenario: Scenario, ids: np.ndarray) -> np.ndarray:
