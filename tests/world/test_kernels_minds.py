@@ -18,7 +18,7 @@ import pytest
 from world import LocalRuntime
 from world.acts import ACTIONS, Action, Situation
 from world.characters import Characters
-from world.emotion import EXPECTED
+from world.emotion import EXPECTED, accuracy
 from world.kernels import mixing, slots
 from world.minds.base import DecisionBatch, ReadingBatch, read_feelings, trust_of
 from world.minds.heuristic import NOISE, UTILITY, HeuristicMind, decision_keys
@@ -349,3 +349,25 @@ def test_random_readers_guess_the_same(batches: list[DecisionBatch], case: str) 
     got = read_feelings(reading)
     assert got.shape == (len(reading), EXPECTED.shape[1])
     np.testing.assert_array_equal(got, ref_read(reading))
+
+
+@pytest.mark.parametrize("case", ["random", "exact", "opposite", "float64 guesses", "empty"])
+def test_reading_accuracy_is_numpys_float32_mean(case: str) -> None:
+    """A reader's accuracy, 1 - the mean absolute error over the feelings, bit for bit the
+    float32 numpy expression the kernel replaced (the tick's `reading_sum` adds it up)."""
+    rng = np.random.default_rng(11 + len(case))
+    m = 0 if case == "empty" else 4000
+    truth = (rng.integers(0, 256, (m, EXPECTED.shape[1])) / 255).astype(np.float32)
+    guess: np.ndarray = rng.random((m, EXPECTED.shape[1]), np.float32)
+    if case == "exact":
+        guess = truth.copy()
+    elif case == "opposite":
+        guess = (1 - truth).astype(np.float32)
+    elif case == "float64 guesses":
+        guess = rng.random((m, EXPECTED.shape[1]))
+    want = 1.0 - np.abs(guess.astype(np.float32) - truth).mean(axis=1)
+    got = accuracy(guess, truth)
+    assert got.dtype == np.float32 and got.shape == (m,)
+    np.testing.assert_array_equal(got, want)
+    if case == "exact":
+        assert (got == 1).all()

@@ -13,6 +13,7 @@ _F035 = np.float32(0.35)
 _F065 = np.float32(0.65)
 _F045 = np.float32(0.45)
 _F03 = np.float32(0.3)
+_ONE = np.float32(1.0)
 
 
 @kernel()
@@ -51,4 +52,20 @@ def guess(
             want[gratitude] = max(want[gratitude], _F03)
         for j in range(e):
             out[i, j] = shown[i, j] + weight * (want[j] - shown[i, j])
+    return out
+
+
+@kernel()
+def accuracy(guess: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """(rows,) float32: 1 - the mean absolute difference between each row's guessed and true
+    feelings (float32 rows), as numpy's float32 mean computes it for the five feelings: summed
+    left to right in float32 (numpy's pairwise sum is that below eight terms), divided in
+    float64 and rounded to float32."""
+    n, e = guess.shape
+    out = np.empty(n, np.float32)
+    for i in range(n):
+        total = np.float32(0.0)
+        for j in range(e):
+            total += abs(guess[i, j] - truth[i, j])
+        out[i] = _ONE - np.float32(np.float64(total) / e)
     return out
