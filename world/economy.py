@@ -66,7 +66,7 @@ def live(
     seed = scenario.seed
     ids = chars.cid[:n].astype(np.int64)
     wear = Draws(seed, Stream.WEAR, ids, tick)
-    produce = Draws(seed, Stream.PRODUCE, ids, tick)  # (one draw a good: by the kernel, 1-D)
+    produce = Draws(seed, Stream.PRODUCE, ids, tick)
     in_need, hungry, sick = living.live(
         chars.goods,
         chars.health,
@@ -75,7 +75,7 @@ def live(
         PRODUCTION * scenario.economy.abundance,
         chars.role,
         np.ones(n) if factor is None else np.ascontiguousarray(factor, np.float64),
-        np.stack([produce.uniform(g) for g in range(N_GOODS)], axis=1),
+        produce.uniform_each(range(N_GOODS)),
         wear.uniform(),
         wear.uniform(1),
         uniform(seed, Stream.SICKNESS, ids, tick),

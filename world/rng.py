@@ -11,7 +11,7 @@ no global generator exists anywhere in the world.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import IntEnum
 
 import numpy as np
@@ -244,6 +244,18 @@ class Draws:
 
     def below(self, n: np.ndarray | int, *rest: np.ndarray | int) -> np.ndarray:
         return _below(self.uniform(*rest), n)
+
+    def uniform_each(self, last: Sequence[int]) -> np.ndarray:
+        """(len(last), rows): row j is `self.uniform(last[j])`, bit for bit; in one call of
+        `mixing.uniforms_each` where the shared keys made a row per character (a rule that
+        draws once for each good, or each way to meet someone, calls once, not once a key)."""
+        if kernels.live() and isinstance(self._h, np.ndarray) and self._h.ndim == 1:
+            keys = np.array([int(k) for k in last], np.int64)
+            out = np.empty((len(keys), len(self._h)), np.float64)
+            mixing.uniforms_each(self._h, keys, out)
+            return out
+        rows = [self.uniform(int(k)) for k in last]
+        return np.stack(rows) if rows else np.empty((0, np.size(self._h)), np.float64)
 
 
 def uniform(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:

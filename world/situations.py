@@ -149,7 +149,7 @@ def encounters(
         has_known,
         chars.group,
         np.array([enc.known, enc.neighbours, enc.group, enc.market], np.float64),
-        np.stack([partner_draws.uniform(k) for k in (0, 2, 3, 4, 5)]),
+        partner_draws.uniform_each((0, 2, 3, 4, 5)),
         int(enc.radius),
         int(scenario.population.group_size),
         int(n_total),

@@ -119,3 +119,17 @@ def test_a_choices_noise_is_one_mixing_round_of_its_key() -> None:
     for key, a in zip(keys, np.arange(50) % 7, strict=True):
         want = (ref_mix(int(key) ^ ((int(a) * GOLDEN) & MASK)) >> 11) / float(1 << 53)
         assert utilities._noise(key, np.int64(a)) == want
+
+
+@pytest.mark.parametrize(("seed", "stream", "keys"), CASES)
+def test_a_draw_for_each_last_key_is_the_draws_one_at_a_time(seed, stream, keys) -> None:
+    """Draws(...).uniform_each(last) stacks Draws(...).uniform(k) for each k in `last`."""
+    draws = Draws(seed, stream, *keys)
+    for last in ((0, 2, 3, 4, 5), (7,), (-1, 1 << 40), ()):
+        got = draws.uniform_each(last)
+        want = [draws.uniform(k) for k in last]
+        assert got.dtype == np.float64
+        if want:
+            np.testing.assert_array_equal(got, np.stack(want))
+        else:
+            assert got.shape == (0, np.size(draws.uniform()))

@@ -69,12 +69,12 @@ def live(
     consumed: np.ndarray,
 ) -> tuple[int, int, int]:
     """Each character works (expected output: its role's, more with tools, half when sick,
-    times `factor`; made: floor(expected + draw)), wears a tool (5%), eats (or goes hungry and
-    weak), wears out clothes (4%; without any the cold harms it), may fall sick (more when
-    hungry), takes medicine when sick, loses 10% of the food beyond `spoil_above`, and fears
-    as much as it needs. `goods_index` is (food, tools, cloth, medicine). Adds what is made to
-    `produced` and what is used or lost to `consumed`; returns the counts in need (>= 0.5),
-    hungry and sick."""
+    times `factor`; made: floor(expected + draw), `made_draw` a row a good), wears a tool
+    (5%), eats (or goes hungry and weak), wears out clothes (4%; without any the cold harms
+    it), may fall sick (more when hungry), takes medicine when sick, loses 10% of the food
+    beyond `spoil_above`, and fears as much as it needs. `goods_index` is (food, tools, cloth,
+    medicine). Adds what is made to `produced` and what is used or lost to `consumed`; returns
+    the counts in need (>= 0.5), hungry and sick."""
     food, tools, cloth, medicine = goods_index[0], goods_index[1], goods_index[2], goods_index[3]
     width = goods.shape[1]
     in_need, hungry, ill = 0, 0, 0
@@ -85,7 +85,7 @@ def live(
         worker = False
         for g in range(width):
             expected = expected_by_role[role[i], g] * boost * strength * factor[i]
-            made = np.int32(np.floor(expected + made_draw[i, g]))
+            made = np.int32(np.floor(expected + made_draw[g, i]))
             goods[i, g] += made
             produced[g] += made
             worker = worker or expected > 0

@@ -51,3 +51,19 @@ def uniforms(h: np.ndarray, keys: np.ndarray, out: np.ndarray) -> None:
     _mix_in(h, keys, bits)
     for i in range(out.shape[0]):
         out[i] = np.float64(bits[i] >> S11) * TO_UNIT
+
+
+@kernel()
+def uniforms_each(h: np.ndarray, last: np.ndarray, out: np.ndarray) -> None:
+    """`out[j, i]` (float64 in [0, 1)) = `uniforms` of the state `h[i]` with the one key
+    `last[j]` mixed in: a draw a row for each of a few last keys, in one call."""
+    for j in range(last.shape[0]):
+        step = np.uint64(last[j]) + GOLDEN
+        for i in range(h.shape[0]):
+            x = h[i] ^ step
+            x = x ^ (x >> S30)
+            x = x * M1
+            x = x ^ (x >> S27)
+            x = x * M2
+            x = x ^ (x >> S31)
+            out[j, i] = np.float64(x >> S11) * TO_UNIT
