@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from world.kernels import ordering
+
 
 def each(value: Any, n: int, dtype: Any) -> np.ndarray:
     """`value` as `n` values of `dtype`: one number, repeated, or an array of `n`, cast as
@@ -48,16 +50,14 @@ def rank_in_runs(keys: np.ndarray) -> np.ndarray:
 
 
 class Grouped:
-    """The rows of `keys` grouped by key (0 <= key < `n`, keys below 65,536; rows of other keys
-    are in no group), each group in row order: one stable radix sort, then a slice a group."""
+    """The rows of `keys` grouped by key (0 <= key < `n`; rows of other keys are in no group),
+    each group in row order: one counting sort (`kernels/ordering.grouped`), then a slice a
+    group."""
 
     __slots__ = ("order", "starts")
 
     def __init__(self, keys: np.ndarray, n: int) -> None:
-        small = keys.astype(np.uint16) if keys.dtype.itemsize > 2 else keys  # (by radix)
-        self.order = np.argsort(small, kind="stable")
-        self.starts = np.zeros(n + 1, np.int64)
-        np.cumsum(np.bincount(small, minlength=n)[:n], out=self.starts[1:])
+        self.order, self.starts = ordering.grouped(np.ascontiguousarray(keys), int(n))
 
     def rows(self, key: int) -> np.ndarray:
         """The rows of `key`, in row order (a view: not to be written)."""

@@ -1,13 +1,13 @@
 """The column helpers the rules lean on: `each` (one value or one per row, as the kernels take
-them), `rank_in_runs` (each sender's envelopes numbered in order) and `Parts` (rows gathered a
-part at a time)."""
+them), `rank_in_runs` (each sender's envelopes numbered in order), `Parts` (rows gathered a
+part at a time) and `Grouped` (the rows of each mind, action or kind of envelope)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from world.arrays import Parts, each, rank_in_runs
+from world.arrays import Grouped, Parts, each, rank_in_runs
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 7, 1000])
@@ -43,3 +43,19 @@ def test_parts_gather_into_columns() -> None:
     assert c.dtype == np.int32
     np.testing.assert_array_equal(c, [0, 0, 0, 1, -1])
     np.testing.assert_array_equal(Parts().column("a", 0, np.int64), np.zeros(0))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int64])
+@pytest.mark.parametrize("n_rows", [0, 1, 50, 5000])
+def test_grouped_gives_each_keys_rows_in_row_order(dtype: type, n_rows: int) -> None:
+    """Each group is the rows of its key, in row order, as flatnonzero finds them; rows of
+    keys outside 0 .. n - 1 are in no group; keys nobody has give empty groups."""
+    rng = np.random.default_rng(n_rows)
+    n = 7
+    keys = rng.integers(-3 if np.dtype(dtype).kind == "i" else 0, n + 3, n_rows).astype(dtype)
+    keys[keys == 4] = 5  # (a key nobody has)
+    g = Grouped(keys, n)
+    for k in range(n):
+        np.testing.assert_array_equal(g.rows(k), np.flatnonzero(keys == k))
+    assert g.rows(4).shape == (0,)
+    assert sorted(g.order.tolist()) == list(range(n_rows))  # every row once

@@ -102,3 +102,29 @@ def numbered(local: np.ndarray, last: np.ndarray) -> np.ndarray:
         last[c] += 1
         out[i] = last[c]
     return out
+
+
+@kernel()
+def grouped(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows grouped by key, each group in row order (a counting sort): `order` holds the
+    rows of key 0, then of key 1 ... then those of keys outside 0 .. n - 1 (in no group);
+    group k is `order[starts[k]:starts[k + 1]]`."""
+    starts = np.zeros(n + 1, np.int64)
+    for i in range(len(keys)):
+        k = np.int64(keys[i])
+        if k >= 0 and k < n:
+            starts[k + 1] += 1
+    for k in range(n):
+        starts[k + 1] += starts[k]
+    place = starts[:n].copy()
+    rest = starts[n]
+    order = np.empty(len(keys), np.int64)
+    for i in range(len(keys)):
+        k = np.int64(keys[i])
+        if k >= 0 and k < n:
+            order[place[k]] = i
+            place[k] += 1
+        else:
+            order[rest] = i
+            rest += 1
+    return order, starts
