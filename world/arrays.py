@@ -28,6 +28,13 @@ def each(value: Any, n: int, dtype: Any) -> np.ndarray:
     return a
 
 
+def rows_of(column: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The rows `rows` (integer indices) of a column, along its first axis: `np.take`, which
+    for rows of several values is 2 to 8 times as fast as numpy's fancy index (a (16,000, 5)
+    uint8 gather: 69 against 179 us) and as fast for rows of one."""
+    return np.take(column, rows, axis=0)
+
+
 def filled(shape: int | tuple[int, ...], fill: Any, dtype: Any) -> np.ndarray:
     """`np.full(shape, fill, dtype)` without its Python layer (most of its cost on a small
     shard's few rows, where tables are made by the dozen each tick)."""

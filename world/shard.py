@@ -24,7 +24,7 @@ import numpy as np
 from world import economy, event_rules, memory, perceive, situations
 from world import emotion as emo
 from world.acts import PromiseState, Situation
-from world.arrays import Grouped
+from world.arrays import Grouped, rows_of
 from world.characters import Characters
 from world.events import EventKind, Newcomers, events_from_state, events_state
 from world.kernels import fade
@@ -207,7 +207,7 @@ class Shard(BaseShard):
         tick, chars, stats, out = pending.tick, self.chars, pending.stats, pending.out
         guesses = decisions.guesses
         # how well did readers see through what was shown?
-        truth = emo.unquantize(pending.inbox.true_feeling[reading_rows(pending.inbox)])
+        truth = emo.unquantize(rows_of(pending.inbox.true_feeling, reading_rows(pending.inbox)))
         if len(truth):
             stats.add("reading_sum", fixed(emo.accuracy(np.asarray(guesses), truth)))
             stats.add("reading_n", len(truth))
@@ -316,7 +316,7 @@ class Shard(BaseShard):
             slot=slot[rows] if len(slot) else slot,
             kind=mail.kind[rows].astype(np.int64),
             seq=mail.seq[rows].astype(np.int64),
-            shown=emo.unquantize(mail.shown[rows]),
+            shown=emo.unquantize(rows_of(mail.shown, rows)),
             chars=self.chars,
         )
 

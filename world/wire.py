@@ -38,7 +38,7 @@ from typing import Any, ClassVar, cast
 import numpy as np
 
 from protos import society_pb2 as pb
-from world.arrays import Table
+from world.arrays import Table, rows_of
 from world.kernels import ordering
 from world.vocab import N_EMOTIONS, N_GOODS, N_KINDS, Kind, among
 
@@ -113,7 +113,7 @@ class Mail(Table):
         return Mail.of(self._n, cols, list(self.texts))
 
     def take(self, idx: np.ndarray) -> Mail:
-        cols = {name: getattr(self, name)[: self._n][idx] for name in self.COLUMNS}
+        cols = {name: rows_of(getattr(self, name)[: self._n], idx) for name in self.COLUMNS}
         return Mail.of(len(idx), cols, self.texts)
 
     def carried(self) -> np.ndarray:

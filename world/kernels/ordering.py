@@ -114,10 +114,10 @@ def grouped(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         k = np.int64(keys[i])
         if k >= 0 and k < n:
             starts[k + 1] += 1
-    for k in range(n):
-        starts[k + 1] += starts[k]
+    for g in range(n):
+        starts[g + 1] += starts[g]
     place = starts[:n].copy()
-    rest = starts[n]
+    rest = int(starts[n])
     order = np.empty(len(keys), np.int64)
     for i in range(len(keys)):
         k = np.int64(keys[i])

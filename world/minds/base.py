@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from world.acts import ACTIONS, COOPERATION, Action, Situation
+from world.arrays import rows_of
 from world.characters import Characters
 from world.emotion import EXPECTED
 from world.kernels import reading, slots
@@ -58,11 +59,7 @@ class DecisionBatch:
         return trust_of(self.relation("rel_pos", 0.0), self.relation("rel_neg", 0.0))
 
     def take(self, rows: np.ndarray) -> DecisionBatch:
-        fields = {}
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            fields[f.name] = v[rows] if isinstance(v, np.ndarray) else v
-        return DecisionBatch(**fields)
+        return _take(self, rows)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -83,14 +80,20 @@ class ReadingBatch:
         return len(self.kind)
 
     def take(self, rows: np.ndarray) -> ReadingBatch:
-        fields = {}
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            fields[f.name] = v[rows] if isinstance(v, np.ndarray) else v
-        return ReadingBatch(**fields)
+        return _take(self, rows)
 
 
 Batch = TypeVar("Batch", "DecisionBatch", "ReadingBatch")
+
+
+def _take(batch: Batch, rows: np.ndarray) -> Batch:
+    """The rows `rows` of every column of a batch (the characters' table is shared)."""
+    columns: dict[str, Any] = {
+        f.name: rows_of(v, rows)
+        for f in dataclasses.fields(batch)
+        if isinstance(v := getattr(batch, f.name), np.ndarray)
+    }
+    return dataclasses.replace(batch, **columns)
 
 
 def part(batch: Batch, rows: np.ndarray) -> Batch:
