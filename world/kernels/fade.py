@@ -44,20 +44,17 @@ def end_of_tick(
         for e in range(ep_sal.shape[1]):
             ep_sal[i, e] = ep_sal[i, e] * keep_sal
         wariness[i] = wariness[i] * keep_wariness
-        # every slot is weighed and the empty ones count nothing, without a branch, so the
-        # slots are weighed side by side; the rounded trusts are whole numbers, so their sum
-        # in float64 is exact, whatever the order (summed in registers, then into the role's)
-        row_sum, row_n = 0.0, 0
+        row_sum, row_n = 0, 0  # (summed in registers, then into the role's)
         for s in range(rel_id.shape[1]):
             rel_aff[i, s] = min(max(rel_aff[i, s], _MINUS_ONE), _ONE)
             rel_att[i, s] = min(max(rel_att[i, s], _ZERO), _ONE)
-            p, q = rel_pos[i, s], rel_neg[i, s]
-            trust = np.rint(np.float64((p + _ONE) / (p + q + _TWO)) * scale)
-            held = rel_id[i, s] >= 0
-            row_sum += trust if held else 0.0
-            row_n += held
-        total += int(row_sum)
+            if rel_id[i, s] >= 0:
+                p, q = rel_pos[i, s], rel_neg[i, s]
+                frac = (p + _ONE) / (p + q + _TWO)
+                row_sum += int(np.rint(np.float64(frac) * scale))
+                row_n += 1
+        total += row_sum
         count += row_n
-        role_sum[role[i]] += int(row_sum)
+        role_sum[role[i]] += row_sum
         role_n[role[i]] += row_n
     return total, count
