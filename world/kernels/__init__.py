@@ -13,11 +13,12 @@ funded in canonical order), `updates` (judgements, episodes, standing: row after
 (sums into slots and rows, in row order), `fade` (the end of a tick: feelings decay, memories
 fade, trust summed, in one pass), `plans` (the gift, trade and ask an encounter could be),
 `living` (a tick of work, eating, wear and health; need), `speech` (what speakers show and say),
-`ordering` (the inbox's and the decisions' canonical orders, and envelopes numbered), `mixing`
-(the random streams' splitmix64, a row at a time), `utilities` (the heuristic mind's choice),
-`reading` (the heuristic reader's guess of a hidden feeling), `homes` (each character's shard and
-row), `hints` (`prefetch`: a row asked for a few iterations before a kernel visits it, where rows
-come in an order the hardware cannot guess; `hints.teach_numba` gives numba its compiled form).
+`ordering` (the inbox's and the decisions' canonical orders, envelopes numbered, and rows
+grouped by key), `mixing` (the random streams' splitmix64, a key at a time over every row),
+`utilities` (the heuristic mind's choice), `reading` (the heuristic reader's guess of a hidden
+feeling, and a reader's accuracy), `homes` (each character's shard and row), `hints`
+(`prefetch`: a row asked for a few iterations before a kernel visits it, where rows come in
+an order the hardware cannot guess; `hints.teach_numba` gives numba its compiled form).
 
 Compiled code is cached beside the modules (`__pycache__`): only the first process on a machine
 compiles (about 10 CPU-seconds); later ones, Ray workers included, load the cache. Still, the

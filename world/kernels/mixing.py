@@ -16,25 +16,36 @@ S30, S27, S31, S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 TO_UNIT = 1.0 / float(1 << 53)
 
 
+@kernel(inline="always")
+def _splitmix(x):  # type: ignore[no-untyped-def]
+    """splitmix64's finalizer of one uint64. (uint64 constants throughout: numba takes uint64
+    mixed with int64 to float64.)"""
+    x = x ^ (x >> S30)
+    x = x * M1
+    x = x ^ (x >> S27)
+    x = x * M2
+    return x ^ (x >> S31)
+
+
+@kernel(inline="always")
+def _unit(x):  # type: ignore[no-untyped-def]
+    """The top 53 bits of a uint64 as a float64 in [0, 1), as `rng._unit`."""
+    return np.float64(x >> S11) * TO_UNIT
+
+
 @kernel()
 def _mix_in(h, keys, out):  # type: ignore[no-untyped-def]
     """`out[i]` (uint64) = `h[i]` (`h[0]` if `h` holds one) with keys[:, i] mixed in, a key
     at a time over every row: the rows' mixes are independent, so the pass over them is
     vectorized (64-bit products side by side), where a row at a time chains each key's mix
-    on the last (3 times faster at 16,000 rows and 5 keys). (uint64 constants throughout:
-    numba takes uint64 mixed with int64 to float64.)"""
+    on the last (3 times faster at 16,000 rows and 5 keys)."""
     if h.shape[0] == 1:
         out[:] = h[0]
     else:
         out[:] = h
     for j in range(keys.shape[0]):
         for i in range(out.shape[0]):
-            x = out[i] ^ (np.uint64(keys[j, i]) + GOLDEN)
-            x = x ^ (x >> S30)
-            x = x * M1
-            x = x ^ (x >> S27)
-            x = x * M2
-            out[i] = x ^ (x >> S31)
+            out[i] = _splitmix(out[i] ^ (np.uint64(keys[j, i]) + GOLDEN))
 
 
 @kernel()
@@ -46,11 +57,12 @@ def hashes(h: np.ndarray, keys: np.ndarray, out: np.ndarray) -> None:
 
 @kernel()
 def uniforms(h: np.ndarray, keys: np.ndarray, out: np.ndarray) -> None:
-    """`out[i]` (float64 in [0, 1)) = the top 53 bits of `hashes`' row i, as `rng._unit`."""
-    bits = np.empty(out.shape[0], np.uint64)
+    """`out[i]` (float64 in [0, 1)) = `_unit` of `hashes`' row i. (The hashes are mixed in
+    `out`'s own bytes, seen as uint64, then each is turned into its float in place.)"""
+    bits = out.view(np.uint64)
     _mix_in(h, keys, bits)
     for i in range(out.shape[0]):
-        out[i] = np.float64(bits[i] >> S11) * TO_UNIT
+        out[i] = _unit(bits[i])
 
 
 @kernel()
@@ -60,10 +72,4 @@ def uniforms_each(h: np.ndarray, last: np.ndarray, out: np.ndarray) -> None:
     for j in range(last.shape[0]):
         step = np.uint64(last[j]) + GOLDEN
         for i in range(h.shape[0]):
-            x = h[i] ^ step
-            x = x ^ (x >> S30)
-            x = x * M1
-            x = x ^ (x >> S27)
-            x = x * M2
-            x = x ^ (x >> S31)
-            out[j, i] = np.float64(x >> S11) * TO_UNIT
+            out[j, i] = _unit(_splitmix(h[i] ^ step))
