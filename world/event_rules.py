@@ -42,10 +42,11 @@ _CLAIMS = {"bad": pb.BAD, "good": pb.GOOD, "betrayed": pb.BETRAYED}
 
 
 class Notes:
-    """The EVENT envelopes of a tick, gathered as events touch characters."""
+    """The EVENT envelopes of a tick, gathered as events touch characters (`mail` is None
+    until the first: most ticks have none, and an empty table is 18 columns to make)."""
 
     def __init__(self) -> None:
-        self.mail = Mail()
+        self.mail: Mail | None = None
 
     def add(
         self,
@@ -60,6 +61,8 @@ class Notes:
         if len(cid) == 0:
             return
         n = len(cid)
+        if self.mail is None:
+            self.mail = Mail()
         self.mail.append(
             sender=cid,
             recipient=cid,

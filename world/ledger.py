@@ -46,7 +46,7 @@ class Promises(Table):
     def move(self, rows: np.ndarray, to: PromiseState) -> None:
         """Move rows to state `to`, raising IllegalTransition for a move the lifecycle forbids."""
         if len(rows):
-            check_moves(self.state[rows], np.full(len(rows), to, np.int8))
+            check_moves(self.state[rows], np.full(len(rows), int(to), np.int8))
             self.state[rows] = to
 
     def canonical_rows(self) -> np.ndarray:

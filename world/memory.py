@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from world.arrays import each
+from world.arrays import each, rows_where
 from world.characters import Characters
 from world.kernels import slots, updates
 
@@ -72,12 +72,6 @@ def _salience_columns(chars: Characters) -> SalienceColumns:
     )
 
 
-def _flat(column: np.ndarray) -> np.ndarray:
-    """A (rows, K) column as one flat view (the tables keep their columns C-contiguous)."""
-    assert column.flags.c_contiguous
-    return column.reshape(-1)
-
-
 def _i64(a: np.ndarray | int) -> np.ndarray:
     return np.ascontiguousarray(a, np.int64).reshape(-1)
 
@@ -103,9 +97,10 @@ def ensure(
     )
     at = new_local * chars.slots + new_slot  # flat positions: a repeated one keeps the last
     for names, fills in _RESET_BY_DTYPE:
-        slots.fill(at, tuple(_flat(getattr(chars, name)) for name in names), fills)
-    _flat(chars.rel_id)[at] = new_other
-    _flat(chars.rel_seen)[at] = tick
+        slots.fill(at, chars.flat(names), fills)
+    rel_id, rel_seen = chars.flat(("rel_id", "rel_seen"))
+    rel_id[at] = new_other
+    rel_seen[at] = tick
     return slot
 
 
@@ -143,7 +138,7 @@ def recall(
 ) -> list[dict[str, float | int]]:
     """The k episodes that matter most now: salient, recent, and about this counterpart."""
     kinds = chars.ep_kind[local]
-    live = np.flatnonzero(kinds >= 0)
+    live = rows_where(kinds >= 0)
     if len(live) == 0:
         return []
     age = (tick - chars.ep_tick[local, live]).astype(np.float32)

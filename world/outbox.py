@@ -12,14 +12,33 @@ from __future__ import annotations
 import numpy as np
 
 from world import emotion as emo
-from world.arrays import Parts
+from world.arrays import Parts, filled
 from world.characters import Characters
 from world.kernels import ordering, speech
 from world.phrases import MILD, NEUTRAL
 from world.vocab import N_KINDS, Kind, Trait, among
-from world.wire import Mail
+from world.wire import COLUMN_DTYPES, Mail
 
 SILENT = among(N_KINDS, Kind.CONTRIBUTION, Kind.SHARE, Kind.OBSERVATION)
+#: The columns of an envelope that the rules queue (beside its sender and recipient).
+QUEUED = {
+    name: COLUMN_DTYPES[name]
+    for name in (
+        "kind",
+        "good",
+        "amount",
+        "good2",
+        "amount2",
+        "ref",
+        "due",
+        "subject",
+        "source",
+        "flag",
+    )
+}
+#: The columns `speech.speak` writes: what the speaker truly feels, and (unless its kind is
+#: SILENT, which shows nothing: zeros) what it shows and says.
+SPOKEN = ("true_feeling", "true_standing", "shown", "phrase")
 
 
 class Outgoing:
@@ -68,17 +87,16 @@ class Outgoing:
         """The queued acts as mail. `words` maps a decision row to the free words its actor
         said with the act that row produced (parts added with `decision=`)."""
         total = self._parts.total()
-        mail = Mail(total)
         if total == 0:
             self.position = [np.zeros(0, np.int64) for _ in range(len(self._parts))]
-            return mail
+            return Mail(0)
         # sequence numbers: each sender's envelopes numbered in queue order; then the mail is
         # put in the order an inbox reads it (by recipient, sender, sequence number), so that
         # each destination's share arrives in that order and is read without sorting again
         local = self._parts.column("local", 0, np.int64)
         seq = ordering.numbered(local, chars.seq)
         sender = chars.cid[local]
-        recipient = self._parts.column("recipient", 0, mail.recipient.dtype)
+        recipient = self._parts.column("recipient", 0, COLUMN_DTYPES["recipient"])
         order = ordering.lexical(recipient, np.stack((sender, seq), axis=1).astype(np.int64))
         where = np.empty(total, np.int64)
         where[order] = np.arange(total)
@@ -87,24 +105,20 @@ class Outgoing:
         for n in self._parts.sizes:
             self.position.append(where[start : start + n])
             start += n
-        for name in (
-            "kind",
-            "good",
-            "amount",
-            "good2",
-            "amount2",
-            "ref",
-            "due",
-            "subject",
-            "source",
-            "flag",
-        ):
-            col = getattr(mail, name)
-            col[:] = self._parts.column(name, 0, col.dtype)[order]
-        mail.recipient[:] = recipient[order]
-        mail.sender[:] = sender[order]
-        mail.seq[:] = seq[order]
-        sl = local[order]
+        # every column made once (the queued ones gathered into canonical order, what speakers
+        # feel and show written by `speak`), not allocated, filled and then overwritten
+        columns = {
+            name: self._parts.column(name, 0, dtype).take(order) for name, dtype in QUEUED.items()
+        }
+        columns["recipient"] = recipient.take(order)
+        columns["sender"] = sender.take(order).astype(COLUMN_DTYPES["sender"])
+        columns["seq"] = seq.take(order).astype(COLUMN_DTYPES["seq"])
+        for name in SPOKEN:
+            dtype, trail, _ = Mail.COLUMNS[name]
+            columns[name] = np.zeros((total, *(int(t) for t in trail)), dtype)
+        columns["text"] = filled(total, Mail.COLUMNS["text"][2], Mail.COLUMNS["text"][0])
+        mail = Mail.of(total, columns, [])
+        sl = local.take(order)
         # what each speaker shows, and what it truly feels
         speech.speak(
             sl,

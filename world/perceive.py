@@ -17,7 +17,7 @@ from protos import society_pb2 as pb
 from world import emotion as emo
 from world import memory
 from world.acts import PromiseState, Situation
-from world.arrays import each
+from world.arrays import each, rows_where
 from world.characters import Characters
 from world.delivery import Delivery
 from world.economy import need as need_of
@@ -41,19 +41,30 @@ def record_act(
     chars: Characters,
     local: np.ndarray,
     slot: np.ndarray,
-    cooperated: np.ndarray,
+    cooperated: np.ndarray | bool,
     weight: float,
     good_faith: float = 0.5,
 ) -> None:
     """A counterpart acted towards me: remember its move, add evidence, and judge it first-hand
-    (to the one it was done to, cooperating is good and defecting bad, under every norm)."""
-    if len(local) == 0:
+    (to the one it was done to, cooperating is good and defecting bad, under every norm).
+    `cooperated` is a flag a row, or one for them all."""
+    n = len(local)
+    if n == 0:
         return
-    coop = np.asarray(cooperated, bool)
-    chars.rel_theirs[local, slot] = coop.astype(np.int8)
-    scatter.add_at(chars.rel_pos, local[coop], slot[coop], np.float32(good_faith))
-    scatter.add_at(chars.rel_neg, local[~coop], slot[~coop], np.float32(good_faith))
-    judge(chars, local, slot, np.where(coop, 1.0, -1.0), weight, chars.cid[local])
+    updates.record_act(
+        chars.rel_theirs,
+        chars.rel_pos,
+        chars.rel_neg,
+        chars.rel_rep,
+        chars.rel_rep_n,
+        chars.rel_rep_src,
+        chars.cid,
+        np.asarray(local, np.int64),
+        np.asarray(slot, np.int64),
+        each(cooperated, n, np.bool_),
+        np.float32(good_faith),
+        np.float32(weight),
+    )
 
 
 def judge(
@@ -125,7 +136,7 @@ def perceive(
 def meet_the_sender(d: Delivery) -> None:
     """Whoever wrote to me (bar bookkeeping) I now know; was my view of their standing right?"""
     chars = d.chars
-    rows = np.flatnonzero(~BOOKKEEPING[d.kind])
+    rows = rows_where(~BOOKKEEPING[d.kind])
     me, sender = d.me[rows], d.sender[rows]
     before = memory.find(chars, me, sender)
     judged, right = slots.views_right(
@@ -140,7 +151,7 @@ def meet_the_sender(d: Delivery) -> None:
 
 def goods_arrive(d: Delivery) -> None:
     """Goods carried by gifts, kept promises, trade replies and shares become mine."""
-    rows = np.flatnonzero(BRINGS_GOODS[d.kind])
+    rows = rows_where(BRINGS_GOODS[d.kind])
     scatter.add_at(d.chars.goods, d.me[rows], d.good[rows], d.amount[rows].astype(np.int32))
 
 
@@ -161,7 +172,7 @@ def gifts(d: Delivery) -> None:
     care = (d.flag[rows] & CARE) > 0
     scatter.add_at(chars.rel_att, lo[care], sl[care], np.float32(0.15))
     weight = d.scenario.information.observation_weight
-    record_act(chars, lo, sl, np.ones(len(rows), bool), weight, 1.0)
+    record_act(chars, lo, sl, True, weight, 1.0)
     memory.remember(chars, lo, Kind.GIFT, d.sender[rows], 0.3 + 0.4 * needy, 1.0, d.tick)
     loans_owed_back(d, rows[(d.flag[rows] & LOAN) > 0])
 
@@ -221,7 +232,7 @@ def promises_kept_to_me(d: Delivery) -> None:
     emo.appraise(em, lo, Emotion.JOY, 0.15)
     emo.appraise(em, lo, Emotion.GRATITUDE, 0.1)
     weight = d.scenario.information.observation_weight
-    record_act(chars, lo, sl, np.ones(len(rows), bool), weight, 1.5)
+    record_act(chars, lo, sl, True, weight, 1.5)
     memory.remember(chars, lo, Kind.PROMISE_KEPT, d.sender[rows], 0.4, 1.0, d.tick)
 
 
@@ -331,7 +342,7 @@ def forgiveness(d: Delivery) -> None:
     emo.appraise(em, lo, Emotion.JOY, 0.2)
     emo.soothe(em, lo, Emotion.SADNESS, 0.7)
     scatter.add_at(chars.rel_aff, lo, sl, np.float32(0.15))
-    record_act(chars, lo, sl, np.ones(len(rows), bool), d.scenario.information.observation_weight)
+    record_act(chars, lo, sl, True, d.scenario.information.observation_weight)
 
 
 def words(d: Delivery) -> None:
@@ -350,7 +361,7 @@ def words(d: Delivery) -> None:
         chars,
         d.me[declined],
         d.slot[declined],
-        np.zeros(len(declined), bool),
+        False,
         d.scenario.information.observation_weight,
     )
 

@@ -93,34 +93,42 @@ def hash64(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     state is one number, mixed as a Python int (the same bits, without numpy's per-call cost);
     after it, scalar keys are mixed into the state array in place."""
     h = _start(seed, stream)
-    return _in_chunks(lambda ks: _draw(h, ks, unit=False), keys, np.uint64)
+    return _in_chunks(lambda ks, n: _draw(h, ks, False, n), keys, np.uint64)
 
 
-def _in_chunks(
-    draw: Callable[[tuple[np.ndarray | int, ...]], np.ndarray],
-    keys: tuple[np.ndarray | int, ...],
-    dtype: type,
-) -> np.ndarray:
-    """`draw(keys)`, a CHUNK of rows at a time when the keys are 1-D arrays (of one length)
-    longer than that and scalars; at once otherwise."""
+def _rows_of(keys: tuple[np.ndarray | int, ...]) -> int | None:
+    """The length of the keys' arrays where every key is a 1-D array of one length or a number
+    (0: numbers only); None where numpy must broadcast them (a list, a 2-D array, lengths
+    that differ)."""
     n = 0
     for k in keys:
         if isinstance(k, np.ndarray):
             if k.ndim == 0:
                 continue
             if k.ndim > 1 or (n and len(k) != n):
-                return draw(keys)
+                return None
             n = len(k)
         elif not isinstance(k, (int, np.generic)):  # a list, say: as numpy broadcasts it
-            return draw(keys)
-    if n <= CHUNK:
-        return draw(keys)
+            return None
+    return n
+
+
+def _in_chunks(
+    draw: Callable[[tuple[np.ndarray | int, ...], int | None], np.ndarray],
+    keys: tuple[np.ndarray | int, ...],
+    dtype: type,
+) -> np.ndarray:
+    """`draw(keys, rows)` (`rows` as `_rows_of` gives it), a CHUNK of rows at a time when the
+    keys are 1-D arrays (of one length) longer than that and scalars; at once otherwise."""
+    n = _rows_of(keys)
+    if n is None or n <= CHUNK:
+        return draw(keys, n)
     out: np.ndarray = np.empty(n, dtype)
     for at in range(0, n, CHUNK):
         part = tuple(
             k[at : at + CHUNK] if isinstance(k, np.ndarray) and k.ndim else k for k in keys
         )
-        out[at : at + CHUNK] = draw(part)
+        out[at : at + CHUNK] = draw(part, min(CHUNK, n - at))
     return out
 
 
@@ -164,60 +172,52 @@ def _as_hashes(h: int | np.ndarray) -> np.ndarray:
     return np.array([h], np.uint64) if isinstance(h, int) else h
 
 
-def _draw(h: int | np.ndarray, keys: tuple[np.ndarray | int, ...], unit: bool) -> np.ndarray:
+def _draw(
+    h: int | np.ndarray, keys: tuple[np.ndarray | int, ...], unit: bool, n: int | None
+) -> np.ndarray:
     """The state `h` (never changed: it may be a prefix that `Draws` keeps) with `keys` mixed
     in, as hashes or (`unit`) as uniforms in [0, 1): by the kernel where it applies, else with
-    numpy (the same bits)."""
-    if kernels.live():
-        fast = _mixed(h, keys, unit)
-        if fast is not None:
-            return fast
+    numpy (the same bits). `n` is what `_rows_of` gave for the state (if an array) and keys."""
+    if n and kernels.live() and (isinstance(h, int) or h.ndim == 1):
+        return _mixed(h, keys, unit, n)
     out = _absorb(h, keys, owned=False)
     if isinstance(out, np.ndarray) and out is h:
         out = out.copy()  # no key after the prefix: the caller gets its own array
     return _unit(_as_hashes(out)) if unit else _as_hashes(out)
 
 
+@functools.lru_cache(maxsize=256)
+def _state(h: int) -> np.ndarray:
+    """A one-number state as the kernels take it (a stream's start, drawn from every tick:
+    cached; the kernels never write it)."""
+    return np.array([h], np.uint64)
+
+
 def _mixed(
-    h: int | np.ndarray, keys: tuple[np.ndarray | int, ...], unit: bool
-) -> np.ndarray | None:
-    """`_draw` by `mixing.hashes`/`mixing.uniforms`, or None where the keys do not fit it: no
-    array among the state and keys, or arrays that are not all 1-D of one length."""
-    n = len(h) if isinstance(h, np.ndarray) else 0
-    if isinstance(h, np.ndarray) and h.ndim != 1:
-        return None
-    lead = 0  # scalar keys before the first array are mixed into a scalar state here
-    for k in keys:
-        if isinstance(k, np.ndarray) and k.ndim:
-            if k.ndim > 1 or (n and len(k) != n):
-                return None
-            n = len(k)
-        elif not isinstance(k, (int, np.generic, np.ndarray)):
-            return None
-        elif not n and isinstance(h, int):
+    h: int | np.ndarray, keys: tuple[np.ndarray | int, ...], unit: bool, n: int
+) -> np.ndarray:
+    """`_draw` by `mixing.hashes`/`mixing.uniforms`, for `n` rows: the state a number or a 1-D
+    array of `n`, the keys 1-D arrays of `n` and numbers."""
+    if isinstance(h, int):
+        lead = 0  # numbers before the first array are mixed into the one-number state here
+        for k in keys:
+            if isinstance(k, np.ndarray) and k.ndim:
+                break
             lead += 1
-    if not n:
-        return None
-    if lead:
-        h = _absorb(h, keys[:lead], owned=False)
-        keys = keys[lead:]
-    state = np.array([h], np.uint64) if isinstance(h, int) else h
+        if lead:
+            h = _absorb(h, keys[:lead], owned=False)
+            keys = keys[lead:]
+        if isinstance(h, int):
+            h = _state(h)
     rows = np.empty((len(keys), n), np.int64)
     for j, k in enumerate(keys):
-        # an array is cast as `_as_u64` casts (integers wrap, floats truncate); a scalar too
-        # (a Python int that fits, the common key, as it is)
-        if type(k) is int and _INT64_MIN <= k <= _INT64_MAX:
-            rows[j] = k
-        else:
-            rows[j] = (
-                k if isinstance(k, np.ndarray) and k.ndim else int(np.asarray(k).astype(np.int64))
-            )
-    if unit:
-        out = np.empty(n, np.float64)
-        mixing.uniforms(state, rows, out)
-    else:
-        out = np.empty(n, np.uint64)
-        mixing.hashes(state, rows, out)
+        # cast as `_as_u64` casts: integers wrap, floats truncate (as assigning does), and a
+        # Python int beyond int64 as numpy converts it
+        if type(k) is int and not _INT64_MIN <= k <= _INT64_MAX:
+            k = int(np.asarray(k).astype(np.int64))
+        rows[j] = k
+    out = np.empty(n, np.float64 if unit else np.uint64)
+    (mixing.uniforms if unit else mixing.hashes)(h, rows, out)
     return out
 
 
@@ -231,16 +231,16 @@ class Draws:
         start = _start(seed, stream)
         if any(isinstance(k, np.ndarray) and k.ndim for k in first):
             self._h: int | np.ndarray = _in_chunks(
-                lambda ks: _draw(start, ks, unit=False), first, np.uint64
+                lambda ks, n: _draw(start, ks, False, n), first, np.uint64
             )
         else:
             self._h = _absorb(start, first, owned=True)
 
     def hash64(self, *rest: np.ndarray | int) -> np.ndarray:
-        return _in_chunks(lambda ks: _draw(ks[0], ks[1:], unit=False), (self._h, *rest), np.uint64)
+        return _in_chunks(lambda ks, n: _draw(ks[0], ks[1:], False, n), (self._h, *rest), np.uint64)
 
     def uniform(self, *rest: np.ndarray | int) -> np.ndarray:
-        return _in_chunks(lambda ks: _draw(ks[0], ks[1:], unit=True), (self._h, *rest), float)
+        return _in_chunks(lambda ks, n: _draw(ks[0], ks[1:], True, n), (self._h, *rest), float)
 
     def below(self, n: np.ndarray | int, *rest: np.ndarray | int) -> np.ndarray:
         return _below(self.uniform(*rest), n)
@@ -261,7 +261,7 @@ class Draws:
 def uniform(seed: int, stream: int, *keys: np.ndarray | int) -> np.ndarray:
     """Uniform floats in [0, 1), one per broadcast key."""
     h = _start(seed, stream)
-    return _in_chunks(lambda ks: _draw(h, ks, unit=True), keys, float)
+    return _in_chunks(lambda ks, n: _draw(h, ks, True, n), keys, float)
 
 
 def below(seed: int, stream: int, n: np.ndarray | int, *keys: np.ndarray | int) -> np.ndarray:

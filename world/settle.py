@@ -16,6 +16,7 @@ import numpy as np
 
 from protos import society_pb2 as pb
 from world.acts import N_ACTIONS, Action, PromiseState, Situation
+from world.arrays import rows_where
 from world.characters import Characters
 from world.kernels import scatter, updates
 from world.ledger import Promises
@@ -31,14 +32,15 @@ from world.wire import ANSWERS_COUNTER, CARE, LOAN
 
 #: Acts a bystander may see, and so judge.
 VISIBLE = among(N_ACTIONS, Action.GIVE, Action.DECLINE, Action.GIFT, Action.KEEP, Action.BREAK)
-#: The kind of act a witness is told it saw.
-SEEN_AS = {
-    Action.GIVE: Kind.GIFT,
-    Action.GIFT: Kind.GIFT,
-    Action.DECLINE: Kind.REQUEST,
-    Action.KEEP: Kind.PROMISE_KEPT,
-    Action.BREAK: Kind.PROMISE_BROKEN,
-}
+#: The kind of act a witness is told it saw, by action (0: an act no witness is told of).
+SEEN_AS = np.zeros(N_ACTIONS, np.int64)
+SEEN_AS[[Action.GIVE, Action.GIFT, Action.DECLINE, Action.KEEP, Action.BREAK]] = (
+    Kind.GIFT,
+    Kind.GIFT,
+    Kind.REQUEST,
+    Kind.PROMISE_KEPT,
+    Kind.PROMISE_BROKEN,
+)
 
 
 def settle(
@@ -126,7 +128,7 @@ def accept_trades(s: Settlement) -> None:
 def reject_trades(s: Settlement) -> None:
     """Rejecting an offer or a counter-offer sends its goods back."""
     batch, r = s.batch, s.rows(Action.REJECT)
-    answers = np.where(batch.situation[r] == Situation.COUNTER, ANSWERS_COUNTER, 0)
+    answers = np.where(batch.situation[r] == int(Situation.COUNTER), ANSWERS_COUNTER, 0)
     s.out.add(
         Kind.TRADE_REPLY,
         s.local[r],
@@ -213,7 +215,7 @@ def forgive(s: Settlement) -> None:
     s.stats.add("forgiveness", len(r))
     found = s.owed_to.find(cp[r], ref[r])
     hit = found >= 0
-    hit[hit] = s.owed_to.state[found[hit]] == PromiseState.BROKEN
+    hit[hit] = s.owed_to.state[found[hit]] == int(PromiseState.BROKEN)
     s.owed_to.move(found[hit], PromiseState.FORGIVEN)
     chars.rel_neg[local[r], s.slot[r]] *= np.float32(0.5)
     chars.emotion[local[r], Emotion.ANGER] *= np.float32(0.5)
@@ -310,7 +312,7 @@ def remember_my_acts(s: Settlement) -> None:
     """I remember whether I cooperated with whom I dealt in person; the acts are counted."""
     chars, local, coop, stats = s.chars, s.local, s.coop, s.stats
     sit = s.batch.situation
-    judged = np.flatnonzero((coop != 0) & (s.cp >= 0) & (sit != Situation.GROUP_CALL))
+    judged = rows_where((coop != 0) & (s.cp >= 0) & (sit != int(Situation.GROUP_CALL)))
     chars.rel_mine[local[judged], s.slot[judged]] = (coop[judged] > 0).astype(np.int8)
     stats.add("cooperative", int((coop > 0).sum()))
     stats.add("defecting", int((coop < 0).sum()))
@@ -321,14 +323,14 @@ def remember_my_acts(s: Settlement) -> None:
 
 def standing(s: Settlement) -> None:
     """My standing moves a tenth of the way towards how I acted (1 cooperating, 0 not)."""
-    acted = np.flatnonzero(s.coop != 0)
+    acted = rows_where(s.coop != 0)
     updates.standing(s.chars.standing, s.local[acted], s.coop[acted] > 0)
 
 
 def bystanders_see(s: Settlement) -> None:
     """A visible act towards someone is seen, at the observation rate, by one of my group."""
     batch, scenario = s.batch, s.scenario
-    seen = np.flatnonzero(VISIBLE[s.action] & (s.cp >= 0))
+    seen = rows_where(VISIBLE[s.action] & (s.cp >= 0))
     if len(seen) == 0:
         return
     draw = uniform(
@@ -356,9 +358,7 @@ def witnesses_tell(s: Settlement, seen: np.ndarray) -> None:
     witness = first + draw
     ok = (witness != actor) & (witness != cp)
     r = seen[ok]
-    act_kind = np.zeros(len(r), np.int64)
-    for a, k in SEEN_AS.items():
-        act_kind[s.action[r] == a] = k
+    act_kind = SEEN_AS[s.action[r]]
     s.out.add(
         Kind.OBSERVATION,
         s.local[r],

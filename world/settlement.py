@@ -16,7 +16,7 @@ import numpy as np
 from protos import society_pb2 as pb
 from world import memory
 from world.acts import COOPERATION, FAILS_INTO, N_ACTIONS, PAYS, Action, Situation
-from world.arrays import Grouped
+from world.arrays import Grouped, rows_where
 from world.characters import Characters
 from world.kernels import payments
 from world.ledger import Promises
@@ -72,7 +72,7 @@ class Settlement:
         ]
         rows = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
         if situation is not None:
-            rows = rows[self.batch.situation[rows] == situation]
+            rows = rows[self.batch.situation[rows] == int(situation)]
         return rows
 
     @classmethod
@@ -119,9 +119,9 @@ def sanitize(batch: DecisionBatch, chosen: np.ndarray, stats: TickStats) -> np.n
     that pays nothing (counted as invalid)."""
     chosen = np.asarray(chosen, np.int64)
     ok = (chosen >= 0) & (chosen < batch.legal.shape[1])
-    ok[ok] = batch.legal[np.flatnonzero(ok), chosen[ok]]
+    ok[ok] = batch.legal[rows_where(ok), chosen[ok]]
     if (~ok).any():
-        bad = np.flatnonzero(~ok)
+        bad = rows_where(~ok)
         safe = batch.legal[bad] & ~PAYS[None, :]
         fallback = np.where(safe.any(axis=1), safe.argmax(axis=1), batch.legal[bad].argmax(axis=1))
         chosen = chosen.copy()
@@ -181,7 +181,7 @@ def meet(chars: Characters, tick: int, batch: DecisionBatch) -> np.ndarray:
     """Whoever I deal with in person (not the group) is someone I now know: my slot for it."""
     local, cp = batch.local, batch.counterpart
     slot = np.full(len(batch), -1, np.int64)
-    personal = np.flatnonzero((cp >= 0) & (batch.situation != Situation.GROUP_CALL))
+    personal = rows_where((cp >= 0) & (batch.situation != int(Situation.GROUP_CALL)))
     slot[personal] = memory.ensure(
         chars, local[personal], cp[personal], tick, found=batch.slot[personal]
     )

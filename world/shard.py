@@ -15,7 +15,6 @@ runtime whose minds answer asynchronously (an LLM gateway).
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -24,7 +23,7 @@ import numpy as np
 from world import economy, event_rules, memory, perceive, situations
 from world import emotion as emo
 from world.acts import PromiseState, Situation
-from world.arrays import Grouped, rows_of
+from world.arrays import Grouped, rows_of, rows_where, tally
 from world.characters import Characters
 from world.events import EventKind, Newcomers, events_from_state, events_state
 from world.kernels import fade
@@ -73,7 +72,7 @@ class Pending:
     readings: ReadingBatch
     out: Outgoing
     stats: TickStats
-    notes: Mail  # the EVENT envelopes of the tick's events, for the journal
+    notes: Mail | None  # the EVENT envelopes of the tick's events, for the journal (None: none)
 
 
 @dataclasses.dataclass
@@ -89,7 +88,7 @@ class Decisions:
 def reading_rows(mail: Mail) -> np.ndarray:
     """The envelopes whose speaker showed a feeling (a phrase or free words) to be read."""
     n = len(mail)
-    return np.flatnonzero((mail.phrase[:n] > 0) | (mail.text[:n] >= 0))
+    return rows_where((mail.phrase[:n] > 0) | (mail.text[:n] >= 0))
 
 
 class Shard(BaseShard):
@@ -241,14 +240,16 @@ class Shard(BaseShard):
         stats.kinds += np.bincount(mail.kind[: len(mail)], minlength=len(stats.kinds))
         self.outbox = mail
         self.tick = tick
-        notes = [encode(pending.notes, tick, self.index, self.index)] if len(pending.notes) else []
+        notes = (
+            [] if pending.notes is None else [encode(pending.notes, tick, self.index, self.index)]
+        )
         return StepResult(tick, self.index, self.split(mail), stats, notes)
 
     def _notice_breaches(self, tick: int, out: Outgoing, stats: TickStats) -> None:
         """Promises to my characters that fell due last tick and were not kept are betrayals."""
         led, chars = self.owed_to, self.chars
         n = len(led)
-        rows = np.flatnonzero((led.state[:n] == PromiseState.OPEN) & (led.due[:n] < tick))
+        rows = rows_where((led.state[:n] == int(PromiseState.OPEN)) & (led.due[:n] < tick))
         if len(rows):
             led.move(rows, PromiseState.BROKEN)
             led.broken_at[rows] = tick
@@ -261,7 +262,7 @@ class Shard(BaseShard):
                 chars,
                 lo,
                 sl,
-                np.zeros(len(rows), bool),
+                False,
                 self.scenario.information.observation_weight,
                 2.0,
             )
@@ -286,7 +287,7 @@ class Shard(BaseShard):
     def _promises_due(self, tick: int, calls: situations.Calls) -> None:
         led = self.owed
         n = len(led)
-        rows = np.flatnonzero((led.state[:n] == PromiseState.OPEN) & (led.due[:n] == tick))
+        rows = rows_where((led.state[:n] == int(PromiseState.OPEN)) & (led.due[:n] == tick))
         calls.add(
             Situation.PROMISE_DUE,
             self.placement.row(led.promisor[rows]),
@@ -349,15 +350,15 @@ class Shard(BaseShard):
         led = self.owed_to
         m = len(led)
         horizon = tick - self.scenario.memory.grudge_ticks
-        stay = (led.state[:m] == PromiseState.OPEN) | (
-            (led.state[:m] == PromiseState.BROKEN) & (led.broken_at[:m] >= horizon)
+        stay = (led.state[:m] == int(PromiseState.OPEN)) | (
+            (led.state[:m] == int(PromiseState.BROKEN)) & (led.broken_at[:m] >= horizon)
         )
         if not stay.all():
             led.keep(stay)
         stats.add("characters", n)
         wealth = chars.goods[:n].astype(np.int64) @ PRICE
-        values, counts = np.unique(wealth, return_counts=True)
-        stats.wealth.update(Counter(dict(zip(values.tolist(), counts.tolist(), strict=True))))
+        values, counts = tally(wealth)
+        stats.wealth.update(dict(zip(values.tolist(), counts.tolist(), strict=True)))
         stats.add("wealth_total", int(wealth.sum()))
 
     # --- state ----------------------------------------------------------------------------

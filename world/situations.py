@@ -16,7 +16,7 @@ import numpy as np
 from protos import society_pb2 as pb
 from world import economy, memory
 from world.acts import N_ACTIONS, SITUATION_ACTIONS, Action, Situation
-from world.arrays import Parts
+from world.arrays import Parts, rows_where
 from world.characters import Characters
 from world.kernels import options, ordering, partners
 from world.kernels.plans import plan_goods
@@ -91,7 +91,7 @@ class Calls:
         }
         rest = np.stack((cols["situation"], cols["counterpart"], cols["ref"]), axis=1)
         order = ordering.lexical(cols["local"], rest.astype(np.int64, copy=False))
-        return {f: v[order] for f, v in cols.items()}
+        return {f: v.take(order) for f, v in cols.items()}
 
 
 @dataclasses.dataclass
@@ -127,7 +127,7 @@ def encounters(
     seed = scenario.seed
     ids = chars.cid[:n].astype(np.int64)
     p = np.clip(enc.rate * (0.5 + chars.traits[:n, Trait.SOCIABILITY]), 0.0, 1.0)
-    rows = np.flatnonzero(uniform(seed, Stream.ENCOUNTER, ids, tick) < p)
+    rows = rows_where(uniform(seed, Stream.ENCOUNTER, ids, tick) < p)
     if len(rows) == 0:
         return
     me = ids[rows]
@@ -182,9 +182,9 @@ def build(
     news = np.zeros(m, bool)
 
     # encounters: what could be given, traded, asked or told
-    enc = sit == Situation.ENCOUNTER
+    enc = sit == int(Situation.ENCOUNTER)
     plans = _plans(m, cols, a.counter_amount)
-    rows = np.flatnonzero(enc)
+    rows = rows_where(enc)
     if len(rows):
         _plan_encounters(
             chars,

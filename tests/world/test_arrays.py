@@ -1,13 +1,16 @@
 """The column helpers the rules lean on: `each` (one value or one per row, as the kernels take
 them), `rank_in_runs` (each sender's envelopes numbered in order), `Parts` (rows gathered a
-part at a time) and `Grouped` (the rows of each mind, action or kind of envelope)."""
+part at a time), `Grouped` (the rows of each mind, action or kind of envelope) and a table's
+flat views (`Table.flat`)."""
 
 from __future__ import annotations
+
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 
-from world.arrays import Grouped, Parts, each, rank_in_runs
+from world.arrays import Grouped, Parts, Table, each, rank_in_runs, rows_where, tally
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 7, 1000])
@@ -59,3 +62,55 @@ def test_grouped_gives_each_keys_rows_in_row_order(dtype: type, n_rows: int) -> 
         np.testing.assert_array_equal(g.rows(k), np.flatnonzero(keys == k))
     assert g.rows(4).shape == (0,)
     assert sorted(g.order.tolist()) == list(range(n_rows))  # every row once
+
+
+class _Slots(Table):
+    COLUMNS: ClassVar[dict[str, tuple[str, tuple[int | str, ...], Any]]] = {
+        "a": ("<i4", (3,), 0),
+        "b": ("f4", (3,), 1.0),
+    }
+
+
+def test_flat_views_write_through_and_follow_replaced_columns() -> None:
+    """A flat view writes the table's own column, and once rows are added, kept or restored
+    (new columns), the views are of the new columns, not stale copies."""
+    t = _Slots(2)
+    a, b = t.flat(("a", "b"))
+    a[4] = 7
+    b[0] = 2.5
+    assert t.a[1, 1] == 7 and t.b[0, 0] == 2.5
+    assert t.flat(("a", "b"))[0] is a  # made once
+    t.append(a=np.ones((1, 3), np.int32))
+    a, _ = t.flat(("a", "b"))
+    a[7] = 9
+    assert t.a[2, 1] == 9 and t.a[1, 1] == 7
+    t.keep(np.array([False, True, True]))
+    a, _ = t.flat(("a", "b"))
+    a[0] = -1
+    assert t.a[0, 0] == -1 and t.a[1, 1] == 9
+    state = t.get_state()
+    t.set_state(state)
+    a, _ = t.flat(("a", "b"))
+    a[5] = 4
+    assert t.a[1, 2] == 4
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 50, 5000])
+def test_tally_is_numpys_unique_with_counts(n: int) -> None:
+    """The distinct values, ascending, and their counts: what `np.unique` gives, for values
+    with many repeats, none, and negatives."""
+    rng = np.random.default_rng(n)
+    for values in (rng.integers(-5, 6, n), rng.permutation(n) * 3 - n):
+        got_values, got_counts = tally(values)
+        want_values, want_counts = np.unique(values, return_counts=True)
+        np.testing.assert_array_equal(got_values, want_values)
+        np.testing.assert_array_equal(got_counts, want_counts)
+        assert got_counts.sum() == n
+
+
+@pytest.mark.parametrize("n", [0, 1, 300])
+def test_rows_where_is_flatnonzero(n: int) -> None:
+    """The rows where a mask is true, in order, as `np.flatnonzero` gives them."""
+    mask = np.random.default_rng(n).random(n) < 0.4
+    np.testing.assert_array_equal(rows_where(mask), np.flatnonzero(mask))
+    assert rows_where(mask).dtype == np.flatnonzero(mask).dtype

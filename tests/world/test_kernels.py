@@ -692,6 +692,47 @@ def test_judge_matches_rounds(m: int) -> None:
 
 
 @pytest.mark.parametrize("m", [0, 1, 40, 3000])
+def test_record_act_matches_its_numpy_steps(m: int) -> None:
+    """record_act: the move noted (the last row's, where a slot repeats), good faith added to
+    the evidence for or against, and the view judged towards +1 or -1 with the character's own
+    id as source: the four numpy steps, each over every row, as the rules wrote them."""
+    rng = np.random.default_rng(11)
+    chars = random_chars(rng, 60, 6, 0.8)
+    chars.rel_theirs[:] = rng.integers(-1, 2, (60, 6))
+    chars.rel_pos[:] = rng.random((60, 6)).astype(np.float32)
+    chars.rel_neg[:] = rng.random((60, 6)).astype(np.float32)
+    chars.rel_rep_n[1] = 29999
+    chars.cid[:] = rng.permutation(1000)[:60]
+    local = rng.integers(0, 60, m)
+    local[: m // 4] = 1  # one character's slots judged many times
+    slot = rng.integers(0, 6, m)
+    coop = rng.random(m) < 0.6
+    a, b = copy_chars(chars), copy_chars(chars)
+    good_faith, weight = np.float32(1.5), np.float32(0.3)
+    updates.record_act(
+        a.rel_theirs,
+        a.rel_pos,
+        a.rel_neg,
+        a.rel_rep,
+        a.rel_rep_n,
+        a.rel_rep_src,
+        a.cid,
+        local,
+        slot,
+        coop,
+        good_faith,
+        weight,
+    )
+    b.rel_theirs[local, slot] = coop.astype(np.int8)
+    np.add.at(b.rel_pos, (local[coop], slot[coop]), good_faith)
+    np.add.at(b.rel_neg, (local[~coop], slot[~coop]), good_faith)
+    ref_judge(b, local, slot, np.where(coop, 1.0, -1.0), weight, b.cid[local])
+    assert_same_chars(a, b)
+    if m:
+        assert (a.rel_rep_n != chars.rel_rep_n).any()  # (not a vacuous comparison)
+
+
+@pytest.mark.parametrize("m", [0, 1, 40, 3000])
 def test_remember_matches_rounds(m: int) -> None:
     """remember: empty episodes first, then the least salient; a character's many episodes in a
     call go in row order (full memories overwritten)."""

@@ -9,6 +9,7 @@ import numpy as np
 from world.kernels import kernel
 
 _F09 = np.float32(0.9)
+_ONE = np.float32(1)
 
 
 @kernel()
@@ -30,6 +31,42 @@ def judge(
         rep[lo, sl] = r + weight[i] * (verdict[i] - r)
         rep_n[lo, sl] = min(rep_n[lo, sl] + 1, 30000)
         rep_src[lo, sl] = source[i]
+
+
+@kernel()
+def record_act(
+    theirs: np.ndarray,
+    pos: np.ndarray,
+    neg: np.ndarray,
+    rep: np.ndarray,
+    rep_n: np.ndarray,
+    rep_src: np.ndarray,
+    cid: np.ndarray,
+    local: np.ndarray,
+    slot: np.ndarray,
+    cooperated: np.ndarray,
+    good_faith: np.float32,
+    weight: np.float32,
+) -> None:
+    """A counterpart's act towards `local` (its slot `slot`), row after row: its move noted in
+    `theirs` (1 cooperated, 0 defected), `good_faith` added to the evidence for (`pos`) or
+    against (`neg`) it, and the view of it judged towards +1 or -1 by `weight` (as `judge`,
+    its own character's id the source). Each row's four updates touch columns no other reads,
+    so this is the sequence of the four, each over every row, in one pass."""
+    for i in range(len(local)):
+        lo, sl = local[i], slot[i]
+        if cooperated[i]:
+            theirs[lo, sl] = 1
+            pos[lo, sl] += good_faith
+            verdict = _ONE
+        else:
+            theirs[lo, sl] = 0
+            neg[lo, sl] += good_faith
+            verdict = -_ONE
+        r = rep[lo, sl]
+        rep[lo, sl] = r + weight * (verdict - r)
+        rep_n[lo, sl] = min(rep_n[lo, sl] + 1, 30000)
+        rep_src[lo, sl] = cid[lo]
 
 
 @kernel()

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from world.acts import ACTIONS, COOPERATION, Action, Situation
-from world.arrays import rows_of
+from world.arrays import rows_of, rows_where
 from world.characters import Characters
 from world.emotion import EXPECTED
 from world.kernels import reading, slots
@@ -128,7 +128,7 @@ def by_preference(batch: DecisionBatch, cooperate: np.ndarray) -> np.ndarray:
     defecting (or neutral) one, in the preference order of `ACTIONS`."""
     out = np.full(len(batch), -1, np.int8)
     for situation, actions in ACTIONS.items():
-        rows = np.flatnonzero(batch.situation == situation)
+        rows = rows_where(batch.situation == situation)
         if not len(rows):
             continue
         legal = batch.legal[rows]
