@@ -104,36 +104,40 @@ _CELLS = (np.ndarray, int, float, np.generic)
 class Parts:
     """Rows gathered a part at a time, into whole columns at the end. A part gives each of its
     columns as an array of its rows or as one number for all of them (kept a number until
-    gathered: on a small shard's few rows, making the array is most of the cost)."""
+    gathered: on a small shard's few rows, making the array is most of the cost). Each column
+    keeps the parts that gave it, so gathering it visits only those."""
 
     def __init__(self) -> None:
-        self.parts: list[dict[str, np.ndarray | int | float | np.generic]] = []
         self.sizes: list[int] = []
+        self._total = 0
+        self._given: dict[str, list[tuple[int, int, np.ndarray | int | float | np.generic]]] = {}
 
     def add(self, n: int, columns: dict[str, Any]) -> int:
         """A part of `n` rows; returns its index."""
-        self.parts.append(
-            {k: v if isinstance(v, _CELLS) else np.asarray(v) for k, v in columns.items()}
-        )
+        at, given = self._total, self._given
+        for name, v in columns.items():
+            cell = (at, n, v if isinstance(v, _CELLS) else np.asarray(v))
+            parts = given.get(name)
+            if parts is None:
+                given[name] = [cell]
+            else:
+                parts.append(cell)
         self.sizes.append(n)
-        return len(self.parts) - 1
+        self._total = at + n
+        return len(self.sizes) - 1
 
     def __len__(self) -> int:
-        return len(self.parts)
+        return len(self.sizes)
 
     def total(self) -> int:
-        return sum(self.sizes)
+        return self._total
 
     def column(self, name: str, fill: Any, dtype: Any) -> np.ndarray:
         """Column `name` of every part in order, as `dtype` (values cast as an assignment
         casts them); a part without it leaves `fill`."""
-        values = filled(self.total(), fill, dtype)
-        at = 0
-        for part, n in zip(self.parts, self.sizes, strict=True):
-            v = part.get(name)
-            if v is not None:
-                values[at : at + n] = v
-            at += n
+        values = filled(self._total, fill, dtype)
+        for at, n, v in self._given.get(name, ()):
+            values[at : at + n] = v
         return values
 
 

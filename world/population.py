@@ -7,6 +7,8 @@ boundaries, name and backstory on demand, so self-models never travel between sh
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -41,19 +43,25 @@ ENDOWMENT = np.array(
 
 
 def roles_of(scenario: Scenario, ids: np.ndarray) -> np.ndarray:
-    weights = np.array([scenario.population.roles.get(r, 0.0) for r in ROLE_NAMES])
-    cum = np.cumsum(weights / weights.sum())
+    cum = _cumulative(tuple(scenario.population.roles.get(r, 0.0) for r in ROLE_NAMES))
     return _pick(cum, uniform(scenario.seed, Stream.ROLE, ids))
 
 
 def minds_of(scenario: Scenario, ids: np.ndarray) -> np.ndarray:
     """Index into MIND_NAMES of each character's mind."""
-    shares = np.array([scenario.population.minds.get(m, 0.0) for m in MIND_NAMES])
-    cum = np.cumsum(shares / shares.sum())
+    cum = _cumulative(tuple(scenario.population.minds.get(m, 0.0) for m in MIND_NAMES))
     return _pick(cum, uniform(scenario.seed, Stream.MIND, ids))
 
 
-def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
+@functools.lru_cache(maxsize=64)
+def _cumulative(shares: tuple[float, ...]) -> tuple[float, ...]:
+    """The cumulative shares, normalized (a tick asks the roles of its counterparts: worked
+    out once per set of shares, not every tick)."""
+    weights = np.array(shares)
+    return tuple(np.cumsum(weights / weights.sum()).tolist())
+
+
+def _pick(cum: Sequence[float], u: np.ndarray) -> np.ndarray:
     """Which of the `len(cum)` kinds each uniform `u` picks (int8): how many of the cumulative
     shares `cum[:-1]` lie at or below it, which is `searchsorted(cum, u, side="right")` capped
     at the last kind. A comparison per kind, not numpy's binary search per draw, whose every
