@@ -183,13 +183,14 @@ class Table:
         """Add rows; columns not given take their fill value."""
         self.__dict__.pop("_flats", None)
         m = len(next(iter(cols.values())))
+        n = self._n
         for name, (dtype, _, fill) in self.COLUMNS.items():
             old = getattr(self, name)
-            new = filled((m, *self._trail(name)), fill, dtype)
-            if name in cols:
-                new[...] = cols[name]
-            setattr(self, name, np.concatenate([old[: self._n], new]))
-        self._n += m
+            new = np.empty((n + m, *self._trail(name)), dtype)
+            new[:n] = old[:n]
+            new[n:] = cols.get(name, fill)
+            setattr(self, name, new)
+        self._n = n + m
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop the rows where mask is False."""

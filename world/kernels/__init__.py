@@ -9,9 +9,10 @@ checks each against a plain numpy reference on random inputs.
 Modules by topic: `slots` (the relationship slot layer: find, salience, making room, gathers),
 `partners` (encounters: the known partner, the gossip subject and what is told of them),
 `options` (what each decision row may do, and a trade's worth), `payments` (what each act pays,
-funded in canonical order), `updates` (judgements, episodes, standing: row after row), `scatter`
-(sums into slots and rows, in row order), `fade` (the end of a tick: feelings decay, memories
-fade, trust summed, in one pass), `plans` (the gift, trade and ask an encounter could be),
+funded in canonical order), `updates` (judgements, episodes, standing, a counterpart's act
+recorded: row after row), `scatter` (sums into slots and rows, in row order), `fade` (the end
+of a tick: feelings decay, memories fade, trust summed, in one pass), `plans` (the gift, trade
+and ask an encounter could be),
 `living` (a tick of work, eating, wear and health; need), `speech` (what speakers show and say),
 `ordering` (the inbox's and the decisions' canonical orders, envelopes numbered, and rows
 grouped by key), `mixing` (the random streams' splitmix64, a key at a time over every row),
