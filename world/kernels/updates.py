@@ -12,6 +12,16 @@ _F09 = np.float32(0.9)
 _ONE = np.float32(1)
 
 
+@kernel(inline="always")
+def _judged(rep, rep_n, rep_src, lo, sl, verdict, weight, source):  # type: ignore[no-untyped-def]
+    """One view `rep[lo, sl]` moved towards `verdict` by `weight` (float32), the judgement
+    counted (at most 30000) and its source noted."""
+    r = rep[lo, sl]
+    rep[lo, sl] = r + weight * (verdict - r)
+    rep_n[lo, sl] = min(rep_n[lo, sl] + 1, 30000)
+    rep_src[lo, sl] = source
+
+
 @kernel()
 def judge(
     rep: np.ndarray,
@@ -26,11 +36,7 @@ def judge(
     """Move each view `rep[local, slot]` towards `verdict` by `weight` (float32), count the
     judgement (at most 30000) and note its source."""
     for i in range(len(local)):
-        lo, sl = local[i], slot[i]
-        r = rep[lo, sl]
-        rep[lo, sl] = r + weight[i] * (verdict[i] - r)
-        rep_n[lo, sl] = min(rep_n[lo, sl] + 1, 30000)
-        rep_src[lo, sl] = source[i]
+        _judged(rep, rep_n, rep_src, local[i], slot[i], verdict[i], weight[i], source[i])
 
 
 @kernel()
@@ -63,10 +69,7 @@ def record_act(
             theirs[lo, sl] = 0
             neg[lo, sl] += good_faith
             verdict = -_ONE
-        r = rep[lo, sl]
-        rep[lo, sl] = r + weight * (verdict - r)
-        rep_n[lo, sl] = min(rep_n[lo, sl] + 1, 30000)
-        rep_src[lo, sl] = cid[lo]
+        _judged(rep, rep_n, rep_src, lo, sl, verdict, weight, cid[lo])
 
 
 @kernel()
