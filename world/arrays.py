@@ -28,6 +28,16 @@ def each(value: Any, n: int, dtype: Any) -> np.ndarray:
     return a
 
 
+def side_by_side(*columns: np.ndarray) -> np.ndarray:
+    """1-D columns of one length side by side, as an (rows, columns) int64 matrix (the keys an
+    ordering takes): `np.stack(columns, axis=1).astype(np.int64)` without `np.stack`'s Python
+    layer (3 against 6 us on a small shard's few rows)."""
+    out = np.empty((len(columns[0]), len(columns)), np.int64)
+    for j, column in enumerate(columns):
+        out[:, j] = column
+    return out
+
+
 def rows_where(mask: np.ndarray) -> np.ndarray:
     """The rows where a 1-D mask is true, in order: `np.flatnonzero` without its Python layer
     (2.2 against 0.5 us a call on a small shard's few rows, a dozen calls a tick)."""
@@ -90,7 +100,8 @@ class Grouped:
     __slots__ = ("order", "starts")
 
     def __init__(self, keys: np.ndarray, n: int) -> None:
-        self.order, self.starts = ordering.grouped(np.ascontiguousarray(keys), int(n))
+        self.order, starts = ordering.grouped(np.ascontiguousarray(keys), int(n))
+        self.starts: list[int] = starts.tolist()  # (a slice by Python ints is the quicker)
 
     def rows(self, key: int) -> np.ndarray:
         """The rows of `key`, in row order (a view: not to be written)."""

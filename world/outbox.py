@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from world import emotion as emo
-from world.arrays import Parts, filled
+from world.arrays import Parts, filled, side_by_side
 from world.characters import Characters
 from world.kernels import ordering, speech
 from world.phrases import MILD, NEUTRAL
@@ -97,7 +97,7 @@ class Outgoing:
         seq = ordering.numbered(local, chars.seq)
         sender = chars.cid[local]
         recipient = self._parts.column("recipient", 0, COLUMN_DTYPES["recipient"])
-        order = ordering.lexical(recipient, np.stack((sender, seq), axis=1).astype(np.int64))
+        order = ordering.lexical(recipient, side_by_side(sender, seq))
         where = np.empty(total, np.int64)
         where[order] = np.arange(total)
         start = 0

@@ -66,11 +66,14 @@ class Settlement:
 
     def rows(self, *acts: Action, situation: Situation | None = None) -> np.ndarray:
         """The rows doing any of `acts` (in `situation`, if given), in row order."""
-        parts = [
-            self.by_action.rows(a)
-            for a in dict.fromkeys(acts)  # (an act given twice is one act)
-        ]
-        rows = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+        if len(acts) == 1:
+            rows = self.by_action.rows(acts[0])
+        else:
+            parts = [
+                self.by_action.rows(a)
+                for a in dict.fromkeys(acts)  # (an act given twice is one act)
+            ]
+            rows = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
         if situation is not None:
             rows = rows[self.batch.situation[rows] == int(situation)]
         return rows

@@ -16,7 +16,7 @@ import numpy as np
 from protos import society_pb2 as pb
 from world import economy, memory
 from world.acts import N_ACTIONS, SITUATION_ACTIONS, Action, Situation
-from world.arrays import Parts, rows_where
+from world.arrays import Parts, rows_where, side_by_side
 from world.characters import Characters
 from world.kernels import options, ordering, partners
 from world.kernels.plans import plan_goods
@@ -89,8 +89,8 @@ class Calls:
         cols = {
             f: self._parts.column(f, 0, np.int8 if f == "situation" else np.int64) for f in _FIELDS
         }
-        rest = np.stack((cols["situation"], cols["counterpart"], cols["ref"]), axis=1)
-        order = ordering.lexical(cols["local"], rest.astype(np.int64, copy=False))
+        rest = side_by_side(cols["situation"], cols["counterpart"], cols["ref"])
+        order = ordering.lexical(cols["local"], rest)
         return {f: v.take(order) for f, v in cols.items()}
 
 

@@ -38,7 +38,7 @@ from typing import Any, ClassVar, cast
 import numpy as np
 
 from protos import society_pb2 as pb
-from world.arrays import Table, rows_of
+from world.arrays import Table, rows_of, side_by_side
 from world.kernels import ordering
 from world.vocab import N_EMOTIONS, N_GOODS, N_KINDS, Kind, among
 
@@ -163,7 +163,7 @@ def canonical(mail: Mail) -> Mail:
     n = len(mail)
     if ordering.in_order(mail.recipient[:n], mail.sender[:n], mail.seq[:n]):
         return mail
-    rest = np.stack((mail.sender[:n], mail.seq[:n]), axis=1).astype(np.int64)
+    rest = side_by_side(mail.sender[:n], mail.seq[:n])
     return mail.take(ordering.lexical(mail.recipient[:n], rest))
 
 

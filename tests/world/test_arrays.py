@@ -10,7 +10,16 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from world.arrays import Grouped, Parts, Table, each, rank_in_runs, rows_where, tally
+from world.arrays import (
+    Grouped,
+    Parts,
+    Table,
+    each,
+    rank_in_runs,
+    rows_where,
+    side_by_side,
+    tally,
+)
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 7, 1000])
@@ -114,3 +123,18 @@ def test_rows_where_is_flatnonzero(n: int) -> None:
     mask = np.random.default_rng(n).random(n) < 0.4
     np.testing.assert_array_equal(rows_where(mask), np.flatnonzero(mask))
     assert rows_where(mask).dtype == np.flatnonzero(mask).dtype
+
+
+@pytest.mark.parametrize("n", [0, 1, 300])
+def test_side_by_side_is_numpys_stack_as_int64(n: int) -> None:
+    """Columns of several dtypes (signed, unsigned, narrow) side by side as int64 values, as
+    `np.stack(axis=1).astype(np.int64)` gives them."""
+    rng = np.random.default_rng(n)
+    cols = (
+        rng.integers(-100, 100, n).astype(np.int8),
+        rng.integers(0, 2**32, n).astype(np.uint32),
+        rng.integers(-(2**40), 2**40, n),
+    )
+    got = side_by_side(*cols)
+    assert got.dtype == np.int64 and got.shape == (n, 3)
+    np.testing.assert_array_equal(got, np.stack(cols, axis=1).astype(np.int64))
