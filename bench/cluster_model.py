@@ -63,21 +63,25 @@ def shard_tick(
     """(fixed seconds, seconds per character) of one shard's tick, by least squares. Each
     size's figure is its best block of `ticks` ticks (of `blocks`): on a shared machine other
     work only ever adds to a block's CPU time, and one slow block at the largest size alone
-    moved the fitted fixed cost by a factor of two."""
-    xs, ys = [], []
+    moved the fitted fixed cost by a factor of two. The sizes take their blocks in turn (one
+    block of each, then the next round), so that a spell of the machine's noise falls on every
+    size alike rather than on whichever size was measuring then."""
+    worlds = []
     for size in sizes:
         rt = LocalRuntime(world(size, warm + blocks * ticks), 1)
         rt.run(warm)
-        per_tick = float("inf")
-        for _ in range(blocks):
+        worlds.append(rt)
+    best = [float("inf")] * len(sizes)
+    for _ in range(blocks):
+        for i, rt in enumerate(worlds):
             t0 = time.process_time()
             for _ in range(ticks):
                 rt.step()  # (not `run`, which ends with the state's digest)
-            per_tick = min(per_tick, (time.process_time() - t0) / ticks)
-        xs.append(size)
-        ys.append(per_tick)
+            best[i] = min(best[i], (time.process_time() - t0) / ticks)
+    for size, per_tick in zip(sizes, best, strict=True):
         print(f"  {size:>7,} characters in one shard: {per_tick * 1e3:8.2f} ms CPU per tick")
-    slope, intercept = np.polyfit(np.array(xs, float), np.array(ys, float), 1)
+    xs, ys = np.array(sizes, float), np.array(best, float)
+    slope, intercept = np.polyfit(xs, ys, 1)
     return max(float(intercept), 0.0), float(slope)
 
 
