@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,32 @@ from inference.small_model import prepare
 from inference.tiny_model import make_tiny_model
 from inference.vllm_server import VLLMServer
 from world.scenario import Scenario, parse_scenario
+
+_SESSION = pytest.StashKey[pytest.Session]()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    session.config.stash[_SESSION] = session
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Once pytest has reported and every fixture is torn down (Ray shut down, the model
+    servers stopped), the test process ends with pytest's own status, without the
+    interpreter's finalization: there a native thread of a library the tests load in process
+    (Ray's core worker, gRPC, vLLM's engine) can run into memory already freed. One full run
+    on 2026-12-03 reported 944 passed, then died there of a segfault (the kernel's log: an
+    instruction fetched from the heap, on a thread other than the main one), which made the
+    run's exit status a failure. Nothing of any test runs after this point."""
+    session = config.stash.get(_SESSION, None)
+    if session is None:  # (no session ran: a usage error, --help)
+        return
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        ray.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(session.exitstatus))
 
 
 def quiet_world(size: int = 10, minds: dict[str, float] | None = None, **sections: Any) -> Scenario:
