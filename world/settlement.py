@@ -68,12 +68,8 @@ class Settlement:
         """The rows doing any of `acts` (in `situation`, if given), in row order."""
         if len(acts) == 1:
             rows = self.by_action.rows(acts[0])
-        else:
-            parts = [
-                self.by_action.rows(a)
-                for a in dict.fromkeys(acts)  # (an act given twice is one act)
-            ]
-            rows = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+        else:  # (an act given twice is one act)
+            rows = np.sort(np.concatenate([self.by_action.rows(a) for a in dict.fromkeys(acts)]))
         if situation is not None:
             rows = rows[self.batch.situation[rows] == int(situation)]
         return rows
