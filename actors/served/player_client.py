@@ -102,6 +102,15 @@ class Operator:
         )
 
 
+#: What a call gets from a service that is stopping.
+GOING_AWAY = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+
+
+def said(err: grpc.RpcError) -> str:
+    """A refused call, in one line: its status and the service's words."""
+    return f"{err.code().name}: {err.details()}"
+
+
 class Bot:
     """A player that answers every decision with its first option that needs no terms and says
     it is done after each tick, on its own thread; it times each Act from sending to the
@@ -123,9 +132,19 @@ class Bot:
         return self
 
     def _play(self) -> None:
+        #: a call the service refused as it went away: the world's end may have crossed it (a
+        #: Done for the last tick, sent as the server stopped), which is no error if the end
+        #: is what the stream says next
+        crossed: str | None = None
         try:
             for p in self.player.perceive():
                 kind = p.WhichOneof("what")
+                if kind == "world_ended":
+                    crossed = None
+                    break
+                if crossed is not None:
+                    self.errors.append(crossed)
+                    crossed = None
                 if kind == "decision":
                     d = p.decision
                     action = next(o.action for o in d.options if not o.terms)
@@ -136,10 +155,15 @@ class Bot:
                 elif kind == "outcome" and not p.outcome.by_player:
                     self.defaulted += 1
                 elif kind == "tick_ended":
-                    self.player.done(p.tick)
-                elif kind == "world_ended":
-                    break
+                    try:
+                        self.player.done(p.tick)
+                    except grpc.RpcError as err:
+                        if err.code() not in GOING_AWAY:
+                            raise
+                        crossed = said(err)
         except grpc.RpcError as err:
-            self.errors.append(f"{err.code().name}: {err.details()}")
+            self.errors.append(said(err))
         finally:
+            if crossed is not None:
+                self.errors.append(crossed)
             self.ended.set()

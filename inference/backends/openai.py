@@ -7,13 +7,16 @@ before every later one, and the end at the last chunk. A character's requests go
 endpoint (`affinity`), so its prompt prefix stays in that server's cache; an endpoint that
 cannot be reached, or answers HTTP 429 (too many requests) or 5xx (it failed), is rested for a
 while (429's `Retry-After`, up to a minute, else `REST`) and the request goes to the next one;
-a request every endpoint failed is the gateway's to resend, after its back-off. An error event
-inside a stream is an error, not a short answer. Structured output uses `response_format` with
-the answer's JSON schema.
+a request every endpoint failed is the gateway's to resend, after its back-off. A pooled
+connection the server closed just as it was reused (the request could not be written, or the
+server hung up before any byte of an answer) is no answer from the server: the request goes again
+on another connection, at once (`_post`). An error event inside a stream is an error, not a short
+answer. Structured output uses `response_format` with the answer's JSON schema.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -24,6 +27,9 @@ from inference.backends.base import Answer, Backend, BackendUnavailable, Request
 REST = 5.0
 #: The longest rest a server's Retry-After may ask for.
 MAX_REST = 60.0
+#: How many times a request goes again when the connection it went on was closed before any
+#: byte of an answer (each stale pooled connection fails once and leaves the pool).
+RESENDS_ON_CLOSED = 3
 
 
 class _Rest(Exception):
@@ -100,6 +106,8 @@ class OpenAIBackend(Backend):
         self._cached_tokens = 0
         self._cached_known = 0
         self._prepared: dict[str, bytes] = {}
+        #: requests sent again because their connection was closed before any answer
+        self.resent_on_closed = 0
 
     async def start(self) -> None:
         import aiohttp
@@ -218,6 +226,35 @@ class OpenAIBackend(Backend):
             f"a variable named by {self.key_flag} NAME"
         )
 
+    async def _post(self, i: int, body: bytes) -> Any:
+        """The response to a chat completion sent to endpoint `i` (an `aiohttp.ClientResponse`).
+
+        A keep-alive connection from the pool may have been closed by the server as it was
+        reused: its idle timer fired (uvicorn's, vLLM's front end's, is 5 s, and a busy server's
+        event loop may fire it late or early), and the close crossed the request. The request
+        was not written, or the server hung up before any byte of an answer: the server did not
+        act on it, so it goes again, on another connection, after one turn of the event loop
+        (which lets the client see the other closes that arrived meanwhile). aiohttp does this
+        itself only for idempotent methods (RFC 9112, 9.3.1.1), which POST is not by name; a
+        chat completion changes nothing on the server, so resending it is safe. An endpoint that
+        cannot be reached at all (`ClientConnectorError`) is not resent here: it is rested."""
+        import aiohttp
+
+        url = f"{self.urls[i]}/v1/chat/completions"
+        headers = {**JSON_BODY, **self.auth[i]}
+        resends = 0
+        while True:
+            try:
+                return await self.client.post(url, data=body, headers=headers)
+            except aiohttp.ClientConnectorError:
+                raise
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                if resends == RESENDS_ON_CLOSED:
+                    raise
+            resends += 1
+            self.resent_on_closed += 1
+            await asyncio.sleep(0)
+
     async def _stream(self, i: int, body: bytes) -> Answer:
         url = self.urls[i]
         started = time.time()
@@ -226,9 +263,7 @@ class OpenAIBackend(Backend):
         itl: list[float] = []
         text: list[str] = []
         usage: dict[str, Any] = {}
-        async with self.client.post(
-            f"{url}/v1/chat/completions", data=body, headers={**JSON_BODY, **self.auth[i]}
-        ) as r:
+        async with await self._post(i, body) as r:
             if r.status != 200:
                 detail = (await r.read()).decode(errors="replace")[:300]
                 why = self._unauthorized(i) if r.status == 401 else _message(detail)

@@ -19,7 +19,13 @@ from typing import Any
 from aiohttp import web
 
 from inference.backends.base import Answer, Backend, Request
-from inference.backends.openai import MAX_REST, REST, OpenAIBackend, retry_after
+from inference.backends.openai import (
+    MAX_REST,
+    RESENDS_ON_CLOSED,
+    REST,
+    OpenAIBackend,
+    retry_after,
+)
 from inference.gateway import Gateway
 
 Handler = Callable[[web.Request], Any]
@@ -146,7 +152,7 @@ def test_when_every_endpoint_fails_the_answer_says_why_and_may_be_resent() -> No
 def test_a_4xx_is_the_requests_own_fault_and_not_resent() -> None:
     async def main() -> None:
         async with endpoint(bad_request) as (url, hits):
-            b = await backend_of(url)
+            b = OpenAIBackend([url])
             gateway = Gateway(b, retries=3, sleep=no_wait([]))
             await gateway.start()
             try:
@@ -225,3 +231,95 @@ def test_resends_back_off_exponentially_with_jitter() -> None:
         assert len(waits) == 1 and gateway.figures["failed"] == 2
 
     asyncio.run(main())
+
+
+@asynccontextmanager
+async def hanging_up(drops: Callable[[int, int], bool]) -> AsyncIterator[tuple[str, list[str]]]:
+    """A raw HTTP/1.1 server that keeps connections alive, and reads the k-th request on its
+    n-th connection then hangs up without a byte of answer where `drops(n, k)`, as a server
+    whose keep-alive timer fired as the request arrived does. Yields its URL and the log of
+    what happened, one `"n.k answered"` or `"n.k dropped"` per request. (aiohttp's own server
+    cannot be told to drop one request of a kept-alive connection.)"""
+    log: list[str] = []
+    connections = 0
+    models = json.dumps({"data": [{"id": "m", "max_model_len": 2048}]}).encode()
+    chat = sse(content('{"a": 1}'), {"choices": [], "usage": {"prompt_tokens": 3}})
+    chat += b"data: [DONE]\n\n"
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        n, k = connections, 0
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode().lower()
+                length = next(
+                    (int(h.split(":")[1]) for h in head.split("\r\n") if "content-length" in h),
+                    0,
+                )
+                await reader.readexactly(length)
+                k += 1
+                if drops(n, k):
+                    log.append(f"{n}.{k} dropped")
+                    return
+                log.append(f"{n}.{k} answered")
+                body, kind = (models, "json") if head.startswith("get") else (chat, "event-stream")
+                writer.write(
+                    f"HTTP/1.1 200 OK\r\ncontent-type: application/{kind}\r\n"
+                    f"content-length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+        except asyncio.IncompleteReadError:  # the client closed it
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def test_a_kept_alive_connection_closed_as_it_is_reused_is_no_error() -> None:
+    """The connection /v1/models went on is reused for the chat, and the server hangs up on
+    it (its idle timer fired): the chat goes again on a new connection and is answered, once;
+    it is not rested, and the gateway sees one request that was answered, not an error."""
+
+    async def main() -> None:
+        async with hanging_up(lambda n, k: (n, k) == (1, 2)) as (url, log):
+            b = OpenAIBackend([url])
+            gateway = Gateway(b, retries=0)
+            await gateway.start()  # starts the backend: /v1/models
+            try:
+                answer = await gateway.one(request())
+            finally:
+                await gateway.close()
+        assert answer.text == '{"a": 1}', answer
+        assert log == ["1.1 answered", "1.2 dropped", "2.1 answered"]
+        assert b.resent_on_closed == 1 and b.down_until == [0.0]
+        assert (gateway.figures["requests"], gateway.figures["failed"]) == (1, 0)
+
+    asyncio.run(main())
+
+
+def test_a_server_that_hangs_up_on_every_request_is_an_error_after_a_few_resends() -> None:
+    """Hung up on every chat, on every connection: the request goes RESENDS_ON_CLOSED more
+    times, no more, and the answer says the server disconnected; the endpoint is rested."""
+
+    async def main() -> tuple[str, Answer, list[str]]:
+        async with hanging_up(lambda n, k: (n, k) != (1, 1)) as (url, log):
+            b = await backend_of(url)
+            try:
+                return url, await b.generate(request()), log
+            finally:
+                await b.close()
+
+    url, answer, log = asyncio.run(main())
+    assert answer.text is None and answer.error == f"{url}: Server disconnected", answer
+    assert log == ["1.1 answered", "1.2 dropped"] + [
+        f"{n}.1 dropped" for n in range(2, RESENDS_ON_CLOSED + 2)
+    ]

@@ -41,10 +41,18 @@ def keyed(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield server
 
 
-def agrees(level: dict[str, Any], before: dict[str, float], after: dict[str, float]) -> None:
+def failures(out: Path) -> list[str]:
+    """What the requests of the load test written to `out` that did not end ok said."""
+    rows = [json.loads(line) for f in out.glob("*/samples.jsonl") for line in f.open()]
+    return [f"{r['outcome']}: {r['error']}" for r in rows if r["outcome"] != "ok"]
+
+
+def agrees(
+    level: dict[str, Any], before: dict[str, float], after: dict[str, float], out: Path
+) -> None:
     assert level["requests"] > 40, level
     assert level["ok"] + level["error"] + level["timeout"] == level["requests"]
-    assert level["error"] == level["timeout"] == 0, level
+    assert level["error"] == level["timeout"] == 0, failures(out)
     # the server finished exactly the requests the tool saw answered, with the same tokens
     assert delta(before, after, "vllm:request_success_total") == level["ok"]
     assert delta(before, after, "vllm:prompt_tokens_total") == level["input_tokens"]
@@ -86,16 +94,17 @@ def test_closed_then_open_loop_agree_with_the_server(keyed: VLLMServer, tmp_path
         *("--characters", 24, "--ticks", 2),
         *("--generators", 1, "--generator-cpus", 0),
     )
-    agrees(level, before, after)
+    agrees(level, before, after, closed)
     assert level["prefix_cache_hit_ratio"] > 0.5  # the world's prompts share their prefixes
 
+    opened = tmp_path / "open"
     replayed, before, after = measured(
         keyed,
-        tmp_path / "open",
+        opened,
         *("--replay", closed / "characters-24", "--rates", 8, "--generators", 0),
     )
     assert replayed["requests"] == level["requests"]  # the record, every request of it
-    agrees(replayed, before, after)
+    agrees(replayed, before, after, opened)
 
 
 def test_a_server_that_wants_a_key_names_its_401(keyed: VLLMServer, tmp_path: Path) -> None:
