@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,41 @@ def said(err: grpc.RpcError) -> str:
     return f"{err.code().name}: {err.details()}"
 
 
+def play(player: Player, react: Callable[[wpb.Perception], None]) -> list[str]:
+    """Read what `player` perceives until the world ends: `react` to each perception but the
+    ends of ticks, after which it says it is done. Returns the refusals that ended the play or
+    its Dones, each in one line.
+
+    A Done the service refused as it stopped (UNAVAILABLE, CANCELLED) is no error when the
+    world's end is what the stream says next: the end crossed it, as when a served world
+    closes while a slow client is still saying it is done with the last tick."""
+    errors: list[str] = []
+    crossed: str | None = None
+    try:
+        for p in player.perceive():
+            kind = p.WhichOneof("what")
+            if kind == "world_ended":
+                crossed = None
+                break
+            if crossed is not None:  # the world went on: the refusal was one
+                errors.append(crossed)
+                crossed = None
+            if kind != "tick_ended":
+                react(p)
+                continue
+            try:
+                player.done(p.tick)
+            except grpc.RpcError as err:
+                if err.code() not in GOING_AWAY:
+                    raise
+                crossed = said(err)
+    except grpc.RpcError as err:
+        errors.append(said(err))
+    if crossed is not None:
+        errors.append(crossed)
+    return errors
+
+
 class Bot:
     """A player that answers every decision with its first option that needs no terms and says
     it is done after each tick, on its own thread; it times each Act from sending to the
@@ -132,38 +167,19 @@ class Bot:
         return self
 
     def _play(self) -> None:
-        #: a call the service refused as it went away: the world's end may have crossed it (a
-        #: Done for the last tick, sent as the server stopped), which is no error if the end
-        #: is what the stream says next
-        crossed: str | None = None
         try:
-            for p in self.player.perceive():
-                kind = p.WhichOneof("what")
-                if kind == "world_ended":
-                    crossed = None
-                    break
-                if crossed is not None:
-                    self.errors.append(crossed)
-                    crossed = None
-                if kind == "decision":
-                    d = p.decision
-                    action = next(o.action for o in d.options if not o.terms)
-                    t0 = time.perf_counter()
-                    self.player.act(d.id, action, self.words)
-                    self.latencies.append(time.perf_counter() - t0)
-                    self.answered += 1
-                elif kind == "outcome" and not p.outcome.by_player:
-                    self.defaulted += 1
-                elif kind == "tick_ended":
-                    try:
-                        self.player.done(p.tick)
-                    except grpc.RpcError as err:
-                        if err.code() not in GOING_AWAY:
-                            raise
-                        crossed = said(err)
-        except grpc.RpcError as err:
-            self.errors.append(said(err))
+            self.errors.extend(play(self.player, self._react))
         finally:
-            if crossed is not None:
-                self.errors.append(crossed)
             self.ended.set()
+
+    def _react(self, p: wpb.Perception) -> None:
+        kind = p.WhichOneof("what")
+        if kind == "decision":
+            d = p.decision
+            action = next(o.action for o in d.options if not o.terms)
+            t0 = time.perf_counter()
+            self.player.act(d.id, action, self.words)
+            self.latencies.append(time.perf_counter() - t0)
+            self.answered += 1
+        elif kind == "outcome" and not p.outcome.by_player:
+            self.defaulted += 1

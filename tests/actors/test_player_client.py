@@ -1,8 +1,9 @@
-"""The shipped Bot's end of a world: a Done for the last tick that the service refuses as it
-stops (the world's end crossed it, as when a served world closes while a slow client is still
-saying it is done) is no error when the stream's next word is the world's end; the same refusal
-with the world going on, or any other refusal, is one. The player here is scripted (a refusal
-that crosses the end cannot be timed on a real server); test_serve_load.py plays a real one."""
+"""The end of a world for a client that plays through `player_client.play` (the shipped Bot
+does): a Done for the last tick that the service refuses as it stops (the world's end crossed
+it, as when a served world closes while a slow client is still saying it is done) is no error
+when the stream's next word is the world's end; the same refusal with the world going on, or
+any other refusal, is one. The player here is scripted (a refusal that crosses the end cannot be
+timed on a real server); test_serve_load.py and test_players_replay.py play real ones."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 import pytest
 
-from actors.served.player_client import Operator, Player, channel
+from actors.served.player_client import Operator, Player, channel, play
 from protos import society_pb2 as pb
 from tests.actors.test_serve import Served
 from tests.commands import socius
@@ -28,21 +28,17 @@ def _play(player: Player, answer: Callable[[Player, Any], None], errors: list[st
     """A player's loop: `answer` each decision, say it is done after each tick. An answer that
     comes after its tick settled (the player wait is short here) is refused and the play goes on;
     any other refusal is an error."""
-    try:
-        for p in player.perceive():
-            kind = p.WhichOneof("what")
-            try:
-                if kind == "decision":
-                    answer(player, p.decision)
-                elif kind == "tick_ended":
-                    player.done(p.tick)
-                elif kind == "world_ended":
-                    return
-            except grpc.RpcError as err:
-                if "is not waiting" not in (err.details() or ""):
-                    raise
-    except grpc.RpcError as err:
-        errors.append(f"{err.code().name}: {err.details()}")
+
+    def react(p: Any) -> None:
+        if p.WhichOneof("what") != "decision":
+            return
+        try:
+            answer(player, p.decision)
+        except grpc.RpcError as err:
+            if "is not waiting" not in (err.details() or ""):
+                raise
+
+    errors.extend(play(player, react))
 
 
 def _contrary() -> Callable[[Player, Any], None]:
