@@ -230,14 +230,16 @@ class OpenAIBackend(Backend):
         """The response to a chat completion sent to endpoint `i` (an `aiohttp.ClientResponse`).
 
         A keep-alive connection from the pool may have been closed by the server as it was
-        reused: its idle timer fired (uvicorn's, vLLM's front end's, is 5 s, and a busy server's
-        event loop may fire it late or early), and the close crossed the request. The request
-        was not written, or the server hung up before any byte of an answer: the server did not
-        act on it, so it goes again, on another connection, after one turn of the event loop
-        (which lets the client see the other closes that arrived meanwhile). aiohttp does this
-        itself only for idempotent methods (RFC 9112, 9.3.1.1), which POST is not by name; a
-        chat completion changes nothing on the server, so resending it is safe. An endpoint that
-        cannot be reached at all (`ClientConnectorError`) is not resent here: it is rested."""
+        reused: its idle timer fired (vLLM's front end closes a connection idle for 5 s; on a
+        loaded machine such closes crossed requests sent on connections the client had left idle
+        for under 4 s, and none did with the server's timer at 60 s), and the close crossed the
+        request. The request was not written, or the server hung up before any byte of an
+        answer: it goes again, on another connection, after one turn of the event loop (which
+        lets the client see the other closes that arrived meanwhile). aiohttp does this itself
+        only for idempotent methods (RFC 9112, 9.3.1.1), which POST is not by name; a chat
+        completion changes nothing on the server, so resending it is safe. An endpoint that
+        cannot be reached at all (`ClientConnectorError`) is not resent here: it is rested.
+        The time a resend takes counts in the answer's latency, as the client waited it."""
         import aiohttp
 
         url = f"{self.urls[i]}/v1/chat/completions"
