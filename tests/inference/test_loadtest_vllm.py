@@ -43,7 +43,9 @@ def keyed(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 def failures(out: Path) -> list[str]:
     """What the requests of the load test written to `out` that did not end ok said."""
-    rows = [json.loads(line) for f in out.glob("*/samples.jsonl") for line in f.open()]
+    rows = [
+        json.loads(line) for f in out.glob("*/samples.jsonl") for line in f.read_text().splitlines()
+    ]
     return [f"{r['outcome']}: {r['error']}" for r in rows if r["outcome"] != "ok"]
 
 
