@@ -118,6 +118,7 @@ INFERENCE: list[Panel] = [
             (f"rate(socius_llm_requests_total{Q})", "requests"),
             (f"rate(socius_llm_invalid_answers_total{Q})", "invalid"),
             (f"rate(socius_llm_fallbacks_total{Q})", "fallbacks"),
+            (f"rate(socius_llm_resent_on_closed_total{Q})", "resent on a closed connection"),
         ],
     ),
     (

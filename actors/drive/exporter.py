@@ -274,6 +274,11 @@ class RunExporter:
             c["llm_prefix_hits"],
         )
         g = self.gateway
+        yield _counter(
+            "socius_llm_resent_on_closed_total",
+            "Requests sent again because the server closed their kept-alive connection first.",
+            g.get("resent_on_closed", 0),
+        )
         batches = g.get("batches", 0)
         yield _gauge(
             "socius_llm_batch_size_mean",

@@ -341,9 +341,12 @@ class OpenAIBackend(Backend):
             self.client = None
 
     def stats(self) -> dict[str, float]:
-        if not self._cached_known:
-            return {}
-        return {"prefix_queries": self._cached_known, "prefix_hits": self._cached_tokens}
+        """Requests resent on a closed connection, and the prefix cache's use where the server
+        tells it."""
+        out = {"resent_on_closed": float(self.resent_on_closed)}
+        if self._cached_known:
+            out |= {"prefix_queries": self._cached_known, "prefix_hits": self._cached_tokens}
+        return out
 
 
 def _why(err: Exception) -> str:

@@ -53,6 +53,10 @@ class Measurement:
         if self.live is not None:
             self.live.add(got)
 
+    def _resent(self) -> int:
+        """Requests the pool's generators have resent on a closed connection so far."""
+        return int(self.pool.stats().get("resent_on_closed", 0))
+
     def _finish(self, folder: Path, samples: list[Sample], extra: dict[str, Any]) -> dict[str, Any]:
         with open(folder / "samples.jsonl", "w", encoding="utf-8") as f:
             for s in samples:
@@ -71,6 +75,7 @@ class Measurement:
         if self.live is not None:
             self.live.level.set(n)
         runtime = LocalRuntime(scenario)
+        resent = self._resent()
         thinker = Thinker(
             scenario,
             self.pool.ask,
@@ -96,7 +101,8 @@ class Measurement:
             thinker.close()
         self._drain(samples)
         world = {"mode": "closed", "level": n, "characters": n, "ticks": ticks}
-        return self._finish(folder, samples, {**world, "decisions": decisions})
+        sent = {"decisions": decisions, "resent_on_closed": self._resent() - resent}
+        return self._finish(folder, samples, {**world, **sent})
 
     def open(self, schedule: Schedule, rate: float, arrivals: str) -> dict[str, Any]:
         """`schedule` sent at mean `rate` requests per second, whatever the answers."""
@@ -105,6 +111,7 @@ class Measurement:
         if self.live is not None:
             self.live.level.set(rate)
         samples: list[Sample] = []
+        resent = self._resent()
         self.pool.launch(schedule, time.time() + 0.5)
         while not self.pool.done(0.5):
             self._drain(samples)
@@ -114,4 +121,4 @@ class Measurement:
         if self.progress is not None:
             self.progress(len(samples), len(schedule), samples)
         world = {"mode": "open", "level": rate, "rate": rate, "arrivals": arrivals}
-        return self._finish(folder, samples, world)
+        return self._finish(folder, samples, {**world, "resent_on_closed": self._resent() - resent})

@@ -11,8 +11,11 @@ it is a measurement of the client. Each answer is one valid socius answer, strea
 With `--api-key KEY` it answers HTTP 401 to any `/v1` request without `Authorization: Bearer
 KEY`, as vLLM's `--api-key` does. For tests of the tool's accounting it can also misbehave on
 purpose: `--fail-every N` answers
-every Nth request with HTTP 500, and `--stall-every N` never answers every Nth one (the client
-must time out). `GET /counts` tells what it received: requests, failed and stalled.
+every Nth request with HTTP 500, `--stall-every N` never answers every Nth one (the client
+must time out), and `--hang-up N` closes the connection, without a byte of answer, on the first
+N requests that come on a connection it has answered before (as a server whose keep-alive timer
+fired as the request came; the client should send it again). `GET /counts` tells what it
+received: requests, failed, stalled and hung up.
 """
 
 from __future__ import annotations
@@ -68,8 +71,11 @@ class InstantServer(asyncio.Protocol):
         fail_every: int,
         stall_every: int,
         api_key: str = "",
+        hang_up: int = 0,
     ):
         self.counts = counts
+        self.hang_up = hang_up
+        self.served = 0  # requests that came on this connection before
         self.bearer = f"bearer {api_key}" if api_key else ""
         self.unauthorized = _response(
             "401 Unauthorized", "application/json", b'{"error":"Unauthorized"}'
@@ -112,6 +118,9 @@ class InstantServer(asyncio.Protocol):
                 return
             self.buf = self.buf[end + 4 + length :]
             self._answer(head.split(" ", 2), authorization)
+            self.served += 1
+            if self.transport.is_closing():
+                return
 
     def _answer(self, request_line: list[str], authorization: str) -> None:
         method, path = request_line[0], request_line[1] if len(request_line) > 1 else ""
@@ -128,6 +137,10 @@ class InstantServer(asyncio.Protocol):
             return
         if method != "POST" or not path.startswith("/v1/chat/completions"):
             self.transport.write(_response("404 Not Found", "text/plain", b"not found"))
+            return
+        if self.served and self.counts["hung_up"] < self.hang_up:
+            self.counts["hung_up"] += 1
+            self.transport.close()  # a kept-alive connection closed as the request came
             return
         n = self.counts["requests"] = self.counts["requests"] + 1
         if self.stall_every and n % self.stall_every == 0:
@@ -147,11 +160,12 @@ async def serve(
     fail_every: int = 0,
     stall_every: int = 0,
     api_key: str = "",
+    hang_up: int = 0,
 ) -> tuple[asyncio.Server, dict[str, int]]:
-    counts = {"requests": 0, "failed": 0, "stalled": 0, "unauthorized": 0}
+    counts = {"requests": 0, "failed": 0, "stalled": 0, "unauthorized": 0, "hung_up": 0}
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: InstantServer(counts, chunks, fail_every, stall_every, api_key),
+        lambda: InstantServer(counts, chunks, fail_every, stall_every, api_key, hang_up),
         host,
         port,
         backlog=1024,
@@ -170,6 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fail-every", type=int, default=0, help="answer every Nth with HTTP 500")
     p.add_argument("--stall-every", type=int, default=0, help="never answer every Nth request")
     p.add_argument("--api-key", default="", help="answer HTTP 401 to /v1 without this key")
+    p.add_argument(
+        "--hang-up",
+        type=int,
+        default=0,
+        help="close the connection, unanswered, on the first N requests that reuse one",
+    )
     args = p.parse_args(argv)
     try:
         import uvloop
@@ -180,7 +200,13 @@ def main(argv: list[str] | None = None) -> int:
 
     async def run() -> None:
         server, _ = await serve(
-            args.port, args.host, args.chunks, args.fail_every, args.stall_every, args.api_key
+            args.port,
+            args.host,
+            args.chunks,
+            args.fail_every,
+            args.stall_every,
+            args.api_key,
+            args.hang_up,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

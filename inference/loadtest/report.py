@@ -43,6 +43,7 @@ def table(levels: list[dict[str, Any]]) -> Table:
         t.add_row(name, *(cell(f) for f in levels))
 
     row("requests: ok / error / timeout", lambda f: f"{f['ok']} / {f['error']} / {f['timeout']}")
+    row("resent on a closed connection", lambda f: str(f.get("resent_on_closed", 0)))
     row("duration (s)", lambda f: f"{f['duration_s']:.1f}")
     row("request throughput (req/s)", lambda f: f"{f['request_throughput']:.2f}")
     row("input tokens/s", lambda f: f"{f['input_throughput']:,.0f}")

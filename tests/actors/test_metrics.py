@@ -14,7 +14,7 @@ from actors.drive.driver import Driver
 from actors.drive.exporter import RunExporter
 from inference.connect import InProcessModel
 from inference.vllm_server import free_port
-from tests.commands import ROOT, socius
+from tests.commands import ROOT, instant, socius
 from tests.inference.scripted import Scripted, good_answer, legal_of
 from tests.prometheus import Prometheus, prometheus
 from world.record import RunRecord
@@ -180,3 +180,19 @@ def test_the_inference_series_agree_with_the_record(scraped, tmp_path):
     assert prom.value("socius_llm_invalid_answers_total") == llm["llm_invalid"]
     assert prom.value('socius_llm_tokens_total{direction="prompt"}') == llm["llm_tokens_in"]
     assert prom.value("socius_llm_request_duration_seconds_count") == sum(llm["latency_histogram"])
+
+
+def test_requests_resent_on_a_closed_connection_are_exported(scraped, tmp_path):
+    """A run whose model server hangs up on 3 requests on kept-alive connections: each is sent
+    again, the run counts no model error, and Prometheus reads the 3 resends the summary has."""
+    prom, port = scraped
+    with instant("--hang-up", 3) as url:
+        summary = scraped_run(
+            port, tmp_path / "run", ROOT / "examples" / "village-llm.yaml", "--ticks", 4,
+            "--characters", 12, "--llm-endpoint", url,
+        )  # fmt: skip
+    llm = summary["llm"]
+    prom.settle("socius_ticks_total", 4)
+    assert llm["llm_errors"] == 0 and llm["llm_requests"] > 3
+    assert llm["gateway"]["resent_on_closed"] == 3
+    assert prom.value("socius_llm_resent_on_closed_total") == 3

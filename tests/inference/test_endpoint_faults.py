@@ -301,6 +301,7 @@ def test_a_kept_alive_connection_closed_as_it_is_reused_is_no_error() -> None:
         assert answer.text == '{"a": 1}', answer
         assert log == ["1.1 answered", "1.2 dropped", "2.1 answered"]
         assert b.resent_on_closed == 1 and b.down_until == [0.0]
+        assert gateway.stats()["resent_on_closed"] == 1  # what the exporter and load test read
         assert (gateway.figures["requests"], gateway.figures["failed"]) == (1, 0)
 
     asyncio.run(main())

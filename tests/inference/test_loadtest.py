@@ -5,17 +5,20 @@ the mistakes a user makes. The agreement with a real vLLM server is in test_load
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from inference.connect import Target
 from inference.loadtest.drive import Measurement
 from inference.loadtest.figures import Sample, Slo, measure
 from inference.loadtest.live import LiveFigures
 from inference.loadtest.pool import LocalPool
+from inference.loadtest.report import table
 from inference.loadtest.workload import Knobs, closed_world, recorded, schedule
 from inference.prompt import Cast
 from inference.vllm_server import parse_metrics
@@ -81,6 +84,27 @@ def test_every_request_is_accounted_for(tmp_path: Path) -> None:
     # the world recorded the same requests it sent
     _, records = recorded(tmp_path / "characters-24")
     assert len(records) == f["requests"]
+
+
+def test_connections_closed_as_they_are_reused_are_resent_and_counted(tmp_path: Path) -> None:
+    """A server that hangs up on 3 requests that come on kept-alive connections (its idle timer
+    fired as they came): each is sent again and answered, no request fails, and the level counts
+    the 3 resends in loadtest.json's figures and the table."""
+    with instant("--hang-up", 3) as url:
+        pool = LocalPool(Target("openai", (url,), concurrency=64), timeout=5.0)
+        try:
+            m = Measurement(pool, tmp_path, Slo())
+            m.context_length = pool.start()
+            f = m.closed(closed_world(12, Knobs(), seed=3, timeout=5.0), ticks=3)
+        finally:
+            pool.close()
+        seen = counts(url)
+    assert seen["hung_up"] == 3
+    assert f["resent_on_closed"] == 3
+    assert (f["error"], f["timeout"]) == (0, 0) and f["ok"] == f["requests"] == seen["requests"]
+    rendered = Console(record=True, width=200)
+    rendered.print(table([f]))
+    assert re.search(r"resent on a closed connection\s*│\s*3\s", rendered.export_text())
 
 
 def test_open_loop_replays_the_record_at_its_rate(tmp_path: Path) -> None:
