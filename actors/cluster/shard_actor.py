@@ -48,6 +48,7 @@ from world.scenario import parse_scenario
 from world.shard import Decisions, Pending, Shard, StepResult
 from world.shard_base import BaseShard
 from world.store import Store
+from world.wire import Mail
 
 
 @ray.remote
@@ -81,7 +82,9 @@ class ShardActor:
         self.kept = Kept.from_json(journal) if journal is not None else Kept(FULL)
         self.journal = self._open_journal()
         #: tick -> the batch this shard sent its own characters in that tick
-        self.inbox: dict[int, list[bytes]] = {}
+        #: tick -> the mail this shard kept for its own characters then (as it is, or as the
+        #: batch a restored shard routes again)
+        self.inbox: dict[int, list[bytes | Mail]] = {}
         #: the last checkpoint's snapshot, kept: a recovery rolls a surviving shard back to it
         #: without reading it again (only the actors that were lost start from the files)
         self.kept_state: tuple[int, dict[str, Any]] | None = None
@@ -153,7 +156,7 @@ class ShardActor:
         except OSError:
             return False
 
-    def _take(self, tick: int, mail: list[bytes]) -> list[bytes]:
+    def _take(self, tick: int, mail: list[bytes]) -> list[bytes | Mail]:
         """The inbox of `tick`: the batch kept for this shard's own characters in tick - 1,
         and the mail other shards sent them then (brought by the post)."""
         return [*self.inbox.pop(tick - 1, []), *mail]
@@ -176,7 +179,7 @@ class ShardActor:
         async with self.stepping:
             return await self._step(tick, self._take(tick, mail))
 
-    async def _step(self, tick: int, inbox: list[bytes]) -> dict[str, Any]:
+    async def _step(self, tick: int, inbox: list[bytes | Mail]) -> dict[str, Any]:
         t0 = time.perf_counter()
         village = self.village
         # The tick's work runs on a thread, off the actor's event loop, which stays free to
@@ -208,13 +211,18 @@ class ShardActor:
             await self._replay_gateway.start()
 
     def _finished(self, tick: int, result: StepResult, seconds: float) -> list[Parcel]:
-        """A stepped tick journaled; its mail for other shards, to be carried."""
+        """A stepped tick journaled; its mail for other shards, to be carried. The share for
+        this shard's own characters is kept as it is, never serialized for them (most of the
+        mail: characters are placed beside those they meet)."""
         result.stats.observe_step(seconds)
         if self.journal is not None:
             for payload in result.journaled():
                 self.journal.write(payload)
             self.journal.flush()
-        return self._parcels(tick, result.batches)
+        mine = result.mail.get(self.index)
+        if mine is not None:
+            self.inbox.setdefault(tick, []).append(mine)
+        return [(d, result.batch(d)) for d in result.mail if d != self.index]
 
     # --- a tick with players (socius serve): `begin`, the hall waits for them, `end` ---------
 
