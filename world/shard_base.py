@@ -24,7 +24,7 @@ from world.characters import Characters
 from world.placement import Placement
 from world.scenario import Scenario
 from world.stats import TickStats
-from world.wire import Mail, canonical, concat, decode, encode
+from world.wire import Mail, canonical, decode, encode, inbox_of
 
 
 @dataclasses.dataclass
@@ -42,7 +42,15 @@ class StepResult:
     def batches(self) -> dict[int, bytes]:
         """Destination shard -> its share serialized as one Batch, made when first asked for
         (for another process, or the journal)."""
-        return {d: encode(m, self.tick, self.source, d) for d, m in self.mail.items()}
+        return {d: self.batch(d) for d in self.mail}
+
+    def batch(self, dest: int) -> bytes:
+        """The share for shard `dest` serialized as one Batch (made once: `batches` and a
+        runtime that sends only the shares that leave the process share it)."""
+        made: dict[int, bytes] = self.__dict__.setdefault("_made", {})
+        if dest not in made:
+            made[dest] = encode(self.mail[dest], self.tick, self.source, dest)
+        return made[dest]
 
     def journaled(self) -> list[bytes]:
         """Everything of this tick the shard's journal keeps: its mail, then its notes."""
@@ -91,10 +99,10 @@ class BaseShard(abc.ABC):
         """The tick's inbox as one Mail in canonical order, every envelope checked to be for
         a character of this shard. Batches are decoded; Mail (from a shard in this process)
         is taken as it is."""
-        if not isinstance(inbox, Mail):  # (one batch: its views go straight to the sort)
-            parts = [b if isinstance(b, Mail) else decode(b)[1] for b in inbox]
-            inbox = parts[0] if len(parts) == 1 else concat(parts)
-        mail = canonical(inbox)
+        if isinstance(inbox, Mail):
+            mail = canonical(inbox)
+        else:  # (one batch: its views go straight to the sort)
+            mail = inbox_of([b if isinstance(b, Mail) else decode(b)[1] for b in inbox])
         n = len(mail)
         wrong = self.placement.shard(mail.recipient[:n]) != self.index
         wrong |= mail.recipient[:n] >= self.living
@@ -113,6 +121,13 @@ class BaseShard(abc.ABC):
         dest = self.placement.shard(mail.recipient[:n])
         if n and (dest == dest[0]).all():  # all for one shard: no split
             return {int(dest[0]): mail.read_only()}
+        if n and (dest[1:] >= dest[:-1]).all():  # each share a run of the mail: views of it
+            bounds = np.searchsorted(dest, np.arange(self.n_shards + 1))
+            return {
+                d: mail.span(int(bounds[d]), int(bounds[d + 1]))
+                for d in range(self.n_shards)
+                if bounds[d + 1] > bounds[d]
+            }
         # (shard numbers as 16-bit, where they fit, sort by radix: ten times faster)
         small = dest.astype(np.uint16) if self.n_shards <= 1 << 16 else dest
         order = np.argsort(small, kind="stable")

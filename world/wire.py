@@ -105,12 +105,16 @@ class Mail(Table):
         """The same envelopes over read-only views of these columns (no copy), as a decoded
         batch gives them: mail handed to another shard in one process cannot change its
         sender's outbox."""
+        return self.span(0, self._n)
+
+    def span(self, start: int, stop: int) -> Mail:
+        """Envelopes `start` .. `stop` - 1 over read-only views of these columns (no copy)."""
         cols = {}
         for name in self.COLUMNS:
-            view = getattr(self, name)[: self._n].view()
+            view = getattr(self, name)[start:stop].view()
             view.flags.writeable = False
             cols[name] = view
-        return Mail.of(self._n, cols, list(self.texts))
+        return Mail.of(stop - start, cols, list(self.texts))
 
     def take(self, idx: np.ndarray) -> Mail:
         cols = {name: rows_of(getattr(self, name)[: self._n], idx) for name in self.COLUMNS}
@@ -155,6 +159,55 @@ def concat(parts: Iterable[Mail]) -> Mail:
     out._n = sum(len(p) for p in parts)
     out.texts = texts
     return out
+
+
+#: Most shares an inbox is merged from (a merge compares every share's head for each row);
+#: more are concatenated and sorted
+MERGED_MOST = 16
+
+
+def inbox_of(parts: list[Mail]) -> Mail:
+    """One inbox in canonical order from the shares several senders sent. Shares each in that
+    order (a shard seals its mail so) are merged: where each envelope goes is found in one
+    pass, and each column is written once, straight into its place; otherwise they are
+    concatenated and sorted (`canonical`). Either way the same envelopes in the same order,
+    `texts` the shares' in turn."""
+    parts = [p for p in parts if len(p)]
+    if len(parts) <= 1:
+        return canonical(parts[0]) if parts else Mail()
+    ordered = all(
+        ordering.in_order(p.recipient[: len(p)], p.sender[: len(p)], p.seq[: len(p)]) for p in parts
+    )
+    if len(parts) > MERGED_MOST or not ordered:
+        return canonical(concat(parts))
+    bounds = np.zeros(len(parts) + 1, np.int64)
+    np.cumsum([len(p) for p in parts], out=bounds[1:])
+    first, second, third = (
+        np.concatenate([getattr(p, k)[: len(p)] for p in parts]) for k in MAIL_ORDER
+    )
+    places = ordering.merged_places(first, second, third, bounds)
+    texts: list[str] = []
+    offsets = []
+    for p in parts:
+        offsets.append(len(texts))
+        texts.extend(p.texts)
+    n = int(bounds[-1])
+    cols = {}
+    for name, (dtype, trail, _) in Mail.COLUMNS.items():
+        col = np.empty((n, *cast(tuple[int, ...], trail)), dtype)
+        for j, p in enumerate(parts):
+            src = getattr(p, name)[: len(p)]
+            if name == "text" and offsets[j]:
+                src = np.where(src >= 0, src + offsets[j], -1).astype(src.dtype)
+            ordering.place_rows(
+                col.reshape(n, -1), places[bounds[j] : bounds[j + 1]], src.reshape(len(p), -1)
+            )
+        cols[name] = col
+    return Mail.of(n, cols, texts)
+
+
+#: The columns of the inbox order, in turn
+MAIL_ORDER = ("recipient", "sender", "seq")
 
 
 def canonical(mail: Mail) -> Mail:

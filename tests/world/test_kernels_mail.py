@@ -56,6 +56,42 @@ def test_in_order_is_whether_lexsort_keeps_the_rows(n: int) -> None:
         assert ordering.in_order(*cols) == kept
 
 
+@pytest.mark.parametrize(
+    "sizes", [[], [0], [5], [0, 0], [300, 0, 7], [1000, 1000], [1, 2, 3, 4, 5]]
+)
+def test_merged_places_is_where_lexsort_puts_each_run_row(sizes: list[int]) -> None:
+    """ordering.merged_places: runs each in (recipient, sender, seq) order, merged, put every
+    row where np.lexsort of all of them puts it (ties, rows equal in every key, in run order),
+    empty runs included."""
+    rng = np.random.default_rng(sum(sizes) + len(sizes))
+    runs = []
+    for m in sizes:
+        cols = [rng.integers(0, 40, m), rng.integers(0, 5, m), rng.integers(0, 3, m)]
+        order = np.lexsort(cols[::-1])
+        runs.append([c[order].astype(np.uint32) for c in cols])
+    first, second, third = (
+        np.concatenate([r[k] for r in runs]) if runs else np.zeros(0, np.uint32) for k in range(3)
+    )
+    bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    got = ordering.merged_places(first, second, third, bounds)
+    want = np.empty(len(first), np.int64)
+    want[np.lexsort((third, second, first))] = np.arange(len(first))
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("width", [1, 6])
+def test_place_rows_writes_each_row_where_it_goes(width: int) -> None:
+    """ordering.place_rows: numpy's out[places] = rows, for rows of one value and of several."""
+    rng = np.random.default_rng(width)
+    rows = rng.integers(0, 255, (500, width)).astype(np.uint8)
+    places = rng.permutation(800)[:500]
+    out = np.zeros((800, width), np.uint8)
+    want = out.copy()
+    want[places] = rows
+    ordering.place_rows(out, places, rows)
+    np.testing.assert_array_equal(out, want)
+
+
 @pytest.mark.parametrize("n", [0, 1, 3000])
 def test_numbered_numbers_each_senders_envelopes_in_row_order(n: int) -> None:
     """ordering.numbered: a sender's rows get its next numbers in row order, from where its

@@ -13,7 +13,16 @@ from world.scenario import parse_scenario
 from world.situations import Calls
 from world.stats import TickStats
 from world.vocab import Kind
-from world.wire import Mail, canonical, concat, decode, encode, from_envelopes, to_envelopes
+from world.wire import (
+    Mail,
+    canonical,
+    concat,
+    decode,
+    encode,
+    from_envelopes,
+    inbox_of,
+    to_envelopes,
+)
 
 G = pb.Goods
 
@@ -154,6 +163,72 @@ def test_free_words_survive_concatenation_and_sorting() -> None:
     )
     mail = canonical(concat([a, b]))
     assert [mail.text_of(i) for i in range(len(mail))] == ["from two", "from three"]
+
+
+def same_mail(a: Mail, b: Mail) -> bool:
+    """The same envelopes in the same order: every column, and each envelope's free words."""
+    n = len(a)
+    return (
+        n == len(b)
+        and all(
+            np.array_equal(getattr(a, c)[:n], getattr(b, c)[:n])
+            for c in Mail.COLUMNS
+            if c != "text"
+        )
+        and [a.text_of(i) for i in range(n)] == [b.text_of(i) for i in range(n)]
+    )
+
+
+def shares(seed: int, parts: int, size: int) -> list[Mail]:
+    """`parts` senders' shares of mail to 40 recipients, each in the inbox order, some with
+    free words."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for j in range(parts):
+        m = Mail(size)
+        m.recipient[:] = rng.integers(0, 40, size)
+        m.sender[:] = rng.integers(100 * j, 100 * j + 30, size)
+        m.seq[:] = rng.permutation(size)
+        m.kind[:] = rng.integers(0, 5, size)
+        m.amount[:] = rng.integers(0, 60000, size)
+        m.shown[:] = rng.integers(0, 255, (size, m.shown.shape[1]))
+        for r in range(0, size, 7):
+            m.set_text(r, f"words {j}.{r}")
+        out.append(canonical(m) if j != parts - 1 or seed % 2 == 0 else m)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("seed", "parts", "size"), [(0, 2, 300), (2, 5, 80), (1, 3, 50), (4, 17, 9)]
+)
+def test_an_inbox_from_several_shares_is_their_mail_in_canonical_order(
+    seed: int, parts: int, size: int
+) -> None:
+    """inbox_of: the shares merged (each in order), or sorted (one is not; or too many to
+    merge), give the envelopes, free words included, that concatenating and sorting them gives,
+    in the same order."""
+    got = inbox_of(shares(seed, parts, size))
+    want = canonical(concat(shares(seed, parts, size)))
+    assert same_mail(got, want)
+
+
+def test_mail_in_recipient_order_is_split_into_views_of_it() -> None:
+    """A shard's mail, sealed in inbox order, goes to each destination shard as a read-only
+    view of its run of envelopes, not a copy; the shares hold every envelope once, in order."""
+    rt = LocalRuntime(
+        parse_scenario({"name": "w", "seed": 1, "ticks": 3, "population": {"size": 90}}), 3
+    )
+    rt.run()
+    shard = rt.shards[1]
+    split = shard.split(shard.outbox)
+    assert len(split) > 1
+    for d, share in split.items():
+        n = len(share)
+        assert (shard.placement.shard(share.recipient[:n]) == d).all()
+        assert np.shares_memory(share.recipient, shard.outbox.recipient)
+        assert not share.sender.flags.writeable
+    together = concat(split[d] for d in sorted(split))
+    assert same_mail(together, shard.outbox)
 
 
 def test_carried_goods() -> None:

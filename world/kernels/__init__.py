@@ -14,8 +14,9 @@ recorded: row after row), `scatter` (sums into slots and rows, in row order), `f
 of a tick: feelings decay, memories fade, trust summed, in one pass), `plans` (the gift, trade
 and ask an encounter could be),
 `living` (a tick of work, eating, wear and health; need), `speech` (what speakers show and say),
-`ordering` (the inbox's and the decisions' canonical orders, envelopes numbered, and rows
-grouped by key), `mixing` (the random streams' splitmix64, a key at a time over every row),
+`ordering` (the inbox's and the decisions' canonical orders, envelopes numbered, senders'
+shares merged into one inbox, and rows grouped by key), `mixing` (the random streams'
+splitmix64, a key at a time over every row),
 `utilities` (the heuristic mind's choice), `reading` (the heuristic reader's guess of a hidden
 feeling, and a reader's accuracy), `homes` (each character's shard and row), `hints`
 (`prefetch`: a row asked for a few iterations before a kernel visits it, where rows come in

@@ -92,6 +92,52 @@ def in_order(first: np.ndarray, second: np.ndarray, third: np.ndarray) -> bool:
     return True
 
 
+@kernel(inline="always")
+def _less(first, second, third, a, b):  # type: ignore[no-untyped-def]
+    """Row `a` comes strictly before row `b` in (`first`, `second`, `third`) order."""
+    x, y = np.int64(first[a]), np.int64(first[b])
+    if x != y:
+        return x < y
+    x, y = np.int64(second[a]), np.int64(second[b])
+    if x != y:
+        return x < y
+    return np.int64(third[a]) < np.int64(third[b])
+
+
+@kernel()
+def merged_places(
+    first: np.ndarray, second: np.ndarray, third: np.ndarray, bounds: np.ndarray
+) -> np.ndarray:
+    """Where each row goes when the runs `bounds[j] .. bounds[j + 1] - 1`, each already in
+    (`first`, `second`, `third`) order, are merged into one run in that order, rows of equal
+    keys in run order: the inverse of np.lexsort's order of all the rows. (A merge of the runs'
+    heads, compared in turn: for the few runs an inbox is made of, a pass over the rows.)"""
+    k = len(bounds) - 1
+    n = np.int64(bounds[k]) if k >= 0 else np.int64(0)
+    heads = bounds[: max(k, 0)].copy()
+    out = np.empty(n, np.int64)
+    for pos in range(n):
+        best = -1
+        for r in range(k):
+            h = heads[r]
+            if h < bounds[r + 1] and (best < 0 or _less(first, second, third, h, heads[best])):
+                best = r
+        out[heads[best]] = pos
+        heads[best] += 1
+    return out
+
+
+@kernel()
+def place_rows(out: np.ndarray, places: np.ndarray, rows: np.ndarray) -> None:
+    """Row `i` of `rows` written to row `places[i]` of `out` (both (rows, width): a column of
+    one value a row is passed as (rows, 1)); numpy's fancy assignment takes twice as long."""
+    w = rows.shape[1]
+    for i in range(len(places)):
+        p = places[i]
+        for c in range(w):
+            out[p, c] = rows[i, c]
+
+
 @kernel()
 def numbered(local: np.ndarray, last: np.ndarray) -> np.ndarray:
     """Each row's sequence number: its character's (`local`) envelopes numbered on from its
