@@ -23,7 +23,7 @@ import numpy as np
 from world import economy, event_rules, memory, perceive, situations
 from world import emotion as emo
 from world.acts import PromiseState, Situation
-from world.arrays import Grouped, rows_of, rows_where, tally
+from world.arrays import Grouped, rows_of, rows_where
 from world.characters import Characters
 from world.events import EventKind, Newcomers, events_from_state, events_state
 from world.kernels import fade
@@ -49,7 +49,7 @@ from world.shard_base import (
     outbox_state,
     row_hashes,
 )
-from world.stats import SCALE, TickStats, fixed
+from world.stats import SCALE, Tally, TickStats, fixed
 from world.vocab import N_EMOTIONS, PRICE, Emotion, Kind, Trait
 from world.wire import Mail, encode
 
@@ -357,8 +357,7 @@ class Shard(BaseShard):
             led.keep(stay)
         stats.add("characters", n)
         wealth = chars.goods[:n].astype(np.int64) @ PRICE
-        values, counts = tally(wealth)
-        stats.wealth.update(dict(zip(values.tolist(), counts.tolist(), strict=True)))
+        stats.wealth.merge(Tally.of(wealth))
         stats.add("wealth_total", int(wealth.sum()))
 
     # --- state ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from world.arrays import tally
 from world.vocab import N_GOODS, N_ROLES, Kind
 
 SCALE = 1_000_000  # fixed-point unit of summed fractions
@@ -68,6 +69,42 @@ DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 PLAYER_FIGURES = ("player_decisions", "player_answers", "player_defaults")
 
 
+class Tally:
+    """How many times each integer occurs (a tick's wealth): the distinct values ascending and
+    their counts, two arrays, so that merging, sending and checkpointing it, and its Gini, are
+    a few numpy passes, not a Python loop over its values (thousands of them, once wealth has
+    spread: a millisecond each, every tick)."""
+
+    __slots__ = ("counts", "values")
+
+    def __init__(self, values: Any = (), counts: Any = ()) -> None:
+        self.values = np.asarray(values, np.int64)
+        self.counts = np.asarray(counts, np.int64)
+
+    @classmethod
+    def of(cls, samples: np.ndarray) -> Tally:
+        """The tally of `samples`."""
+        values, counts = tally(np.asarray(samples, np.int64))
+        return cls(values, counts)
+
+    def merge(self, other: Tally) -> None:
+        """Add `other`'s counts to these (new arrays: these may be read-only views)."""
+        if not len(other.values):
+            return
+        if not len(self.values):
+            self.values, self.counts = other.values.copy(), other.counts.copy()
+            return
+        values = np.concatenate([self.values, other.values])
+        counts = np.concatenate([self.counts, other.counts])
+        order = np.argsort(values, kind="stable")
+        values, counts = values[order], counts[order]
+        starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+        self.values, self.counts = values[starts], np.add.reduceat(counts, starts)
+
+    def as_dict(self) -> dict[int, int]:
+        return dict(zip(self.values.tolist(), self.counts.tolist(), strict=True))
+
+
 class TickStats:
     """Counts for one tick (of one shard, or summed over shards)."""
 
@@ -77,7 +114,7 @@ class TickStats:
         self.kinds = np.zeros(max(Kind) + 1, np.int64)
         self.produced = np.zeros(N_GOODS, np.int64)
         self.consumed = np.zeros(N_GOODS, np.int64)
-        self.wealth: Counter[int] = Counter()
+        self.wealth = Tally()
         #: duration histograms by name, over DURATION_BUCKETS (their sums are in `c` as
         #: NAME_us): the world keeps "shard_step"
         self.durations: dict[str, np.ndarray] = {}
@@ -126,7 +163,7 @@ class TickStats:
         self.produced += other.produced
         self.consumed += other.consumed
         if wealth:
-            self.wealth.update(other.wealth)
+            self.wealth.merge(other.wealth)
         for name, hist in other.durations.items():
             self.durations[name] = self.histogram(name) + hist
         self.by_role += other.by_role
@@ -152,7 +189,10 @@ class TickStats:
             "kinds": self.kinds.tolist(),
             "produced": self.produced.tolist(),
             "consumed": self.consumed.tolist(),
-            "wealth": [[int(k), int(v)] for k, v in sorted(self.wealth.items())],
+            "wealth": {
+                "values": self.wealth.values.tolist(),
+                "counts": self.wealth.counts.tolist(),
+            },
             "durations": {k: v.tolist() for k, v in sorted(self.durations.items())},
             "by_role": self.by_role.tolist(),
             "results": dict(self.results),
@@ -165,7 +205,11 @@ class TickStats:
         s.kinds = np.array(d["kinds"], np.int64)
         s.produced = np.array(d["produced"], np.int64)
         s.consumed = np.array(d["consumed"], np.int64)
-        s.wealth = Counter({int(k): int(v) for k, v in d["wealth"]})
+        w = d["wealth"]
+        if isinstance(w, dict):
+            s.wealth = Tally(w["values"], w["counts"])
+        else:  # checkpoints written before: [value, count] pairs, ascending
+            s.wealth = Tally([v for v, _ in w], [n for _, n in w])
         durations = dict(d.get("durations", {}))
         # checkpoints written before durations had names: three fixed histograms
         for old, name in (("latency", "llm_latency"), ("ttft", "llm_ttft"), ("step", "shard_step")):
@@ -224,21 +268,30 @@ def ratio(a: int, b: int) -> float:
     return round(a / b, 6) if b else 0.0
 
 
-def gini(hist: Counter[int]) -> float:
-    """Gini coefficient of a distribution given as value -> count (exact)."""
-    items = sorted((v, n) for v, n in hist.items() if n > 0)
-    total_n = sum(n for _, n in items)
-    total = sum(v * n for v, n in items)
-    if total_n == 0 or total <= 0:
+def gini(dist: Tally) -> float:
+    """Gini coefficient of a distribution (exact: integer sums, one division)."""
+    keep = dist.counts > 0
+    v, n = dist.values[keep], dist.counts[keep]
+    total_n = int(n.sum())
+    if total_n == 0:
         return 0.0
-    # sum over pairs |xi - xj| computed from the sorted distribution
-    acc = 0
-    below_n = 0
-    below_sum = 0
-    for v, n in items:
-        acc += n * (v * below_n - below_sum)
-        below_n += n
-        below_sum += v * n
+    vn = v * n
+    total = int(vn.sum())
+    if total <= 0:
+        return 0.0
+    # the sum over pairs |xi - xj| from the sorted distribution: each value's count times its
+    # distance from every value below it. Its terms are bounded by 2 max|v| N^2, so where that
+    # fits in 63 bits numpy's int64 sums are exact; otherwise Python's integers are used.
+    if int(np.abs(v).max()) * total_n * total_n < 1 << 62:
+        below_n = np.cumsum(n) - n
+        below_sum = np.cumsum(vn) - vn
+        acc = int((n * (v * below_n - below_sum)).sum())
+    else:
+        acc, below, below_sum_ = 0, 0, 0
+        for value, count in zip(v.tolist(), n.tolist(), strict=True):
+            acc += count * (value * below - below_sum_)
+            below += count
+            below_sum_ += value * count
     return (2 * acc) / (2 * total_n * total)
 
 
