@@ -8,6 +8,7 @@ import json
 import re
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -29,6 +30,19 @@ from world.errors import UserError
 def counts(url: str) -> dict[str, int]:
     with urllib.request.urlopen(f"{url}/counts", timeout=5) as r:
         return dict(json.loads(r.read()))
+
+
+def closed_level(
+    url: str, out: Path, characters: int, seed: int, timeout: float, live: LiveFigures | None = None
+) -> dict[str, Any]:
+    """One closed-loop level of `characters` for 3 ticks against `url`: its figures."""
+    pool = LocalPool(Target("openai", (url,), concurrency=64), timeout=timeout)
+    try:
+        m = Measurement(pool, out, Slo(), live)
+        m.context_length = pool.start()
+        return m.closed(closed_world(characters, Knobs(), seed=seed, timeout=timeout), ticks=3)
+    finally:
+        pool.close()
 
 
 def test_figures_follow_vllms_definitions() -> None:
@@ -67,13 +81,7 @@ def test_every_request_is_accounted_for(tmp_path: Path) -> None:
     """A server that fails every 7th request and never answers every 11th: each request sent
     ends exactly once as ok, error or timeout, as the server saw them."""
     with instant("--fail-every", 7, "--stall-every", 11) as url:
-        pool = LocalPool(Target("openai", (url,), concurrency=64), timeout=1.0)
-        try:
-            m = Measurement(pool, tmp_path, Slo())
-            m.context_length = pool.start()
-            f = m.closed(closed_world(24, Knobs(), seed=3, timeout=1.0), ticks=3)
-        finally:
-            pool.close()
+        f = closed_level(url, tmp_path, 24, seed=3, timeout=1.0)
         seen = counts(url)
     assert f["requests"] == seen["requests"] > 20
     assert f["timeout"] == seen["stalled"] > 0
@@ -91,13 +99,7 @@ def test_connections_closed_as_they_are_reused_are_resent_and_counted(tmp_path: 
     fired as they came): each is sent again and answered, no request fails, and the level counts
     the 3 resends in loadtest.json's figures and the table."""
     with instant("--hang-up", 3) as url:
-        pool = LocalPool(Target("openai", (url,), concurrency=64), timeout=5.0)
-        try:
-            m = Measurement(pool, tmp_path, Slo())
-            m.context_length = pool.start()
-            f = m.closed(closed_world(12, Knobs(), seed=3, timeout=5.0), ticks=3)
-        finally:
-            pool.close()
+        f = closed_level(url, tmp_path, 12, seed=3, timeout=5.0)
         seen = counts(url)
     assert seen["hung_up"] == 3
     assert f["resent_on_closed"] == 3
@@ -142,13 +144,7 @@ def test_open_loop_replays_the_record_at_its_rate(tmp_path: Path) -> None:
 def test_live_figures_agree_with_the_table(tmp_path: Path) -> None:
     live = LiveFigures(0, "127.0.0.1")
     with instant("--fail-every", 5) as url:
-        pool = LocalPool(Target("openai", (url,), concurrency=64), timeout=5.0)
-        try:
-            m = Measurement(pool, tmp_path, Slo(), live)
-            m.context_length = pool.start()
-            f = m.closed(closed_world(20, Knobs(), seed=5, timeout=5.0), ticks=3)
-        finally:
-            pool.close()
+        f = closed_level(url, tmp_path, 20, seed=5, timeout=5.0, live=live)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{live.port}/metrics", timeout=5) as r:
             text = r.read().decode()
