@@ -81,7 +81,6 @@ class ShardActor:
         self.folder = self.store.local if self.store is not None else None
         self.kept = Kept.from_json(journal) if journal is not None else Kept(FULL)
         self.journal = self._open_journal()
-        #: tick -> the batch this shard sent its own characters in that tick
         #: tick -> the mail this shard kept for its own characters then (as it is, or as the
         #: batch a restored shard routes again)
         self.inbox: dict[int, list[bytes | Mail]] = {}
@@ -157,7 +156,7 @@ class ShardActor:
             return False
 
     def _take(self, tick: int, mail: list[bytes]) -> list[bytes | Mail]:
-        """The inbox of `tick`: the batch kept for this shard's own characters in tick - 1,
+        """The inbox of `tick`: the mail kept for this shard's own characters in tick - 1,
         and the mail other shards sent them then (brought by the post)."""
         return [*self.inbox.pop(tick - 1, []), *mail]
 
