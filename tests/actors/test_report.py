@@ -4,7 +4,6 @@ a run and for a sweep; the end state it draws is the run's; bad folders are one 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from actors.lab.paired import CURVES
 from actors.lab.report_world import EndState
 from actors.lab.sweep_figures import FIGURES, HEADLINE
 from tests.commands import socius
-from world.stats import gini
+from world.stats import Tally, gini
 
 pytestmark = [pytest.mark.ray]
 
@@ -131,8 +130,7 @@ def test_end_state_is_the_runs(folders: tuple[Path, Path]) -> None:
     final = json.loads((run / "summary.json").read_text())["final"]
     assert end.tick == 12 and len(end.cid) == final["characters"]
     assert float(np.mean(end.trust)) == pytest.approx(final["mean_trust"], abs=2e-6)
-    wealth = Counter(end.wealth.tolist())
-    assert gini(wealth) == pytest.approx(final["wealth_gini"], abs=1e-6)
+    assert gini(Tally.of(end.wealth)) == pytest.approx(final["wealth_gini"], abs=1e-6)
     assert set(end.target.tolist()) <= set(end.cid.tolist())
 
 
