@@ -37,6 +37,8 @@ class StepResult:
     stats: TickStats
     #: batches for the journal alone, never delivered (the tick's EVENT envelopes)
     notes: list[bytes] = dataclasses.field(default_factory=list)
+    #: the shares serialized so far, by destination (`batch`)
+    made: dict[int, bytes] = dataclasses.field(default_factory=dict, repr=False)
 
     @functools.cached_property
     def batches(self) -> dict[int, bytes]:
@@ -47,10 +49,9 @@ class StepResult:
     def batch(self, dest: int) -> bytes:
         """The share for shard `dest` serialized as one Batch (made once: `batches` and a
         runtime that sends only the shares that leave the process share it)."""
-        made: dict[int, bytes] = self.__dict__.setdefault("_made", {})
-        if dest not in made:
-            made[dest] = encode(self.mail[dest], self.tick, self.source, dest)
-        return made[dest]
+        if dest not in self.made:
+            self.made[dest] = encode(self.mail[dest], self.tick, self.source, dest)
+        return self.made[dest]
 
     def journaled(self) -> list[bytes]:
         """Everything of this tick the shard's journal keeps: its mail, then its notes."""
@@ -119,9 +120,8 @@ class BaseShard(abc.ABC):
         of it, not copied, when it goes to one shard)."""
         n = len(mail)
         dest = self.placement.shard(mail.recipient[:n])
-        if n and (dest == dest[0]).all():  # all for one shard: no split
-            return {int(dest[0]): mail.read_only()}
         if n and (dest[1:] >= dest[:-1]).all():  # each share a run of the mail: views of it
+            # (all of it, when it goes to one shard)
             bounds = np.searchsorted(dest, np.arange(self.n_shards + 1))
             return {
                 d: mail.span(int(bounds[d]), int(bounds[d + 1]))

@@ -146,19 +146,34 @@ def concat(parts: Iterable[Mail]) -> Mail:
     out = Mail()
     if not parts:
         return out
-    texts: list[str] = []
+    texts, offsets = _texts_of(parts)
     for name in Mail.COLUMNS:
-        cols = []
-        for p in parts:
-            col = getattr(p, name)[: len(p)]
-            if name == "text":
-                col = np.where(col >= 0, col + len(texts), -1).astype(col.dtype)
-                texts.extend(p.texts)
-            cols.append(col)
+        cols = [getattr(p, name)[: len(p)] for p in parts]
+        if name == "text":
+            cols = [_shifted(col, by) for col, by in zip(cols, offsets, strict=True)]
         setattr(out, name, np.concatenate(cols))
     out._n = sum(len(p) for p in parts)
     out.texts = texts
     return out
+
+
+def _texts_of(parts: list[Mail]) -> tuple[list[str], list[int]]:
+    """The parts' free words in turn, and where each part's words begin in that list."""
+    texts: list[str] = []
+    offsets = []
+    for p in parts:
+        offsets.append(len(texts))
+        texts.extend(p.texts)
+    return texts, offsets
+
+
+def _shifted(text: np.ndarray, by: int) -> np.ndarray:
+    """A `text` column pointing `by` further into the list of free words."""
+    return np.where(text >= 0, text + by, -1).astype(text.dtype) if by else text
+
+
+#: The columns of the inbox order, in turn
+MAIL_ORDER = ("recipient", "sender", "seq")
 
 
 #: Most shares an inbox is merged from (a merge compares every share's head for each row);
@@ -186,28 +201,20 @@ def inbox_of(parts: list[Mail]) -> Mail:
         np.concatenate([getattr(p, k)[: len(p)] for p in parts]) for k in MAIL_ORDER
     )
     places = ordering.merged_places(first, second, third, bounds)
-    texts: list[str] = []
-    offsets = []
-    for p in parts:
-        offsets.append(len(texts))
-        texts.extend(p.texts)
+    texts, offsets = _texts_of(parts)
     n = int(bounds[-1])
     cols = {}
     for name, (dtype, trail, _) in Mail.COLUMNS.items():
         col = np.empty((n, *cast(tuple[int, ...], trail)), dtype)
         for j, p in enumerate(parts):
             src = getattr(p, name)[: len(p)]
-            if name == "text" and offsets[j]:
-                src = np.where(src >= 0, src + offsets[j], -1).astype(src.dtype)
+            if name == "text":
+                src = _shifted(src, offsets[j])
             ordering.place_rows(
                 col.reshape(n, -1), places[bounds[j] : bounds[j + 1]], src.reshape(len(p), -1)
             )
         cols[name] = col
     return Mail.of(n, cols, texts)
-
-
-#: The columns of the inbox order, in turn
-MAIL_ORDER = ("recipient", "sender", "seq")
 
 
 def canonical(mail: Mail) -> Mail:

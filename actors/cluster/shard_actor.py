@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -160,13 +161,16 @@ class ShardActor:
         and the mail other shards sent them then (brought by the post)."""
         return [*self.inbox.pop(tick - 1, []), *mail]
 
-    def _parcels(self, tick: int, batches: dict[int, bytes]) -> list[Parcel]:
-        """The batch for this shard's own characters kept for its next tick; the rest, for
-        the post to carry."""
-        mine = batches.get(self.index)
+    def _parcels(
+        self, tick: int, shares: Mapping[int, bytes | Mail], serialized: Callable[[int], bytes]
+    ) -> list[Parcel]:
+        """The share for this shard's own characters kept, as it is, for its next tick (never
+        serialized for them: most of the mail, characters being placed beside those they
+        meet); the others, `serialized`, for the post to carry."""
+        mine = shares.get(self.index)
         if mine is not None:
             self.inbox.setdefault(tick, []).append(mine)
-        return [(d, payload) for d, payload in batches.items() if d != self.index]
+        return [(d, serialized(d)) for d in shares if d != self.index]
 
     async def step(self, tick: int, mail: list[bytes]) -> dict[str, Any]:
         """Step `tick` with the mail other shards sent this shard in tick - 1; returns the
@@ -210,18 +214,13 @@ class ShardActor:
             await self._replay_gateway.start()
 
     def _finished(self, tick: int, result: StepResult, seconds: float) -> list[Parcel]:
-        """A stepped tick journaled; its mail for other shards, to be carried. The share for
-        this shard's own characters is kept as it is, never serialized for them (most of the
-        mail: characters are placed beside those they meet)."""
+        """A stepped tick journaled; its mail for other shards, to be carried."""
         result.stats.observe_step(seconds)
         if self.journal is not None:
             for payload in result.journaled():
                 self.journal.write(payload)
             self.journal.flush()
-        mine = result.mail.get(self.index)
-        if mine is not None:
-            self.inbox.setdefault(tick, []).append(mine)
-        return [(d, result.batch(d)) for d in result.mail if d != self.index]
+        return self._parcels(tick, result.mail, result.batch)
 
     # --- a tick with players (socius serve): `begin`, the hall waits for them, `end` ---------
 
@@ -330,7 +329,8 @@ class ShardActor:
         shard's own characters kept again, the rest returned with the tick for the post to
         carry."""
         tick = self.shard.tick
-        return tick, self._parcels(tick, self.shard.pending_mail())
+        batches = self.shard.pending_mail()
+        return tick, self._parcels(tick, batches, batches.__getitem__)
 
     async def digest_parts(self) -> dict[str, Any]:
         return self.shard.digest_parts()
