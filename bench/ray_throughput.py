@@ -6,8 +6,10 @@ Prints, on this machine:
      the ratio per core used. "Cores used" is measured, not assumed: the CPU seconds that the
      driver, every shard actor's process and the nodes' post actors (none on one machine, where
      the driver is the post) spent during the measured ticks, also printed by role in ms per
-     tick (a shard actor's stepping thread apart from Ray's threads in it), to show where
-     Ray's extra CPU goes.
+     tick (of a shard actor's, what its steps took on the threads that ran them apart from the
+     rest, which is Ray's), to show where Ray's extra CPU goes; and the same layouts stepped
+     in one process, one shard after another, to tell what splitting the world costs from
+     what Ray adds.
      Target: the Ray runtime reaches at least 0.7 of the in-process throughput per core used.
   B. at 200 characters: packed shards against one Ray actor per character.
      Target: packed is at least 50 times faster.
@@ -55,22 +57,6 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def thread_seconds(pids: list[int]) -> dict[tuple[int, str], float]:
-    """CPU seconds so far of each thread (pid, tid) of these processes."""
-    out: dict[tuple[int, str], float] = {}
-    for pid in pids:
-        try:
-            tids = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for tid in tids:
-            try:
-                out[(pid, tid)] = _seconds(Path(f"/proc/{pid}/task/{tid}/stat").read_text())
-            except OSError:
-                continue
-    return out
-
-
 def scenario(size: int, seed: int) -> Scenario:
     return parse_scenario(
         {"name": "bench", "seed": seed, "population": {"size": size}, "encounters": {"rate": 1.0}},
@@ -80,8 +66,8 @@ def scenario(size: int, seed: int) -> Scenario:
 
 def measure(rt: Runtime, roles: dict[str, list[int]], warmup: int, ticks: int) -> dict[str, Any]:
     """Time `ticks` steps after `warmup`; CPU is counted for the processes of every role
-    (driver, shard actors, posts), and by thread: a shard actor's busiest thread is the one
-    that stepped its shard, its other threads are Ray's."""
+    (driver, shard actors, posts), and of a shard actor's process apart, the CPU its steps took
+    on the threads that ran them (`worked`, which each actor counts): the rest is Ray's."""
     for _ in range(warmup):
         rt.step()
     # a full collection now, so that a run measured after another in this process does not pay
@@ -90,16 +76,12 @@ def measure(rt: Runtime, roles: dict[str, list[int]], warmup: int, ticks: int) -
     gc.collect()
     envelopes = 0
     c0, t0 = {r: cpu_seconds(g) for r, g in roles.items()}, time.perf_counter()
-    th0 = thread_seconds(roles.get("shard actors", []))
+    worked0 = _worked(rt)
     for _ in range(ticks):
         envelopes += rt.step().c["envelopes"]
     wall = time.perf_counter() - t0
     by_role = {r: (cpu_seconds(g) - c0[r]) * 1e3 / ticks for r, g in roles.items()}
-    th1 = thread_seconds(roles.get("shard actors", []))
-    stepping = 0.0
-    for pid in roles.get("shard actors", []):
-        spent = [v - th0.get(k, 0.0) for k, v in th1.items() if k[0] == pid]
-        stepping += max(spent, default=0.0) * 1e3 / ticks
+    stepping = (_worked(rt) - worked0) * 1e3 / ticks
     cpu = sum(by_role.values()) * ticks / 1e3
     size = rt.scenario.population.size
     return {
@@ -118,8 +100,16 @@ def measure(rt: Runtime, roles: dict[str, list[int]], warmup: int, ticks: int) -
     }
 
 
-def local(size: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
-    return measure(LocalRuntime(scenario(size, seed), 1), {"driver": [os.getpid()]}, warmup, ticks)
+def _worked(rt: Runtime) -> float:
+    """CPU seconds the shard actors' steps took so far, on their own threads (0 in process)."""
+    if not isinstance(rt, RayRuntime):
+        return 0.0
+    return sum(w["worked"] for w in rt.where())
+
+
+def local(size: int, seed: int, warmup: int, ticks: int, shards: int = 1) -> dict[str, Any]:
+    rt = LocalRuntime(scenario(size, seed), shards)
+    return measure(rt, {"driver": [os.getpid()]}, warmup, ticks)
 
 
 def on_ray(size: int, shards: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
@@ -192,6 +182,12 @@ def part_a(args: argparse.Namespace, cpus: int) -> list[dict[str, Any]]:
         on_ray(args.characters, k, args.seed, args.warmup, args.ticks)
         for k in sorted({cpus, 2 * cpus})
     ]
+    # the same layouts in one process, one shard after another: what splitting the world
+    # costs, apart from what Ray adds to it
+    a_split = {
+        r["shards"]: local(args.characters, args.seed, args.warmup, args.ticks, r["shards"])
+        for r in a_ray
+    }
     table(f"A. {args.characters:,} characters", [a_local, *a_ray])
     print("  target: Ray reaches at least 0.7 of the in-process throughput per core used")
     for r in a_ray:
@@ -202,16 +198,22 @@ def part_a(args: argparse.Namespace, cpus: int) -> list[dict[str, Any]]:
             f"({'PASS' if ratio >= 0.7 else 'MISS'}); wall-clock {wall:.2f}x"
         )
     print("  where the CPU went, ms per tick (in process: the one process)")
-    print(f"    in process: {a_local['cpu_ms_per_tick']['driver']:.1f}")
+    one = a_local["cpu_ms_per_tick"]["driver"]
+    print(f"    in process: {one:.1f}")
     for r in a_ray:
         ms = r["cpu_ms_per_tick"]
         actors, stepping = ms["shard actors"], r["stepping_ms_per_tick"]
+        split = a_split[r["shards"]]["cpu_ms_per_tick"]["driver"]
         print(
             f"    {r['shards']} shards on Ray: driver {ms['driver']:.1f}, shard actors "
             f"{actors:.1f} (stepping {stepping:.1f}, Ray's threads {actors - stepping:.1f}), "
             f"posts {ms['posts']:.1f}"
         )
-    return [a_local, *a_ray]
+        print(
+            f"    {r['shards']} shards in process, one after another: {split:.1f} (splitting "
+            f"the world adds {split - one:+.1f}; Ray adds {sum(ms.values()) - split:+.1f} to that)"
+        )
+    return [a_local, *a_ray, *a_split.values()]
 
 
 def part_b(args: argparse.Namespace, cpus: int) -> list[dict[str, Any]]:
