@@ -18,9 +18,9 @@ to two actors, a tick's worth at 10,000 characters). Whatever reads or changes t
 on one thread (the `shard` concurrency group), in the order called (a restore waits for a step
 still running): the same thread every tick, whose memory the allocator keeps (spread over
 Ray's threads, a 10,000-character world's two shards took 170 page faults a tick against 37,
-and stepped 10% slower). A liveness check and a look at the shard's state run on the other
-threads, free while a step runs. Minds that ask a model (`inference.think.Thinker`) await its
-answers on an event loop of the actor's own, in a thread of its own (`Loop`).
+and stepped 10% slower). A liveness check, a look at the shard's state and closing it run on
+the other threads, free while a step runs. Minds that ask a model (`inference.think.Thinker`)
+await its answers on an event loop of the actor's own, in a thread of its own (`Loop`).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ T = TypeVar("T")
 
 #: A shard actor's concurrency groups: one thread for whatever reads or changes its shard
 GROUPS = {"shard": 1}
-#: Its other threads (its max_concurrency): a liveness check, and a look at the shard's state
+#: Its other threads (its max_concurrency): a liveness check, a look at the shard's state, closing
 THREADS = 2
 
 
@@ -383,8 +383,9 @@ class ShardActor:
     def digest_parts(self) -> dict[str, Any]:
         return self.shard.digest_parts()
 
-    @ray.method(concurrency_group="shard")
     def close(self) -> None:
+        """Flush and release what it holds: on one of its other threads, so that a run that
+        stops while a step waits (a tick timeout) closes at once, as the actor is ended next."""
         if self.thinker is not None:
             self.thinker.close()
         if self.journal is not None:

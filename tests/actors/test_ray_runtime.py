@@ -287,6 +287,47 @@ def test_a_tick_longer_than_the_tick_timeout_stops_the_run_in_one_line(tmp_path:
     assert rt.recoveries == 0
 
 
+def test_a_shard_actor_answers_while_its_step_waits_on_the_model() -> None:
+    """A shard actor whose step waits on a model that never answers still answers a liveness
+    check and a look at its shard (they run on its other threads, not the shard's); the CPU its
+    steps took (`worked`) is counted once a step ends, on the thread that ran it."""
+    sc = parse_scenario(
+        {
+            "name": "stalled",
+            "population": {"size": 6, "group_size": 3, "minds": {"llm": 1.0}},
+            "llm": {"decisions": "all", "timeout": 600, "retries": 0},
+            "ticks": 3,
+        }
+    )
+    with instant("--stall-every", 1) as url:
+        gateways = Gateways.start(sc, Target("openai", (url,)), 1)
+        rt = RayRuntime(sc, 1, llm=gateways)
+        try:
+            actor = rt.actors[0]
+            stepping = actor.step.remote(1, [])
+            for _ in range(600):  # until the step has asked the model
+                if served(url):
+                    break
+                time.sleep(0.05)
+            assert served(url) > 0
+            ready = ray.get(actor.ready.remote(), timeout=30)
+            state = ray.get(actor.state.remote(), timeout=30)
+            done, _ = ray.wait([stepping], timeout=0)
+            assert not done, "the step should still be waiting on the model"
+            assert ready["tick"] == 0 and ready["worked"] == 0.0
+            assert state["tick"] == 0
+        finally:
+            rt.close()
+    quick = parse_scenario({"name": "quick", "population": {"size": 6}, "ticks": 2})
+    rt = RayRuntime(quick, 1)
+    try:
+        assert rt.where()[0]["worked"] == 0.0
+        rt.step()
+        assert rt.where()[0]["worked"] > 0.0
+    finally:
+        rt.close()
+
+
 def test_a_gateway_replica_that_dies_comes_back() -> None:
     """A world of llm minds on Ray with one gateway replica, which is killed after tick 1:
     Ray restarts it, it connects again on its first request, and the model answers the
