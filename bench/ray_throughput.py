@@ -13,8 +13,13 @@ Prints, on this machine:
      Target: the Ray runtime reaches at least 0.7 of the in-process throughput per core used.
   B. at 200 characters: packed shards against one Ray actor per character.
      Target: packed is at least 50 times faster.
+  C. part A's ratio again, from alternated blocks: an in-process world and a Ray world live
+     side by side and step in turns, a block of ticks each, so that the machine's swings in
+     pace (20% and more within minutes here) fall on both alike; the ratio of each pair of
+     blocks, and their median, judged against the same target as A.
 
     .venv/bin/python bench/ray_throughput.py [--characters 10000] [--literal 200] [--ticks 20]
+        [--parts A,B,C] [--blocks 6] [--block-ticks 20]
 
 Figures only: nothing is asserted. Starting 200 actors takes a few minutes on two cores.
 """
@@ -26,6 +31,7 @@ import gc
 import json
 import os
 import platform
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -104,7 +110,7 @@ def _worked(rt: Runtime) -> float:
     """CPU seconds the shard actors' steps took so far, on their own threads (0 in process)."""
     if not isinstance(rt, RayRuntime):
         return 0.0
-    return sum(w["worked"] for w in rt.where())
+    return sum(w.get("worked", 0.0) for w in rt.where())  # (0 from a version before it)
 
 
 def local(size: int, seed: int, warmup: int, ticks: int, shards: int = 1) -> dict[str, Any]:
@@ -157,7 +163,9 @@ def main() -> int:
     p.add_argument("--literal-ticks", type=int, default=5, help="measured ticks in part B (5)")
     p.add_argument("--warmup", type=int, default=2, help="unmeasured ticks first (2)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--parts", default="A,B", help="which parts to run (A,B)")
+    p.add_argument("--parts", default="A,B,C", help="which parts to run (A,B,C)")
+    p.add_argument("--blocks", type=int, default=6, help="pairs of blocks in part C (6)")
+    p.add_argument("--block-ticks", type=int, default=20, help="ticks in a block of C (20)")
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args()
 
@@ -171,6 +179,8 @@ def main() -> int:
         figures["A"] = part_a(args, cpus)
     if "B" in args.parts:
         figures["B"] = part_b(args, cpus)
+    if "C" in args.parts:
+        figures["C"] = part_c(args, cpus)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
@@ -233,6 +243,36 @@ def part_b(args: argparse.Namespace, cpus: int) -> list[dict[str, Any]]:
         f"{'PASS' if speedup >= 50 else 'MISS'})"
     )
     return [b_packed, b_literal]
+
+
+def part_c(args: argparse.Namespace, cpus: int) -> dict[str, Any]:
+    """In process (one shard) and on Ray (`cpus` shard actors), stepped in alternated blocks;
+    each pair's ratio of character-ticks per CPU-second."""
+    here = LocalRuntime(scenario(args.characters, args.seed), 1)
+    there = RayRuntime(scenario(args.characters, args.seed), cpus)
+    pids = there.pids()
+    roles = {"driver": [os.getpid()], "shard actors": pids[:cpus], "posts": pids[cpus:]}
+    ratios = []
+    try:
+        for b in range(args.blocks):
+            warmup = args.warmup if b == 0 else 0
+            alone = measure(here, {"driver": [os.getpid()]}, warmup, args.block_ticks)
+            on = measure(there, roles, warmup, args.block_ticks)
+            ratios.append(on["char_ticks_per_cpu_s"] / alone["char_ticks_per_cpu_s"])
+    finally:
+        there.close()
+    middle = statistics.median(ratios)
+    print(
+        f"\nC. {args.characters:,} characters, in process against {cpus} shards on Ray, "
+        f"{args.blocks} pairs of alternated blocks of {args.block_ticks} ticks"
+    )
+    print(f"  per CPU-second, each pair: {', '.join(f'{r:.2f}' for r in ratios)}")
+    print(
+        f"  median {middle:.2f} of in-process (target at least 0.7: "
+        f"{'PASS' if middle >= 0.7 else 'MISS'}); {sum(r >= 0.7 for r in ratios)} of "
+        f"{len(ratios)} pairs reach it"
+    )
+    return {"shards": cpus, "ratios": ratios, "median": middle}
 
 
 if __name__ == "__main__":
