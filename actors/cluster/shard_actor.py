@@ -13,7 +13,7 @@ must decide (`begin` brings the mail, as `step` does); `end` lays the players' a
 the minds' and settles, journals and returns the tick's mail as `step` does.
 
 The actor is a threaded one: its methods run on threads of Ray's, not on an event loop. A
-call costs its process less so (bench: 1.9-2.1 against 2.9-3.5 ms of CPU for a round of calls
+call costs its process less so (measured: 1.9-2.1 against 2.9-3.5 ms of CPU for a round of calls
 to two actors, a tick's worth at 10,000 characters). Whatever reads or changes the shard runs
 on one thread (the `shard` concurrency group), in the order called (a restore waits for a step
 still running): the same thread every tick, whose memory the allocator keeps (spread over
