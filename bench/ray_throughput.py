@@ -81,8 +81,8 @@ def measure(rt: Runtime, roles: dict[str, list[int]], warmup: int, ticks: int) -
     # tick over 60 ticks)
     gc.collect()
     envelopes = 0
+    worked0 = _worked(rt)  # (a call to each actor: before the measured ticks, not in them)
     c0, t0 = {r: cpu_seconds(g) for r, g in roles.items()}, time.perf_counter()
-    worked0 = _worked(rt)
     for _ in range(ticks):
         envelopes += rt.step().c["envelopes"]
     wall = time.perf_counter() - t0
@@ -113,20 +113,25 @@ def _worked(rt: Runtime) -> float:
     return sum(w.get("worked", 0.0) for w in rt.where())  # (0 from a version before it)
 
 
+def roles_of(rt: Runtime) -> dict[str, list[int]]:
+    """The processes whose CPU a run costs, by role: this one (the driver, or the whole world
+    in process), and on Ray the shard actors' and the nodes' posts'."""
+    roles = {"driver": [os.getpid()]}
+    if isinstance(rt, RayRuntime):
+        pids = rt.pids()  # the shard actors', then the nodes' posts
+        roles["shard actors"], roles["posts"] = pids[: rt.n_shards], pids[rt.n_shards :]
+    return roles
+
+
 def local(size: int, seed: int, warmup: int, ticks: int, shards: int = 1) -> dict[str, Any]:
     rt = LocalRuntime(scenario(size, seed), shards)
-    return measure(rt, {"driver": [os.getpid()]}, warmup, ticks)
+    return measure(rt, roles_of(rt), warmup, ticks)
 
 
 def on_ray(size: int, shards: int, seed: int, warmup: int, ticks: int) -> dict[str, Any]:
     start = time.perf_counter()
     rt = RayRuntime(scenario(size, seed), shards)
-    pids = rt.pids()  # the shard actors', then the nodes' posts
-    roles = {
-        "driver": [os.getpid()],
-        "shard actors": pids[: rt.n_shards],
-        "posts": pids[rt.n_shards :],
-    }
+    roles = roles_of(rt)
     started = time.perf_counter() - start
     try:
         row = measure(rt, roles, warmup, ticks)
@@ -250,13 +255,12 @@ def part_c(args: argparse.Namespace, cpus: int) -> dict[str, Any]:
     each pair's ratio of character-ticks per CPU-second."""
     here = LocalRuntime(scenario(args.characters, args.seed), 1)
     there = RayRuntime(scenario(args.characters, args.seed), cpus)
-    pids = there.pids()
-    roles = {"driver": [os.getpid()], "shard actors": pids[:cpus], "posts": pids[cpus:]}
+    alone_roles, roles = roles_of(here), roles_of(there)
     ratios = []
     try:
         for b in range(args.blocks):
             warmup = args.warmup if b == 0 else 0
-            alone = measure(here, {"driver": [os.getpid()]}, warmup, args.block_ticks)
+            alone = measure(here, alone_roles, warmup, args.block_ticks)
             on = measure(there, roles, warmup, args.block_ticks)
             ratios.append(on["char_ticks_per_cpu_s"] / alone["char_ticks_per_cpu_s"])
     finally:

@@ -72,18 +72,17 @@ THREADS = 2
 
 class Loop:
     """An event loop in a thread of its own, started when first asked: where a shard actor's
-    minds await a model's answers (its methods run on Ray's threads, outside any loop)."""
+    minds await a model's answers (its methods run on Ray's threads, outside any loop). Asked
+    from the shard's one thread only."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._starting = threading.Lock()
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         """`work` run on the loop; its result, once it ends."""
-        with self._starting:
-            if self._loop is None:
-                self._loop = asyncio.new_event_loop()
-                threading.Thread(target=self._loop.run_forever, daemon=True).start()
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            threading.Thread(target=self._loop.run_forever, daemon=True).start()
         return asyncio.run_coroutine_threadsafe(work, self._loop).result()
 
 
