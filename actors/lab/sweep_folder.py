@@ -43,6 +43,9 @@ from world.journal_mode import OFF, JournalMode
 from world.record import atomic_write
 from world.scenario import Scenario, parse_scenario
 
+#: seconds between looks at whether Ctrl-C came, while a sweep waits for its runs
+INTERRUPT_WAIT = 0.2
+
 
 @dataclasses.dataclass
 class Outcome:
@@ -171,30 +174,32 @@ class Sweep:
 
     def run(self, address: str | None, advance: Callable[[str], None]) -> Outcome:
         """Run what is left to do as Ray tasks; `advance` is told each finished grid point's
-        label. Ctrl-C cancels the runs still going, keeping every finished row."""
+        label. Ctrl-C cancels the runs still going, keeping every finished row.
+
+        Ctrl-C is held for the whole of it (`held_interrupt`) and looked at between waits,
+        never raised: raised inside Ray's submission it can hang the driver, and raised while
+        the interpreter runs a callback of its own (an import's lock released) it is printed
+        as ignored and lost, and the sweep would go on."""
         connect(address)
         task = ray.remote(num_cpus=1, max_retries=1)(sweep_task)
         node = ray.get_runtime_context().get_node_id()
         pending: dict[Any, Job] = {}
-        try:
-            with held_interrupt() as interrupted:  # a Ctrl-C inside Ray's submission hangs it
-                for job in self.todo:
-                    folder = str(self.folder / job.folder)
-                    pending[task.remote(job.scenario, folder, node, str(self.journal))] = job
-            if interrupted():
-                raise KeyboardInterrupt
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                job = pending.pop(ready[0])
-                self._finish(job, ready[0])
-                advance(job.point.label(self.params))
-        except KeyboardInterrupt:
+        with held_interrupt() as interrupted:
+            for job in self.todo:
+                folder = str(self.folder / job.folder)
+                pending[task.remote(job.scenario, folder, node, str(self.journal))] = job
+            while pending and not interrupted():
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=INTERRUPT_WAIT)
+                for ref in ready:
+                    job = pending.pop(ref)
+                    self._finish(job, ref)
+                    advance(job.point.label(self.params))
+            stopped = interrupted()
+        if stopped:
             for ref in pending:
                 ray.cancel(ref, force=True)
-            self.write_stats()
-            return Outcome(True, self.failures)
         self.write_stats()
-        return Outcome(False, self.failures)
+        return Outcome(stopped, self.failures)
 
     def _finish(self, job: Job, ref: Any) -> None:
         try:
@@ -264,10 +269,10 @@ def _values(rows: Sequence[dict[str, Any]], figure: str) -> list[float]:
 @contextmanager
 def held_interrupt() -> Iterator[Callable[[], bool]]:
     """Hold Ctrl-C (SIGINT) back while the block runs; yields a function saying whether one
-    came. A KeyboardInterrupt raised in the middle of submitting Ray tasks can leave the driver
-    unable to cancel them or to shut down (the sweep then hangs instead of stopping), so the
-    runs are all submitted, or none, before a Ctrl-C is acted on. Off the main thread, where
-    Python delivers no signals, it holds nothing."""
+    came, for the block to act on where it is safe. A KeyboardInterrupt raised in the middle of
+    submitting Ray tasks can leave the driver unable to cancel them or to shut down (the sweep
+    then hangs instead of stopping), so the runs are all submitted, or none, before a Ctrl-C is
+    acted on. Off the main thread, where Python delivers no signals, it holds nothing."""
     came: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield lambda: False

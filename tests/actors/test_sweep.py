@@ -248,8 +248,8 @@ def test_bad_show_is_one_line(tmp_path: Path) -> None:
 def test_ctrl_c_keeps_finished_rows_and_resume_runs_the_rest(cluster: str, tmp_path: Path) -> None:
     """Ctrl-C during a sweep keeps every finished run as a whole row, with stats.csv of those
     rows, and cancels the rest; --resume keeps them and runs the rest, to the full grid. The
-    interrupt comes as the first run is recorded (raised where the sweep reports progress), so
-    the test does not depend on how fast the machine is."""
+    interrupt comes as the first run is recorded (SIGINT sent where the sweep reports
+    progress), so the test does not depend on how fast the machine is."""
     out = tmp_path / "out"
     scenario = tiny(tmp_path, ticks=20, **{"population.size": 60, "population.group_size": 20})
     base = load_scenario(scenario)
@@ -260,11 +260,14 @@ def test_ctrl_c_keeps_finished_rows_and_resume_runs_the_rest(cluster: str, tmp_p
 
     def ctrl_c_after_the_first(label: str) -> None:
         told.append(label)
-        raise KeyboardInterrupt
+        if len(told) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # a terminal's Ctrl-C
 
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal's Ctrl-C
     try:
         outcome = sweep.run(cluster, ctrl_c_after_the_first)
     finally:
+        signal.signal(signal.SIGINT, outer)
         ray.shutdown()  # the sweep joined the cluster from this process
     assert outcome.interrupted and not outcome.failures and len(told) == 1
     kept = read_csv(out / "runs.csv")
