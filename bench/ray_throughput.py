@@ -4,12 +4,12 @@ Prints, on this machine:
   A. at 10,000 characters: character-ticks/s and envelopes/s of the in-process runtime (one
      process) and of the Ray runtime (shard actors on a local Ray instance), side by side, and
      the ratio per core used. "Cores used" is measured, not assumed: the CPU seconds that the
-     driver, every shard actor's process and the nodes' post actors (none on one machine, where
-     the driver is the post) spent during the measured ticks, also printed by role in ms per
-     tick (of a shard actor's, what its steps took on the threads that ran them apart from the
-     rest, which is Ray's), to show where Ray's extra CPU goes; and the same layouts stepped
-     in one process, one shard after another, to tell what splitting the world costs from
-     what Ray adds.
+     driver (which on one machine is the post and steps shard 0 itself), every shard actor's
+     process and the nodes' post actors spent during the measured ticks, also printed by role
+     in ms per tick (of a shard actor's, what its steps took on the threads that ran them apart
+     from the rest, which is Ray's), to show where Ray's extra CPU goes; and the same layouts
+     stepped in one process, one shard after another, to tell what splitting the world costs
+     from what Ray adds.
      Target: the Ray runtime reaches at least 0.7 of the in-process throughput per core used.
   B. at 200 characters: packed shards against one Ray actor per character.
      Target: packed is at least 50 times faster.
@@ -87,7 +87,8 @@ def measure(rt: Runtime, roles: dict[str, list[int]], warmup: int, ticks: int) -
         envelopes += rt.step().c["envelopes"]
     wall = time.perf_counter() - t0
     by_role = {r: (cpu_seconds(g) - c0[r]) * 1e3 / ticks for r, g in roles.items()}
-    stepping = (_worked(rt) - worked0) * 1e3 / ticks
+    worked = _worked(rt)
+    stepping = {r: (worked[r] - worked0[r]) * 1e3 / ticks for r in worked}
     cpu = sum(by_role.values()) * ticks / 1e3
     size = rt.scenario.population.size
     return {
@@ -106,20 +107,26 @@ def measure(rt: Runtime, roles: dict[str, list[int]], warmup: int, ticks: int) -
     }
 
 
-def _worked(rt: Runtime) -> float:
-    """CPU seconds the shard actors' steps took so far, on their own threads (0 in process)."""
-    if not isinstance(rt, RayRuntime):
-        return 0.0
-    return sum(w.get("worked", 0.0) for w in rt.where())  # (0 from a version before it)
+def _worked(rt: Runtime) -> dict[str, float]:
+    """CPU seconds the shards' steps took so far on the threads that ran them, by role: the
+    shard actors', and the driver's for the shard it hosts (none in process)."""
+    worked = {"driver": 0.0, "shard actors": 0.0}
+    if isinstance(rt, RayRuntime):
+        for w in rt.where():
+            role = "driver" if w["pid"] == os.getpid() else "shard actors"
+            worked[role] += w.get("worked", 0.0)  # (0 from a version before it)
+    return worked
 
 
 def roles_of(rt: Runtime) -> dict[str, list[int]]:
-    """The processes whose CPU a run costs, by role: this one (the driver, or the whole world
-    in process), and on Ray the shard actors' and the nodes' posts'."""
+    """The processes whose CPU a run costs, by role: this one (the driver, with the shard it
+    hosts on one machine, or the whole world in process), and on Ray the shard actors' and the
+    nodes' posts'."""
     roles = {"driver": [os.getpid()]}
     if isinstance(rt, RayRuntime):
-        pids = rt.pids()  # the shard actors', then the nodes' posts
-        roles["shard actors"], roles["posts"] = pids[: rt.n_shards], pids[rt.n_shards :]
+        pids = rt.pids()  # the shards', then the nodes' posts
+        actors = [p for p in pids[: rt.n_shards] if p != os.getpid()]
+        roles["shard actors"], roles["posts"] = actors, pids[rt.n_shards :]
     return roles
 
 
@@ -219,10 +226,12 @@ def part_a(args: argparse.Namespace, cpus: int) -> list[dict[str, Any]]:
         ms = r["cpu_ms_per_tick"]
         actors, stepping = ms["shard actors"], r["stepping_ms_per_tick"]
         split = a_split[r["shards"]]["cpu_ms_per_tick"]["driver"]
+        hosted = stepping["driver"]
+        driver = f"{ms['driver']:.1f}" + (f" (stepping its shard {hosted:.1f})" if hosted else "")
+        mine = stepping["shard actors"]
         print(
-            f"    {r['shards']} shards on Ray: driver {ms['driver']:.1f}, shard actors "
-            f"{actors:.1f} (stepping {stepping:.1f}, Ray's threads {actors - stepping:.1f}), "
-            f"posts {ms['posts']:.1f}"
+            f"    {r['shards']} shards on Ray: driver {driver}, shard actors {actors:.1f} "
+            f"(stepping {mine:.1f}, Ray's threads {actors - mine:.1f}), posts {ms['posts']:.1f}"
         )
         print(
             f"    {r['shards']} shards in process, one after another: {split:.1f} (splitting "

@@ -3,7 +3,8 @@
 The coordinator (this object, in the driver) makes one `tick` call per node per tick, to the
 node's post (actors/cluster/post.py), which steps the node's shard actors, carries their mail
 gathered per node and returns their statistics summed; it merges those. When every shard actor
-is on the driver's node, the driver is the post (`DriverPost`) and calls the shards itself.
+is on the driver's node, the driver is the post (`DriverPost`) and calls the shards itself,
+and steps shard 0 itself beside them (actors/cluster/driver_shard.py).
 Every K ticks each shard writes a snapshot and the coordinator a manifest. When a shard actor
 or its node dies, the coordinator replaces the lost shard actors (on whatever nodes are alive)
 and every post, restores the last complete checkpoint (survivors from memory, new actors from
@@ -25,10 +26,11 @@ from ray import exceptions as rex
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actors.cluster.connect import ActorPlacement, actor_cpus, connect
+from actors.cluster.driver_shard import DriverShard, gather, is_remote
 from actors.cluster.gateway_actor import Gateways
 from actors.cluster.lifecycle import close_actors, is_fault, root_cause
 from actors.cluster.post import DriverPost, Post
-from actors.cluster.shard_actor import ShardActor
+from actors.cluster.shard_actor import ShardActor, ShardHost
 from world.digest import state_digest
 from world.errors import RunFolderError, SociusError
 from world.players import Opened, Seats
@@ -50,6 +52,13 @@ def _answers(ref: Any) -> bool:
     except rex.RayError:
         return False
     return True
+
+
+def _one_machine() -> bool:
+    """Whether the driver and every node of the cluster are one machine (not Ray Client)."""
+    if ray.util.client.ray.is_connected():
+        return False
+    return sum(1 for n in ray.nodes() if n["Alive"]) == 1
 
 
 class RunFault(SociusError):
@@ -92,6 +101,8 @@ class RayRuntime(Runtime):
         self.llm = llm.for_shards() if llm is not None else None
         self._copies: tuple[int, list[Shard]] | None = None  # see `copies`
         self._moves = 0  # times the shards' states changed: each tick, and each served `begin`
+        #: whether the driver steps shard 0 itself (actors/cluster/driver_shard.py)
+        self.hosts = self.llm is None and self.n_shards > 1 and _one_machine()
         self._spawn()
 
     def copies(self) -> list[Shard]:
@@ -138,16 +149,21 @@ class RayRuntime(Runtime):
         }
         if self.placement.resources:
             opts["resources"] = dict(self.placement.resources)
+        if self.hosts:  # every actor on this machine, where the driver's shard is
+            here = ray.get_runtime_context().get_node_id()
+            opts["scheduling_strategy"] = NodeAffinitySchedulingStrategy(here, soft=False)
         if indexes is None:
             indexes = list(range(self.n_shards))
             self.actors = [None] * self.n_shards
         for i in indexes:
-            self.actors[i] = ShardActor.options(**opts).remote(  # type: ignore[attr-defined]
-                data, i, self.n_shards, folder, self.llm, self.players, kept
-            )
+            args = (data, i, self.n_shards, folder, self.llm, self.players, kept)
+            if i == 0 and self.hosts:
+                self.actors[i] = DriverShard(ShardHost(*args))
+            else:
+                self.actors[i] = ShardActor.options(**opts).remote(*args)  # type: ignore[attr-defined]
         # starting actors is not a tick: --tick-timeout does not limit it (a new process imports
         # numpy and loads the compiled kernels, which takes its time on a busy machine)
-        self._open_posts([w["node"] for w in ray.get([a.ready.remote() for a in self.actors])])
+        self._open_posts([w["node"] for w in gather([a.ready.remote() for a in self.actors], None)])
         self.check_folder()
 
     def _open_posts(self, nodes: list[str]) -> None:
@@ -181,7 +197,8 @@ class RayRuntime(Runtime):
         )
 
     def pids(self) -> list[int]:
-        """The processes of every shard actor and post actor (for CPU accounting)."""
+        """The processes of every shard and post actor (for CPU accounting; the driver's own,
+        for the shard it hosts)."""
         return [w["pid"] for w in self._get([a.ready.remote() for a in self.actors + self.posts])]
 
     def post_counts(self) -> list[dict[str, int]]:
@@ -215,14 +232,17 @@ class RayRuntime(Runtime):
             )
 
     def where(self) -> list[dict[str, Any]]:
-        """Each shard actor's process and node."""
+        """Each shard's process and node (the driver's, for the shard it hosts)."""
         return self._get([a.ready.remote() for a in self.actors])
 
     def _get(self, refs: list[Any]) -> list[Any]:
-        return ray.get(refs, timeout=self.placement.tick_timeout)
+        return gather(refs, timeout=self.placement.tick_timeout)
 
     def close(self) -> None:
-        close_actors(self.actors, timeout=30)
+        for a in self.actors:
+            if isinstance(a, DriverShard):
+                a.host.close()
+        close_actors([a for a in self.actors if is_remote(a)], timeout=30)
         close_actors(self.posts, timeout=30)
         self.actors, self.posts, self.home = [], [], None
         if self.gateways is not None:
@@ -326,10 +346,11 @@ class RayRuntime(Runtime):
                 self.recover(err)
 
     def lost(self) -> list[int]:
-        """The shard actors that no longer answer (dead, or on a node that is gone)."""
-        refs = [a.ready.remote() for a in self.actors]
-        answered, _ = ray.wait(refs, num_returns=len(refs), timeout=LIVENESS_TIMEOUT)
-        return [i for i, ref in enumerate(refs) if ref not in answered or not _answers(ref)]
+        """The shard actors that no longer answer (dead, or on a node that is gone); never the
+        driver's own shard."""
+        refs = {i: a.ready.remote() for i, a in enumerate(self.actors) if is_remote(a)}
+        answered, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=LIVENESS_TIMEOUT)
+        return [i for i, ref in refs.items() if ref not in answered or not _answers(ref)]
 
     def recover(self, err: BaseException) -> None:
         """Replace the shard actors that were lost (every one, if a model gateway had to be
@@ -348,6 +369,9 @@ class RayRuntime(Runtime):
             lost = None
         replaced = list(range(self.n_shards)) if lost is None else lost
         for a in [*(self.actors[i] for i in replaced), *self.posts]:
+            if isinstance(a, DriverShard):  # replaced with every shard: started again below
+                a.host.close()
+                continue
             with contextlib.suppress(rex.RayError):
                 ray.kill(a, no_restart=True)
         time.sleep(0.1)

@@ -86,9 +86,10 @@ class Loop:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result()
 
 
-# (Ray's typed overloads of `remote` leave out an actor's concurrency options)
-@ray.remote(concurrency_groups=GROUPS, max_concurrency=THREADS)  # type: ignore[call-overload]
-class ShardActor:
+class ShardHost:
+    """What hosts one shard: a Ray actor's body (`ShardActor`), or, on one machine, the
+    driver's own shard (actors/cluster/driver_shard.py)."""
+
     def __init__(
         self,
         scenario: dict[str, Any],
@@ -396,6 +397,12 @@ class ShardActor:
     def exit_process(self) -> None:
         """Fault injection for tests and drills: the actor's process exits at once."""
         os._exit(1)
+
+
+# (Ray's typed overloads of `remote` leave out an actor's concurrency options)
+ShardActor = ray.remote(concurrency_groups=GROUPS, max_concurrency=THREADS)(  # type: ignore[call-overload]
+    ShardHost
+)
 
 
 def village_of(shard: BaseShard) -> Shard:

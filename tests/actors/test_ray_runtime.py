@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -87,10 +88,18 @@ def journal_envelopes(folder: Path) -> int:
 def test_ray_matches_the_in_process_runtime(shards: int) -> None:
     """Any number of shard actors reaches the in-process runtime's digest. On one machine the
     driver is the post: no post actor is started, and the driver carried every tick's mail
-    (none of it in bundles to other nodes)."""
+    (none of it in bundles to other nodes). It also steps shard 0 itself, in its own process,
+    when there are others (a world of one shard is one actor)."""
     sc = world()
     rt = RayRuntime(sc, shards)
     try:
+        pids = [w["pid"] for w in rt.where()]
+        assert len(set(pids)) == shards
+        assert (pids[0] == os.getpid()) == (shards > 1)
+        assert os.getpid() not in pids[1:]
+        if shards > 1:  # a fault drill cannot end the driver's process for its shard
+            with pytest.raises(RuntimeError, match="lives in the driver's process"):
+                rt._get([rt.actors[0].exit_process.remote()])
         assert rt.run().state_digest == reference(sc)
         assert rt.posts == [] and rt.home is not None
         [counts] = rt.post_counts()
@@ -119,10 +128,10 @@ def journal_events_of(sc: Scenario, folder: Path) -> list[tuple[int, int, int, i
 
 
 def test_one_actor_per_character() -> None:
-    """The literal layout, one Ray actor per character (8 of them, in two groups), gives the
-    same digest. (Each actor is a process that loads numpy and the compiled kernels, about 6 s
-    of a 2-core CI machine each: 40 took two minutes and 16 a minute and a half, and showed
-    nothing 8 do not.)"""
+    """The literal layout, a shard per character (8 of them, in two groups: the driver's own
+    and 7 Ray actors), gives the same digest. (Each actor is a process that loads numpy and
+    the compiled kernels, about 6 s of a 2-core CI machine each: 40 took two minutes and 16 a
+    minute and a half, and showed nothing 8 do not.)"""
     sc = world(size=8, ticks=6, group_size=4)
     rt = RayRuntime(sc, 8)
     try:
@@ -163,7 +172,7 @@ def test_a_fault_without_checkpoints_ends_the_run_clearly(tmp_path: Path) -> Non
     with recorded(sc, tmp_path / "run", shards=2, every=0) as rt:
         for _ in range(3):
             rt.step()
-        ray.kill(rt.actors[0])
+        ray.kill(rt.actors[1])
         with pytest.raises(RunFault, match="no checkpoint to recover from"):
             rt.run()
     rows = list(csv.DictReader((tmp_path / "run" / "metrics.csv").open()))
@@ -196,7 +205,7 @@ def test_a_tick_that_keeps_failing_ends_the_run(tmp_path: Path) -> None:
 
         def doomed(tick: int):
             if tick == 5:
-                ray.kill(rt.actors[0])
+                ray.kill(rt.actors[1])
             return step_shards(tick)
 
         rt._step_shards = doomed  # type: ignore[method-assign]
