@@ -1,4 +1,5 @@
-"""A Ray actor hosting one `world.Shard`.
+"""A Ray actor hosting one `world.Shard` (`ShardActor`, running a `ShardHost`; on one machine
+the driver runs shard 0's `ShardHost` itself: actors/cluster/driver_shard.py).
 
 Each tick its node's post (actors/cluster/post.py) calls `step(t, mail)` once, with the
 batches other shards sent it in tick t-1. The shard adds the batch it kept for its own
