@@ -26,7 +26,7 @@ from ray import exceptions as rex
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actors.cluster.connect import ActorPlacement, actor_cpus, connect
-from actors.cluster.driver_shard import DriverShard, gather, is_remote
+from actors.cluster.driver_shard import DriverShard, gather
 from actors.cluster.gateway_actor import Gateways
 from actors.cluster.lifecycle import close_actors, is_fault, root_cause
 from actors.cluster.post import DriverPost, Post
@@ -242,7 +242,7 @@ class RayRuntime(Runtime):
         for a in self.actors:
             if isinstance(a, DriverShard):
                 a.host.close()
-        close_actors([a for a in self.actors if is_remote(a)], timeout=30)
+        close_actors([a for a in self.actors if not isinstance(a, DriverShard)], timeout=30)
         close_actors(self.posts, timeout=30)
         self.actors, self.posts, self.home = [], [], None
         if self.gateways is not None:
@@ -348,7 +348,9 @@ class RayRuntime(Runtime):
     def lost(self) -> list[int]:
         """The shard actors that no longer answer (dead, or on a node that is gone); never the
         driver's own shard."""
-        refs = {i: a.ready.remote() for i, a in enumerate(self.actors) if is_remote(a)}
+        refs = {
+            i: a.ready.remote() for i, a in enumerate(self.actors) if not isinstance(a, DriverShard)
+        }
         answered, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=LIVENESS_TIMEOUT)
         return [i for i, ref in refs.items() if ref not in answered or not _answers(ref)]
 

@@ -70,13 +70,5 @@ def gather(refs: list[Any], timeout: float | None) -> list[Any]:
     """`ray.get(refs, timeout=timeout)` of a round where some calls are the driver's shard's:
     those run first, here (the actors' calls were sent already and run meanwhile)."""
     done = {i: r.call() for i, r in enumerate(refs) if isinstance(r, Deferred)}
-    if not done:
-        return list(ray.get(refs, timeout=timeout))
-    remote = [r for r in refs if not isinstance(r, Deferred)]
-    got = iter(ray.get(remote, timeout=timeout)) if remote else iter(())
+    got = iter(ray.get([r for r in refs if not isinstance(r, Deferred)], timeout=timeout))
     return [done[i] if i in done else next(got) for i in range(len(refs))]
-
-
-def is_remote(handle: Any) -> bool:
-    """Whether a shard's handle is an actor's (not the driver's own shard)."""
-    return not isinstance(handle, DriverShard)
