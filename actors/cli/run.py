@@ -220,7 +220,9 @@ def resume_folder(args: argparse.Namespace, where: Store | Path | str) -> int:
             f"{str(store)!r} has no complete checkpoint to resume from (the run had "
             f"checkpoints off, or stopped before its first one); start it again with socius run"
         )
-    if manifest["tick"] >= sc.ticks:
+    # a run killed between its last checkpoint and its summary resumes with no tick to run:
+    # it writes the summary (and the store gets it)
+    if manifest["tick"] >= sc.ticks and (folder / "summary.json").exists():
         print(f"socius: {store} already ran all {sc.ticks} ticks; nothing to resume")
         return 0
     every = int(manifest.get("checkpoint_every", 10))

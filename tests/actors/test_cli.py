@@ -621,6 +621,27 @@ def test_unreachable_cluster_is_one_line(tmp_path: Path, address: str, words: tu
     assert not out.exists()
 
 
+def test_a_run_killed_after_its_last_checkpoint_resumes_to_its_summary(tmp_path: Path) -> None:
+    """A run killed between its last checkpoint and its summary (the folder then holds every
+    tick and no summary.json) is not "already done": `resume` writes the summary, with the
+    digest of the run, and only then says there is nothing left to resume."""
+    out = tmp_path / "run"
+    ran = socius("run", VILLAGE, *SMALL, "--checkpoint-every", 5, "--out", out, "--quiet")
+    assert ran.returncode == 0, ran.stderr
+    finished = summary_of(out)
+    (out / "summary.json").unlink()  # what a kill after the last checkpoint leaves
+    resumed = socius("resume", out, "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "nothing to resume" not in resumed.stdout, resumed.stdout
+    again = summary_of(out)
+    assert again["ticks"] == 5 and not again["stopped_early"]
+    for key in ("state_digest", "totals"):
+        assert again[key] == finished[key], key
+    assert [int(r["tick"]) for r in metrics_rows(out)] == list(range(1, 6))
+    done = socius("resume", out, "--quiet")
+    assert done.returncode == 0 and "nothing to resume" in done.stdout, done.stdout
+
+
 def test_resume_if_exists_makes_a_run_command_restartable(tmp_path: Path) -> None:
     """The same `run --resume-if-exists` command, started again after the first was killed,
     finishes the run with the uninterrupted digest; once finished it does nothing; with

@@ -87,8 +87,10 @@ def test_a_ray_run_killed_outright_resumes_from_the_store(
 ) -> None:
     """A Ray run (2 shard actors) killed after its first checkpoints is resumed by a process
     whose staging folder is empty (as another machine's would be): it downloads the run,
-    and ends with the uninterrupted digest and every tick in the store's metrics."""
-    world = small_world(tmp_path, ticks=40, size=60)
+    and ends with the uninterrupted digest and every tick in the store's metrics. (The run is
+    long beside the wait for its first checkpoint, so the kill lands in its middle; one killed
+    after its last checkpoint resumes to its summary too: test_cli.py.)"""
+    world = small_world(tmp_path, ticks=120, size=60)
     url = "s3://runs/ray-1"
     env = {**store, "SOCIUS_STAGING": str(tmp_path / "first")}
     proc = popen_socius(
@@ -115,10 +117,10 @@ def test_a_ray_run_killed_outright_resumes_from_the_store(
     fs = fsspec.filesystem("s3", skip_instance_cache=True)
     summary = json.loads(fs.cat("runs/ray-1/summary.json"))
     sc = load_scenario(world)
-    assert summary["ticks"] == 40 and not summary["stopped_early"]
+    assert summary["ticks"] == 120 and not summary["stopped_early"]
     assert summary["state_digest"] == LocalRuntime(sc, 1).run().state_digest
     rows = fs.cat("runs/ray-1/metrics.csv").decode().splitlines()[1:]
-    assert [int(r.split(",")[0]) for r in rows] == list(range(1, 41))
+    assert [int(r.split(",")[0]) for r in rows] == list(range(1, 121))
 
 
 def test_bad_stores_are_one_line(store: dict[str, str], tmp_path: Path) -> None:
