@@ -650,7 +650,7 @@ def test_resume_if_exists_makes_a_run_command_restartable(tmp_path: Path) -> Non
         "--characters",
         300,
         "--ticks",
-        60,
+        240,  # long beside the wait for 5 rows, so the kill lands mid-run
         "--runtime",
         "local",
         "--checkpoint-every",
@@ -673,7 +673,7 @@ def test_resume_if_exists_makes_a_run_command_restartable(tmp_path: Path) -> Non
     again = socius("run", VILLAGE, *flags, "--out", out)
     assert again.returncode == 0, again.stderr
     assert summary_of(out)["state_digest"] == summary_of(tmp_path / "straight")["state_digest"]
-    assert [int(r["tick"]) for r in metrics_rows(out)] == list(range(1, 61))
+    assert [int(r["tick"]) for r in metrics_rows(out)] == list(range(1, 241))
     done = socius("run", VILLAGE, *flags, "--out", out)
     assert done.returncode == 0 and "nothing to resume" in done.stdout, done.stdout
     other = socius("run", VILLAGE, *flags, "--seed", 99, "--out", out)

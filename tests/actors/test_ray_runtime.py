@@ -241,7 +241,7 @@ def test_resume_after_the_process_is_stopped(tmp_path: Path, stop: str) -> None:
     """A Ray run killed outright, or stopped with Ctrl-C, resumes from its last checkpoint and
     ends with the digest of the uninterrupted run and a journal that matches its figures."""
     out = tmp_path / "run"
-    sc = world(size=300, ticks=40)
+    sc = world(size=300, ticks=100)  # long beside the wait for 12 rows: the stop lands mid-run
     scenario = tmp_path / "world.yaml"
     scenario.write_text(sc.to_yaml())
     proc = socius("run", scenario, "--out", out, "--checkpoint-every", 5, "--shards", 3, "--quiet")
