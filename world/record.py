@@ -33,6 +33,9 @@ from world.scenario import Scenario, parse_scenario
 from world.store import Store
 
 KEEP_CHECKPOINTS = 2  # older complete checkpoints are removed
+#: The file a run writes when it ends (its figures); a folder without it is a run still going,
+#: or one stopped before it could write it.
+SUMMARY = "summary.json"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -248,9 +251,7 @@ class RunRecord:
         self._mark()
 
     def summary(self, summary: dict[str, Any]) -> None:
-        atomic_write(
-            self.folder / "summary.json", json.dumps(summary, indent=2, sort_keys=False).encode()
-        )
+        atomic_write(self.folder / SUMMARY, json.dumps(summary, indent=2, sort_keys=False).encode())
         if self.store is not None:
             self.flush()
             self.store.push(prune=True)

@@ -17,6 +17,7 @@ from world.errors import RunFolderError, UserError
 from world.journal import Scan, read_journal
 from world.journal_mode import read_kept, require_journal
 from world.phrases import render
+from world.record import SUMMARY
 from world.vocab import EMOTION_NAMES, Kind
 from world.wire import canonical, concat, from_batch, to_envelope
 
@@ -173,7 +174,7 @@ def cmd_journal(args: argparse.Namespace) -> int:
             f"({per_tick[busiest]:,})"
         )
     kept = read_kept(args.run)
-    summary = args.run / "summary.json"
+    summary = args.run / SUMMARY
     if kept.mode.keep == "sample":
         print(
             f"  the journal keeps the envelopes of {kept.mode.count} sampled characters "

@@ -35,7 +35,13 @@ from actors.drive.launch import Launch, build_runtime, model_options
 from actors.served.view.live import LiveView, ViewPlace, open_run_view, until_stopped
 from world.errors import RunFolderError, UserError
 from world.journal_mode import FULL, read_kept
-from world.record import RunRecord, check_new_folder, latest_checkpoint, load_run_scenario
+from world.record import (
+    SUMMARY,
+    RunRecord,
+    check_new_folder,
+    latest_checkpoint,
+    load_run_scenario,
+)
 from world.runtime import RunResult, Runtime
 from world.scenario import load_scenario
 from world.store import Store
@@ -220,9 +226,8 @@ def resume_folder(args: argparse.Namespace, where: Store | Path | str) -> int:
             f"{str(store)!r} has no complete checkpoint to resume from (the run had "
             f"checkpoints off, or stopped before its first one); start it again with socius run"
         )
-    # a run killed between its last checkpoint and its summary resumes with no tick to run:
-    # it writes the summary (and the store gets it)
-    if manifest["tick"] >= sc.ticks and (folder / "summary.json").exists():
+    # (a run killed after its last checkpoint, before its summary, resumes to write it)
+    if manifest["tick"] >= sc.ticks and (folder / SUMMARY).exists():
         print(f"socius: {store} already ran all {sc.ticks} ticks; nothing to resume")
         return 0
     every = int(manifest.get("checkpoint_every", 10))

@@ -18,7 +18,7 @@ import numpy as np
 
 from world.characters import Characters
 from world.errors import RunFolderError
-from world.record import latest_checkpoint, read_shard_snapshot
+from world.record import SUMMARY, latest_checkpoint, read_shard_snapshot
 from world.vocab import PRICE
 
 
@@ -37,7 +37,7 @@ def read_metrics(folder: Path) -> dict[str, np.ndarray]:
 
 def read_summary(folder: Path) -> dict[str, Any] | None:
     """summary.json, or None for a run that never wrote one (still going, or killed)."""
-    path = folder / "summary.json"
+    path = folder / SUMMARY
     if not path.is_file():
         return None
     try:
